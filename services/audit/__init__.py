@@ -1,0 +1,1 @@
+"""Audit service: tamper-evident record of every event, statistics and the annual report."""

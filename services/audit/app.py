@@ -1,0 +1,34 @@
+"""Audit service assembly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from shared.consumer import Subscription
+from shared.contracts.topics import ALL_DOMAIN_TOPICS
+from shared.service import ServiceSpec, create_service_app
+
+from services.audit.adapters.orm import Base, plumbing
+from services.audit.api import entries
+from services.audit.service.record import record_event
+from services.audit.settings import AuditSettings, get_settings
+
+
+def build_spec(settings: AuditSettings | None = None) -> ServiceSpec:
+    return ServiceSpec(
+        name="audit",
+        title="政府信息公开 · 审计与年报服务",
+        description="全部事件的防篡改记录、统计、时效与政府信息公开工作年度报告。",
+        settings=settings or get_settings(),
+        metadata=Base.metadata,
+        plumbing=plumbing,
+        migrations=Path(__file__).parent / "migrations",
+        routers=[entries.router],
+        subscriptions=[Subscription("event-log", ALL_DOMAIN_TOPICS, {"*": record_event})],
+    )
+
+
+def create_app(settings: AuditSettings | None = None) -> FastAPI:
+    return create_service_app(build_spec(settings))

@@ -1,0 +1,25 @@
+"""Records every event of every service in the chained log."""
+
+from __future__ import annotations
+
+from shared.db import utcnow
+from shared.events import EventEnvelope
+from shared.uow import UnitOfWork
+
+from services.audit.adapters.orm import AuditEntry
+from services.audit.adapters.repository import AuditLog
+from services.audit.domain.chain import canonical, link_hash
+
+
+async def record_event(uow: UnitOfWork, envelope: EventEnvelope) -> None:
+    """Append the event to the chain (once: the consumer's inbox guards redelivery)."""
+    log = AuditLog(uow.session)
+    prev = await log.last_hash()
+    body = canonical(envelope.model_dump(mode="json"))
+    log.append(AuditEntry(
+        event_id=envelope.event_id, event_type=envelope.type, event_version=envelope.version, source=envelope.source,
+        aggregate_type=envelope.aggregate_type,
+        aggregate_id=envelope.aggregate_id, agency_id=envelope.agency_id, actor_sub=envelope.actor.sub,
+        actor_role=envelope.actor.role, correlation_id=envelope.correlation_id, occurred_at=envelope.occurred_at,
+        recorded_at=utcnow(), envelope=body, prev_hash=prev, hash=link_hash(prev, body),
+    ))

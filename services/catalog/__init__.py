@@ -1,0 +1,1 @@
+"""Catalog service: agencies, the disclosure guide and catalog (主动公开)."""

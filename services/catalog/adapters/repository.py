@@ -1,0 +1,28 @@
+"""Catalog queries."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.catalog.adapters.orm import Agency
+
+
+class AgencyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, agency_id: str) -> Agency | None:
+        return await self.session.get(Agency, agency_id)
+
+    async def by_name_or_code(self, name: str, credit_code: str | None) -> Agency | None:
+        query = select(Agency).where(Agency.name == name)
+        if credit_code:
+            query = select(Agency).where((Agency.name == name) | (Agency.credit_code == credit_code))
+        return (await self.session.execute(query.limit(1))).scalar_one_or_none()
+
+    async def list(self) -> list[Agency]:
+        return list((await self.session.execute(select(Agency).order_by(Agency.created_at, Agency.id))).scalars())
+
+    def add(self, agency: Agency) -> None:
+        self.session.add(agency)

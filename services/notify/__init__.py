@@ -1,0 +1,1 @@
+"""Notify service: messages to applicants, third parties and officers over every channel."""

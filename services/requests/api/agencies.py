@@ -1,0 +1,26 @@
+"""Agencies a request may be addressed to."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from fastapi import APIRouter
+
+from shared.service import UoW
+
+from services.requests.adapters.repository import KnownAgencyRepository
+
+router = APIRouter(prefix="/agencies", tags=["受理机关"])
+
+
+class KnownAgencyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    kind: str
+    parent_id: str | None
+
+
+@router.get("", response_model=list[KnownAgencyOut], summary="可受理申请的机关（公开）")
+async def list_agencies(uow: UoW) -> list[KnownAgencyOut]:
+    return [KnownAgencyOut.model_validate(a) for a in await KnownAgencyRepository(uow.session).list()]

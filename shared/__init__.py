@@ -1,0 +1,1 @@
+"""Plumbing shared by every service: settings, database, events, outbox, inbox, auth, errors, ops."""

@@ -1,0 +1,62 @@
+"""`python -m services.<name> [serve|worker|migrate|downgrade|current]` for every service."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+
+import uvicorn
+
+from shared import migrate
+from shared.logging import configure_logging
+from shared.service import ServiceRuntime, ServiceSpec, create_service_app
+
+log = logging.getLogger(__name__)
+
+
+async def _run_worker(spec: ServiceSpec) -> None:
+    """Relay and consumers without the HTTP API, until SIGTERM or SIGINT."""
+    configure_logging(spec.name, spec.settings.log_level, spec.settings.log_json)
+    runtime = ServiceRuntime(spec)
+    if spec.settings.migrate_on_start:
+        await runtime.migrate()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    runtime.start_workers()
+    log.info("%s worker running", spec.name)
+    await stop.wait()
+    log.info("%s worker stopping", spec.name)
+    await runtime.stop()
+
+
+def main(build_spec: Callable[[], ServiceSpec], argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="运行服务、后台任务或数据库迁移")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="HTTP API（默认同时运行发件箱中继与消费者）")
+    sub.add_parser("worker", help="仅运行发件箱中继与消费者")
+    up = sub.add_parser("migrate", help="升级数据库结构")
+    up.add_argument("revision", nargs="?", default="head")
+    down = sub.add_parser("downgrade", help="回退数据库结构")
+    down.add_argument("revision", nargs="?", default="-1")
+    sub.add_parser("current", help="显示当前数据库版本")
+    args = parser.parse_args(argv)
+    spec = build_spec()
+    s = spec.settings
+    match args.command or "serve":
+        case "serve":
+            uvicorn.run(create_service_app(spec), host=s.host, port=s.port, log_config=None, access_log=False, timeout_graceful_shutdown=20,
+                        proxy_headers=True, forwarded_allow_ips="*")
+        case "worker":
+            asyncio.run(_run_worker(spec))
+        case "migrate":
+            migrate.upgrade(spec.migrations, s.database_url, spec.version_table, args.revision)
+        case "downgrade":
+            migrate.downgrade(spec.migrations, s.database_url, spec.version_table, args.revision)
+        case "current":
+            print(migrate.current(spec.migrations, s.database_url, spec.version_table) or "(empty)")
+    return 0

@@ -1,0 +1,214 @@
+"""The idempotent consumer runner.
+
+For each message: parse the envelope; in one transaction, skip it if the inbox already
+holds (consumer, event_id), else run the handler and insert the inbox row; commit; and
+only after the database commit, commit the Kafka offset. A crash anywhere replays the
+message, and the inbox makes the replay a no-op. A handler that keeps failing is retried
+with backoff a bounded number of times, then the message goes to the dead-letter topic
+with its error and the partition moves on; a message that is not an envelope at all goes
+there at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from pydantic import ValidationError
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from shared.context import correlation_id
+from shared.db import utcnow
+from shared.events import EventEnvelope, dead_letter_topic
+from shared.faults import crash_point
+from shared.kafka import ensure_topics, make_consumer, make_producer
+from shared.metrics import EVENT_HANDLER_ERRORS, EVENTS_HANDLED
+from shared.settings import ServiceSettings
+from shared.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[UnitOfWork, EventEnvelope], Awaitable[None]]
+
+
+@dataclass
+class Subscription:
+    """A named consumer of a service: its topics and a handler per event type (`*` for any)."""
+
+    name: str
+    topics: list[str]
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+    def handler_for(self, event_type: str) -> Handler | None:
+        return self.handlers.get(event_type) or self.handlers.get("*")
+
+
+class PoisonMessage(Exception):
+    """A message no retry can fix (not an envelope)."""
+
+
+class ConsumerRunner:
+    def __init__(self, subscription: Subscription, uow_factory: Callable[[], UnitOfWork], settings: ServiceSettings, inbox_table) -> None:
+        self.sub = subscription
+        self.new_uow = uow_factory
+        self.settings = settings
+        self.inbox = inbox_table
+        self.group_id = f"{settings.service_name}.{subscription.name}"
+        self.topics = [settings.topic(t) for t in subscription.topics]
+        self.dlq_topic = dead_letter_topic(settings.kafka_topic_prefix, self.group_id)
+        self._consumer: AIOKafkaConsumer | None = None
+        self._dlq_producer: AIOKafkaProducer | None = None
+        self.assigned: set[TopicPartition] = set()
+
+    # -- one message -------------------------------------------------------------------
+
+    async def _already_done(self, uow: UnitOfWork, event_id: str) -> bool:
+        found = await uow.session.execute(
+            select(self.inbox.c.event_id).where(self.inbox.c.consumer == self.group_id, self.inbox.c.event_id == event_id)
+        )
+        return found.first() is not None
+
+    def _inbox_row(self, msg: ConsumerRecord, envelope: EventEnvelope, outcome: str, error: str | None = None) -> dict:
+        return {
+            "consumer": self.group_id, "event_id": envelope.event_id, "event_type": envelope.type, "topic": msg.topic,
+            "partition": msg.partition, "offset": msg.offset, "outcome": outcome, "error": error, "processed_at": utcnow(),
+        }
+
+    async def _handle_once(self, msg: ConsumerRecord, envelope: EventEnvelope) -> str:
+        handler = self.sub.handler_for(envelope.type)
+        async with self.new_uow() as uow:
+            if await self._already_done(uow, envelope.event_id):
+                return "duplicate"
+            if handler is None:
+                return "ignored"
+            await handler(uow, envelope)
+            await uow.session.execute(insert(self.inbox).values(self._inbox_row(msg, envelope, "handled")))
+            await uow.commit()
+        crash_point("consumer.after_db_commit")
+        return "handled"
+
+    async def process(self, msg: ConsumerRecord) -> str:
+        """Apply one message exactly once; returns the outcome."""
+        try:
+            envelope = EventEnvelope.from_bytes(msg.value or b"")
+        except (ValidationError, ValueError) as exc:
+            await self._dead_letter(msg, None, f"not an event envelope: {exc}", attempts=0)
+            return self._count("poison")
+        token = correlation_id.set(envelope.correlation_id)
+        try:
+            delay = self.settings.consumer_retry_base_delay
+            for attempt in range(1, self.settings.consumer_max_attempts + 1):
+                try:
+                    return self._count(await self._handle_once(msg, envelope))
+                except IntegrityError:
+                    # Another replica handled it between our check and our commit: the
+                    # next attempt sees its inbox row and skips.
+                    log.info("event %s raced with another consumer; rechecking", envelope.event_id)
+                except Exception as exc:
+                    EVENT_HANDLER_ERRORS.labels(self.settings.service_name, self.sub.name).inc()
+                    log.warning("handler for %s failed (attempt %d/%d): %r", envelope.type, attempt, self.settings.consumer_max_attempts, exc,
+                                extra={"event_id": envelope.event_id, "event_type": envelope.type})
+                    last_error = exc
+                    if attempt < self.settings.consumer_max_attempts:
+                        await asyncio.sleep(delay)
+                        delay = min(delay * 2, self.settings.consumer_retry_max_delay)
+                        continue
+                    await self._dead_letter(msg, envelope, repr(last_error), attempts=attempt)
+                    return self._count("dead_lettered")
+            return self._count("duplicate")
+        finally:
+            correlation_id.reset(token)
+
+    def _count(self, outcome: str) -> str:
+        EVENTS_HANDLED.labels(self.settings.service_name, self.sub.name, outcome).inc()
+        return outcome
+
+    async def _dead_letter(self, msg: ConsumerRecord, envelope: EventEnvelope | None, error: str, attempts: int) -> None:
+        """Park the message on the dead-letter topic, then remember it so a replay skips it."""
+        if self._dlq_producer is None:
+            producer = make_producer(self.settings)
+            await producer.start()
+            self._dlq_producer = producer
+            if self.settings.kafka_ensure_topics:
+                await ensure_topics(self.settings, [self.dlq_topic])
+        headers = [
+            ("dlq.error", error[:4000].encode()),
+            ("dlq.consumer", self.group_id.encode()),
+            ("dlq.original_topic", msg.topic.encode()),
+            ("dlq.original_partition", str(msg.partition).encode()),
+            ("dlq.original_offset", str(msg.offset).encode()),
+            ("dlq.attempts", str(attempts).encode()),
+            ("dlq.failed_at", utcnow().isoformat().encode()),
+        ]
+        await self._dlq_producer.send_and_wait(self.dlq_topic, msg.value, key=msg.key, headers=headers)
+        log.error("event parked on %s: %s", self.dlq_topic, error[:500], extra={"topic": msg.topic})
+        if envelope is not None:
+            async with self.new_uow() as uow:
+                if not await self._already_done(uow, envelope.event_id):
+                    await uow.session.execute(insert(self.inbox).values(self._inbox_row(msg, envelope, "dead_lettered", error[:4000])))
+                    await uow.commit()
+
+    # -- the loop ----------------------------------------------------------------------
+
+    async def _connect(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            if self.settings.kafka_ensure_topics:
+                await ensure_topics(self.settings, self.topics)
+            consumer = make_consumer(self.settings, self.topics, self.group_id)
+            try:
+                await consumer.start()
+            except BaseException:
+                await consumer.stop()
+                raise
+            self._consumer = consumer
+            log.info("consumer %s subscribed to %s", self.group_id, ", ".join(self.topics))
+        return self._consumer
+
+    async def _disconnect(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        producer, self._dlq_producer = self._dlq_producer, None
+        for client in (consumer, producer):
+            if client is not None:
+                try:
+                    await client.stop()
+                except Exception:
+                    log.debug("error while stopping kafka client", exc_info=True)
+
+    async def poll_once(self, timeout_ms: int = 500) -> int:
+        """Fetch one batch, apply every message, then commit the offsets; returns messages seen."""
+        consumer = await self._connect()
+        batch = await consumer.getmany(timeout_ms=timeout_ms, max_records=200)
+        self.assigned = set(consumer.assignment())
+        offsets: dict[TopicPartition, int] = {}
+        for tp, messages in batch.items():
+            for msg in messages:
+                await self.process(msg)
+                offsets[tp] = msg.offset + 1
+        if offsets:
+            # After every DB commit of this batch: a crash before this line only replays.
+            await consumer.commit(offsets)
+        return sum(len(m) for m in batch.values())
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set; reconnect with backoff when the broker goes away."""
+        delay = 0.5
+        while not stop.is_set():
+            try:
+                poll = asyncio.ensure_future(self.poll_once())
+                await poll
+                delay = 0.5
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("consumer %s interrupted (%r); reconnecting in %.1fs", self.group_id, exc, delay)
+                await self._disconnect()
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=delay)
+                except TimeoutError:
+                    pass
+                delay = min(delay * 2, 10.0)
+        await self._disconnect()

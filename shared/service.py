@@ -1,0 +1,212 @@
+"""Service runtime and FastAPI app factory: every service is built the same way.
+
+A service declares a `ServiceSpec` (its settings, metadata, migrations, routers, the
+topics it produces and the subscriptions it consumes). The runtime owns the engine,
+the outbox relay and the consumer runners; the app exposes `/healthz`, `/readyz`,
+`/metrics` and the service's routers under `/api/v1/<service>/`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import MetaData
+
+from shared import migrate
+from shared.auth import TokenVerifier
+from shared.consumer import ConsumerRunner, Subscription
+from shared.db import create_engine, ping, session_factory
+from shared.errors import PROBLEM_RESPONSES, install_problem_handlers, problem_response
+from shared.kafka import broker_reachable
+from shared.logging import configure_logging
+from shared.middleware import RequestContextMiddleware
+from shared.plumbing import Plumbing
+from shared.relay import OutboxRelay
+from shared.settings import ServiceSettings
+from shared.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    title: str
+    description: str
+    settings: ServiceSettings
+    metadata: MetaData
+    plumbing: Plumbing
+    migrations: Path
+    routers: list[APIRouter] = field(default_factory=list)
+    produces: list[str] = field(default_factory=list)
+    subscriptions: list[Subscription] = field(default_factory=list)
+
+    @property
+    def version_table(self) -> str:
+        return f"alembic_version_{self.name}"
+
+    @property
+    def api_prefix(self) -> str:
+        return f"/api/v1/{self.name}"
+
+
+class ServiceRuntime:
+    """Engine, sessions, relay and consumers of one service process."""
+
+    def __init__(self, spec: ServiceSpec) -> None:
+        self.spec = spec
+        self.settings = spec.settings
+        self.engine = create_engine(self.settings.database_url, pool_size=self.settings.database_pool_size)
+        self.sessions = session_factory(self.engine)
+        self.relay = OutboxRelay(self.sessions, spec.plumbing, self.settings, spec.produces)
+        self.consumers = [ConsumerRunner(s, self.uow, self.settings, spec.plumbing.inbox) for s in spec.subscriptions]
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, self.spec.plumbing, self.settings, on_commit=self.relay.wake)
+
+    async def migrate(self) -> None:
+        await asyncio.to_thread(migrate.upgrade, self.spec.migrations, self.settings.database_url, self.spec.version_table)
+
+    def start_workers(self) -> None:
+        """Run the relay and every consumer as background tasks of this process."""
+        self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name=f"{self.spec.name}-relay"))
+        for runner in self.consumers:
+            self._tasks.append(asyncio.create_task(runner.run(self._stop), name=f"{runner.group_id}-consumer"))
+
+    async def stop(self, timeout: float = 15.0) -> None:
+        """Stop consumers after their current batch, flush the relay, close the engine."""
+        self._stop.set()
+        if self._tasks:
+            done, pending = await asyncio.wait(self._tasks, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            for task in done:
+                if not task.cancelled() and task.exception():
+                    log.error("worker %s ended with %r", task.get_name(), task.exception())
+        self._tasks.clear()
+        await self.engine.dispose()
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(ping(self.engine), timeout=3)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+        checks["broker"] = "ok" if await broker_reachable(self.settings) else "unreachable"
+        return checks
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    return request.app.state.runtime
+
+
+async def _uow_dependency(request: Request) -> AsyncIterator[UnitOfWork]:
+    """The request's unit of work: committed after the handler returns, before the response."""
+    async with request.app.state.runtime.uow() as uow:
+        yield uow
+        await uow.commit()
+
+
+UoW = Annotated[UnitOfWork, Depends(_uow_dependency, scope="function")]
+
+
+def _ops_router() -> APIRouter:
+    router = APIRouter(tags=["运维"])
+
+    @router.get("/healthz", summary="存活检查（公开）")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="就绪检查：数据库与消息代理可达（公开）")
+    async def readyz(request: Request) -> Response:
+        checks = await request.app.state.runtime.readiness()
+        if all(v == "ok" for v in checks.values()):
+            return JSONResponse({"status": "ready", "checks": checks})
+        return problem_response(503, "not_ready", "服务尚未就绪：数据库或消息代理不可达", checks=checks)
+
+    @router.get("/metrics", summary="Prometheus 指标（内部网络）", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def create_service_app(spec: ServiceSpec, *, on_startup: Callable[[ServiceRuntime], None] | None = None) -> FastAPI:
+    """Build the FastAPI app of a service: lifespan, problem handlers, middleware, routes."""
+    settings = spec.settings
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(spec.name, settings.log_level, settings.log_json)
+        runtime = ServiceRuntime(spec)
+        if settings.migrate_on_start:
+            await runtime.migrate()
+        app.state.runtime = runtime
+        if settings.run_workers:
+            runtime.start_workers()
+        if on_startup:
+            on_startup(runtime)
+        log.info("%s ready on %s", spec.name, settings.database_url.split("@")[-1])
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url=f"{spec.api_prefix}/docs",
+        redoc_url=None,
+        responses={k: v for k, v in PROBLEM_RESPONSES.items() if k in (401, 403, 422)},
+    )
+    app.state.settings = settings
+    app.state.verifier = TokenVerifier(settings)
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service=spec.name)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"],
+                           expose_headers=["X-Request-ID", "ETag", "Location"])
+    app.include_router(_ops_router())
+    for router in spec.routers:
+        app.include_router(router, prefix=spec.api_prefix)
+    _add_problem_schema(app)
+    return app
+
+
+def _add_problem_schema(app: FastAPI) -> None:
+    original = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = {
+            "type": "object",
+            "required": ["type", "title", "status", "detail", "code"],
+            "properties": {
+                "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                "detail": {"type": "string", "description": "中文说明"}, "code": {"type": "string", "description": "稳定的机器可读错误码"},
+                "instance": {"type": "string"}, "correlation_id": {"type": "string"},
+                "errors": {"type": "array", "items": {"type": "object"}},
+            },
+        }
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

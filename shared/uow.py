@@ -1,0 +1,64 @@
+"""Unit of work: one transaction, and the events it causes written to the outbox inside it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.db import utcnow
+from shared.events import EventEnvelope
+from shared.plumbing import Plumbing
+from shared.settings import ServiceSettings
+
+
+class UnitOfWork:
+    """Owns a session; `commit` writes pending events to the outbox and commits both together."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], plumbing: Plumbing, settings: ServiceSettings, on_commit: Callable[[], None] | None = None) -> None:
+        self._sessions = sessions
+        self._plumbing = plumbing
+        self._settings = settings
+        self._on_commit = on_commit
+        self._pending: list[tuple[str, EventEnvelope]] = []
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> "UnitOfWork":
+        self.session = self._sessions()
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+            self._pending.clear()
+
+    def emit(self, topic: str, envelope: EventEnvelope) -> None:
+        """Queue an event for `topic` (logical name); it is stored only if the transaction commits."""
+        self._pending.append((self._settings.topic(topic), envelope))
+
+    @property
+    def pending_events(self) -> list[EventEnvelope]:
+        return [e for _, e in self._pending]
+
+    async def commit(self) -> None:
+        if self._pending:
+            now = utcnow()
+            await self.session.execute(
+                insert(self._plumbing.outbox),
+                [
+                    {"event_id": e.event_id, "topic": topic, "key": e.aggregate_id, "event_type": e.type, "body": e.model_dump_json(), "created_at": now}
+                    for topic, e in self._pending
+                ],
+            )
+        await self.session.commit()
+        had_events = bool(self._pending)
+        self._pending.clear()
+        if had_events and self._on_commit:
+            self._on_commit()
+
+    async def rollback(self) -> None:
+        self._pending.clear()
+        await self.session.rollback()
