@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.context import correlation_id
 from shared.db import new_id
+from shared.errors import problem_response
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 log = logging.getLogger("access")
@@ -19,9 +20,10 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 class RequestContextMiddleware:
     """Adopts a well-formed X-Request-ID (or mints one), echoes it back, and logs the request."""
 
-    def __init__(self, app: ASGIApp, service: str) -> None:
+    def __init__(self, app: ASGIApp, service: str, api_prefix: str = "") -> None:
         self.app = app
         self.service = service
+        self.api_prefix = api_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -32,10 +34,12 @@ class RequestContextMiddleware:
         token = correlation_id.set(cid)
         started = time.perf_counter()
         status = 500
+        started_response = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
+                started_response = True
                 status = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", cid.encode())]
@@ -43,10 +47,16 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Answer here, while the correlation id is still set: Starlette's own error
+            # layer sits outside this middleware and would lose it.
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started_response:
+                raise
+            await problem_response(500, "internal_error", "服务器内部错误，请稍后再试", instance=scope.get("path"))(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = self._route_template(scope)
             method = scope.get("method", "")
             HTTP_REQUESTS.labels(self.service, method, template, str(status)).inc()
             HTTP_LATENCY.labels(self.service, method, template).observe(elapsed)
@@ -54,3 +64,13 @@ class RequestContextMiddleware:
                 log.info("%s %s %s", method, scope.get("path"), status,
                          extra={"method": method, "path": scope.get("path"), "status": status, "duration_ms": round(elapsed * 1000, 1)})
             correlation_id.reset(token)
+
+    def _route_template(self, scope: Scope) -> str:
+        """The matched route's template (never the concrete path: ids would explode the labels)."""
+        path = getattr(scope.get("route"), "path", None)
+        if path is None:
+            return "unmatched"
+        # Routers included under the service prefix report their own relative template.
+        if self.api_prefix and scope.get("path", "").startswith(self.api_prefix) and not path.startswith(self.api_prefix):
+            return self.api_prefix + path
+        return path

@@ -179,7 +179,7 @@ def create_service_app(spec: ServiceSpec, *, on_startup: Callable[[ServiceRuntim
     app.state.settings = settings
     app.state.verifier = TokenVerifier(settings)
     install_problem_handlers(app)
-    app.add_middleware(RequestContextMiddleware, service=spec.name)
+    app.add_middleware(RequestContextMiddleware, service=spec.name, api_prefix=spec.api_prefix)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"],
                            expose_headers=["X-Request-ID", "ETag", "Location"])
