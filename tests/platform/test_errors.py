@@ -229,7 +229,6 @@ async def test_metrics_count_http_requests(app):
     text = resp.text
     assert "http_requests_total" in text
     # the 404 above is counted under its route template, not its concrete path (bounded label cardinality).
-    # NB: with FastAPI's included routers the template is the router-relative one ("/agencies/{agency_id}").
     assert re.search(r'http_requests_total\{[^}]*route="/api/v1/catalog/agencies/\{agency_id\}"[^}]*service="catalog"[^}]*status="404"[^}]*\} [1-9]', text), text
     assert "/does-not-exist" not in text
 
