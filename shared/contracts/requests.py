@@ -1,0 +1,90 @@
+"""Events the requests service publishes, one per workflow step, on `requests.requests`.
+
+Every event carries the request's summary (`RequestFacts`): enough for the audit service
+to build the annual report and timeliness statistics from events alone, and for the notify
+service to address the applicant. Contact details travel only in `contact`, on the events
+that lead to a notice to the applicant.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.contracts.topics import REQUESTS_REQUESTS
+from shared.events import Event
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    mobile: str | None = None
+    email: str | None = None
+    address: str | None = None
+
+
+class RequestEvent(Event):
+    """Common to every request event."""
+
+    topic: ClassVar[str] = REQUESTS_REQUESTS
+    aggregate_type: ClassVar[str] = "request"
+
+    request_id: str
+    tracking_number: str
+    agency_id: str
+    state: str
+    previous_state: str | None = None
+    round: int = 1
+    kind: str = "disclosure"
+    applicant_sub: str | None = None
+    applicant_type: str
+    organisation_type: str | None = None
+    channel: str
+    received_on: date | None = None
+    due_on: date | None = None
+    assignee_sub: str | None = None
+    note: str | None = None
+    contact: Contact | None = None
+
+
+def _event(name: str, **fields) -> type[RequestEvent]:
+    annotations = {k: v[0] for k, v in fields.items()}
+    namespace = {"__annotations__": {**annotations, "event_type": ClassVar[str]}, "event_type": name, "__module__": __name__}
+    namespace.update({k: v[1] for k, v in fields.items()})
+    return type(name, (RequestEvent,), namespace)
+
+
+RequestSubmitted = _event("RequestSubmitted")  # submitted; may still await receipt confirmation (Art. 31)
+RequestReceived = _event("RequestReceived")  # receipt date fixed: the answer clock starts
+RequestAssigned = _event("RequestAssigned")
+CorrectionRequested = _event("CorrectionRequested", correction_due_on=(date, ...), items=(list[str], ...))
+CorrectionSubmitted = _event("CorrectionSubmitted")  # the clock restarts from received_on
+ConsultationStarted = _event("ConsultationStarted", consultation_id=(str, ...), consultation_kind=(str, ...),
+                             party=(str, ...), reply_due_on=(date, ...))
+ConsultationReplied = _event("ConsultationReplied", consultation_id=(str, ...), opinion=(str, ...), silent=(bool, False))
+FeeNoticeIssued = _event("FeeNoticeIssued", amount_yuan=(int, ...), method=(str, ...), pay_by=(date, ...))
+FeePaid = _event("FeePaid", amount_yuan=(int, ...))
+ExtensionRequested = _event("ExtensionRequested", days=(int, ...))
+ExtensionDecided = _event("ExtensionDecided", approved=(bool, ...), days=(int, ...), decided_by=(str, ...))
+LaterAnswerDateSet = _event("LaterAnswerDateSet", later_due_on=(date, ...))
+AnswerProposed = _event("AnswerProposed", answer_id=(str, ...), category=(str, ...), reason=(str, ...))
+ReviewApproved = _event("ReviewApproved", answer_id=(str, ...), reviewer_sub=(str, ...))
+ReviewReturned = _event("ReviewReturned", answer_id=(str, ...), reviewer_sub=(str, ...))
+AnswerDispatched = _event("AnswerDispatched", answer_id=(str, ...), category=(str, ...), reason=(str, ...),
+                          answered_on=(date, ...), on_time=(bool, ...), working_days_taken=(int, ...))
+RequestClosed = _event("RequestClosed", category=(str, ...), reason=(str, ...), closed_on=(date, ...))
+RemedyRecorded = _event("RemedyRecorded", remedy_id=(str, ...), remedy_kind=(str, ...), filed_on=(date, ...))
+RemedyDecided = _event("RemedyDecided", remedy_id=(str, ...), remedy_kind=(str, ...), outcome=(str, ...),
+                       decided_on=(date | None, None))
+RequestReopened = _event("RequestReopened", remedy_id=(str, ...))
+DeadlineReminder = _event("DeadlineReminder", reminder=(str, ...), days_remaining=(int, ...))
+
+ALL_REQUEST_EVENTS = [
+    RequestSubmitted, RequestReceived, RequestAssigned, CorrectionRequested, CorrectionSubmitted, ConsultationStarted,
+    ConsultationReplied, FeeNoticeIssued, FeePaid, ExtensionRequested, ExtensionDecided, LaterAnswerDateSet,
+    AnswerProposed, ReviewApproved, ReviewReturned, AnswerDispatched, RequestClosed, RemedyRecorded, RemedyDecided,
+    RequestReopened, DeadlineReminder,
+]
