@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.context import current_correlation_id
@@ -128,6 +129,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         code, default = _DEFAULT_DETAIL.get(exc.status_code, ("http_error", "请求未能完成"))
         detail = exc.detail if isinstance(exc.detail, str) and not exc.detail.isascii() else default
         return problem_response(exc.status_code, code, detail, instance=request.url.path, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
+        # Optimistic locking: someone else changed the row between our read and our write.
+        return problem_response(412, "concurrent_modification", "资源已被他人同时修改，请刷新后重试", instance=request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

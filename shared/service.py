@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -50,6 +50,8 @@ class ServiceSpec:
     routers: list[APIRouter] = field(default_factory=list)
     produces: list[str] = field(default_factory=list)
     subscriptions: list[Subscription] = field(default_factory=list)
+    # Extra background loops (e.g. a scheduler), run with the relay and consumers.
+    background: list[Callable[["ServiceRuntime", asyncio.Event], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def version_table(self) -> str:
@@ -84,6 +86,8 @@ class ServiceRuntime:
         self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name=f"{self.spec.name}-relay"))
         for runner in self.consumers:
             self._tasks.append(asyncio.create_task(runner.run(self._stop), name=f"{runner.group_id}-consumer"))
+        for i, loop in enumerate(self.spec.background):
+            self._tasks.append(asyncio.create_task(loop(self, self._stop), name=f"{self.spec.name}-background-{i}"))
 
     async def stop(self, timeout: float = 15.0) -> None:
         """Stop consumers after their current batch, flush the relay, close the engine."""
@@ -145,7 +149,7 @@ def _ops_router() -> APIRouter:
     return router
 
 
-def create_service_app(spec: ServiceSpec, *, on_startup: Callable[[ServiceRuntime], None] | None = None) -> FastAPI:
+def create_service_app(spec: ServiceSpec, *, on_startup: Callable[[FastAPI, ServiceRuntime], None] | None = None) -> FastAPI:
     """Build the FastAPI app of a service: lifespan, problem handlers, middleware, routes."""
     settings = spec.settings
 
@@ -159,7 +163,7 @@ def create_service_app(spec: ServiceSpec, *, on_startup: Callable[[ServiceRuntim
         if settings.run_workers:
             runtime.start_workers()
         if on_startup:
-            on_startup(runtime)
+            on_startup(app, runtime)
         log.info("%s ready on %s", spec.name, settings.database_url.split("@")[-1])
         try:
             yield

@@ -1,11 +1,21 @@
-"""Requests queries."""
+"""Requests queries: repositories own every SQL statement of the service."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import date
+
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.requests.adapters.orm import KnownAgency
+from services.requests.adapters.orm import Answer, Consultation, DisclosureRequest, HistoryEntry, KnownAgency, Remedy
+from services.requests.domain.workflow import CLOCK_STOPPED, OPEN_STATES
+
+SORTS = {
+    "due_on": (DisclosureRequest.due_on.asc().nulls_last(), DisclosureRequest.id),
+    "-due_on": (DisclosureRequest.due_on.desc().nulls_last(), DisclosureRequest.id),
+    "submitted_at": (DisclosureRequest.submitted_at.asc(), DisclosureRequest.id),
+    "-submitted_at": (DisclosureRequest.submitted_at.desc(), DisclosureRequest.id.desc()),
+}
 
 
 class KnownAgencyRepository:
@@ -20,3 +30,58 @@ class KnownAgencyRepository:
 
     def add(self, agency: KnownAgency) -> None:
         self.session.add(agency)
+
+
+class RequestRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, request_id: str) -> DisclosureRequest | None:
+        return await self.session.get(DisclosureRequest, request_id)
+
+    async def by_tracking_number(self, number: str) -> list[DisclosureRequest]:
+        return list((await self.session.execute(select(DisclosureRequest).where(DisclosureRequest.tracking_number == number))).scalars())
+
+    async def page(self, query: Select, sort: str, page: int, size: int) -> tuple[list[DisclosureRequest], int]:
+        total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+        rows = await self.session.execute(query.order_by(*SORTS[sort]).offset((page - 1) * size).limit(size))
+        return list(rows.scalars()), total
+
+    def of_applicant(self, sub: str, state: str | None) -> Select:
+        query = select(DisclosureRequest).where(DisclosureRequest.applicant_sub == sub)
+        return query.where(DisclosureRequest.state == state) if state else query
+
+    def queue(self, agencies: set[str] | None, *, state: str | None, assignee: str | None, due_by: date | None,
+              overdue_on: date | None, text: str | None, agency_id: str | None) -> Select:
+        """An agency-scoped work queue; `agencies` None means every agency."""
+        query = select(DisclosureRequest)
+        if agencies is not None:
+            query = query.where(DisclosureRequest.agency_id.in_(agencies))
+        if agency_id:
+            query = query.where(DisclosureRequest.agency_id == agency_id)
+        if state:
+            query = query.where(DisclosureRequest.state == state)
+        if assignee:
+            query = query.where(DisclosureRequest.assignee_sub == assignee)
+        running = [s.value for s in OPEN_STATES - CLOCK_STOPPED]
+        if due_by:
+            query = query.where(DisclosureRequest.state.in_(running), DisclosureRequest.due_on <= due_by)
+        if overdue_on:
+            query = query.where(DisclosureRequest.state.in_(running), DisclosureRequest.due_on < overdue_on)
+        if text:
+            like = f"%{text}%"
+            query = query.where(or_(DisclosureRequest.tracking_number.like(like), DisclosureRequest.description.like(like),
+                                    DisclosureRequest.applicant_name.like(like), DisclosureRequest.document_number.like(like)))
+        return query
+
+    async def history(self, request_id: str) -> list[HistoryEntry]:
+        return list((await self.session.execute(select(HistoryEntry).where(HistoryEntry.request_id == request_id).order_by(HistoryEntry.id))).scalars())
+
+    async def consultations(self, request_id: str) -> list[Consultation]:
+        return list((await self.session.execute(select(Consultation).where(Consultation.request_id == request_id).order_by(Consultation.sent_on))).scalars())
+
+    async def answers(self, request_id: str) -> list[Answer]:
+        return list((await self.session.execute(select(Answer).where(Answer.request_id == request_id).order_by(Answer.proposed_at))).scalars())
+
+    async def remedies(self, request_id: str) -> list[Remedy]:
+        return list((await self.session.execute(select(Remedy).where(Remedy.request_id == request_id).order_by(Remedy.filed_on))).scalars())

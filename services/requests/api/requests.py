@@ -1,0 +1,178 @@
+"""Requests: submission by applicants and registrars, reading, and every workflow action."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+
+from shared.auth import OFFICER_ROLES, Principal, Role, current_principal, require
+from shared.errors import Problem
+from shared.service import UoW
+
+from services.requests.adapters.orm import DisclosureRequest
+from services.requests.adapters.repository import SORTS, RequestRepository
+from services.requests.api.deps import check_if_match, etag, today, visible_request
+from services.requests.domain.applicant import Channel
+from services.requests.domain.workflow import ACTION_ROLES, Action, State
+from services.requests.service import actions, commands as c, intake
+from services.requests.service.access import check_role, visible_agencies
+from services.requests.service.deadlines import load_calendar, pauses_of
+from services.requests.service.views import detail_view, summary_view
+
+router = APIRouter(tags=["依申请公开"])
+Caller = Annotated[Principal, Depends(current_principal)]
+Officer = Annotated[Principal, Depends(require(*OFFICER_ROLES))]
+Applicant = Annotated[Principal, Depends(require(Role.applicant))]
+Registrar = Annotated[Principal, Depends(require(Role.registrar))]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, description="重试时保持不变，避免重复提交")]
+
+
+async def _detail(uow, principal: Principal, r: DisclosureRequest, request: Request, response: Response) -> dict[str, Any]:
+    repo = RequestRepository(uow.session)
+    calendar = await load_calendar(uow.session)
+    view = detail_view(r, principal, calendar, await pauses_of(uow.session, r), today(request),
+                       history=await repo.history(r.id), consultations=await repo.consultations(r.id),
+                       answers=await repo.answers(r.id), remedies=await repo.remedies(r.id))
+    response.headers["ETag"] = etag(r)
+    return view
+
+
+async def _submitted(uow, principal: Principal, command, channel: Channel, received_on, applicant_sub, request: Request,
+                     response: Response, key: str | None) -> dict[str, Any]:
+    body_fingerprint = intake.fingerprint(command.model_dump(mode="json") | {"channel": channel.value})
+    if key and (stored := await intake.replay(uow, principal.sub, key, body_fingerprint)):
+        response.headers["Idempotent-Replayed"] = "true"
+        response.headers["Location"] = f"{request.url.path.rsplit('/', 1)[0]}/requests/{stored['id']}"
+        return stored
+    settings = request.app.state.settings
+    r, code = await intake.create_request(uow, principal, command, channel=channel, received_on=received_on,
+                                          applicant_sub=applicant_sub, today=today(request), default_rule_set=settings.rule_set)
+    view = await _detail(uow, principal, r, request, response)
+    result = jsonable_encoder({**view, "query_code": code})
+    if key:
+        await intake.remember(uow, principal.sub, key, body_fingerprint, r.id, result)
+    response.headers["Location"] = str(request.url_for("get_request", request_id=r.id))
+    return result
+
+
+@router.post("/requests", status_code=201, summary="提交政府信息公开申请（申请人）",
+             description="网上或微信小程序提交，当即确认收到（第三十一条）。返回受理编号与查询码；查询码只显示这一次。"
+                         "带 `Idempotency-Key` 重试不会重复提交。")
+async def submit(body: c.RequestIn, uow: UoW, principal: Applicant, request: Request, response: Response, key: IdempotencyKey = None,
+                 channel: Annotated[Literal["online", "wechat"], Query(description="提交渠道")] = "online") -> dict[str, Any]:
+    return await _submitted(uow, principal, body, Channel(channel), today(request), principal.sub, request, response, key)
+
+
+@router.post("/registrations", status_code=201, summary="代为登记申请：信函、传真、电子邮件、当面或口头（登记人员）")
+async def register(body: c.RegistrationIn, uow: UoW, principal: Registrar, request: Request, response: Response,
+                   key: IdempotencyKey = None) -> dict[str, Any]:
+    if body.channel in (Channel.online, Channel.wechat):
+        raise Problem(422, "channel_not_registrable", "网上申请由申请人本人提交", errors=[{"field": "channel", "message": "不适用于代为登记"}])
+    received_on = intake.receipt_date_for(body.channel, body.received_on, today(request))
+    command = c.RequestIn.model_validate(body.model_dump(exclude={"channel", "received_on", "applicant_sub"}))
+    return await _submitted(uow, principal, command, body.channel, received_on, body.applicant_sub, request, response, key)
+
+
+def _check_sort(sort: str) -> None:
+    if sort not in SORTS:
+        raise Problem(422, "invalid_sort", f"排序字段无效，可选：{', '.join(SORTS)}", errors=[{"field": "sort", "message": "无效"}])
+
+
+@router.get("/requests/mine", summary="我的申请（申请人，仅本人）")
+async def my_requests(uow: UoW, principal: Applicant, request: Request, state: State | None = None,
+                      page: Annotated[int, Query(ge=1)] = 1, page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+                      sort: str = "-submitted_at") -> dict[str, Any]:
+    _check_sort(sort)
+    repo = RequestRepository(uow.session)
+    rows, total = await repo.page(repo.of_applicant(principal.sub, state.value if state else None), sort, page, page_size)
+    return await _listing(uow, principal, rows, total, page, page_size, request)
+
+
+async def _listing(uow, principal, rows, total, page, page_size, request) -> dict[str, Any]:
+    calendar = await load_calendar(uow.session)
+    items = [summary_view(r, principal, calendar, await pauses_of(uow.session, r), today(request)) for r in rows]
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+@router.get("/queue", summary="本机关（含下级）申请办理队列（工作人员）",
+            description="按状态、承办人、“N 个工作日内到期”、“已逾期”、关键词筛选；按到期日或提交时间排序。")
+async def queue(uow: UoW, principal: Officer, request: Request, state: State | None = None, assignee: str | None = None,
+                agency_id: str | None = None,
+                due_within_days: Annotated[int | None, Query(ge=0, le=60, description="N 个工作日内到期")] = None,
+                overdue: bool = False, q: Annotated[str | None, Query(max_length=100)] = None,
+                page: Annotated[int, Query(ge=1)] = 1, page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+                sort: str = "due_on") -> dict[str, Any]:
+    _check_sort(sort)
+    calendar = await load_calendar(uow.session)
+    day = today(request)
+    repo = RequestRepository(uow.session)
+    query = repo.queue(await visible_agencies(uow.session, principal), state=state.value if state else None, assignee=assignee,
+                       due_by=calendar.add_workdays(day, due_within_days) if due_within_days is not None else None,
+                       overdue_on=day if overdue else None, text=q, agency_id=agency_id)
+    rows, total = await repo.page(query, sort, page, page_size)
+    return await _listing(uow, principal, rows, total, page, page_size, request)
+
+
+@router.get("/requests/{request_id}", name="get_request", summary="申请详情（申请人本人或有权的工作人员）",
+            description="含答复期限及其计算过程、暂停区间、时间线、可执行的操作；响应头 ETag 用于 If-Match。")
+async def get_request(request_id: str, uow: UoW, principal: Caller, request: Request, response: Response) -> dict[str, Any]:
+    return await _detail(uow, principal, await visible_request(uow, principal, request_id), request, response)
+
+
+async def _act(action: Action, request_id: str, uow, principal: Principal, request: Request, response: Response, step, *args) -> dict[str, Any]:
+    r = await visible_request(uow, principal, request_id)
+    check_role(principal, action, r)
+    check_if_match(request, r)
+    await step(uow, r, principal, *args, await load_calendar(uow.session), today(request))
+    await uow.session.flush()
+    return await _detail(uow, principal, r, request, response)
+
+
+def _action(path: str, action: Action, step, command, summary: str, *, sub_id: str | None = None):
+    """Register `POST /requests/{id}/<path>` running `step` with the validated `command`."""
+    roles = "、".join(r.value for r in ACTION_ROLES[action])
+    full_path = f"/requests/{{request_id}}/{path}"
+
+    if sub_id:
+        async def endpoint(request_id: str, item_id: str, body: command, uow: UoW, principal: Caller, request: Request,  # type: ignore[valid-type]
+                           response: Response) -> dict[str, Any]:
+            return await _act(action, request_id, uow, principal, request, response, _with_id(step, item_id), body)
+    else:
+        async def endpoint(request_id: str, body: command, uow: UoW, principal: Caller, request: Request,  # type: ignore[valid-type]
+                           response: Response) -> dict[str, Any]:
+            return await _act(action, request_id, uow, principal, request, response, step, body)
+
+    endpoint.__name__ = f"{action.value}_endpoint"
+    endpoint.__annotations__["body"] = command  # a local name: resolve it here, not from the module's globals
+    router.add_api_route(full_path, endpoint, methods=["POST"], summary=f"{summary}（{roles}）",
+                         description=f"状态机动作 `{action.value}`。非法状态返回 409（含当前状态与可执行操作）；If-Match 过期返回 412。")
+
+
+def _with_id(step, item_id: str):
+    async def bound(uow, r, principal, body, calendar, day):
+        return await step(uow, r, principal, item_id, body, calendar, day)
+    return bound
+
+
+_action("confirm-receipt", Action.confirm_receipt, actions.confirm_receipt, c.ConfirmReceiptIn, "确认收到申请（第三十一条）")
+_action("assign", Action.assign, actions.assign, c.AssignIn, "分办给承办人")
+_action("correction-notice", Action.request_correction, actions.request_correction, c.CorrectionNoticeIn, "一次性告知补正（第三十条）")
+_action("correction", Action.submit_correction, actions.submit_correction, c.CorrectionIn, "提交补正，重新起算答复期限")
+_action("consultations", Action.start_consultation, actions.start_consultation, c.ConsultationIn, "征求第三方或其他机关意见（第三十二、三十四条）")
+_action("consultations/{item_id}/reply", Action.record_consultation_reply, actions.record_consultation_reply, c.ConsultationReplyIn,
+        "登记征求意见回复", sub_id="item_id")
+_action("fee-notice", Action.issue_fee_notice, actions.issue_fee_notice, c.FeeNoticeIn, "发出信息处理费缴费通知（国办函〔2020〕109号）")
+_action("payment", Action.record_payment, actions.record_payment, c.PaymentIn, "登记缴费")
+_action("extension", Action.request_extension, actions.request_extension, c.ExtensionIn, "申请延期答复（第三十三条）")
+_action("extension/decision", Action.decide_extension, actions.decide_extension, c.ExtensionDecisionIn, "审批延期（不得审批本人申请）")
+_action("later-answer-date", Action.set_later_answer_date, actions.set_later_answer_date, c.LaterAnswerDateIn, "确定延后答复期限（第三十五条）")
+_action("answer", Action.propose_answer, actions.propose_answer, c.AnswerIn, "拟定答复，提交保密审查")
+_action("review/approve", Action.approve_review, actions.approve_review, c.ReviewIn, "保密审查通过（不得审查本人拟定的答复）")
+_action("review/return", Action.return_review, actions.return_review, c.ReturnIn, "保密审查退回并说明理由")
+_action("answer/dispatch", Action.dispatch_answer, actions.dispatch_answer, c.DispatchIn, "送达答复")
+_action("withdraw", Action.withdraw, actions.withdraw, c.WithdrawIn, "撤回申请")
+_action("remedies", Action.record_remedy, actions.record_remedy, c.RemedyIn, "登记投诉、行政复议或行政诉讼")
+_action("remedies/{item_id}/decision", Action.decide_remedy, actions.decide_remedy, c.RemedyDecisionIn, "登记复议或诉讼结果；“纠正”将重新办理",
+        sub_id="item_id")

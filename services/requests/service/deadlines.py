@@ -1,0 +1,57 @@
+"""Deadline arithmetic applied to stored requests: the due date and its explanation."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.workdays import DayOverride, WorkCalendar
+
+from services.requests.adapters.orm import CalendarOverride, CalendarYear, DisclosureRequest, RequestPause
+from services.requests.domain.clock import DueDate, Pause, PauseKind, RuleSet, compute_due, days_remaining
+from services.requests.domain.workflow import CLOCK_STOPPED, FINISHED_STATES, State
+
+
+async def load_calendar(session: AsyncSession) -> WorkCalendar:
+    """The official calendar plus the admin's overrides and announced years."""
+    overrides = (await session.execute(select(CalendarOverride))).scalars()
+    years = (await session.execute(select(CalendarYear.year))).scalars()
+    return WorkCalendar.with_overrides((DayOverride(o.day, o.workday, o.note) for o in overrides), years)
+
+
+async def pauses_of(session: AsyncSession, request: DisclosureRequest) -> list[Pause]:
+    rows = (await session.execute(
+        select(RequestPause).where(RequestPause.request_id == request.id, RequestPause.round == request.round).order_by(RequestPause.id)
+    )).scalars()
+    return [Pause(PauseKind(p.kind), p.start, p.end) for p in rows]
+
+
+def explain(calendar: WorkCalendar, request: DisclosureRequest, pauses: list[Pause], today: date) -> DueDate | None:
+    """The due date of the current round, or None while the clock has not started."""
+    if request.clock_start is None:
+        return None
+    as_of = request.answered_on or request.closed_on or today
+    return compute_due(calendar, request.clock_start, RuleSet(request.rule_set), pauses=pauses,
+                       extension_days=request.extension_days, today=as_of, override_due=request.later_due_on)
+
+
+async def refresh_due(session: AsyncSession, calendar: WorkCalendar, request: DisclosureRequest, today: date) -> DueDate | None:
+    """Recompute and store `due_on` after anything that moves the clock."""
+    due = explain(calendar, request, await pauses_of(session, request), today)
+    request.due_on = due.effective_due if due else None
+    return due
+
+
+def status_of(calendar: WorkCalendar, request: DisclosureRequest, pauses: list[Pause], today: date) -> dict:
+    """Days remaining, overdue and paused flags, as the API shows them."""
+    state = State(request.state)
+    if request.due_on is None or state in CLOCK_STOPPED:
+        return {"days_remaining": None, "overdue": False, "paused": state in CLOCK_STOPPED}
+    if state in FINISHED_STATES:
+        finished = request.answered_on or request.closed_on
+        return {"days_remaining": None, "overdue": False, "paused": False,
+                "answered_on_time": finished is not None and finished <= request.due_on}
+    remaining = days_remaining(calendar, request.due_on, today, pauses)
+    return {"days_remaining": remaining, "overdue": today > request.due_on, "paused": any(p.end is None for p in pauses)}

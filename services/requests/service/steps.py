@@ -1,0 +1,70 @@
+"""The mechanics every workflow step shares: guard, record, emit."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from shared.auth import Principal
+from shared.contracts.requests import Contact, RequestEvent
+from shared.errors import Problem
+from shared.events import Actor
+from shared.uow import UnitOfWork
+
+from services.requests.adapters.orm import DisclosureRequest, HistoryEntry
+from services.requests.domain.workflow import ACTION_LABELS, STATE_LABELS, Action, State, allowed_actions, can
+
+SOURCE = "requests"
+
+
+def actor_of(principal: Principal | None) -> Actor:
+    if principal is None:
+        return Actor.system("requests-scheduler")
+    return Actor(sub=principal.sub, role=principal.primary_role.value, agency_id=principal.agency_id)
+
+
+def guard(request: DisclosureRequest, action: Action) -> None:
+    """409 naming the current state and what may be done instead."""
+    state = State(request.state)
+    if not can(action, state):
+        options = allowed_actions(state)
+        listed = "、".join(ACTION_LABELS[a] for a in options) or "无"
+        raise Problem(409, "illegal_transition",
+                      f"申请当前状态为“{STATE_LABELS[state]}”，不能{ACTION_LABELS[action]}；可执行的操作：{listed}",
+                      current_state=state.value, allowed_actions=[a.value for a in options])
+
+
+def contact_of(request: DisclosureRequest) -> Contact:
+    return Contact(name=request.applicant_name, mobile=request.mobile, email=request.email, address=request.postal_address)
+
+
+def facts(request: DisclosureRequest, previous_state: str | None, *, with_contact: bool) -> dict[str, Any]:
+    return dict(
+        request_id=request.id, tracking_number=request.tracking_number, agency_id=request.agency_id, state=request.state,
+        previous_state=previous_state, round=request.round, kind=request.kind, applicant_sub=request.applicant_sub,
+        applicant_type=request.applicant_type, organisation_type=request.organisation_type, channel=request.channel,
+        received_on=request.clock_start, due_on=request.due_on, assignee_sub=request.assignee_sub,
+        contact=contact_of(request) if with_contact else None,
+    )
+
+
+def record(uow: UnitOfWork, request: DisclosureRequest, principal: Principal | None, action: Action | str, previous_state: str | None,
+           event_cls: type[RequestEvent], *, note: str | None = None, notify_applicant: bool = False, **extra: Any) -> None:
+    """Write the timeline entry and queue the event, both in the caller's transaction."""
+    actor = actor_of(principal)
+    uow.session.add(HistoryEntry(request_id=request.id, action=str(action), from_state=previous_state, to_state=request.state,
+                                 actor_sub=actor.sub, actor_role=actor.role or actor.kind, note=note))
+    event = event_cls(**facts(request, previous_state, with_contact=notify_applicant), note=note, **extra)
+    uow.emit(event.topic, event.envelope(source=SOURCE, aggregate_id=request.id, agency_id=request.agency_id, actor=actor))
+
+
+def move(request: DisclosureRequest, to: State) -> str:
+    """Set the new state; returns the previous one."""
+    previous = request.state
+    request.state = to.value
+    return previous
+
+
+def require_date_not_future(value: date, today: date, field: str) -> None:
+    if value > today:
+        raise Problem(422, "date_in_future", "日期不能晚于今天", errors=[{"field": field, "message": "日期不能晚于今天"}])

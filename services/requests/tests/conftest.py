@@ -1,0 +1,101 @@
+"""Fixtures for the requests service: a running app with a pinned date and a replicated agency tree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+
+from shared.contracts.catalog import AgencyRegistered
+from shared.db import new_id
+from shared.events import Actor
+from shared.testing import auth, running_app, settings_for
+
+from services.requests.app import create_app
+from services.requests.service.agency_replica import on_agency_registered
+from services.requests.settings import RequestsSettings
+
+API = "/api/v1/requests"
+VALID_ID = "11010519491231002X"
+
+
+@dataclass
+class RequestsHarness:
+    """A requests app with helpers that speak for each role."""
+
+    client: httpx.AsyncClient
+    app: Any
+    settings: RequestsSettings
+    county: str
+    agency_a: str
+    agency_b: str
+    tokens: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def set_today(self, day: date) -> None:
+        self.app.state.today = lambda: day
+
+    def who(self, role: str, agency: str | None = None, sub: str | None = None) -> dict[str, str]:
+        agency = agency if agency is not None else (None if role in ("applicant", "admin") else self.agency_a)
+        return auth(self.settings, role, agency_id=agency, sub=sub or f"{role}-{agency or 'x'}")
+
+    async def outbox_types(self, request_id: str) -> list[str]:
+        import json
+
+        from sqlalchemy import select
+
+        from services.requests.adapters.orm import plumbing
+
+        async with self.app.state.runtime.sessions() as s:
+            rows = (await s.execute(select(plumbing.outbox.c.body).where(plumbing.outbox.c.key == request_id).order_by(plumbing.outbox.c.id))).scalars()
+            return [json.loads(b)["type"] for b in rows]
+
+    async def outbox_events(self, request_id: str) -> list[dict]:
+        import json
+
+        from sqlalchemy import select
+
+        from services.requests.adapters.orm import plumbing
+
+        async with self.app.state.runtime.sessions() as s:
+            rows = (await s.execute(select(plumbing.outbox.c.body).where(plumbing.outbox.c.key == request_id).order_by(plumbing.outbox.c.id))).scalars()
+            return [json.loads(b) for b in rows]
+
+
+async def _replicate(runtime, agency_id: str, name: str, parent: str | None) -> None:
+    event = AgencyRegistered(agency_id=agency_id, name=name, kind="department" if parent else "county_government", parent_id=parent)
+    async with runtime.uow() as uow:
+        await on_agency_registered(uow, event.envelope(source="catalog", aggregate_id=agency_id, actor=Actor.system("test")))
+        await uow.commit()
+
+
+@pytest.fixture
+async def harness(broker, databases, topic_prefix, tmp_path):
+    settings = settings_for(RequestsSettings, database_url=await databases.new("requests"), bootstrap=broker.bootstrap, prefix=topic_prefix,
+                            storage_dir=str(tmp_path / "files"), scheduler_interval_seconds=3600, attachment_max_bytes=1024 * 1024)
+    app = create_app(settings)
+    async with running_app(app) as client:
+        county, a, b = new_id(), new_id(), new_id()
+        runtime = app.state.runtime
+        await _replicate(runtime, county, "某某县人民政府", None)
+        await _replicate(runtime, a, "某某县民政局", county)
+        await _replicate(runtime, b, "某某县财政局", county)
+        h = RequestsHarness(client, app, settings, county, a, b)
+        h.set_today(date(2026, 9, 28))
+        yield h
+
+
+def natural_person(**overrides: Any) -> dict[str, Any]:
+    applicant = {"type": "natural_person", "name": "张三", "id_type": "resident_id", "id_number": VALID_ID,
+                 "mobile": "13800138000", "email": "zhangsan@example.com", "postal_address": "某某县人民路1号"}
+    applicant.update(overrides)
+    return applicant
+
+
+def request_body(agency_id: str, **overrides: Any) -> dict[str, Any]:
+    body = {"agency_id": agency_id, "applicant": natural_person(), "description": "请公开2025年度城乡低保资金发放情况",
+            "preferred_form": "electronic"}
+    body.update(overrides)
+    return body
