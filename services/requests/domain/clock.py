@@ -113,10 +113,12 @@ def compute_due(calendar: WorkCalendar, start: date, rule_set: RuleSet, *, pause
 
 
 def days_remaining(calendar: WorkCalendar, due: date, today: date, pauses: list[Pause] = ()) -> int:
-    """Working days left until `due` (0 on the due date, negative once overdue)."""
+    """Working days left until `due`: 0 on the due date, and from the day after it negative
+    (at least -1, even on a weekend when no further working day has passed yet)."""
     def paused(day: date) -> bool:
         return any(p.covers(day, today) for p in pauses)
-    return calendar.workdays_between(today, due, excluded=paused)
+    left = calendar.workdays_between(today, due, excluded=paused)
+    return min(left, -1) if today > due else left
 
 
 def deadline_after(calendar: WorkCalendar, start: date, working_days: int) -> date:
