@@ -9,6 +9,7 @@ import signal
 from collections.abc import Callable
 
 import uvicorn
+from fastapi import FastAPI
 
 from shared import migrate
 from shared.logging import configure_logging
@@ -34,7 +35,8 @@ async def _run_worker(spec: ServiceSpec) -> None:
     await runtime.stop()
 
 
-def main(build_spec: Callable[[], ServiceSpec], argv: list[str] | None = None) -> int:
+def main(build_spec: Callable[[], ServiceSpec], create_app: Callable[[], FastAPI] | None = None, argv: list[str] | None = None) -> int:
+    """Run a service's command line; `create_app` is the service's own app factory (defaults to the bare spec)."""
     parser = argparse.ArgumentParser(description="运行服务、后台任务或数据库迁移")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="HTTP API（默认同时运行发件箱中继与消费者）")
@@ -49,7 +51,8 @@ def main(build_spec: Callable[[], ServiceSpec], argv: list[str] | None = None) -
     s = spec.settings
     match args.command or "serve":
         case "serve":
-            uvicorn.run(create_service_app(spec), host=s.host, port=s.port, log_config=None, access_log=False, timeout_graceful_shutdown=20,
+            app = create_app() if create_app else create_service_app(spec)
+            uvicorn.run(app, host=s.host, port=s.port, log_config=None, access_log=False, timeout_graceful_shutdown=20,
                         proxy_headers=True, forwarded_allow_ips="*")
         case "worker":
             asyncio.run(_run_worker(spec))

@@ -10,9 +10,41 @@ import time
 
 import httpx
 
+from shared.auth import issue_dev_token
+from shared.settings import ServiceSettings
 from shared.testing import REPO_ROOT, free_port
 
 SERVICES = ("catalog", "requests", "notify", "audit")
+
+
+def _whole_system_flow(ports: dict[str, int]) -> None:
+    """Through the running processes: catalog → (Kafka) → requests → (Kafka) → audit."""
+    settings = ServiceSettings()
+    admin = {"Authorization": f"Bearer {issue_dev_token(settings, sub='admin-1', roles=['admin'])}"}
+    applicant = {"Authorization": f"Bearer {issue_dev_token(settings, sub='citizen-1', roles=['applicant'])}"}
+    with httpx.Client(timeout=10) as client:
+        created = client.post(f"http://127.0.0.1:{ports['catalog']}/api/v1/catalog/agencies", headers=admin,
+                              json={"name": "某某县民政局", "kind": "department"})
+        assert created.status_code == 201, created.text
+        agency_id = created.json()["id"]
+        deadline = time.monotonic() + 30
+        while not any(a["id"] == agency_id for a in client.get(f"http://127.0.0.1:{ports['requests']}/api/v1/requests/agencies").json()):
+            assert time.monotonic() < deadline, "agency never reached the requests service"
+            time.sleep(0.3)
+        submitted = client.post(f"http://127.0.0.1:{ports['requests']}/api/v1/requests/requests", headers=applicant, json={
+            "agency_id": agency_id, "description": "请公开本县2025年城乡低保资金发放情况",
+            "applicant": {"type": "natural_person", "name": "张三", "id_type": "resident_id", "id_number": "11010519491231002X",
+                          "mobile": "13800138000"}})
+        assert submitted.status_code == 201, submitted.text
+        request_id = submitted.json()["id"]
+        supervisor = {"Authorization": f"Bearer {issue_dev_token(settings, sub='sup-1', roles=['supervisor'], agency_id=agency_id)}"}
+        while True:
+            entries = client.get(f"http://127.0.0.1:{ports['audit']}/api/v1/audit/entries", headers=supervisor,
+                                 params={"aggregate_id": request_id}).json()
+            if {e["event_type"] for e in entries} >= {"RequestSubmitted", "RequestReceived"}:
+                break
+            assert time.monotonic() < deadline + 30, f"audit never recorded the request: {entries}"
+            time.sleep(0.3)
 
 
 def test_make_run_brings_all_four_services_to_ready_within_30_seconds_and_stops_on_ctrl_c(tmp_path):
@@ -37,6 +69,7 @@ def test_make_run_brings_all_four_services_to_ready_within_30_seconds_and_stops_
         assert ready == set(SERVICES), f"ready after 30 s: {sorted(ready)}"
         for name in SERVICES:
             assert (tmp_path / "var" / f"{name}.db").exists()  # one SQLite file per service
+        _whole_system_flow(ports)
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -1,4 +1,4 @@
 from shared.cli import main
-from services.notify.app import build_spec
+from services.notify.app import build_spec, create_app
 
-raise SystemExit(main(build_spec))
+raise SystemExit(main(build_spec, create_app))

@@ -14,7 +14,7 @@ from shared.service import UoW
 from shared.workdays import DayKind
 
 from services.requests.adapters.orm import CalendarOverride, CalendarYear, KnownAgency
-from services.requests.service.deadlines import load_calendar
+from services.requests.service.deadlines import forget_calendar, load_calendar
 
 router = APIRouter(tags=["工作日历"])
 Admin = Annotated[Principal, Depends(require(Role.admin))]
@@ -49,6 +49,8 @@ async def set_day(day: date, body: OverrideIn, uow: UoW, principal: Admin) -> di
         uow.session.add(CalendarOverride(day=day, workday=body.workday, note=body.note, set_by=principal.sub))
     else:
         existing.workday, existing.note, existing.set_by = body.workday, body.note, principal.sub
+    await uow.session.flush()
+    forget_calendar(uow.session)
     return {"day": day, "workday": body.workday, "note": body.note}
 
 
@@ -58,12 +60,16 @@ async def clear_day(day: date, uow: UoW, principal: Admin) -> None:
     if existing is None:
         raise Problem(404, "override_not_found", "该日没有更正记录")
     await uow.session.delete(existing)
+    await uow.session.flush()
+    forget_calendar(uow.session)
 
 
 @router.post("/calendar/years/{year}/announce", summary="确认某年放假安排已全部录入（系统管理员）")
 async def announce_year(year: Year, uow: UoW, principal: Admin) -> dict[str, Any]:
     if await uow.session.get(CalendarYear, year) is None:
         uow.session.add(CalendarYear(year=year, announced_by=principal.sub))
+        await uow.session.flush()
+        forget_calendar(uow.session)
     return {"year": year, "source": "admin"}
 
 

@@ -29,12 +29,15 @@ Registrar = Annotated[Principal, Depends(require(Role.registrar))]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, description="重试时保持不变，避免重复提交")]
 
 
-async def _detail(uow, principal: Principal, r: DisclosureRequest, request: Request, response: Response) -> dict[str, Any]:
+async def _detail(uow, principal: Principal, r: DisclosureRequest, request: Request, response: Response, *, new: bool = False) -> dict[str, Any]:
     repo = RequestRepository(uow.session)
     calendar = await load_calendar(uow.session)
-    view = detail_view(r, principal, calendar, await pauses_of(uow.session, r), today(request),
-                       history=await repo.history(r.id), consultations=await repo.consultations(r.id),
-                       answers=await repo.answers(r.id), remedies=await repo.remedies(r.id))
+    if new:  # just created: nothing to look up but its own timeline
+        view = detail_view(r, principal, calendar, [], today(request), history=await repo.history(r.id), consultations=[], answers=[], remedies=[])
+    else:
+        view = detail_view(r, principal, calendar, await pauses_of(uow.session, r), today(request),
+                           history=await repo.history(r.id), consultations=await repo.consultations(r.id),
+                           answers=await repo.answers(r.id), remedies=await repo.remedies(r.id))
     response.headers["ETag"] = etag(r)
     return view
 
@@ -49,7 +52,7 @@ async def _submitted(uow, principal: Principal, command, channel: Channel, recei
     settings = request.app.state.settings
     r, code = await intake.create_request(uow, principal, command, channel=channel, received_on=received_on,
                                           applicant_sub=applicant_sub, today=today(request), default_rule_set=settings.rule_set)
-    view = await _detail(uow, principal, r, request, response)
+    view = await _detail(uow, principal, r, request, response, new=True)
     result = jsonable_encoder({**view, "query_code": code})
     if key:
         await intake.remember(uow, principal.sub, key, body_fingerprint, r.id, result)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 from sqlalchemy import select
@@ -14,11 +15,28 @@ from services.requests.domain.clock import DueDate, Pause, PauseKind, RuleSet, c
 from services.requests.domain.workflow import CLOCK_STOPPED, FINISHED_STATES, State
 
 
+# Overrides change a few times a year; every request reads them. Cache per database for a
+# short while; an admin's change clears this process's copy at once, other replicas' within TTL.
+CALENDAR_TTL_SECONDS = 30.0
+_calendars: dict[str, tuple[float, WorkCalendar]] = {}
+
+
 async def load_calendar(session: AsyncSession) -> WorkCalendar:
     """The official calendar plus the admin's overrides and announced years."""
+    key = str(session.bind.url)
+    cached = _calendars.get(key)
+    if cached and time.monotonic() - cached[0] < CALENDAR_TTL_SECONDS:
+        return cached[1]
     overrides = (await session.execute(select(CalendarOverride))).scalars()
     years = (await session.execute(select(CalendarYear.year))).scalars()
-    return WorkCalendar.with_overrides((DayOverride(o.day, o.workday, o.note) for o in overrides), years)
+    calendar = WorkCalendar.with_overrides((DayOverride(o.day, o.workday, o.note) for o in overrides), years)
+    _calendars[key] = (time.monotonic(), calendar)
+    return calendar
+
+
+def forget_calendar(session: AsyncSession) -> None:
+    """Drop the cached calendar after an admin changed it (this process sees it at once)."""
+    _calendars.pop(str(session.bind.url), None)
 
 
 async def pauses_of(session: AsyncSession, request: DisclosureRequest) -> list[Pause]:
@@ -37,9 +55,10 @@ def explain(calendar: WorkCalendar, request: DisclosureRequest, pauses: list[Pau
                        extension_days=request.extension_days, today=as_of, override_due=request.later_due_on)
 
 
-async def refresh_due(session: AsyncSession, calendar: WorkCalendar, request: DisclosureRequest, today: date) -> DueDate | None:
+async def refresh_due(session: AsyncSession, calendar: WorkCalendar, request: DisclosureRequest, today: date,
+                      pauses: list[Pause] | None = None) -> DueDate | None:
     """Recompute and store `due_on` after anything that moves the clock."""
-    due = explain(calendar, request, await pauses_of(session, request), today)
+    due = explain(calendar, request, await pauses_of(session, request) if pauses is None else pauses, today)
     request.due_on = due.effective_due if due else None
     return due
 

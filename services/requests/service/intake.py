@@ -104,7 +104,7 @@ async def create_request(uow: UnitOfWork, principal: Principal, command: Request
     await uow.session.flush()
     await link_attachments(uow, command.attachment_ids, principal.sub, request.id)
     if received_on:
-        await refresh_due(uow.session, await load_calendar(uow.session), request, today)
+        await refresh_due(uow.session, await load_calendar(uow.session), request, today, pauses=[])  # new: nothing paused yet
     record(uow, request, principal, "submit", None, RequestSubmitted, notify_applicant=True)
     if received_on:
         record(uow, request, principal, "receive", None, RequestReceived, notify_applicant=True)
