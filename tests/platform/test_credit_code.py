@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.catalog.domain.credit_code import ALPHABET, WEIGHTS, check_char, is_valid_credit_code
+from shared.validators import CREDIT_CODE_ALPHABET as ALPHABET, _CREDIT_WEIGHTS as WEIGHTS, credit_code_check_char as check_char, is_valid_credit_code
 
 # Published codes of real organisations: their check characters come from the issuing
 # authority, not from our implementation.

@@ -14,7 +14,7 @@ from shared.service import UoW
 
 from services.catalog.adapters.repository import AgencyRepository
 from services.catalog.domain.agency import AgencyKind
-from services.catalog.domain.credit_code import is_valid_credit_code
+from shared.validators import is_valid_credit_code
 from services.catalog.service.agencies import register_agency
 
 router = APIRouter(prefix="/agencies", tags=["机关"])
