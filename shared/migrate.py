@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import zlib
 from pathlib import Path
 
@@ -12,6 +13,11 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 
 from shared.db import create_engine, normalize_url
+
+# Alembic's `context` and `op` are process-wide proxies: two commands running at once in one
+# process (services started together, each migrating through a thread) would drive each
+# other's migrations. Serialize them; other processes are kept apart by the database itself.
+_ALEMBIC_LOCK = threading.Lock()
 
 
 def alembic_config(script_location: Path | str, url: str, version_table: str) -> Config:
@@ -24,11 +30,13 @@ def alembic_config(script_location: Path | str, url: str, version_table: str) ->
 
 def upgrade(script_location: Path | str, url: str, version_table: str, revision: str = "head") -> None:
     """Bring the database to `revision` (blocking; call through a thread from async code)."""
-    command.upgrade(alembic_config(script_location, url, version_table), revision)
+    with _ALEMBIC_LOCK:
+        command.upgrade(alembic_config(script_location, url, version_table), revision)
 
 
 def downgrade(script_location: Path | str, url: str, version_table: str, revision: str = "base") -> None:
-    command.downgrade(alembic_config(script_location, url, version_table), revision)
+    with _ALEMBIC_LOCK:
+        command.downgrade(alembic_config(script_location, url, version_table), revision)
 
 
 def current(script_location: Path | str, url: str, version_table: str) -> str | None:

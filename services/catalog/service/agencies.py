@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
 from shared.auth import Principal
 from shared.contracts.catalog import AgencyRegistered
 from shared.errors import Problem
@@ -22,7 +24,11 @@ async def register_agency(uow: UnitOfWork, actor: Principal, *, name: str, kind:
         raise Problem(409, "agency_exists", "同名或同一统一社会信用代码的机关已存在")
     agency = Agency(name=name, kind=kind.value, parent_id=parent_id, credit_code=credit_code)
     repo.add(agency)
-    await uow.session.flush()
+    try:
+        await uow.session.flush()
+    except IntegrityError as exc:
+        # A concurrent request registered the same name or code between our check and our insert.
+        raise Problem(409, "agency_exists", "同名或同一统一社会信用代码的机关已存在") from exc
     event = AgencyRegistered(agency_id=agency.id, name=name, kind=kind.value, parent_id=parent_id, credit_code=credit_code)
     uow.emit(event.topic, event.envelope(source="catalog", aggregate_id=agency.id, agency_id=agency.id,
                                          actor=Actor(sub=actor.sub, role=actor.primary_role.value, agency_id=actor.agency_id)))
