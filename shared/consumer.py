@@ -158,7 +158,9 @@ class ConsumerRunner:
         if self._consumer is None:
             if self.settings.kafka_ensure_topics:
                 await ensure_topics(self.settings, self.topics)
-            consumer = make_consumer(self.settings, self.topics, self.group_id)
+            # The Kafka group carries the deployment prefix, so counties (or tests) sharing a
+            # cluster never join each other's groups; the inbox keeps the plain name.
+            consumer = make_consumer(self.settings, self.topics, self.settings.kafka_topic_prefix + self.group_id)
             try:
                 await consumer.start()
             except BaseException:

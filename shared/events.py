@@ -4,7 +4,7 @@ Topics are named `<service>.<aggregate>` (plural aggregate, lower case), e.g.
 `catalog.agencies`, `requests.requests`; a deployment prefix (`KAFKA_TOPIC_PREFIX`)
 is prepended to every topic. Messages are keyed by `aggregate_id`, so all events of
 one aggregate land on one partition in order. A consumer group is named
-`<service>.<consumer>`; its dead letters go to `<prefix>dlq.<service>.<consumer>`.
+`<prefix><service>.<consumer>`; its dead letters go to `<prefix>dlq.<service>.<consumer>`.
 Event `type` names are past-tense PascalCase (`AgencyRegistered`); a schema evolves
 additively, and a breaking change takes a new `version`.
 """

@@ -80,10 +80,10 @@ async def committed_past(settings, meta: RecordMetadata) -> None:
         tp = TopicPartition(meta.topic, meta.partition)
 
         async def done() -> bool:
-            offsets = await admin.list_consumer_group_offsets(GROUP, partitions=[tp])
+            offsets = await admin.list_consumer_group_offsets(settings.kafka_topic_prefix + GROUP, partitions=[tp])
             return tp in offsets and offsets[tp].offset > meta.offset
 
-        await eventually(done, message=f"{GROUP} committed past {tp}@{meta.offset}")
+        await eventually(done, message=f"{settings.kafka_topic_prefix}{GROUP} committed past {tp}@{meta.offset}")
     finally:
         await admin.close()
 
