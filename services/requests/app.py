@@ -14,7 +14,7 @@ from shared.contracts.topics import CATALOG_AGENCIES, REQUESTS_REQUESTS
 from shared.service import ServiceRuntime, ServiceSpec, create_service_app
 
 from services.requests.adapters.orm import Base, plumbing
-from services.requests.adapters.storage import LocalStorage
+from services.requests.adapters.storage import storage_from_settings
 from services.requests.api import agencies, attachments, calendar, public, requests
 from services.requests.service.agency_replica import on_agency_registered
 from services.requests.service.scheduler import run_forever
@@ -43,7 +43,7 @@ def build_spec(settings: RequestsSettings | None = None) -> ServiceSpec:
         routers=[requests.router, public.router, attachments.router, calendar.router, agencies.router],
         produces=[REQUESTS_REQUESTS],
         subscriptions=[Subscription("agency-replica", [CATALOG_AGENCIES], {AgencyRegistered.event_type: on_agency_registered})],
-        background=[scheduler],
+        background=[scheduler] if settings.run_scheduler else [],
     )
 
 
@@ -55,6 +55,6 @@ def create_app(settings: RequestsSettings | None = None) -> FastAPI:
 
     app = create_service_app(spec, on_startup=on_startup)
     app.state.today = county_today(spec.settings)
-    app.state.storage = LocalStorage(spec.settings.storage_dir)
+    app.state.storage = storage_from_settings(spec.settings)
     return app
 

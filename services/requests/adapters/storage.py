@@ -42,6 +42,36 @@ class LocalStorage:
         return await asyncio.to_thread(self._path(key).read_bytes)
 
 
+class S3Storage:
+    """An S3-compatible bucket (MinIO, OSS, COS, S3) through aiobotocore."""
+
+    def __init__(self, *, endpoint_url: str, bucket: str, access_key: str, secret_key: str, region: str = "us-east-1") -> None:
+        from aiobotocore.session import get_session
+
+        self.bucket = bucket
+        self._session = get_session()
+        self._options = {"endpoint_url": endpoint_url, "aws_access_key_id": access_key, "aws_secret_access_key": secret_key,
+                         "region_name": region}
+
+    async def put(self, key: str, data: bytes) -> None:
+        async with self._session.create_client("s3", **self._options) as client:
+            await client.put_object(Bucket=self.bucket, Key=key, Body=data)
+
+    async def get(self, key: str) -> bytes:
+        async with self._session.create_client("s3", **self._options) as client:
+            response = await client.get_object(Bucket=self.bucket, Key=key)
+            async with response["Body"] as stream:
+                return await stream.read()
+
+
+def storage_from_settings(settings) -> Storage:
+    """`local` (a directory) unless S3 settings are given."""
+    if settings.storage_backend == "s3":
+        return S3Storage(endpoint_url=settings.s3_endpoint_url, bucket=settings.s3_bucket, access_key=settings.s3_access_key,
+                         secret_key=settings.s3_secret_key, region=settings.s3_region)
+    return LocalStorage(settings.storage_dir)
+
+
 def content_key(data: bytes, attachment_id: str) -> tuple[str, str]:
     """(sha256, storage key): keys fan out by date-free hash prefix so no directory grows too large."""
     digest = hashlib.sha256(data).hexdigest()
