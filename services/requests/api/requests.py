@@ -19,7 +19,7 @@ from services.requests.domain.workflow import ACTION_ROLES, Action, State
 from services.requests.service import actions, commands as c, intake
 from services.requests.service.access import check_role, visible_agencies
 from services.requests.service.deadlines import load_calendar, pauses_of
-from services.requests.service.views import detail_view, summary_view
+from services.requests.service.views import detail_view, summary_view, timeline_entry
 
 router = APIRouter(tags=["依申请公开"])
 Caller = Annotated[Principal, Depends(current_principal)]
@@ -122,6 +122,13 @@ async def queue(uow: UoW, principal: Officer, request: Request, state: State | N
             description="含答复期限及其计算过程、暂停区间、时间线、可执行的操作；响应头 ETag 用于 If-Match。")
 async def get_request(request_id: str, uow: UoW, principal: Caller, request: Request, response: Response) -> dict[str, Any]:
     return await _detail(uow, principal, await visible_request(uow, principal, request_id), request, response)
+
+
+@router.get("/requests/{request_id}/timeline", summary="办理时间线（申请人本人或有权的工作人员）",
+            description="申请人看到每一步的时间与状态；工作人员另见操作人和理由。")
+async def timeline(request_id: str, uow: UoW, principal: Caller) -> list[dict[str, Any]]:
+    r = await visible_request(uow, principal, request_id)
+    return [timeline_entry(h, with_notes=principal.is_officer) for h in await RequestRepository(uow.session).history(r.id)]
 
 
 async def _act(action: Action, request_id: str, uow, principal: Principal, request: Request, response: Response, step, *args) -> dict[str, Any]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from shared.validators import is_valid_credit_code, is_valid_id_number, is_valid_mobile, normalize_mobile
 
@@ -17,6 +18,11 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 class _Command(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _invalid(model: str, field: str, message: str, value: Any) -> ValidationError:
+    """A cross-field check's error located at the input at fault, so the API's `errors` name that field."""
+    return ValidationError.from_exception_data(model, [InitErrorDetails(type=PydanticCustomError("value_error", message), loc=(field,), input=value)])
 
 
 class ApplicantIn(_Command):
@@ -46,27 +52,40 @@ class ApplicantIn(_Command):
     def _consistent(self) -> Self:
         if self.type == ApplicantType.natural_person:
             if self.organisation_type is not None:
-                raise ValueError("自然人不填写组织类别")
+                raise _invalid("ApplicantIn", "organisation_type", "自然人不填写组织类别", self.organisation_type.value)
             if self.id_type == IdType.credit_code:
-                raise ValueError("自然人应提供个人身份证件")
+                raise _invalid("ApplicantIn", "id_type", "自然人应提供个人身份证件", self.id_type.value)
         else:
             if self.organisation_type is None:
-                raise ValueError("法人或其他组织须选择组织类别（商业企业、科研机构、社会公益组织、法律服务机构、其他）")
+                raise _invalid("ApplicantIn", "organisation_type",
+                               "法人或其他组织须选择组织类别（商业企业、科研机构、社会公益组织、法律服务机构、其他）", None)
             if self.id_type != IdType.credit_code:
-                raise ValueError("法人或其他组织应提供统一社会信用代码")
+                raise _invalid("ApplicantIn", "id_type", "法人或其他组织应提供统一社会信用代码", self.id_type.value)
         number = self.id_number.upper()
         if self.id_type == IdType.resident_id and not is_valid_id_number(number):
-            raise ValueError("居民身份证号码格式或校验位不正确")
+            raise _invalid("ApplicantIn", "id_number", "居民身份证号码格式或校验位不正确", self.id_number)
         if self.id_type == IdType.credit_code and not is_valid_credit_code(number):
-            raise ValueError("统一社会信用代码格式或校验位不正确")
+            raise _invalid("ApplicantIn", "id_number", "统一社会信用代码格式或校验位不正确", self.id_number)
         self.id_number = number
         if not (self.mobile or self.email or self.postal_address):
             raise ValueError("至少提供一种联系方式（手机、电子邮件或通信地址）")
         return self
 
 
+_EXAMPLE_REQUEST = {
+    "agency_id": "01a20074-5dd3-7d27-acdc-177bae475916",
+    "applicant": {"type": "natural_person", "name": "张三", "id_type": "resident_id", "id_number": "11010519491231002X",
+                  "mobile": "13800138000", "email": "zhangsan@example.com", "postal_address": "某某县人民路1号"},
+    "description": "请公开本县2025年度城乡居民最低生活保障资金发放情况",
+    "document_number": "某民发〔2025〕12号",
+    "preferred_form": "electronic",
+}
+
+
 class RequestIn(_Command):
     """What an applicant asks for (政府信息公开申请表)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [_EXAMPLE_REQUEST]})
 
     agency_id: str = Field(description="受理机关 ID")
     kind: RequestKind = RequestKind.disclosure
@@ -82,6 +101,9 @@ class RequestIn(_Command):
 
 class RegistrationIn(RequestIn):
     """A request registered by an officer (letter, fax, e-mail, walk-in or oral)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [
+        {**_EXAMPLE_REQUEST, "channel": "registered_post", "received_on": "2026-09-28"}]})
 
     channel: Channel
     received_on: date | None = Field(default=None, description="挂号信签收日、当面提交日；普通信函、传真、电子邮件待确认后填写")
@@ -153,6 +175,12 @@ class ReferralIn(_Command):
 
 
 class AnswerIn(_Command):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [
+        {"category": "partially_disclosed", "reason": "separated", "letter": "经审查，您申请的信息部分公开，详见附件。",
+         "exempt_parts": ["第三部分涉及第三方个人隐私，依据第十五条不予公开"], "document_ids": []},
+        {"category": "cannot_provide", "reason": "not_held", "letter": "经检索，本机关未制作或获取该信息。",
+         "referral": {"agency_name": "某某县财政局", "contact": "0551-12345678"}}]})
+
     category: AnswerCategory
     reason: Annotated[Text, Field(max_length=40)]
     letter: Annotated[Text, Field(max_length=20000, description="答复书正文")]
