@@ -232,23 +232,23 @@ async def pending_answer(uow: UnitOfWork, r: DisclosureRequest, status: str = "p
     return answer
 
 
-async def approve_review(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.ReviewIn, cal: WorkCalendar, today: date) -> None:
-    """Art. 17: a reviewer other than the drafter clears the answer before anything is disclosed."""
-    guard(r, Action.approve_review)
+async def _review(uow: UnitOfWork, r: DisclosureRequest, p: Principal, action: Action, note: str | None, *, approved: bool) -> None:
+    """Art. 17: a reviewer other than the drafter clears (or returns) the answer before anything is disclosed."""
+    guard(r, action)
     answer = await pending_answer(uow, r)
     _separation(p, answer.proposed_by, "审查")
-    answer.review_status, answer.reviewed_by, answer.review_note, answer.reviewed_at = "approved", p.sub, cmd.note, utcnow()
-    prev = move(r, State.approved)
-    record(uow, r, p, Action.approve_review, prev, ev.ReviewApproved, note=cmd.note, answer_id=answer.id, reviewer_sub=p.sub)
+    answer.review_status, answer.reviewed_by, answer.review_note, answer.reviewed_at = ("approved" if approved else "returned"), p.sub, note, utcnow()
+    prev = move(r, State.approved if approved else State.in_progress)
+    event = ev.ReviewApproved if approved else ev.ReviewReturned
+    record(uow, r, p, action, prev, event, note=note, answer_id=answer.id, reviewer_sub=p.sub)
+
+
+async def approve_review(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.ReviewIn, cal: WorkCalendar, today: date) -> None:
+    await _review(uow, r, p, Action.approve_review, cmd.note, approved=True)
 
 
 async def return_review(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.ReturnIn, cal: WorkCalendar, today: date) -> None:
-    guard(r, Action.return_review)
-    answer = await pending_answer(uow, r)
-    _separation(p, answer.proposed_by, "审查")
-    answer.review_status, answer.reviewed_by, answer.review_note, answer.reviewed_at = "returned", p.sub, cmd.note, utcnow()
-    prev = move(r, State.in_progress)
-    record(uow, r, p, Action.return_review, prev, ev.ReviewReturned, note=cmd.note, answer_id=answer.id, reviewer_sub=p.sub)
+    await _review(uow, r, p, Action.return_review, cmd.note, approved=False)
 
 
 async def dispatch_answer(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.DispatchIn, cal: WorkCalendar, today: date) -> None:
@@ -298,6 +298,7 @@ async def record_remedy(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd
 
 async def decide_remedy(uow: UnitOfWork, r: DisclosureRequest, p: Principal, remedy_id: str, cmd: c.RemedyDecisionIn, cal: WorkCalendar, today: date) -> None:
     """A 纠正 (corrected) outcome reopens the request for a new answer with a new deadline."""
+    guard(r, Action.decide_remedy)  # only against an answered or closed request: a reopened one is not reopened again
     remedy = await uow.session.get(Remedy, remedy_id)
     if remedy is None or remedy.request_id != r.id:
         raise Problem(404, "remedy_not_found", "救济记录不存在")

@@ -57,25 +57,26 @@ async def run_once(new_uow: Callable[[], UnitOfWork], today: date, reminder_days
         running = list((await s.execute(select(DisclosureRequest.id).where(
             DisclosureRequest.state.in_(RUNNING), DisclosureRequest.due_on.is_not(None)))).scalars())
 
-    async def lapse_correction(uow: UnitOfWork, request_id: str) -> bool:
-        r = await uow.session.get(DisclosureRequest, request_id)
-        if r is None or r.state != State.awaiting_correction.value:
-            return False
-        await actions.close(uow, r, None, "lapse", "no_correction", today, "补正期限届满，申请人未补正，视为放弃申请（第三十条）")
-        return True
+    def lapse(state: State, reason: str, note: str):
+        """Close requests still waiting in `state` after their period ran out."""
+        async def apply(uow: UnitOfWork, request_id: str) -> bool:
+            r = await uow.session.get(DisclosureRequest, request_id)
+            if r is None or r.state != state.value:
+                return False
+            await actions.close(uow, r, None, "lapse", reason, today, note)
+            return True
+        return apply
 
-    async def lapse_fee(uow: UnitOfWork, request_id: str) -> bool:
-        r = await uow.session.get(DisclosureRequest, request_id)
-        if r is None or r.state != State.awaiting_fee.value:
-            return False
-        await actions.close(uow, r, None, "lapse", "fee_unpaid", today, "逾期未缴纳信息处理费，不再处理该申请")
-        return True
+    lapse_correction = lapse(State.awaiting_correction, "no_correction", "补正期限届满，申请人未补正，视为放弃申请（第三十条）")
+    lapse_fee = lapse(State.awaiting_fee, "fee_unpaid", "逾期未缴纳信息处理费，不再处理该申请")
 
     async def lapse_consultation(uow: UnitOfWork, consultation_id: str) -> bool:
         consultation = await uow.session.get(Consultation, consultation_id)
         if consultation is None or consultation.replied_on is not None:
             return False
         r = await uow.session.get(DisclosureRequest, consultation.request_id)
+        if r is None or r.state != State.consulting.value:
+            return False  # the request ended (e.g. withdrawn) while consulting: nothing to resume
         calendar = await load_calendar(uow.session)
         # Art. 32: silence within 15 working days leaves the decision to the agency.
         await actions.close_consultation(uow, r, None, consultation, replied_on=consultation.reply_due_on, opinion="silence",
