@@ -63,6 +63,7 @@ class ConsumerRunner:
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq_producer: AIOKafkaProducer | None = None
         self.assigned: set[TopicPartition] = set()
+        self._applying = False  # True while a fetched batch is being applied and committed
 
     # -- one message -------------------------------------------------------------------
 
@@ -186,22 +187,37 @@ class ConsumerRunner:
         batch = await consumer.getmany(timeout_ms=timeout_ms, max_records=200)
         self.assigned = set(consumer.assignment())
         offsets: dict[TopicPartition, int] = {}
-        for tp, messages in batch.items():
-            for msg in messages:
-                await self.process(msg)
-                offsets[tp] = msg.offset + 1
-        if offsets:
-            # After every DB commit of this batch: a crash before this line only replays.
-            await consumer.commit(offsets)
+        self._applying = True
+        try:
+            for tp, messages in batch.items():
+                for msg in messages:
+                    await self.process(msg)
+                    offsets[tp] = msg.offset + 1
+            if offsets:
+                # After every DB commit of this batch: a crash before this line only replays.
+                await consumer.commit(offsets)
+        finally:
+            self._applying = False
         return sum(len(m) for m in batch.values())
+
+    async def _poll_until(self, stop: asyncio.Event) -> None:
+        """One poll; on stop, abandon a fetch or group join but let a batch being applied finish."""
+        poll = asyncio.ensure_future(self.poll_once())
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({poll, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if not poll.done() and not self._applying:
+                poll.cancel()
+            await asyncio.gather(poll, return_exceptions=not poll.done() or poll.cancelled())
+        finally:
+            stopped.cancel()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; reconnect with backoff when the broker goes away."""
         delay = 0.5
         while not stop.is_set():
             try:
-                poll = asyncio.ensure_future(self.poll_once())
-                await poll
+                await self._poll_until(stop)
                 delay = 0.5
             except asyncio.CancelledError:
                 raise

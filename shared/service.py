@@ -84,7 +84,7 @@ class ServiceRuntime:
     def start_workers(self) -> None:
         """Run the relay and every consumer as background tasks of this process."""
         self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name=f"{self.spec.name}-relay"))
-        for runner in self.consumers:
+        for runner in self.consumers if self.settings.run_consumers else []:
             self._tasks.append(asyncio.create_task(runner.run(self._stop), name=f"{runner.group_id}-consumer"))
         for i, loop in enumerate(self.spec.background):
             self._tasks.append(asyncio.create_task(loop(self, self._stop), name=f"{self.spec.name}-background-{i}"))

@@ -36,6 +36,7 @@ class ServiceSettings(BaseSettings):
     # Relay and consumers run inside the API process by default (embedded run);
     # production may run them as a separate `worker` process instead.
     run_workers: bool = True
+    run_consumers: bool = True  # with run_workers: also run this service's consumers here
     outbox_batch_size: int = 200
     outbox_poll_interval: float = 0.5
     consumer_max_attempts: int = 5
