@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 
 from shared.auth import Principal, Role, require
@@ -14,7 +14,8 @@ from shared.service import UoW
 from shared.workdays import DayKind
 
 from services.requests.adapters.orm import CalendarOverride, CalendarYear, KnownAgency
-from services.requests.service.deadlines import forget_calendar, load_calendar
+from services.requests.api.deps import today
+from services.requests.service.deadlines import forget_calendar, load_calendar, refresh_due_dates_around
 
 router = APIRouter(tags=["工作日历"])
 Admin = Annotated[Principal, Depends(require(Role.admin))]
@@ -43,7 +44,7 @@ class OverrideIn(BaseModel):
 
 
 @router.put("/calendar/days/{day}", summary="更正某一日是否上班（系统管理员）")
-async def set_day(day: date, body: OverrideIn, uow: UoW, principal: Admin) -> dict[str, Any]:
+async def set_day(day: date, body: OverrideIn, uow: UoW, principal: Admin, request: Request) -> dict[str, Any]:
     existing = await uow.session.get(CalendarOverride, day)
     if existing is None:
         uow.session.add(CalendarOverride(day=day, workday=body.workday, note=body.note, set_by=principal.sub))
@@ -51,17 +52,19 @@ async def set_day(day: date, body: OverrideIn, uow: UoW, principal: Admin) -> di
         existing.workday, existing.note, existing.set_by = body.workday, body.note, principal.sub
     await uow.session.flush()
     forget_calendar(uow.session)
+    await refresh_due_dates_around(uow.session, day, today(request))
     return {"day": day, "workday": body.workday, "note": body.note}
 
 
 @router.delete("/calendar/days/{day}", status_code=204, summary="撤销对某一日的更正（系统管理员）")
-async def clear_day(day: date, uow: UoW, principal: Admin) -> None:
+async def clear_day(day: date, uow: UoW, principal: Admin, request: Request) -> None:
     existing = await uow.session.get(CalendarOverride, day)
     if existing is None:
         raise Problem(404, "override_not_found", "该日没有更正记录")
     await uow.session.delete(existing)
     await uow.session.flush()
     forget_calendar(uow.session)
+    await refresh_due_dates_around(uow.session, day, today(request))
 
 
 @router.post("/calendar/years/{year}/announce", summary="确认某年放假安排已全部录入（系统管理员）")

@@ -12,7 +12,7 @@ from shared.workdays import DayOverride, WorkCalendar
 
 from services.requests.adapters.orm import CalendarOverride, CalendarYear, DisclosureRequest, RequestPause
 from services.requests.domain.clock import DueDate, Pause, PauseKind, RuleSet, compute_due, days_remaining
-from services.requests.domain.workflow import CLOCK_STOPPED, FINISHED_STATES, State
+from services.requests.domain.workflow import CLOCK_STOPPED, FINISHED_STATES, OPEN_STATES, State
 
 
 # Overrides change a few times a year; every request reads them. Cache per database for a
@@ -61,6 +61,18 @@ async def refresh_due(session: AsyncSession, calendar: WorkCalendar, request: Di
     due = explain(calendar, request, await pauses_of(session, request) if pauses is None else pauses, today)
     request.due_on = due.effective_due if due else None
     return due
+
+
+async def refresh_due_dates_around(session: AsyncSession, day: date, today: date) -> int:
+    """After the admin changes whether `day` is a working day, move the stored due date of every open
+    request whose counting period runs over it (the queue, the scheduler and "on time" go by it)."""
+    calendar = await load_calendar(session)
+    affected = (await session.execute(select(DisclosureRequest).where(
+        DisclosureRequest.state.in_([s.value for s in OPEN_STATES]), DisclosureRequest.clock_start < day,
+        DisclosureRequest.due_on >= day))).scalars().all()
+    for request in affected:
+        await refresh_due(session, calendar, request, today)
+    return len(affected)
 
 
 def status_of(calendar: WorkCalendar, request: DisclosureRequest, pauses: list[Pause], today: date) -> dict:

@@ -74,7 +74,8 @@ async def _replicate(runtime, agency_id: str, name: str, parent: str | None) -> 
 @pytest.fixture
 async def harness(broker, databases, topic_prefix, tmp_path):
     settings = settings_for(RequestsSettings, database_url=await databases.new("requests"), bootstrap=broker.bootstrap, prefix=topic_prefix,
-                            storage_dir=str(tmp_path / "files"), scheduler_interval_seconds=3600, attachment_max_bytes=1024 * 1024)
+                            storage_dir=str(tmp_path / "files"), run_scheduler=False, attachment_max_bytes=1024 * 1024,
+                            run_consumers=False)  # the agency replica is seeded directly below
     app = create_app(settings)
     async with running_app(app) as client:
         county, a, b = new_id(), new_id(), new_id()
