@@ -69,9 +69,10 @@ class RequestRepository:
         if overdue_on:
             query = query.where(DisclosureRequest.state.in_(running), DisclosureRequest.due_on < overdue_on)
         if text:
-            like = f"%{text}%"
-            query = query.where(or_(DisclosureRequest.tracking_number.like(like), DisclosureRequest.description.like(like),
-                                    DisclosureRequest.applicant_name.like(like), DisclosureRequest.document_number.like(like)))
+            like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            columns = (DisclosureRequest.tracking_number, DisclosureRequest.description, DisclosureRequest.applicant_name,
+                       DisclosureRequest.document_number)
+            query = query.where(or_(*(column.like(like, escape="\\") for column in columns)))
         return query
 
     async def history(self, request_id: str) -> list[HistoryEntry]:

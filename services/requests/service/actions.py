@@ -96,7 +96,9 @@ async def close_consultation(uow: UnitOfWork, r: DisclosureRequest, p: Principal
     """Record a reply (or silence), resume the clock, and leave `consulting` once none is open."""
     consultation.replied_on, consultation.opinion, consultation.opinion_text = replied_on, opinion, text
     pause = (await uow.session.execute(select(RequestPause).where(RequestPause.reference_id == consultation.id))).scalar_one()
-    pause.end = replied_on
+    # Art. 32/34: the clock stands still for at most the 15 working days the other party had;
+    # a late reply is recorded, but the days after its deadline count.
+    pause.end = min(replied_on, consultation.reply_due_on)
     await uow.session.flush()
     still_open = (await uow.session.execute(select(func.count()).select_from(Consultation).where(
         Consultation.request_id == r.id, Consultation.replied_on.is_(None)))).scalar_one()
@@ -153,6 +155,9 @@ async def issue_fee_notice(uow: UnitOfWork, r: DisclosureRequest, p: Principal, 
 async def record_payment(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.PaymentIn, cal: WorkCalendar, today: date) -> None:
     guard(r, Action.record_payment)
     require_date_not_future(cmd.paid_on, today, "paid_on")
+    if r.fee_pay_by and cmd.paid_on > r.fee_pay_by:
+        # 109号文: unpaid within 20 working days of the notice, the request is no longer handled.
+        raise Problem(409, "fee_payment_late", f"缴费期限（{r.fee_pay_by.isoformat()}）已过，该申请不再处理")
     if cmd.amount_yuan != r.fee_amount:
         raise Problem(422, "fee_amount_mismatch", f"缴费金额与收费通知不符（应缴 {r.fee_amount} 元）",
                       errors=[{"field": "amount_yuan", "message": f"应为 {r.fee_amount}"}])
@@ -210,7 +215,11 @@ async def propose_answer(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cm
     if (cmd.category, cmd.reason) in SYSTEM_ONLY:
         raise Problem(422, "answer_type_not_proposable", "该处理结果由系统在期限届满时自动作出，不能手工拟定")
     documents = list((await uow.session.execute(select(Attachment).where(Attachment.id.in_(cmd.document_ids)))).scalars()) if cmd.document_ids else []
-    if len(documents) != len(set(cmd.document_ids)) or any(d.request_id not in (None, r.id) for d in documents):
+    # Only files this officer uploaded, or answer documents already on this request: never
+    # someone else's upload, which the applicant could then download.
+    usable = [d for d in documents if d.owner_sub == p.sub and d.request_id in (None, r.id)
+              or d.request_id == r.id and d.purpose == "answer_document"]
+    if len(usable) != len(set(cmd.document_ids)):
         raise Problem(422, "document_not_found", "答复附件不存在", errors=[{"field": "document_ids", "message": "附件不存在"}])
     for d in documents:
         d.request_id, d.purpose = r.id, "answer_document"

@@ -11,16 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from shared.contracts.requests import DeadlineReminder
+from shared.db import utcnow
 from shared.uow import UnitOfWork
 
-from services.requests.adapters.orm import Consultation, DisclosureRequest, ReminderSent
+from services.requests.adapters.orm import Consultation, DisclosureRequest, IdempotencyKey, ReminderSent
 from services.requests.domain.clock import days_remaining
 from services.requests.domain.workflow import CLOCK_STOPPED, OPEN_STATES, State
 from services.requests.service import actions
@@ -29,6 +30,7 @@ from services.requests.service.steps import record
 
 log = logging.getLogger(__name__)
 RUNNING = [s.value for s in OPEN_STATES - CLOCK_STOPPED]
+IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
 
 async def _each(new_uow: Callable[[], UnitOfWork], ids: list, work) -> int:
@@ -94,7 +96,10 @@ async def run_once(new_uow: Callable[[], UnitOfWork], today: date, reminder_days
             await refresh_due(uow.session, calendar, r, today)  # a paused clock moves the due date daily
             return r.due_on != before
         left = days_remaining(calendar, r.due_on, today, pauses)
-        kind = "approaching" if left == reminder_days else "due_today" if left == 0 else "overdue" if today > r.due_on else None
+        # After the due date it is overdue, even on a weekend before another working day has passed.
+        # "approaching" anywhere in the window, so a scheduler that was down on the exact day still
+        # sends it; the primary key keeps it to one per due date.
+        kind = "overdue" if today > r.due_on else "due_today" if left == 0 else "approaching" if 0 < left <= reminder_days else None
         if kind is None:
             return False
         uow.session.add(ReminderSent(request_id=r.id, round=r.round, kind=kind, due_on=r.due_on))
@@ -102,7 +107,15 @@ async def run_once(new_uow: Callable[[], UnitOfWork], today: date, reminder_days
         record(uow, r, None, "remind", r.state, DeadlineReminder, reminder=kind, days_remaining=left)
         return True
 
+    # A stored submission response holds the query code and the applicant's details: keep it
+    # only as long as a client could reasonably retry.
+    async with new_uow() as uow:
+        expired = (await uow.session.execute(delete(IdempotencyKey).where(
+            IdempotencyKey.created_at < utcnow() - IDEMPOTENCY_KEY_TTL))).rowcount
+        await uow.commit()
+
     return {
+        "idempotency_keys_expired": expired,
         "corrections_lapsed": await _each(new_uow, corrections, lapse_correction),
         "fees_lapsed": await _each(new_uow, fees, lapse_fee),
         "consultations_lapsed": await _each(new_uow, consultations, lapse_consultation),

@@ -23,7 +23,8 @@ FULL_PII_ROLES = (Role.registrar, Role.handler, Role.head)
 def sees_full_pii(principal: Principal, request: DisclosureRequest) -> bool:
     if Role.applicant in principal.roles and request.applicant_sub == principal.sub:
         return True
-    return principal.has_any(*FULL_PII_ROLES)
+    # Need to know: the officers of the agency handling the request, not those above it.
+    return principal.has_any(*FULL_PII_ROLES) and principal.agency_id == request.agency_id
 
 
 def _mask_email(value: str | None) -> str | None:

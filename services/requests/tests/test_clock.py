@@ -367,12 +367,10 @@ def test_days_remaining_is_zero_on_the_due_date_positive_before_and_negative_aft
         assert left > 0
         assert left == CAL.workdays_between(today, d)
     else:
-        # negative once a working day has passed after the due date; 0 on the non-working days
-        # directly after it (the request is overdue then, which `today > due` tells separately)
-        assert left <= 0
-        assert left == -CAL.workdays_between(d, today)
-        if today >= CAL.add_workdays(d, 1):
-            assert left < 0
+        # negative from the day after the due date: -1 on the non-working days directly after
+        # it, then minus the working days that have passed
+        assert left < 0
+        assert left == min(-1, -CAL.workdays_between(d, today))
 
 
 def test_override_due_applies_only_when_later_than_the_statutory_date():
