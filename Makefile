@@ -6,7 +6,7 @@ AGENCY ?=
 SUB ?=
 SERVICES := catalog requests notify audit
 
-.PHONY: install run test test-fast migrate downgrade token clean
+.PHONY: install run test bench migrate downgrade token clean
 
 install: ## create .venv and install the project with its dev extras (incl. the dev broker)
 	test -x $(PY) || $(PYTHON) -m venv .venv
@@ -19,6 +19,9 @@ run: ## broker on :9092 + catalog :8001, requests :8002, notify :8003, audit :80
 
 test: ## the whole suite (uses PostgreSQL when TEST_POSTGRES_URL is set)
 	$(PY) -m pytest -q
+
+bench: ## benchmarks against local PostgreSQL (BENCH_POSTGRES_URL); prints ratios measured in one run
+	$(PY) -m bench.requests_submit
 
 migrate: ## upgrade every service's database (same env as the services)
 	@for s in $(SERVICES); do echo "== $$s"; $(PY) -m services.$$s migrate || exit 1; done
