@@ -11,8 +11,8 @@ from shared.contracts.topics import ALL_DOMAIN_TOPICS
 from shared.service import ServiceSpec, create_service_app
 
 from services.audit.adapters.orm import Base, plumbing
-from services.audit.api import entries
-from services.audit.service.record import record_event
+from services.audit.api import entries, reports
+from services.audit.service.record import record_and_project
 from services.audit.settings import AuditSettings, get_settings
 
 
@@ -25,8 +25,8 @@ def build_spec(settings: AuditSettings | None = None) -> ServiceSpec:
         metadata=Base.metadata,
         plumbing=plumbing,
         migrations=Path(__file__).parent / "migrations",
-        routers=[entries.router],
-        subscriptions=[Subscription("event-log", ALL_DOMAIN_TOPICS, {"*": record_event})],
+        routers=[entries.router, reports.router],
+        subscriptions=[Subscription("event-log", ALL_DOMAIN_TOPICS, {"*": record_and_project})],
     )
 
 

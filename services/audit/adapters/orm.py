@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Boolean, Date, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import BigIntPK, UTCDateTime, make_metadata
@@ -41,3 +41,54 @@ class AuditEntry(Base):
     envelope: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class KnownAgency(Base):
+    """Replica of the catalog's agency tree, for subtree scopes and summed reports."""
+
+    __tablename__ = "known_agencies"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    parent_id: Mapped[str | None] = mapped_column(String(36), index=True)
+
+
+class RequestFact(Base):
+    """One disclosure request as the events tell it: what the statistics and the annual report count."""
+
+    __tablename__ = "request_facts"
+
+    request_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(36), index=True)
+    tracking_number: Mapped[str] = mapped_column(String(40))
+    applicant_type: Mapped[str] = mapped_column(String(30))
+    organisation_type: Mapped[str | None] = mapped_column(String(30))
+    channel: Mapped[str] = mapped_column(String(30))
+    state: Mapped[str] = mapped_column(String(30))
+    received_on: Mapped[date | None] = mapped_column(Date, index=True)  # first receipt (Art. 31)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    assignee_sub: Mapped[str | None] = mapped_column(String(128))
+    # The first answer or closure: the one the annual report counts (a reopened request is not new).
+    outcome_category: Mapped[str | None] = mapped_column(String(30))
+    outcome_reason: Mapped[str | None] = mapped_column(String(40))
+    finished_on: Mapped[date | None] = mapped_column(Date, index=True)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+    working_days_taken: Mapped[int | None] = mapped_column(Integer)
+    extension_days: Mapped[int] = mapped_column(Integer, default=0)
+    correction_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    rounds: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RemedyFact(Base):
+    """A complaint, reconsideration or lawsuit about an answer, and its outcome (table 四)."""
+
+    __tablename__ = "remedy_facts"
+
+    remedy_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(36), index=True)
+    agency_id: Mapped[str] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    filed_on: Mapped[date] = mapped_column(Date, index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    decided_on: Mapped[date | None] = mapped_column(Date)

@@ -9,6 +9,19 @@ from shared.uow import UnitOfWork
 from services.audit.adapters.orm import AuditEntry
 from services.audit.adapters.repository import AuditLog
 from services.audit.domain.chain import canonical, link_hash
+from services.audit.service.projections import project_agency, project_request
+
+
+PROJECTIONS = {"AgencyRegistered": project_agency}
+
+
+async def record_and_project(uow: UnitOfWork, envelope: EventEnvelope) -> None:
+    """The consumer's handler: log the event and update the projections in one transaction."""
+    await record_event(uow, envelope)
+    if envelope.source == "requests" and envelope.aggregate_type == "request":
+        await project_request(uow, envelope)
+    elif (projection := PROJECTIONS.get(envelope.type)) is not None:
+        await projection(uow, envelope)
 
 
 async def record_event(uow: UnitOfWork, envelope: EventEnvelope) -> None:
