@@ -7,23 +7,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role
 from shared.errors import Problem
+from shared.trees import descendants
 
 from services.audit.adapters.orm import KnownAgency, RemedyFact, RequestFact
 from services.audit.domain.annual_report import Fact, ReportCheckFailed, RemedyRecord, annual_tables
 
 
 async def subtree(session: AsyncSession, root: str) -> set[str]:
-    rows = (await session.execute(select(KnownAgency.id, KnownAgency.parent_id))).all()
-    children: dict[str | None, list[str]] = {}
-    for agency_id, parent_id in rows:
-        children.setdefault(parent_id, []).append(agency_id)
-    found, frontier = {root}, [root]
-    while frontier:
-        for child in children.get(frontier.pop(), []):
-            if child not in found:
-                found.add(child)
-                frontier.append(child)
-    return found
+    return descendants((await session.execute(select(KnownAgency.id, KnownAgency.parent_id))).all(), root)
 
 
 async def scope_for(session: AsyncSession, principal: Principal, agency_id: str, include_subtree: bool) -> set[str]:

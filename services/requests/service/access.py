@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role
 from shared.errors import Problem
+from shared.trees import descendants
 
 from services.requests.adapters.orm import DisclosureRequest, KnownAgency
 from services.requests.domain.workflow import ACTION_ROLES, Action
@@ -23,17 +24,7 @@ def not_found() -> Problem:
 
 async def agency_subtree(session: AsyncSession, root: str) -> set[str]:
     """`root` and every agency below it in the replicated tree."""
-    rows = (await session.execute(select(KnownAgency.id, KnownAgency.parent_id))).all()
-    children: dict[str | None, list[str]] = {}
-    for agency_id, parent_id in rows:
-        children.setdefault(parent_id, []).append(agency_id)
-    found, frontier = {root}, [root]
-    while frontier:
-        for child in children.get(frontier.pop(), []):
-            if child not in found:
-                found.add(child)
-                frontier.append(child)
-    return found
+    return descendants((await session.execute(select(KnownAgency.id, KnownAgency.parent_id))).all(), root)
 
 
 async def visible_agencies(session: AsyncSession, principal: Principal) -> set[str] | None:
