@@ -14,7 +14,8 @@ from shared.service import UoW
 
 from services.audit.adapters.orm import KnownAgency
 from services.audit.domain.annual_report import COLUMN_LABELS, COLUMNS, REMEDY_COLUMNS, REMEDY_GROUPS, ROWS
-from services.audit.service.reports import annual_report, scope_for
+from services.audit.service.report_render import as_html, as_xlsx, report_title
+from services.audit.service.reports import annual_report, monthly_counts, scope_for
 
 router = APIRouter(prefix="/reports", tags=["年度报告"])
 Officer = Annotated[Principal, Depends(require(*OFFICER_ROLES))]
@@ -46,14 +47,22 @@ def as_csv(tables: dict) -> str:
 
 
 @router.get("/annual", summary="政府信息公开工作年度报告表格（本机关及下级的工作人员、政务公开办、系统管理员）",
-            description="按事件计算表三、表四，输出前校验模板要求的全部勾稽关系；校验失败返回错误而不是错误的表格。")
+            description="按事件计算表三、表四，输出前校验模板要求的全部勾稽关系；校验失败返回错误而不是错误的表格。"
+                        "format=csv|xlsx 按官方表样导出；format=html 生成可直接发布的独立网页（含每月收到、办结申请柱状图）。")
 async def annual(uow: UoW, principal: Officer, year: Annotated[int, Query(ge=2008, le=2100)], agency_id: str,
-                 subtree: bool = False, format: Literal["json", "csv"] = "json") -> Any:
+                 subtree: bool = False, format: Literal["json", "csv", "xlsx", "html"] = "json") -> Any:
     agencies = await scope_for(uow.session, principal, agency_id, subtree)
     tables = await annual_report(uow.session, agencies, year)
     if format == "csv":
         return Response(("\ufeff" + as_csv(tables)).encode(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f"attachment; filename=annual-report-{year}.csv"})
     agency = await uow.session.get(KnownAgency, agency_id)
+    title = report_title(agency.name if agency else None, year, subtree)
+    if format == "xlsx":
+        return Response(as_xlsx(tables, title), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f"attachment; filename=annual-report-{year}.xlsx"})
+    if format == "html":
+        page = as_html(tables, title, year, await monthly_counts(uow.session, agencies, year))
+        return Response(page, media_type="text/html; charset=utf-8")
     return {"year": year, "agency_id": agency_id, "agency_name": agency.name if agency else None, "subtree": subtree,
             "agencies": sorted(agencies), "tables": labelled(tables), "checks": "passed"}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import date
+
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role
@@ -36,3 +38,19 @@ async def annual_report(session: AsyncSession, agencies: set[str], year: int) ->
     except ReportCheckFailed as exc:
         # Never hand out a table that contradicts itself: say which checks failed.
         raise Problem(500, "report_check_failed", "年度报告表格未通过校验，请联系管理员", failures=exc.failures) from exc
+
+
+async def monthly_counts(session: AsyncSession, agencies: set[str], year: int) -> dict[str, list[int]]:
+    """Requests received and answered (first answer or closure) in each month of the year, for the report's chart."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    rows = (await session.execute(
+        select(RequestFact.received_on, RequestFact.finished_on).where(
+            RequestFact.agency_id.in_(agencies),
+            or_(RequestFact.received_on.between(start, end), RequestFact.finished_on.between(start, end))))).all()
+    received, answered = [0] * 12, [0] * 12
+    for received_on, finished_on in rows:
+        if received_on is not None and start <= received_on <= end:
+            received[received_on.month - 1] += 1
+        if finished_on is not None and start <= finished_on <= end:
+            answered[finished_on.month - 1] += 1
+    return {"received": received, "answered": answered}
