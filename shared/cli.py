@@ -1,4 +1,8 @@
-"""`python -m services.<name> [serve|worker|migrate|downgrade|current]` for every service."""
+"""`python -m services.<name> [serve|worker|migrate|downgrade|current]` for every service.
+
+A service may add commands of its own (`commands={"verify": coroutine}`): each is an async
+function taking the service's spec and returning the exit code; its docstring is its help.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import argparse
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 import uvicorn
 from fastapi import FastAPI
@@ -35,8 +39,19 @@ async def _run_worker(spec: ServiceSpec) -> None:
     await runtime.stop()
 
 
-def main(build_spec: Callable[[], ServiceSpec], create_app: Callable[[], FastAPI] | None = None, argv: list[str] | None = None) -> int:
-    """Run a service's command line; `create_app` is the service's own app factory (defaults to the bare spec)."""
+Command = Callable[[ServiceSpec], Awaitable[int | None]]
+BUILTIN_COMMANDS = frozenset({"serve", "worker", "migrate", "downgrade", "current"})
+
+
+def main(build_spec: Callable[[], ServiceSpec], create_app: Callable[[], FastAPI] | None = None, argv: list[str] | None = None,
+         commands: Mapping[str, Command] | None = None) -> int:
+    """Run a service's command line; `create_app` is the service's own app factory (defaults to the bare spec).
+
+    `commands` adds service-specific subcommands; a command's return value is the exit code.
+    """
+    commands = dict(commands or {})
+    if clash := BUILTIN_COMMANDS & commands.keys():
+        raise ValueError(f"service commands may not replace built-in ones: {sorted(clash)}")
     parser = argparse.ArgumentParser(description="运行服务、后台任务或数据库迁移")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="HTTP API（默认同时运行发件箱中继与消费者）")
@@ -46,6 +61,8 @@ def main(build_spec: Callable[[], ServiceSpec], create_app: Callable[[], FastAPI
     down = sub.add_parser("downgrade", help="回退数据库结构")
     down.add_argument("revision", nargs="?", default="-1")
     sub.add_parser("current", help="显示当前数据库版本")
+    for name, command in commands.items():
+        sub.add_parser(name, help=((command.__doc__ or "").strip().splitlines() or [None])[0])
     args = parser.parse_args(argv)
     spec = build_spec()
     s = spec.settings
@@ -62,4 +79,6 @@ def main(build_spec: Callable[[], ServiceSpec], create_app: Callable[[], FastAPI
             migrate.downgrade(spec.migrations, s.database_url, spec.version_table, args.revision)
         case "current":
             print(migrate.current(spec.migrations, s.database_url, spec.version_table) or "(empty)")
+        case name if name in commands:
+            return int(asyncio.run(commands[name](spec)) or 0)
     return 0

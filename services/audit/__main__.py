@@ -1,4 +1,5 @@
 from shared.cli import main
 from services.audit.app import build_spec, create_app
+from services.audit.cli import COMMANDS
 
-raise SystemExit(main(build_spec, create_app))
+raise SystemExit(main(build_spec, create_app, commands=COMMANDS))

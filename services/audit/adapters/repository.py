@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.adapters.orm import AuditEntry
@@ -29,17 +30,34 @@ class AuditLog:
     def append(self, entry: AuditEntry) -> None:
         self.session.add(entry)
 
-    async def search(self, *, event_type: str | None, aggregate_id: str | None, agency_id: str | None,
-                     since: datetime | None, until: datetime | None, after_seq: int, limit: int) -> list[AuditEntry]:
-        query = select(AuditEntry).where(AuditEntry.seq > after_seq)
-        if event_type:
-            query = query.where(AuditEntry.event_type == event_type)
-        if aggregate_id:
-            query = query.where(AuditEntry.aggregate_id == aggregate_id)
-        if agency_id:
-            query = query.where(AuditEntry.agency_id == agency_id)
-        if since:
-            query = query.where(AuditEntry.occurred_at >= since)
-        if until:
-            query = query.where(AuditEntry.occurred_at < until)
+    async def search(self, criteria: "EntryCriteria", *, after_seq: int = 0, limit: int = 100) -> list[AuditEntry]:
+        """Entries matching `criteria`, in `seq` order, after the `after_seq` cursor."""
+        query = criteria.apply(select(AuditEntry)).where(AuditEntry.seq > after_seq)
         return list((await self.session.execute(query.order_by(AuditEntry.seq).limit(limit))).scalars())
+
+
+@dataclass(frozen=True)
+class EntryCriteria:
+    """A search of the log; `agencies` None means every agency (and entries without one)."""
+
+    agencies: frozenset[str] | None = None
+    aggregate_id: str | None = None
+    actor_sub: str | None = None
+    event_type: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def apply(self, query: Select) -> Select:
+        if self.agencies is not None:
+            query = query.where(AuditEntry.agency_id.in_(sorted(self.agencies)))
+        if self.aggregate_id:
+            query = query.where(AuditEntry.aggregate_id == self.aggregate_id)
+        if self.actor_sub:
+            query = query.where(AuditEntry.actor_sub == self.actor_sub)
+        if self.event_type:
+            query = query.where(AuditEntry.event_type == self.event_type)
+        if self.since:
+            query = query.where(AuditEntry.occurred_at >= self.since)
+        if self.until:
+            query = query.where(AuditEntry.occurred_at < self.until)
+        return query

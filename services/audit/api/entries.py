@@ -1,18 +1,24 @@
-"""Audit log queries."""
+"""Audit log queries and exports; the log has no update or delete endpoint, by design."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
-from shared.auth import Principal, Role, require
-from shared.service import UoW
+from shared.auth import OFFICER_ROLES, Principal, require
+from shared.service import UoW, get_runtime
 
-from services.audit.adapters.repository import AuditLog
+from services.audit.adapters.orm import AuditEntry
+from services.audit.adapters.repository import AuditLog, EntryCriteria
+from services.audit.service.query import as_aware, entry_scope, stream_entries
 
 router = APIRouter(prefix="/entries", tags=["审计日志"])
 
@@ -37,18 +43,63 @@ class EntryOut(BaseModel):
     hash: str
 
 
-@router.get("", response_model=list[EntryOut], summary="查询审计日志（政务公开办、系统管理员）")
+def entry_out(e: AuditEntry) -> EntryOut:
+    return EntryOut.model_validate({**e.__dict__, "payload": json.loads(e.envelope)["payload"]})
+
+
+CSV_COLUMNS = ["seq", "event_id", "event_type", "source", "aggregate_type", "aggregate_id", "agency_id", "actor_sub",
+               "actor_role", "correlation_id", "occurred_at", "recorded_at", "payload", "prev_hash", "hash"]
+
+
+def _csv_line(values: list[Any]) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerow(values)
+    return out.getvalue()
+
+
+async def _csv(entries: AsyncIterator[AuditEntry]) -> AsyncIterator[bytes]:
+    yield ("\ufeff" + _csv_line(CSV_COLUMNS)).encode()
+    async for e in entries:
+        row = entry_out(e).model_dump(mode="json")
+        row["payload"] = json.dumps(row["payload"], ensure_ascii=False, sort_keys=True)
+        yield _csv_line([row[c] for c in CSV_COLUMNS]).encode()
+
+
+async def _jsonl(entries: AsyncIterator[AuditEntry]) -> AsyncIterator[bytes]:
+    async for e in entries:
+        yield (json.dumps(entry_out(e).model_dump(mode="json"), ensure_ascii=False) + "\n").encode()
+
+
+@router.get("", response_model=list[EntryOut], summary="查询、导出审计日志（政务公开办、系统管理员；其他工作人员仅本机关）",
+            description="系统管理员可查全部；政务公开办可查本机关及下级机关；其他工作人员仅可查本机关；申请人无权查询。"
+                        "按 `after_seq` 翻页，响应头 `X-Next-After-Seq` 给出下一页游标（无更多时不返回）。"
+                        "`format=csv|jsonl` 以流式导出全部匹配记录（忽略 `limit`）。不带时区的时间按北京时间理解。")
 async def search_entries(
+    request: Request,
+    response: Response,
     uow: UoW,
-    principal: Annotated[Principal, Depends(require(Role.supervisor, Role.admin))],
-    event_type: str | None = None,
-    aggregate_id: str | None = None,
+    principal: Annotated[Principal, Depends(require(*OFFICER_ROLES))],
     agency_id: str | None = None,
+    subtree: Annotated[bool, Query(description="包含下级机关")] = False,
+    aggregate_id: Annotated[str | None, Query(description="申请、文件等聚合的编号")] = None,
+    actor: Annotated[str | None, Query(description="操作人（sub）")] = None,
+    event_type: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     after_seq: Annotated[int, Query(ge=0, description="从此序号之后开始（翻页游标）")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[EntryOut]:
-    entries = await AuditLog(uow.session).search(event_type=event_type, aggregate_id=aggregate_id, agency_id=agency_id,
-                                                 since=since, until=until, after_seq=after_seq, limit=limit)
-    return [EntryOut.model_validate({**e.__dict__, "payload": json.loads(e.envelope)["payload"]}) for e in entries]
+    format: Literal["json", "csv", "jsonl"] = "json",
+) -> Any:
+    agencies = await entry_scope(uow.session, principal, agency_id, subtree)
+    criteria = EntryCriteria(agencies=agencies, aggregate_id=aggregate_id, actor_sub=actor, event_type=event_type,
+                             since=as_aware(since), until=as_aware(until))
+    if format != "json":
+        # The export outlives this request's session: it reads in batches with sessions of its own.
+        entries = stream_entries(get_runtime(request).sessions, criteria, after_seq=after_seq)
+        body, media = (_csv(entries), "text/csv; charset=utf-8") if format == "csv" else (_jsonl(entries), "application/x-ndjson")
+        return StreamingResponse(body, media_type=media,
+                                 headers={"Content-Disposition": f"attachment; filename=audit-entries.{format}"})
+    entries = await AuditLog(uow.session).search(criteria, after_seq=after_seq, limit=limit)
+    if len(entries) == limit:
+        response.headers["X-Next-After-Seq"] = str(entries[-1].seq)
+    return [entry_out(e) for e in entries]
