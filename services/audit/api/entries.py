@@ -51,9 +51,16 @@ CSV_COLUMNS = ["seq", "event_id", "event_type", "source", "aggregate_type", "agg
                "actor_role", "correlation_id", "occurred_at", "recorded_at", "payload", "prev_hash", "hash"]
 
 
+def _cell(value: Any) -> Any:
+    """Neutralise text a spreadsheet would run as a formula (CSV injection): prefix it with '."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _csv_line(values: list[Any]) -> str:
     out = io.StringIO()
-    csv.writer(out).writerow(values)
+    csv.writer(out).writerow([_cell(v) for v in values])
     return out.getvalue()
 
 

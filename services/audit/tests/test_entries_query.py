@@ -155,3 +155,10 @@ async def test_the_log_has_no_write_endpoints(log):
         for method in ("POST", "PUT", "PATCH", "DELETE"):
             assert (await c.request(method, URL, headers=headers)).status_code == 405
             assert (await c.request(method, URL + "/1", headers=headers)).status_code in (404, 405)
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised():
+    from services.audit.api.entries import _csv_line
+
+    line = _csv_line(["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "正常文本", 42])
+    assert line.startswith("\"'=HYPERLINK(") and ",'+1,'-2,'@SUM(A1),正常文本,42" in line
