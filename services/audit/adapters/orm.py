@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, Integer, String, Text
+from sqlalchemy import Boolean, Date, Integer, Numeric, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import BigIntPK, UTCDateTime, make_metadata
@@ -92,3 +93,21 @@ class RemedyFact(Base):
     filed_on: Mapped[date] = mapped_column(Date, index=True)
     outcome: Mapped[str] = mapped_column(String(20))
     decided_on: Mapped[date | None] = mapped_column(Date)
+
+
+class DocumentFact(Base):
+    """A proactively published document as the catalog's events tell it (table 二)."""
+
+    __tablename__ = "document_facts"
+
+    document_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(36), index=True)
+    category: Mapped[str] = mapped_column(String(40))
+    made_on: Mapped[date] = mapped_column(Date, index=True)
+    published_on: Mapped[date] = mapped_column(Date)
+    published_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    decision_count: Mapped[int] = mapped_column(Integer, default=1)
+    fee_amount_yuan: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    ended: Mapped[str | None] = mapped_column(String(20))  # repealed | expired
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)

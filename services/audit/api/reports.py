@@ -14,7 +14,7 @@ from shared.service import UoW
 
 from services.audit.adapters.orm import KnownAgency
 from services.audit.domain.annual_report import COLUMN_LABELS, COLUMNS, REMEDY_COLUMNS, REMEDY_GROUPS, ROWS
-from services.audit.service.report_render import as_html, as_xlsx, report_title
+from services.audit.service.report_render import TABLE_TWO_TITLE, as_html, as_xlsx, report_title, table_two_blocks
 from services.audit.service.reports import annual_report, monthly_counts, scope_for
 
 router = APIRouter(prefix="/reports", tags=["年度报告"])
@@ -24,6 +24,7 @@ Officer = Annotated[Principal, Depends(require(*OFFICER_ROLES))]
 def labelled(tables: dict) -> dict[str, Any]:
     """The tables with the template's row and column labels, in its order."""
     return {
+        "two": [{"header": header, "rows": rows} for header, rows in table_two_blocks(tables["two"])],
         "three": {"columns": [{"key": c, "label": COLUMN_LABELS[c]} for c in COLUMNS],
                   "rows": [{"key": key, "label": label, "values": tables["three"][key]} for key, label in ROWS]},
         "four": {"columns": [{"key": c, "label": label} for c, label in REMEDY_COLUMNS],
@@ -34,6 +35,11 @@ def labelled(tables: dict) -> dict[str, Any]:
 def as_csv(tables: dict) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
+    writer.writerow([TABLE_TWO_TITLE])
+    for header, rows in table_two_blocks(tables["two"]):
+        writer.writerow(header)
+        writer.writerows(rows)
+    writer.writerow([])
     writer.writerow(["三、收到和处理政府信息公开申请情况"])
     writer.writerow(["", *(COLUMN_LABELS[c] for c in COLUMNS)])
     for key, label in ROWS:

@@ -1,4 +1,4 @@
-"""政府信息公开工作年度报告: tables 三 and 四 from request facts, with the template's cross-checks (pure).
+"""政府信息公开工作年度报告: tables 二, 三 and 四 from document, request and remedy facts, with the template's cross-checks (pure).
 
 Counting rules (annual-report.md): a request counts in 一 in the year it was received, in
 三 in the year its answer (or closure) was made, and in 四 if still open on 31 December;
@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+from typing import Any
 
 COLUMNS = ["natural_person", "commercial", "research", "public_interest", "legal_services", "other", "total"]
 COLUMN_LABELS = {"natural_person": "自然人", "commercial": "商业企业", "research": "科研机构", "public_interest": "社会公益组织",
@@ -75,6 +77,49 @@ class RemedyRecord:
     filed_on: date
     outcome: str
     decided_on: date | None
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """What table 二 needs of one published document."""
+
+    category: str
+    made_on: date
+    ended: str | None  # repealed | expired
+    ended_on: date | None
+    decision_count: int = 1
+    fee_amount_yuan: Decimal | None = None
+
+
+# Table 二's rows: (key, label) per block, as the template lays them out.
+RULE_ROWS = [("regulation", "规章"), ("normative_document", "行政规范性文件")]
+RULE_COLUMNS = [("made", "本年制发件数"), ("repealed", "本年废止件数"), ("in_force", "现行有效件数")]
+DECISION_ROWS = [("administrative_license", "第二十条第（五）项", "行政许可"), ("administrative_penalty", "第二十条第（六）项", "行政处罚"),
+                 ("administrative_coercion", "第二十条第（六）项", "行政强制")]
+FEE_ROW = ("administrative_fee", "第二十条第（八）项", "行政事业性收费", "本年收费金额（单位：万元）")
+
+
+def table_two(documents: Iterable[DocumentRecord], year: int) -> dict[str, dict[str, Any]]:
+    """Table 二: rules and normative documents made, repealed and in force; decisions; fees (万元)."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    table: dict[str, dict[str, Any]] = {key: {c: 0 for c, _ in RULE_COLUMNS} for key, _ in RULE_ROWS}
+    table.update({key: {"decisions": 0} for key, _, _ in DECISION_ROWS})
+    fees = Decimal(0)
+    for d in documents:
+        if d.category in table and d.category in dict(RULE_ROWS):
+            row = table[d.category]
+            if start <= d.made_on <= end:
+                row["made"] += 1
+            if d.ended == "repealed" and d.ended_on and start <= d.ended_on <= end:
+                row["repealed"] += 1
+            if d.made_on <= end and not (d.ended and d.ended_on and d.ended_on <= end):
+                row["in_force"] += 1
+        elif d.category in table and start <= d.made_on <= end:
+            table[d.category]["decisions"] += d.decision_count
+        elif d.category == FEE_ROW[0] and start <= d.made_on <= end and d.fee_amount_yuan:
+            fees += d.fee_amount_yuan
+    table[FEE_ROW[0]] = {"amount_wan_yuan": str((fees / 10000).quantize(Decimal("0.0001")))}
+    return table
 
 
 class ReportCheckFailed(Exception):
@@ -151,9 +196,10 @@ def check_table_four(table: dict[str, dict[str, int]]) -> list[str]:
             if sum(table[kind][c] for c, _ in REMEDY_COLUMNS if c != "total") != table[kind]["total"]]
 
 
-def annual_tables(facts: Iterable[Fact], remedies: Iterable[RemedyRecord], year: int) -> dict[str, dict]:
-    """Tables 三 and 四, verified; raises ReportCheckFailed rather than return a wrong table."""
+def annual_tables(facts: Iterable[Fact], remedies: Iterable[RemedyRecord], year: int,
+                  documents: Iterable[DocumentRecord] = ()) -> dict[str, dict]:
+    """Tables 二, 三 and 四, verified; raises ReportCheckFailed rather than return a wrong table."""
     three, four = table_three(facts, year), table_four(remedies, year)
     if failures := check_table_three(three) + check_table_four(four):
         raise ReportCheckFailed(failures)
-    return {"three": three, "four": four}
+    return {"two": table_two(documents, year), "three": three, "four": four}

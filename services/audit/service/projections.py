@@ -7,12 +7,13 @@ whole log, leaves every number as it was.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from shared.db import utcnow
 from shared.events import EventEnvelope
 from shared.uow import UnitOfWork
 
-from services.audit.adapters.orm import KnownAgency, RemedyFact, RequestFact
+from services.audit.adapters.orm import DocumentFact, KnownAgency, RemedyFact, RequestFact
 
 _FINISHING = {"AnswerDispatched": "answered_on", "RequestClosed": "closed_on"}
 
@@ -68,3 +69,21 @@ def _date(value) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(value)
+
+
+async def project_document(uow: UnitOfWork, envelope: EventEnvelope) -> None:
+    """Catalog document events → DocumentFact (set-only, so replays change nothing)."""
+    p = envelope.payload
+    fact = await uow.session.get(DocumentFact, p["document_id"])
+    if envelope.type == "DocumentPublished":
+        if fact is None:
+            fact = DocumentFact(document_id=p["document_id"], withdrawn=False)
+            uow.session.add(fact)
+        fact.agency_id, fact.category = p["agency_id"], p["category"]
+        fact.made_on, fact.published_on = _date(p["made_on"]), _date(p["published_on"])
+        fact.published_on_time, fact.decision_count = p.get("published_on_time"), p.get("decision_count", 1)
+        fact.fee_amount_yuan = Decimal(str(p["fee_amount_yuan"])) if p.get("fee_amount_yuan") is not None else None
+    elif fact is not None and envelope.type == "DocumentRepealed":
+        fact.ended, fact.ended_on = p["validity"], _date(p["effective_on"])
+    elif fact is not None and envelope.type == "DocumentWithdrawn":
+        fact.withdrawn = True

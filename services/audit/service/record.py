@@ -9,10 +9,11 @@ from shared.uow import UnitOfWork
 from services.audit.adapters.orm import AuditEntry
 from services.audit.adapters.repository import AuditLog
 from services.audit.domain.chain import canonical, link_hash
-from services.audit.service.projections import project_agency, project_request
+from services.audit.service.projections import project_agency, project_document, project_request
 
 
-PROJECTIONS = {"AgencyRegistered": project_agency}
+PROJECTIONS = {"AgencyRegistered": project_agency, "DocumentPublished": project_document, "DocumentRepealed": project_document,
+               "DocumentWithdrawn": project_document}
 
 
 async def record_and_project(uow: UnitOfWork, envelope: EventEnvelope) -> None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import io
 from html import escape
 
-from services.audit.domain.annual_report import COLUMN_LABELS, COLUMNS, REMEDY_COLUMNS, REMEDY_GROUPS, ROWS
+from services.audit.domain.annual_report import (COLUMN_LABELS, COLUMNS, DECISION_ROWS, FEE_ROW, REMEDY_COLUMNS, REMEDY_GROUPS, ROWS,
+                                                 RULE_COLUMNS, RULE_ROWS)
 
+TABLE_TWO_TITLE = "二、主动公开政府信息情况"
 TABLE_THREE_TITLE = "三、收到和处理政府信息公开申请情况"
 TABLE_FOUR_TITLE = "四、政府信息公开行政复议、行政诉讼情况"
 CHECK_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
@@ -27,6 +29,18 @@ REMEDY_HEADERS = {"reconsideration": "行政复议", "litigation_direct": "未�
 def report_title(agency_name: str | None, year: int, subtree: bool) -> str:
     name = agency_name or ""
     return f"{name}{'（含下级机关）' if subtree else ''}{year}年政府信息公开工作年度报告"
+
+
+def table_two_blocks(two: dict) -> list[tuple[list[str], list[list]]]:
+    """Table 二 as the template's four small tables: (header, rows) each."""
+    blocks = [(["第二十条第（一）项 信息内容", *(label for _, label in RULE_COLUMNS)],
+               [[label, *(two[key][c] for c, _ in RULE_COLUMNS)] for key, label in RULE_ROWS])]
+    for article in dict.fromkeys(article for _, article, _ in DECISION_ROWS):
+        blocks.append(([f"{article} 信息内容", "本年处理决定数量"],
+                       [[label, two[key]["decisions"]] for key, a, label in DECISION_ROWS if a == article]))
+    key, article, label, column = FEE_ROW
+    blocks.append(([f"{article} 信息内容", column], [[label, two[key]["amount_wan_yuan"]]]))
+    return blocks
 
 
 def _row_kind(key: str) -> str:
@@ -54,9 +68,27 @@ def as_xlsx(tables: dict, title: str) -> bytes:
                 cell.border = border
 
     wb = Workbook()
-    # -- 表三 --
+    # -- 表二 --
     ws = wb.active
-    ws.title = "三、收到和处理申请情况"
+    ws.title = "二、主动公开情况"
+    ws.cell(1, 1, title).font = Font(bold=True, size=14)
+    ws.cell(2, 1, TABLE_TWO_TITLE).font = bold
+    ws.column_dimensions["A"].width = 30
+    for col in "BCD":
+        ws.column_dimensions[col].width = 16
+    row = 3
+    for header, rows in table_two_blocks(tables["two"]):
+        for col, text in enumerate(header, start=1):
+            cell = ws.cell(row, col, text)
+            cell.font, cell.alignment = bold, centre
+        for values in rows:
+            row += 1
+            for col, value in enumerate(values, start=1):
+                ws.cell(row, col, value).alignment = left if col == 1 else centre
+        box(ws, row - len(rows), row, 1, len(header))
+        row += 2
+    # -- 表三 --
+    ws = wb.create_sheet("三、收到和处理申请情况")
     ws.cell(1, 1, title).font = Font(bold=True, size=14)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=10)
     ws.cell(2, 1, TABLE_THREE_TITLE).font = bold
@@ -180,6 +212,15 @@ def _table_three_html(three: dict) -> str:
     return f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _table_two_html(two: dict) -> str:
+    parts = []
+    for header, rows in table_two_blocks(two):
+        head = "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>"
+        body = "".join("<tr>" + f"<td>{escape(str(r[0]))}</td>" + "".join(f'<td class="n">{v}</td>' for v in r[1:]) + "</tr>" for r in rows)
+        parts.append(f"<table><thead>{head}</thead><tbody>{body}</tbody></table>")
+    return "".join(parts)
+
+
 def _table_four_html(four: dict) -> str:
     head = (
         f'<tr><th colspan="5" rowspan="2">{REMEDY_HEADERS["reconsideration"]}</th><th colspan="10">{LITIGATION_HEADER}</th></tr>'
@@ -233,6 +274,7 @@ def as_html(tables: dict, title: str, year: int, monthly: dict[str, list[int]], 
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{escape(title)}</h1>"
+        f"<h2>{TABLE_TWO_TITLE}</h2>{_table_two_html(tables['two'])}"
         f"<h2>{TABLE_THREE_TITLE}</h2>{_table_three_html(tables['three'])}"
         f"<h2>{TABLE_FOUR_TITLE}</h2>{_table_four_html(tables['four'])}"
         f'<h2>{year}年每月收到和办结的申请</h2><div class="chart">{legend}{chart}</div>'

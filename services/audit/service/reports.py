@@ -11,8 +11,8 @@ from shared.auth import Principal, Role
 from shared.errors import Problem
 from shared.trees import descendants
 
-from services.audit.adapters.orm import KnownAgency, RemedyFact, RequestFact
-from services.audit.domain.annual_report import Fact, ReportCheckFailed, RemedyRecord, annual_tables
+from services.audit.adapters.orm import DocumentFact, KnownAgency, RemedyFact, RequestFact
+from services.audit.domain.annual_report import DocumentRecord, Fact, ReportCheckFailed, RemedyRecord, annual_tables
 
 
 async def subtree(session: AsyncSession, root: str) -> set[str]:
@@ -35,8 +35,12 @@ async def annual_report(session: AsyncSession, agencies: set[str], year: int) ->
                                   .where(RequestFact.agency_id.in_(agencies)))
     remedies = await session.execute(select(RemedyFact.kind, RemedyFact.filed_on, RemedyFact.outcome, RemedyFact.decided_on)
                                      .where(RemedyFact.agency_id.in_(agencies)))
+    documents = await session.execute(select(DocumentFact.category, DocumentFact.made_on, DocumentFact.ended, DocumentFact.ended_on,
+                                             DocumentFact.decision_count, DocumentFact.fee_amount_yuan)
+                                      .where(DocumentFact.agency_id.in_(agencies), DocumentFact.withdrawn.is_(False)))
     try:
-        return annual_tables((Fact(*row) for row in facts), (RemedyRecord(*row) for row in remedies), year)
+        return annual_tables((Fact(*row) for row in facts), (RemedyRecord(*row) for row in remedies), year,
+                             (DocumentRecord(*row) for row in documents))
     except ReportCheckFailed as exc:
         # Never hand out a table that contradicts itself: say which checks failed.
         raise Problem(500, "report_check_failed", "年度报告表格未通过校验，请联系管理员", failures=exc.failures) from exc

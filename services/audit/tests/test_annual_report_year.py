@@ -337,7 +337,8 @@ async def test_xlsx_and_html_show_the_official_layout_and_the_numbers(audit):
     assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
     wb = load_workbook(io.BytesIO(xlsx.content))
-    three, four = wb.worksheets
+    two, three, four = wb.worksheets
+    assert two.title == "二、主动公开情况" and any(c.value == "行政规范性文件" for row in two.iter_rows() for c in row)
     assert three["A1"].value == "某某县人民政府（含下级机关）2026年政府信息公开工作年度报告"
     assert three["A2"].value == "三、收到和处理政府信息公开申请情况"
     assert three["D3"].value == "申请人情况"
@@ -414,3 +415,60 @@ def test_annual_tables_refuses_an_inconsistent_table(monkeypatch):
     assert ar.check_table_four({"reconsideration": {"upheld": 1, "corrected": 0, "other": 0, "pending": 0, "total": 2},
                                 "litigation_direct": {c: 0 for c, _ in ar.REMEDY_COLUMNS},
                                 "litigation_after_reconsideration": {c: 0 for c, _ in ar.REMEDY_COLUMNS}}) == ["行政复议 总计≠各结果之和"]
+
+
+def _document(doc_id: str, agency: str, category: str, made: date, *, decisions: int = 1, fee: str | None = None) -> EventEnvelope:
+    from decimal import Decimal
+
+    from shared.contracts.catalog import DocumentPublished
+
+    event = DocumentPublished(document_id=doc_id, agency_id=agency, category=category, index_number=f"IDX-{doc_id}", title="文件",
+                              made_on=made, published_on=made, decision_count=decisions,
+                              fee_amount_yuan=Decimal(fee) if fee else None)
+    return event.envelope(source="catalog", aggregate_id=doc_id, agency_id=agency, actor=Actor.system("catalog"))
+
+
+def _ended(doc_id: str, agency: str, category: str, validity: str, on: date, *, withdrawn: bool = False) -> EventEnvelope:
+    from shared.contracts.catalog import DocumentRepealed, DocumentWithdrawn
+
+    event = (DocumentWithdrawn(document_id=doc_id, agency_id=agency, category=category) if withdrawn else
+             DocumentRepealed(document_id=doc_id, agency_id=agency, category=category, validity=validity, effective_on=on))
+    return event.envelope(source="catalog", aggregate_id=doc_id, agency_id=agency, actor=Actor.system("catalog"))
+
+
+async def test_table_two_counts_rules_documents_decisions_and_fees_from_catalog_events(audit):
+    settings, runtime = audit
+    events = agency_events() + [
+        _document("r1", DEPT_A, "regulation", date(2024, 5, 1)),  # in force, made earlier
+        _document("r2", DEPT_A, "regulation", date(2026, 3, 1)),  # made 2026, in force
+        _document("n1", DEPT_A, "normative_document", date(2025, 2, 1)),
+        _ended("n1", DEPT_A, "normative_document", "repealed", date(2026, 6, 30)),  # repealed 2026
+        _document("n2", DEPT_A, "normative_document", date(2026, 4, 1)),
+        _ended("n2", DEPT_A, "normative_document", "expired", date(2026, 12, 1)),  # made 2026, expired: not repealed, not in force
+        _document("n3", DEPT_B, "normative_document", date(2026, 9, 9)),
+        _document("n4", DEPT_A, "normative_document", date(2026, 10, 1)),
+        _ended("n4", DEPT_A, "normative_document", "repealed", date(2027, 1, 5)),  # repealed only next year: in force on 31 Dec
+        _document("n5", DEPT_A, "normative_document", date(2026, 11, 1)),
+        _ended("n5", DEPT_A, "normative_document", "", date(2026, 11, 2), withdrawn=True),  # withdrawn: counts nowhere
+        _document("l1", DEPT_A, "administrative_license", date(2026, 1, 10), decisions=120),
+        _document("l2", DEPT_A, "administrative_license", date(2025, 12, 31), decisions=7),  # last year
+        _document("p1", DEPT_B, "administrative_penalty", date(2026, 2, 2), decisions=15),
+        _document("c1", DEPT_A, "administrative_coercion", date(2026, 8, 8), decisions=2),
+        _document("f1", DEPT_A, "administrative_fee", date(2026, 3, 31), fee="123456.78"),
+        _document("f2", DEPT_B, "administrative_fee", date(2026, 9, 30), fee="10000.00"),
+    ]
+    await feed(runtime, events)
+    await feed(runtime, events)  # a replay changes nothing
+    async with running_app(create_app(settings)) as client:
+        dept = (await fetch(client, settings, DEPT_A, False)).json()["tables"]["two"]
+        county = (await fetch(client, settings, COUNTY, True)).json()["tables"]["two"]
+    assert dept == [
+        {"header": ["第二十条第（一）项 信息内容", "本年制发件数", "本年废止件数", "现行有效件数"],
+         "rows": [["规章", 1, 0, 2], ["行政规范性文件", 2, 1, 1]]},
+        {"header": ["第二十条第（五）项 信息内容", "本年处理决定数量"], "rows": [["行政许可", 120]]},
+        {"header": ["第二十条第（六）项 信息内容", "本年处理决定数量"], "rows": [["行政处罚", 0], ["行政强制", 2]]},
+        {"header": ["第二十条第（八）项 信息内容", "本年收费金额（单位：万元）"], "rows": [["行政事业性收费", "12.3457"]]},
+    ]
+    assert county[0]["rows"] == [["规章", 1, 0, 2], ["行政规范性文件", 3, 1, 2]]
+    assert county[2]["rows"] == [["行政处罚", 15], ["行政强制", 2]]
+    assert county[3]["rows"] == [["行政事业性收费", "13.3457"]]
