@@ -1,4 +1,4 @@
-"""The caller's own site inbox."""
+"""The caller's site inbox (站内信), including the mailboxes of the roles they hold in their agency."""
 
 from __future__ import annotations
 
@@ -7,13 +7,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
 
 from shared.auth import Principal, current_principal
+from shared.db import utcnow
+from shared.errors import Problem
 from shared.service import UoW
 
-from services.notify.adapters.repository import InboxRepository
+from services.notify.adapters.orm import InboxMessage
 
 router = APIRouter(prefix="/inbox", tags=["站内信"])
+Caller = Annotated[Principal, Depends(current_principal)]
 
 
 class InboxMessageOut(BaseModel):
@@ -27,12 +31,28 @@ class InboxMessageOut(BaseModel):
     read_at: datetime | None
 
 
-@router.get("", response_model=list[InboxMessageOut], summary="我的站内信（任何已登录用户，仅本人）")
-async def my_inbox(
-    uow: UoW,
-    principal: Annotated[Principal, Depends(current_principal)],
-    unread_only: bool = False,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[InboxMessageOut]:
-    messages = await InboxRepository(uow.session).for_recipient(principal.sub, unread_only=unread_only, limit=limit)
-    return [InboxMessageOut.model_validate(m) for m in messages]
+def mailboxes(principal: Principal) -> list[str]:
+    """The caller's own mailbox and, for officers, their agency's mailbox for each role they hold."""
+    boxes = [principal.sub]
+    if principal.is_officer and principal.agency_id:
+        boxes += [f"role:{principal.agency_id}:{role.value}" for role in principal.roles]
+    return boxes
+
+
+@router.get("", response_model=list[InboxMessageOut], summary="我的站内信（任何已登录用户，仅本人及本人角色的信箱）")
+async def my_inbox(uow: UoW, principal: Caller, unread_only: bool = False,
+                   limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[InboxMessageOut]:
+    query = select(InboxMessage).where(InboxMessage.recipient_sub.in_(mailboxes(principal)))
+    if unread_only:
+        query = query.where(InboxMessage.read_at.is_(None))
+    rows = (await uow.session.execute(query.order_by(InboxMessage.created_at.desc()).limit(limit))).scalars()
+    return [InboxMessageOut.model_validate(m) for m in rows]
+
+
+@router.post("/{message_id}/read", response_model=InboxMessageOut, summary="标记为已读（任何已登录用户，仅本人信箱）")
+async def mark_read(message_id: str, uow: UoW, principal: Caller) -> InboxMessageOut:
+    message = await uow.session.get(InboxMessage, message_id)
+    if message is None or message.recipient_sub not in mailboxes(principal):
+        raise Problem(404, "message_not_found", "消息不存在")
+    message.read_at = message.read_at or utcnow()
+    return InboxMessageOut.model_validate(message)

@@ -1,0 +1,45 @@
+"""Delivery channels behind one interface: site inbox, e-mail, SMS, WeChat subscribe messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One message to one address over one channel."""
+
+    notification_id: str  # stable across retries: providers that dedupe can use it
+    to: str  # e-mail address, mobile number or WeChat openid
+    subject: str
+    body: str
+    # For providers that send pre-approved templates (SMS, WeChat): the template and its values.
+    template_id: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    page: str | None = None  # WeChat: the mini-program page the message opens
+
+
+@dataclass(frozen=True)
+class SendResult:
+    ok: bool
+    provider_message_id: str | None = None
+    # A permanent failure is not retried (bad number, user not subscribed); a transient one is.
+    permanent: bool = False
+    reason: str | None = None  # the provider's own code and message, for proof of service
+
+    @classmethod
+    def sent(cls, provider_message_id: str | None = None) -> "SendResult":
+        return cls(True, provider_message_id)
+
+    @classmethod
+    def failed(cls, reason: str, *, permanent: bool) -> "SendResult":
+        return cls(False, None, permanent, reason)
+
+
+class Channel(Protocol):
+    name: str  # "email" | "sms" | "wechat"
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        """Deliver or report why not; never raise for a provider's refusal (network errors may raise)."""
+        ...

@@ -1,0 +1,44 @@
+"""Which event produces which message, to whom, over which channels (pure).
+
+Applicant notices the regulation requires (statutory) always go out on at least the site
+inbox; e-mail and SMS follow when the applicant gave those contacts. Officers get their
+work in their inbox: the assignee, or the agency's role mailbox (e.g. its heads) when the
+message is for whoever holds a role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+APPLICANT_CHANNELS = ("inbox", "email", "sms")
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str  # message kind: the template's name
+    recipient: str  # applicant | assignee | role:<role>
+    channels: tuple[str, ...]
+    statutory: bool
+
+
+ROUTES: dict[str, list[Route]] = {
+    "RequestReceived": [Route("receipt", "applicant", APPLICANT_CHANNELS, True)],
+    "CorrectionRequested": [Route("correction_notice", "applicant", APPLICANT_CHANNELS, True)],
+    "ExtensionDecided": [Route("extension_notice", "applicant", APPLICANT_CHANNELS, True)],
+    "LaterAnswerDateSet": [Route("later_answer_notice", "applicant", APPLICANT_CHANNELS, True)],
+    "FeeNoticeIssued": [Route("fee_notice", "applicant", APPLICANT_CHANNELS, True)],
+    "AnswerDispatched": [Route("answer_notice", "applicant", APPLICANT_CHANNELS, True)],
+    "RequestClosed": [Route("closure_notice", "applicant", APPLICANT_CHANNELS, True)],
+    "RequestReopened": [Route("reopen_notice", "applicant", APPLICANT_CHANNELS, True)],
+    "RequestAssigned": [Route("assignment", "assignee", ("inbox",), False)],
+    "ExtensionRequested": [Route("extension_approval_needed", "role:head", ("inbox",), False)],
+    "AnswerProposed": [Route("review_needed", "role:reviewer", ("inbox",), False)],
+    "DeadlineReminder": [Route("deadline_reminder", "assignee", ("inbox",), False)],
+}
+
+
+def routes_for(event_type: str, payload: dict) -> list[Route]:
+    """The routes of an event; an extension refused needs no notice to the applicant."""
+    if event_type == "ExtensionDecided" and not payload.get("approved"):
+        return []
+    return ROUTES.get(event_type, [])

@@ -1,0 +1,81 @@
+"""The dispatcher: sends queued notifications, retries transient failures with backoff, records the outcome.
+
+Safe with several replicas: each round locks its batch with FOR UPDATE SKIP LOCKED. The row
+is marked in the same transaction that sent it, and the outcome event goes out through the
+outbox; a crash between a provider accepting and our commit sends that one message again,
+which is why messages carry a stable id (e-mail Message-ID, SMS OutId) providers can dedupe on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from shared.contracts.notify import NotificationDelivered, NotificationFailed
+from shared.db import utcnow
+from shared.events import Actor
+from shared.logging import mask_pii
+from shared.uow import UnitOfWork
+
+from services.notify.adapters.channels import Channel, OutgoingMessage, SendResult
+from services.notify.adapters.orm import Notification
+from services.notify.settings import NotifySettings
+
+log = logging.getLogger(__name__)
+
+
+def backoff(attempts: int, settings: NotifySettings) -> timedelta:
+    return timedelta(seconds=min(settings.retry_base_seconds * 2 ** (attempts - 1), settings.retry_max_seconds))
+
+
+async def dispatch_once(new_uow: Callable[[], UnitOfWork], channels: Mapping[str, Channel], settings: NotifySettings) -> int:
+    """Send one batch of due notifications; returns how many were attempted."""
+    async with new_uow() as uow:
+        now = utcnow()
+        due = list((await uow.session.execute(
+            select(Notification).where(Notification.status == "pending", Notification.next_attempt_at <= now)
+            .order_by(Notification.created_at).limit(settings.dispatch_batch_size).with_for_update(skip_locked=True))).scalars())
+        for n in due:
+            channel = channels.get(n.channel)
+            if channel is None:
+                result = SendResult.failed(f"渠道 {n.channel} 未配置", permanent=True)
+            else:
+                try:
+                    result = await channel.send(OutgoingMessage(n.id, n.address, n.subject, n.body))
+                except Exception as exc:  # network trouble: try again later
+                    result = SendResult.failed(f"{type(exc).__name__}: {exc}", permanent=False)
+            n.attempts += 1
+            if result.ok:
+                n.status, n.sent_at, n.provider_message_id, n.last_error = "sent", utcnow(), result.provider_message_id, None
+            elif result.permanent or n.attempts >= settings.max_attempts:
+                n.status, n.last_error = "failed", result.reason
+            else:
+                n.last_error, n.next_attempt_at = result.reason, utcnow() + backoff(n.attempts, settings)
+                log.info("notification %s will be retried: %s", n.id, mask_pii(result.reason or ""))
+                continue
+            event_cls = NotificationDelivered if n.status == "sent" else NotificationFailed
+            event = event_cls(notification_id=n.id, source_event_id=n.event_id, request_id=n.request_id, kind=n.kind, channel=n.channel,
+                              recipient=n.recipient, statutory=n.statutory, attempts=n.attempts,
+                              provider_message_id=n.provider_message_id, reason=n.last_error)
+            uow.emit(event.topic, event.envelope(source="notify", aggregate_id=n.request_id or n.id, agency_id=n.agency_id,
+                                                 actor=Actor.system("notify-dispatcher")))
+        await uow.commit()
+        return len(due)
+
+
+async def run_dispatcher(new_uow: Callable[[], UnitOfWork], channels: Mapping[str, Channel], settings: NotifySettings,
+                         stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            while await dispatch_once(new_uow, channels, settings) >= settings.dispatch_batch_size and not stop.is_set():
+                pass
+        except Exception:
+            log.exception("dispatch round failed; retrying")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=settings.dispatch_interval_seconds)
+        except TimeoutError:
+            pass
