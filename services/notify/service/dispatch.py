@@ -42,7 +42,9 @@ async def dispatch_once(new_uow: Callable[[], UnitOfWork], channels: Mapping[str
         for n in due:
             channel = channels.get(n.channel)
             if channel is None:
-                result = SendResult.failed(f"渠道 {n.channel} 未配置", permanent=True)
+                # Not a failure of delivery: this deployment has no such channel (the inbox copy stands).
+                n.status, n.last_error = "skipped", f"本系统未配置{n.channel}渠道"
+                continue
             else:
                 try:
                     result = await channel.send(OutgoingMessage(n.id, n.address, n.subject, n.body))
