@@ -1,0 +1,522 @@
+"""The SMS (Aliyun Dysmsapi) and WeChat subscribe-message channels against stub providers.
+
+Both stubs are real HTTP servers (Starlette under uvicorn on 127.0.0.1) speaking the providers'
+formats. The SMS stub re-derives the RPC signature from the parameters it received, with its own
+copy of the shared secret and its own encoder, and refuses a mismatch the way Aliyun does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import re
+import urllib.parse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
+
+from services.notify.adapters.channels import Channel, OutgoingMessage, SendResult
+from services.notify.adapters.channels.sms import AliyunSms, rpc_signature
+from services.notify.adapters.channels.wechat import WeChatSubscribe
+from shared.testing import free_port
+
+
+@asynccontextmanager
+async def serve(app: Starlette) -> AsyncIterator[str]:
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False)
+    )
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.01)
+    if task.done():
+        task.result()
+    assert server.started, "stub server did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+def msg(to: str, *, template_id: str | None = "SMS_0001", params: dict[str, str] | None = None,
+        page: str | None = None, nid: str = "n-1") -> OutgoingMessage:
+    return OutgoingMessage(
+        notification_id=nid,
+        to=to,
+        subject="答复已出具",
+        body="您的政府信息公开申请已答复",
+        template_id=template_id,
+        params=params if params is not None else {"code": "2024-0001", "name": "张三 *~"},
+        page=page,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Aliyun SMS stub
+# --------------------------------------------------------------------------------------------
+
+ACCESS_KEY_ID = "LTAI-test-id"
+ACCESS_KEY_SECRET = "test-secret/+=*~"
+SIGN_NAME = "政务公开"
+
+ALIYUN_MESSAGES = {
+    "isv.MOBILE_NUMBER_ILLEGAL": "非法手机号",
+    "isv.TEMPLATE_MISSING_PARAMETERS": "模板缺少变量",
+    "isv.SMS_TEMPLATE_ILLEGAL": "该账号下找不到对应模板",
+    "isv.SMS_SIGNATURE_ILLEGAL": "该账号下找不到对应签名",
+    "isv.BLACK_KEY_CONTROL_LIMIT": "模板变量中存在黑名单关键字",
+    "isv.AMOUNT_NOT_ENOUGH": "账户余额不足",
+    "isv.BUSINESS_LIMIT_CONTROL": "触发号码天级流控Permits:10",
+    "isp.SYSTEM_ERROR": "系统异常",
+}
+
+
+def aliyun_encode(s: str) -> str:
+    # Independent of the adapter: encode everything but RFC 3986 unreserved characters.
+    unreserved = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
+    return "".join(chr(b) if chr(b) in unreserved else f"%{b:02X}" for b in s.encode("utf-8"))
+
+
+def aliyun_expected_signature(params: dict[str, str], secret: str) -> str:
+    canon = "&".join(f"{aliyun_encode(k)}={aliyun_encode(v)}" for k, v in sorted(params.items()) if k != "Signature")
+    to_sign = "GET&" + aliyun_encode("/") + "&" + aliyun_encode(canon)
+    return base64.b64encode(hmac.new((secret + "&").encode(), to_sign.encode(), hashlib.sha1).digest()).decode()
+
+
+@dataclass
+class SmsStub:
+    secret: str = ACCESS_KEY_SECRET
+    codes: dict[str, str] = field(default_factory=dict)  # phone → error Code to answer
+    http_500_for: set[str] = field(default_factory=set)
+    requests: list[dict[str, str]] = field(default_factory=list)
+    nonces: set[str] = field(default_factory=set)
+    raw_queries: list[str] = field(default_factory=list)
+
+    def app(self) -> Starlette:
+        async def rpc(request: Request):
+            raw = request.url.query
+            self.raw_queries.append(raw)
+            params = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
+            self.requests.append(params)
+            request_id = f"REQ-{len(self.requests)}"
+
+            def error(code: str, message: str, status: int = 400) -> JSONResponse:
+                return JSONResponse({"RequestId": request_id, "Code": code, "Message": message}, status_code=status)
+
+            required = ["AccessKeyId", "Action", "Format", "SignatureMethod", "SignatureNonce", "SignatureVersion",
+                        "Timestamp", "Version", "Signature", "PhoneNumbers", "SignName", "TemplateCode"]
+            missing = [p for p in required if p not in params]
+            if missing:
+                return error("MissingParameter", f"missing {missing}")
+            if params["AccessKeyId"] != ACCESS_KEY_ID:
+                return error("InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404)
+            if (params["Action"], params["Version"], params["SignatureMethod"], params["SignatureVersion"]) != (
+                "SendSms", "2017-05-25", "HMAC-SHA1", "1.0"
+            ):
+                return error("InvalidParameter", "bad common parameters")
+            if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", params["Timestamp"]):
+                return error("InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted.")
+            if params["Signature"] != aliyun_expected_signature(params, self.secret):
+                return error("SignatureDoesNotMatch", "Specified signature is not matched with our calculation.")
+            if params["SignatureNonce"] in self.nonces:
+                return error("SignatureNonceUsed", "Specified signature nonce was used already.")
+            self.nonces.add(params["SignatureNonce"])
+            if params["Format"] != "JSON":
+                return PlainTextResponse("<Code>OK</Code>", media_type="text/xml")
+            phone = params["PhoneNumbers"]
+            if phone in self.http_500_for:
+                return PlainTextResponse("upstream connect error", status_code=503)
+            if phone in self.codes:
+                code = self.codes[phone]
+                return JSONResponse({"RequestId": request_id, "Code": code, "Message": ALIYUN_MESSAGES.get(code, code)})
+            json.loads(params.get("TemplateParam", "{}"))
+            return JSONResponse({"RequestId": request_id, "Code": "OK", "Message": "OK", "BizId": f"BIZ-{len(self.requests)}^0"})
+
+        return Starlette(routes=[Route("/", rpc, methods=["GET", "POST"])])
+
+
+@pytest.fixture
+async def sms_stub() -> AsyncIterator[tuple[SmsStub, str]]:
+    stub = SmsStub()
+    async with serve(stub.app()) as url:
+        yield stub, url
+
+
+def make_sms(url: str, secret: str = ACCESS_KEY_SECRET) -> AliyunSms:
+    return AliyunSms(access_key_id=ACCESS_KEY_ID, access_key_secret=secret, sign_name=SIGN_NAME, base_url=url)
+
+
+def test_rpc_signature_matches_aliyun_documented_example() -> None:
+    # The worked example from Aliyun's SMS signature documentation.
+    params = {
+        "AccessKeyId": "testId", "Action": "SendSms", "Format": "XML", "OutId": "123",
+        "PhoneNumbers": "15300000001", "RegionId": "cn-hangzhou", "SignName": "阿里云短信测试专用",
+        "SignatureMethod": "HMAC-SHA1", "SignatureNonce": "45e25e9b-0a6f-4070-8c85-2956eda1b466",
+        "SignatureVersion": "1.0", "TemplateCode": "SMS_71390007", "TemplateParam": '{"customer":"test"}',
+        "Timestamp": "2017-07-12T02:42:19Z", "Version": "2017-05-25",
+    }
+    assert rpc_signature(params, "testSecret") == "zJDF+Lrzhj/ThnlvIToysFRq6t4="
+    assert aliyun_expected_signature(params, "testSecret") == "zJDF+Lrzhj/ThnlvIToysFRq6t4="
+
+
+async def test_sms_success_returns_biz_id_and_sends_the_documented_parameters(sms_stub) -> None:
+    stub, url = sms_stub
+    sms = make_sms(url)
+    channel: Channel = sms  # structurally a Channel
+    assert channel.name == "sms"
+    try:
+        result = await sms.send(msg("13800138000", nid="notif-42"))
+    finally:
+        await sms.aclose()
+    assert result == SendResult.sent("BIZ-1^0")
+    sent = stub.requests[0]
+    assert sent["Action"] == "SendSms" and sent["Version"] == "2017-05-25" and sent["Format"] == "JSON"
+    assert sent["SignatureMethod"] == "HMAC-SHA1" and sent["SignatureVersion"] == "1.0"
+    assert sent["PhoneNumbers"] == "13800138000"
+    assert sent["SignName"] == SIGN_NAME
+    assert sent["TemplateCode"] == "SMS_0001"
+    assert json.loads(sent["TemplateParam"]) == {"code": "2024-0001", "name": "张三 *~"}
+    assert sent["OutId"] == "notif-42"
+    raw = stub.raw_queries[0]
+    assert raw.startswith("Signature=")
+    assert "%20" in raw and "%2A" in raw and "~" in raw and "+" not in raw.split("&", 1)[1]
+
+
+async def test_sms_each_send_uses_a_fresh_nonce(sms_stub) -> None:
+    stub, url = sms_stub
+    sms = make_sms(url)
+    try:
+        results = [await sms.send(msg("13800138000", nid=f"n-{i}")) for i in range(3)]
+    finally:
+        await sms.aclose()
+    assert all(r.ok for r in results)
+    assert len({r["SignatureNonce"] for r in stub.requests}) == 3
+
+
+async def test_sms_wrong_secret_is_detected_by_the_provider(sms_stub) -> None:
+    stub, url = sms_stub
+    sms = make_sms(url, secret="not-the-secret")
+    try:
+        result = await sms.send(msg("13800138000"))
+    finally:
+        await sms.aclose()
+    assert not result.ok
+    assert result.reason == "SignatureDoesNotMatch: Specified signature is not matched with our calculation."
+    assert not result.permanent  # a credentials problem: fixed by operators, then retried
+
+
+@pytest.mark.parametrize(
+    ("code", "permanent"),
+    [
+        ("isv.MOBILE_NUMBER_ILLEGAL", True),
+        ("isv.TEMPLATE_MISSING_PARAMETERS", True),
+        ("isv.SMS_TEMPLATE_ILLEGAL", True),
+        ("isv.SMS_SIGNATURE_ILLEGAL", True),
+        ("isv.BLACK_KEY_CONTROL_LIMIT", True),
+        ("isv.AMOUNT_NOT_ENOUGH", False),
+        ("isv.BUSINESS_LIMIT_CONTROL", False),
+        ("isp.SYSTEM_ERROR", False),
+        ("isv.SOMETHING_NEW", False),
+    ],
+)
+async def test_sms_error_codes_are_classified(sms_stub, code: str, permanent: bool) -> None:
+    stub, url = sms_stub
+    stub.codes["13900000000"] = code
+    sms = make_sms(url)
+    try:
+        result = await sms.send(msg("13900000000"))
+    finally:
+        await sms.aclose()
+    assert not result.ok
+    assert result.permanent is permanent
+    assert result.reason == f"{code}: {ALIYUN_MESSAGES.get(code, code)}"
+    assert result.provider_message_id is None
+
+
+async def test_sms_provider_5xx_is_transient(sms_stub) -> None:
+    stub, url = sms_stub
+    stub.http_500_for.add("13700000000")
+    sms = make_sms(url)
+    try:
+        result = await sms.send(msg("13700000000"))
+    finally:
+        await sms.aclose()
+    assert not result.ok and not result.permanent
+    assert result.reason.startswith("HTTP 503")
+
+
+async def test_sms_network_error_is_transient() -> None:
+    sms = make_sms(f"http://127.0.0.1:{free_port()}/")  # nothing listens there
+    try:
+        result = await sms.send(msg("13800138000"))
+    finally:
+        await sms.aclose()
+    assert not result.ok and not result.permanent
+    assert result.reason.startswith("network:")
+
+
+async def test_sms_without_template_is_permanent() -> None:
+    sms = make_sms("http://127.0.0.1:9/")
+    result = await sms.send(msg("13800138000", template_id=None))
+    assert not result.ok and result.permanent
+
+
+# --------------------------------------------------------------------------------------------
+# WeChat stub
+# --------------------------------------------------------------------------------------------
+
+APPID = "wx-test-app"
+APPSECRET = "wx-test-secret"
+TEMPLATE_ID = "TPL-reply-ready"
+TEMPLATE_KEYS = {"thing1", "time2"}
+
+
+@dataclass
+class WeChatStub:
+    expires_in: int = 7200
+    token_delay: float = 0.0
+    token_fetches: int = 0
+    valid_tokens: set[str] = field(default_factory=set)
+    expired_tokens: set[str] = field(default_factory=set)
+    unsubscribed: set[str] = field(default_factory=set)
+    openid_errcode: dict[str, int] = field(default_factory=dict)  # openid → errcode to answer
+    always_expire: bool = False  # every token comes back expired on use
+    http_500: bool = False
+    sends: list[dict] = field(default_factory=list)
+    send_tokens: list[str] = field(default_factory=list)
+
+    def expire_all(self) -> None:
+        self.expired_tokens |= self.valid_tokens
+        self.valid_tokens.clear()
+
+    def app(self) -> Starlette:
+        async def token(request: Request):
+            q = request.query_params
+            if q.get("grant_type") != "client_credential":
+                return JSONResponse({"errcode": 40002, "errmsg": "invalid grant_type"})
+            if q.get("appid") != APPID:
+                return JSONResponse({"errcode": 40013, "errmsg": "invalid appid"})
+            if q.get("secret") != APPSECRET:
+                return JSONResponse({"errcode": 40125, "errmsg": "invalid appsecret"})
+            self.token_fetches += 1
+            if self.token_delay:
+                await asyncio.sleep(self.token_delay)
+            tok = f"ACCESS_TOKEN_{self.token_fetches}"
+            self.valid_tokens.add(tok)
+            return JSONResponse({"access_token": tok, "expires_in": self.expires_in})
+
+        async def send(request: Request):
+            if self.http_500:
+                return PlainTextResponse("Bad Gateway", status_code=502)
+            tok = request.query_params.get("access_token", "")
+            self.send_tokens.append(tok)
+            if self.always_expire and tok in self.valid_tokens:
+                self.expire_all()
+            if tok in self.expired_tokens:
+                return JSONResponse({"errcode": 42001, "errmsg": "access_token expired rid: 1"})
+            if tok not in self.valid_tokens:
+                return JSONResponse({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})
+            body = await request.json()
+            self.sends.append(body)
+            openid = body.get("touser", "")
+            if openid in self.openid_errcode:
+                code = self.openid_errcode[openid]
+                return JSONResponse({"errcode": code, "errmsg": {-1: "system error", 45009: "reach max api daily quota limit"}.get(code, "err")})
+            if not openid.startswith("o"):
+                return JSONResponse({"errcode": 40003, "errmsg": "invalid openid"})
+            if body.get("template_id") != TEMPLATE_ID:
+                return JSONResponse({"errcode": 40037, "errmsg": "invalid template_id"})
+            data = body.get("data", {})
+            if set(data) != TEMPLATE_KEYS or not all(isinstance(v, dict) and set(v) == {"value"} for v in data.values()):
+                return JSONResponse({"errcode": 47003, "errmsg": "argument invalid! data.thing1.value is empty"})
+            if body.get("miniprogram_state") not in {"developer", "trial", "formal"} or body.get("lang") != "zh_CN":
+                return JSONResponse({"errcode": 47001, "errmsg": "data format error"})
+            if openid in self.unsubscribed:
+                return JSONResponse({"errcode": 43101, "errmsg": "user refuse to accept the msg"})
+            return JSONResponse({"errcode": 0, "errmsg": "ok", "msgid": 1000 + len(self.sends)})
+
+        return Starlette(routes=[
+            Route("/cgi-bin/token", token, methods=["GET"]),
+            Route("/cgi-bin/message/subscribe/send", send, methods=["POST"]),
+        ])
+
+
+@pytest.fixture
+async def wx_stub() -> AsyncIterator[tuple[WeChatStub, str]]:
+    stub = WeChatStub()
+    async with serve(stub.app()) as url:
+        yield stub, url
+
+
+def wx_msg(openid: str = "oUser1", **kw) -> OutgoingMessage:
+    kw.setdefault("template_id", TEMPLATE_ID)
+    kw.setdefault("params", {"thing1": "依申请公开答复", "time2": "2024-05-01 10:00"})
+    kw.setdefault("page", "pages/request/detail?id=42")
+    return msg(openid, **kw)
+
+
+def make_wx(url: str, **kw) -> WeChatSubscribe:
+    return WeChatSubscribe(appid=APPID, secret=kw.pop("secret", APPSECRET), base_url=url, **kw)
+
+
+async def test_wechat_success_sends_the_subscribe_format(wx_stub) -> None:
+    stub, url = wx_stub
+    wx = make_wx(url)
+    channel: Channel = wx  # structurally a Channel
+    assert channel.name == "wechat"
+    try:
+        result = await wx.send(wx_msg())
+    finally:
+        await wx.aclose()
+    assert result == SendResult.sent("1001")
+    assert stub.sends == [{
+        "touser": "oUser1",
+        "template_id": TEMPLATE_ID,
+        "page": "pages/request/detail?id=42",
+        "data": {"thing1": {"value": "依申请公开答复"}, "time2": {"value": "2024-05-01 10:00"}},
+        "miniprogram_state": "formal",
+        "lang": "zh_CN",
+    }]
+
+
+async def test_wechat_token_is_cached_across_sends(wx_stub) -> None:
+    stub, url = wx_stub
+    wx = make_wx(url)
+    try:
+        first = await wx.send(wx_msg())
+        second = await wx.send(wx_msg("oUser2"))
+    finally:
+        await wx.aclose()
+    assert first.ok and second.ok
+    assert stub.token_fetches == 1
+
+
+async def test_wechat_concurrent_sends_fetch_the_token_once(wx_stub) -> None:
+    stub, url = wx_stub
+    stub.token_delay = 0.2
+    wx = make_wx(url)
+    try:
+        results = await asyncio.gather(*(wx.send(wx_msg(f"oUser{i}")) for i in range(5)))
+    finally:
+        await wx.aclose()
+    assert all(r.ok for r in results)
+    assert stub.token_fetches == 1
+
+
+async def test_wechat_expired_token_is_refreshed_once_then_sent(wx_stub) -> None:
+    stub, url = wx_stub
+    wx = make_wx(url)
+    try:
+        assert (await wx.send(wx_msg())).ok
+        stub.expire_all()  # WeChat revoked it early (e.g. another server fetched a new one)
+        result = await wx.send(wx_msg("oUser2"))
+    finally:
+        await wx.aclose()
+    assert result.ok
+    assert stub.token_fetches == 2
+    assert stub.send_tokens == ["ACCESS_TOKEN_1", "ACCESS_TOKEN_1", "ACCESS_TOKEN_2"]
+
+
+async def test_wechat_token_refresh_is_tried_only_once(wx_stub) -> None:
+    stub, url = wx_stub
+    stub.always_expire = True
+    wx = make_wx(url)
+    try:
+        result = await wx.send(wx_msg())
+    finally:
+        await wx.aclose()
+    assert not result.ok and not result.permanent
+    assert result.reason.startswith("42001:")
+    assert stub.token_fetches == 2 and len(stub.send_tokens) == 2
+
+
+async def test_wechat_token_refetched_before_expires_in(wx_stub) -> None:
+    stub, url = wx_stub
+    stub.expires_in = 7200
+    now = [1000.0]
+    wx = make_wx(url, clock=lambda: now[0], refresh_margin=300)
+    try:
+        assert (await wx.send(wx_msg())).ok
+        now[0] += 7200 - 301
+        assert (await wx.send(wx_msg())).ok
+        assert stub.token_fetches == 1
+        now[0] += 2  # inside the refresh margin
+        assert (await wx.send(wx_msg())).ok
+    finally:
+        await wx.aclose()
+    assert stub.token_fetches == 2
+
+
+@pytest.mark.parametrize(
+    ("message", "errcode", "permanent"),
+    [
+        (wx_msg("oUnsubscribed"), 43101, True),
+        (wx_msg("not-an-openid"), 40003, True),
+        (wx_msg(template_id="TPL-unknown"), 40037, True),
+        (wx_msg(params={"thing1": "only one"}), 47003, True),
+        (wx_msg("oBusy"), -1, False),
+        (wx_msg("oQuota"), 45009, False),
+    ],
+)
+async def test_wechat_errors_are_classified(wx_stub, message: OutgoingMessage, errcode: int, permanent: bool) -> None:
+    stub, url = wx_stub
+    stub.unsubscribed.add("oUnsubscribed")
+    stub.openid_errcode.update({"oBusy": -1, "oQuota": 45009})
+    wx = make_wx(url)
+    try:
+        result = await wx.send(message)
+    finally:
+        await wx.aclose()
+    assert not result.ok
+    assert result.permanent is permanent
+    assert result.reason.startswith(f"{errcode}: ")
+    if errcode == 43101:
+        assert "refused" in result.reason and "user refuse to accept the msg" in result.reason
+
+
+async def test_wechat_provider_5xx_is_transient(wx_stub) -> None:
+    stub, url = wx_stub
+    stub.http_500 = True
+    wx = make_wx(url)
+    try:
+        result = await wx.send(wx_msg())
+    finally:
+        await wx.aclose()
+    assert not result.ok and not result.permanent
+    assert result.reason.startswith("HTTP 502")
+
+
+async def test_wechat_network_error_is_transient() -> None:
+    wx = make_wx(f"http://127.0.0.1:{free_port()}")
+    try:
+        result = await wx.send(wx_msg())
+    finally:
+        await wx.aclose()
+    assert not result.ok and not result.permanent
+    assert "network" in result.reason
+
+
+async def test_wechat_bad_secret_fails_transiently_with_the_provider_reason(wx_stub) -> None:
+    stub, url = wx_stub
+    wx = make_wx(url, secret="wrong")
+    try:
+        result = await wx.send(wx_msg())
+    finally:
+        await wx.aclose()
+    assert not result.ok and not result.permanent
+    assert result.reason == "token: 40125: invalid appsecret"
+    assert stub.sends == []
