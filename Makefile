@@ -22,6 +22,7 @@ test: ## the whole suite (uses PostgreSQL when TEST_POSTGRES_URL is set)
 
 bench: ## benchmarks against local PostgreSQL (BENCH_POSTGRES_URL); prints ratios measured in one run
 	$(PY) -m bench.requests_submit
+	$(PY) -m bench.notify_latency
 	$(PY) -m bench.annual_report
 
 migrate: ## upgrade every service's database (same env as the services)
