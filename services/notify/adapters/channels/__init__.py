@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import httpx
+
 
 @dataclass(frozen=True)
 class OutgoingMessage:
@@ -43,3 +45,22 @@ class Channel(Protocol):
     async def send(self, message: OutgoingMessage) -> SendResult:
         """Deliver or report why not; never raise for a provider's refusal (network errors may raise)."""
         ...
+
+
+class HttpChannel:
+    """Shared by channels that call a provider's HTTP API: one lazily created client, closed once."""
+
+    def __init__(self, timeout: float, client: httpx.AsyncClient | None) -> None:
+        self._timeout = timeout
+        self._client = client
+        self._owns_client = client is None
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self._timeout)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._owns_client and self._client is not None:
+            await self._client.aclose()
+            self._client = None

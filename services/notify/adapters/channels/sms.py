@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 import httpx
 
-from services.notify.adapters.channels import OutgoingMessage, SendResult
+from services.notify.adapters.channels import HttpChannel, OutgoingMessage, SendResult
 
 DEFAULT_BASE_URL = "https://dysmsapi.aliyuncs.com/"
 API_VERSION = "2017-05-25"
@@ -102,7 +102,7 @@ def _timestamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class AliyunSms:
+class AliyunSms(HttpChannel):
     """A `Channel` that sends approved SMS templates through Aliyun Dysmsapi SendSms."""
 
     name = "sms"
@@ -123,19 +123,7 @@ class AliyunSms:
         self._sign_name = sign_name
         self._base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._region_id = region_id
-        self._timeout = timeout
-        self._client = client
-        self._owns_client = client is None
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self._timeout)
-        return self._client
-
-    async def aclose(self) -> None:
-        if self._owns_client and self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        super().__init__(timeout, client)
 
     def build_params(self, message: OutgoingMessage) -> dict[str, str]:
         """The signed query for one message (Signature included)."""

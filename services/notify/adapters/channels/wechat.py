@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import httpx
 
-from services.notify.adapters.channels import OutgoingMessage, SendResult
+from services.notify.adapters.channels import HttpChannel, OutgoingMessage, SendResult
 
 DEFAULT_BASE_URL = "https://api.weixin.qq.com"
 
@@ -42,7 +42,7 @@ class _TokenError(Exception):
         self.reason = reason
 
 
-class WeChatSubscribe:
+class WeChatSubscribe(HttpChannel):
     """A `Channel` that sends WeChat mini-program subscribe messages to an openid."""
 
     name = "wechat"
@@ -66,23 +66,11 @@ class WeChatSubscribe:
         self._miniprogram_state = miniprogram_state
         self._lang = lang
         self._refresh_margin = refresh_margin
-        self._timeout = timeout
-        self._client = client
-        self._owns_client = client is None
+        super().__init__(timeout, client)
         self._clock = clock
         self._token: str | None = None
         self._token_expires_at = 0.0
         self._lock = asyncio.Lock()
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self._timeout)
-        return self._client
-
-    async def aclose(self) -> None:
-        if self._owns_client and self._client is not None:
-            await self._client.aclose()
-            self._client = None
 
     # --- access token -----------------------------------------------------------------
 
