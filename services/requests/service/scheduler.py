@@ -33,7 +33,7 @@ RUNNING = [s.value for s in OPEN_STATES - CLOCK_STOPPED]
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
 
-async def _each(new_uow: Callable[[], UnitOfWork], ids: list, work) -> int:
+async def _each(new_uow: Callable[[], UnitOfWork], ids: list, work, what: str) -> int:
     done = 0
     for item_id in ids:
         try:
@@ -42,7 +42,7 @@ async def _each(new_uow: Callable[[], UnitOfWork], ids: list, work) -> int:
                     await uow.commit()
                     done += 1
         except (IntegrityError, StaleDataError):
-            log.info("scheduler: %s was handled concurrently; skipping", item_id)
+            log.info("scheduler: %s of %s was handled concurrently; skipping", what, item_id)
     return done
 
 
@@ -116,10 +116,10 @@ async def run_once(new_uow: Callable[[], UnitOfWork], today: date, reminder_days
 
     return {
         "idempotency_keys_expired": expired,
-        "corrections_lapsed": await _each(new_uow, corrections, lapse_correction),
-        "fees_lapsed": await _each(new_uow, fees, lapse_fee),
-        "consultations_lapsed": await _each(new_uow, consultations, lapse_consultation),
-        "reminders": await _each(new_uow, running, remind),
+        "corrections_lapsed": await _each(new_uow, corrections, lapse_correction, "correction lapse"),
+        "fees_lapsed": await _each(new_uow, fees, lapse_fee, "fee lapse"),
+        "consultations_lapsed": await _each(new_uow, consultations, lapse_consultation, "consultation lapse"),
+        "reminders": await _each(new_uow, running, remind, "reminder"),
     }
 
 
