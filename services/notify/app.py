@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
+
+import httpx
 
 from fastapi import FastAPI
 
 from shared.consumer import Subscription
-from shared.contracts.topics import NOTIFY_DELIVERIES, REQUESTS_REQUESTS
+from shared.contracts.topics import ALL_DOMAIN_TOPICS, NOTIFY_DELIVERIES, REQUESTS_REQUESTS
 from shared.service import ServiceRuntime, ServiceSpec, create_service_app
 
 from services.notify.adapters.channels import Channel
 from services.notify.adapters.channels.email import SmtpEmail
 from services.notify.adapters.orm import Base, plumbing
-from services.notify.api import deliveries, inbox
+from services.notify.api import deliveries, inbox, webhooks
 from services.notify.service.dispatch import run_dispatcher
 from services.notify.service.fanout import fan_out
+from services.notify.service.webhooks import deliver_once, enqueue
 from services.notify.settings import NotifySettings, get_settings
 
 
@@ -38,6 +43,18 @@ def build_spec(settings: NotifySettings | None = None) -> ServiceSpec:
     async def dispatcher(runtime: ServiceRuntime, stop) -> None:
         await run_dispatcher(runtime.uow, channels, settings, stop)
 
+    async def webhook_sender(runtime: ServiceRuntime, stop) -> None:
+        async with httpx.AsyncClient(timeout=10) as client:
+            while not stop.is_set():
+                try:
+                    await deliver_once(runtime.uow, settings, client)
+                except Exception:
+                    logging.getLogger(__name__).exception("webhook round failed; retrying")
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=settings.dispatch_interval_seconds)
+                except TimeoutError:
+                    pass
+
     return ServiceSpec(
         name="notify",
         title="政府信息公开 · 通知服务",
@@ -46,10 +63,11 @@ def build_spec(settings: NotifySettings | None = None) -> ServiceSpec:
         metadata=Base.metadata,
         plumbing=plumbing,
         migrations=Path(__file__).parent / "migrations",
-        routers=[inbox.router, deliveries.router],
+        routers=[inbox.router, deliveries.router, webhooks.router],
         produces=[NOTIFY_DELIVERIES],
-        subscriptions=[Subscription("deliveries", [REQUESTS_REQUESTS], {"*": on_request_event})],
-        background=[dispatcher],
+        subscriptions=[Subscription("deliveries", [REQUESTS_REQUESTS], {"*": on_request_event}),
+                       Subscription("webhooks", ALL_DOMAIN_TOPICS, {"*": enqueue})],
+        background=[dispatcher, webhook_sender],
     )
 
 
