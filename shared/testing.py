@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -262,3 +263,27 @@ def service_env(name: str, *, database_url: str, bootstrap: str, prefix: str, **
            p + "CONSUMER_RETRY_BASE_DELAY": "0.05", p + "KAFKA_REQUEST_TIMEOUT_MS": "5000"}
     env.update({p + k.upper(): v for k, v in extra.items()})
     return env
+
+
+# -- assertions ---------------------------------------------------------------------------------
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def assert_problem(resp: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    """The response is an RFC 9457 problem+json with this status (and code) and a Chinese detail."""
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"].startswith("application/problem+json"), resp.headers["content-type"]
+    body = resp.json()
+    for key in ("type", "title", "status", "detail", "code"):
+        assert key in body, f"problem body lacks {key!r}: {body}"
+    assert body["status"] == status
+    assert isinstance(body["type"], str) and body["type"]
+    assert isinstance(body["title"], str) and body["title"]
+    assert _CJK.search(body["detail"]), f"detail is not Chinese: {body['detail']!r}"
+    if code is not None:
+        assert body["code"] == code, body
+        assert body["type"].endswith(f"/{code}")
+    if status == 401:
+        assert resp.headers.get("www-authenticate", "").lower().startswith("bearer"), resp.headers
+    return body

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import threading
 import time
 import uuid
@@ -25,36 +24,18 @@ from jwt.algorithms import RSAAlgorithm
 from pydantic import ValidationError
 
 from shared.settings import DEV_JWT_SECRET
-from shared.testing import auth, running_app, settings_for, token
+from shared.testing import assert_problem, auth, running_app, settings_for, token
 
 from services.catalog.app import create_app
 from services.catalog.settings import CatalogSettings
 
 AGENCIES = "/api/v1/catalog/agencies"
-CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 # -- helpers --------------------------------------------------------------------------------
 
 def agency_body() -> dict[str, Any]:
     return {"name": f"测试县交通运输局-{uuid.uuid4().hex[:6]}", "kind": "department"}
-
-
-def assert_problem(resp: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith("application/problem+json"), resp.headers["content-type"]
-    body = resp.json()
-    for key in ("type", "title", "status", "detail", "code"):
-        assert key in body, f"problem body lacks {key!r}: {body}"
-    assert body["status"] == status
-    assert isinstance(body["type"], str) and body["type"]
-    assert isinstance(body["title"], str) and body["title"]
-    assert CJK.search(body["detail"]), f"detail is not Chinese: {body['detail']!r}"
-    if code is not None:
-        assert body["code"] == code, body
-    if status == 401:
-        assert resp.headers.get("www-authenticate", "").lower().startswith("bearer"), resp.headers
-    return body
 
 
 def claims(role: str = "admin", *, ttl: int = 600, **extra: Any) -> dict[str, Any]:

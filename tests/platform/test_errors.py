@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.testing import auth, free_port, running_app, settings_for
+from shared.testing import assert_problem, auth, free_port, running_app, settings_for
 
 from services.catalog.app import create_app
 from services.catalog.settings import CatalogSettings
@@ -19,20 +19,6 @@ from services.catalog.settings import CatalogSettings
 AGENCIES = "/api/v1/catalog/agencies"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 UUID_TEXT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-def assert_problem(resp: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith("application/problem+json"), resp.headers["content-type"]
-    body = resp.json()
-    for key in ("type", "title", "status", "detail", "code"):
-        assert key in body, f"problem body lacks {key!r}: {body}"
-    assert body["status"] == status
-    assert CJK.search(body["detail"]), f"detail is not Chinese: {body['detail']!r}"
-    if code is not None:
-        assert body["code"] == code, body
-        assert body["type"].endswith(f"/{code}")
-    return body
 
 
 @contextlib.asynccontextmanager

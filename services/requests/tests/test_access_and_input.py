@@ -15,6 +15,7 @@ import httpx
 from sqlalchemy import func, select
 
 from shared.db import new_id
+from shared.testing import assert_problem as problem
 
 from services.requests.adapters.orm import Attachment, DisclosureRequest, HistoryEntry, IdempotencyKey, TrackingSequence, plumbing
 from services.requests.domain.workflow import ACTION_ROLES
@@ -39,16 +40,6 @@ async def submit(h, headers: dict[str, str], agency: str | None = None, **overri
     r = await h.client.post(f"{API}/requests", json=request_body(agency or h.agency_a, **overrides), headers=headers)
     assert r.status_code == 201, r.text
     return r.json()
-
-
-def problem(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The response is an RFC 9457 problem with this status and code and a Chinese detail."""
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith("application/problem+json"), r.headers["content-type"]
-    body = r.json()
-    assert body["status"] == status and body["code"] == code, body
-    assert CJK.search(body["detail"]), body["detail"]
-    return body
 
 
 async def stored(h) -> dict[str, int]:
