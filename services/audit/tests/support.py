@@ -67,6 +67,15 @@ def agency(name: str, parent_id: str | None = None, agency_id: str | None = None
         source="catalog", aggregate_id=agency_id, agency_id=agency_id, actor=Actor(sub="admin-1", role="admin"))
 
 
+def county_tree() -> tuple[list[EventEnvelope], dict[str, str]]:
+    """县政府 → 甲局 → 甲局下属中心, and 乙局: their registration events and ids by key (county, a, a1, b)."""
+    county = agency("某某县人民政府")
+    a = agency("某某县甲局", county.aggregate_id)
+    a1 = agency("某某县甲局下属中心", a.aggregate_id)
+    b = agency("某某县乙局", county.aggregate_id)
+    return [county, a, a1, b], {"county": county.aggregate_id, "a": a.aggregate_id, "a1": a1.aggregate_id, "b": b.aggregate_id}
+
+
 def request_event(cls: type[RequestEvent], request_id: str, agency_id: str, *, actor: str = "handler-1",
                   state: str = "in_progress", **fields: Any) -> EventEnvelope:
     """A request event with the summary every request event carries."""

@@ -13,7 +13,7 @@ from shared.contracts.requests import RequestAssigned, RequestReceived
 from shared.db import new_id
 from shared.testing import auth
 
-from services.audit.tests.support import agency, audit_settings, client, recorder, request_event
+from services.audit.tests.support import audit_settings, county_tree, client, recorder, request_event
 
 URL = "/api/v1/audit/entries"
 
@@ -22,14 +22,10 @@ URL = "/api/v1/audit/entries"
 async def log(databases, topic_prefix):
     """县政府 → 甲局 → 甲局下属中心; 乙局. One request per agency: received by one officer, assigned by another."""
     settings = await audit_settings(databases, topic_prefix)
-    county = agency("某某县人民政府")
-    a = agency("某某县甲局", county.aggregate_id)
-    a1 = agency("某某县甲局下属中心", a.aggregate_id)
-    b = agency("某某县乙局", county.aggregate_id)
-    ids = {"county": county.aggregate_id, "a": a.aggregate_id, "a1": a1.aggregate_id, "b": b.aggregate_id}
+    tree, ids = county_tree()
     requests = {}
     async with recorder(settings) as record:
-        await record(county, a, a1, b)
+        await record(*tree)
         for key in ("a", "a1", "b"):
             rid = requests[key] = new_id()
             await record(request_event(RequestReceived, rid, ids[key], actor=f"registrar-{key}", state="received"),

@@ -13,7 +13,7 @@ from shared.testing import auth
 
 from services.audit.domain.timeliness import TimelinessFact, p90, timeliness
 from services.audit.service.query import local_today
-from services.audit.tests.support import agency, audit_settings, client, recorder, request_event
+from services.audit.tests.support import audit_settings, county_tree, client, recorder, request_event
 
 URL = "/api/v1/audit/timeliness"
 MARCH = {"since": "2025-03-01", "until": "2025-03-31", "today": "2025-04-10"}
@@ -51,11 +51,7 @@ def d(text: str) -> date:
 async def facts(databases, topic_prefix):
     """县政府 → 甲局 → 甲局下属中心, and 乙局; seven requests whose fates the statistics must tell."""
     settings = await audit_settings(databases, topic_prefix)
-    county = agency("某某县人民政府")
-    a = agency("某某县甲局", county.aggregate_id)
-    a1 = agency("某某县甲局下属中心", a.aggregate_id)
-    b = agency("某某县乙局", county.aggregate_id)
-    ids = {"county": county.aggregate_id, "a": a.aggregate_id, "a1": a1.aggregate_id, "b": b.aggregate_id}
+    tree, ids = county_tree()
     r = {f"r{i}": new_id() for i in range(1, 8)}
 
     def ev(cls, key, agency_key, **fields):
@@ -63,7 +59,7 @@ async def facts(databases, topic_prefix):
 
     answer = dict(answer_id="ans", category="disclosed", reason="disclosed")
     async with recorder(settings) as record:
-        await record(county, a, a1, b)
+        await record(*tree)
         # r1 (甲局): received in March, extended by 20 days, answered on time after 13 working days
         await record(ev(RequestReceived, "r1", "a", state="received", received_on=d("2025-03-03"), due_on=d("2025-03-31")),
                      ev(ExtensionDecided, "r1", "a", received_on=d("2025-03-03"), due_on=d("2025-04-28"), approved=True, days=20,
