@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 
 from fastapi import FastAPI
 
 from shared.consumer import Subscription
-from shared.contracts.topics import ALL_DOMAIN_TOPICS, NOTIFY_DELIVERIES, REQUESTS_REQUESTS
+from shared.contracts.catalog import AgencyRegistered, AgencyUpdated
+from shared.contracts.topics import ALL_DOMAIN_TOPICS, CATALOG_AGENCIES, NOTIFY_DELIVERIES, REQUESTS_REQUESTS
 from shared.service import ServiceRuntime, ServiceSpec, create_service_app
 
 from services.notify.adapters.channels import Channel
 from services.notify.adapters.channels.email import SmtpEmail
+from services.notify.adapters.channels.sms import AliyunSms
+from services.notify.adapters.channels.wechat import WeChatSubscribe
 from services.notify.adapters.orm import Base, plumbing
-from services.notify.api import deliveries, inbox, webhooks
+from services.notify.api import deliveries, inbox, post, preferences, webhooks
 from services.notify.service.dispatch import run_dispatcher
-from services.notify.service.fanout import fan_out
+from services.notify.service.fanout import FanOutConfig, fan_out
+from services.notify.service.post import on_agency_event
 from services.notify.service.webhooks import deliver_once, enqueue
 from services.notify.settings import NotifySettings, get_settings
 
@@ -30,18 +36,30 @@ def channels_from(settings: NotifySettings) -> dict[str, Channel]:
     if settings.smtp_host:
         channels["email"] = SmtpEmail(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from,
                                       username=settings.smtp_username, password=settings.smtp_password, starttls=settings.smtp_starttls)
+    if settings.sms_access_key_id and settings.sms_access_key_secret and settings.sms_sign_name:
+        channels["sms"] = AliyunSms(access_key_id=settings.sms_access_key_id, access_key_secret=settings.sms_access_key_secret,
+                                    sign_name=settings.sms_sign_name, base_url=settings.sms_base_url)
+    if settings.wechat_appid and settings.wechat_secret:
+        channels["wechat"] = WeChatSubscribe(appid=settings.wechat_appid, secret=settings.wechat_secret, base_url=settings.wechat_base_url,
+                                             miniprogram_state=settings.wechat_miniprogram_state)
     return channels
 
 
 def build_spec(settings: NotifySettings | None = None) -> ServiceSpec:
     settings = settings or get_settings()
     channels = channels_from(settings)
+    fan_out_config = FanOutConfig.from_settings(settings, frozenset(channels))
 
     async def on_request_event(uow, envelope) -> None:
-        await fan_out(uow, envelope, site=settings.site_name)
+        await fan_out(uow, envelope, config=fan_out_config)
 
     async def dispatcher(runtime: ServiceRuntime, stop) -> None:
-        await run_dispatcher(runtime.uow, channels, settings, stop)
+        try:
+            await run_dispatcher(runtime.uow, channels, settings, stop)
+        finally:
+            for channel in channels.values():
+                if hasattr(channel, "aclose"):
+                    await channel.aclose()
 
     async def webhook_sender(runtime: ServiceRuntime, stop) -> None:
         async with httpx.AsyncClient(timeout=10) as client:
@@ -63,13 +81,19 @@ def build_spec(settings: NotifySettings | None = None) -> ServiceSpec:
         metadata=Base.metadata,
         plumbing=plumbing,
         migrations=Path(__file__).parent / "migrations",
-        routers=[inbox.router, deliveries.router, webhooks.router],
+        routers=[inbox.router, deliveries.router, webhooks.router, preferences.router, post.router],
         produces=[NOTIFY_DELIVERIES],
         subscriptions=[Subscription("deliveries", [REQUESTS_REQUESTS], {"*": on_request_event}),
-                       Subscription("webhooks", ALL_DOMAIN_TOPICS, {"*": enqueue})],
+                       Subscription("webhooks", ALL_DOMAIN_TOPICS, {"*": enqueue}),
+                       Subscription("agency-replica", [CATALOG_AGENCIES], {AgencyRegistered.event_type: on_agency_event,
+                                                                           AgencyUpdated.event_type: on_agency_event})],
         background=[dispatcher, webhook_sender],
     )
 
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
-    return create_service_app(build_spec(settings))
+    spec = build_spec(settings)
+    app = create_service_app(spec)
+    zone = ZoneInfo(spec.settings.timezone)
+    app.state.today = lambda: datetime.now(zone).date()  # tests may pin it
+    return app

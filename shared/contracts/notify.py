@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
 
 from shared.contracts.topics import NOTIFY_DELIVERIES
@@ -22,6 +23,7 @@ class NotificationOutcome(Event):
     attempts: int
     provider_message_id: str | None = None
     reason: str | None = None
+    posted_on: date | None = None  # a letter: the day it was mailed (provider_message_id holds the tracking number)
 
 
 class NotificationDelivered(NotificationOutcome):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime, make_metadata, new_id, utcnow
@@ -46,18 +46,50 @@ class Notification(Base):
     statutory: Mapped[bool] = mapped_column(Boolean, default=False)
     request_id: Mapped[str | None] = mapped_column(String(36), index=True)
     agency_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    recipient: Mapped[str] = mapped_column(String(160))  # a user's sub, or role:<agency>:<role>
-    channel: Mapped[str] = mapped_column(String(20))
-    address: Mapped[str] = mapped_column(String(200))  # where it goes; masked in listings
+    # a user's sub, role:<agency>:<role>, applicant:<request> (no account) or party:<consultation>
+    recipient: Mapped[str] = mapped_column(String(160))
+    channel: Mapped[str] = mapped_column(String(20))  # inbox | email | sms | wechat | post
+    address: Mapped[str] = mapped_column(String(300))  # where it goes (postal address for post); masked in listings
+    addressee: Mapped[str | None] = mapped_column(String(200))  # the name on the envelope (post)
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), index=True)  # pending | sent | failed | skipped
+    # Pre-approved provider templates (SMS TemplateCode, WeChat template id) and what fills them.
+    template_id: Mapped[str | None] = mapped_column(String(64))
+    params: Mapped[dict | None] = mapped_column(JSON)
+    page: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), index=True)  # pending | sent | failed | skipped | to_post
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
     provider_message_id: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Post: the day the letter was mailed and who recorded it (the tracking number is provider_message_id).
+    posted_on: Mapped[date | None] = mapped_column(Date)
+    posted_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class KnownAgency(Base):
+    """Replica of the catalog's agency tree: which agencies an officer's scope covers."""
+
+    __tablename__ = "known_agencies"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    parent_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    replicated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecipientPreference(Base):
+    """How a user wants to be notified; statutory notices still reach their inbox whatever they choose."""
+
+    __tablename__ = "recipient_preferences"
+
+    sub: Mapped[str] = mapped_column(String(128), primary_key=True)
+    channels: Mapped[list] = mapped_column(JSON)  # enabled: inbox, email, sms, wechat
+    non_statutory_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    wechat_openid: Mapped[str | None] = mapped_column(String(64))  # bound from the mini-program
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class WebhookSubscription(Base):

@@ -1,22 +1,25 @@
 """Which event produces which message, to whom, over which channels (pure).
 
-Applicant notices the regulation requires (statutory) always go out on at least the site
-inbox; e-mail and SMS follow when the applicant gave those contacts. Officers get their
-work in their inbox: the assignee, or the agency's role mailbox (e.g. its heads) when the
-message is for whoever holds a role.
+Applicant notices the regulation requires (statutory) always go out on at least one channel:
+the site inbox when the applicant has an account, e-mail, SMS and WeChat where given and
+wanted, and the post (a letter an officer mails) when nothing else can reach them. Officers
+get their work in their inbox: the assignee, or the agency's role mailbox (e.g. its heads)
+when the message is for whoever holds a role. A consultation letter goes to the third party
+or the other agency by e-mail or SMS when its contact has one, by post otherwise.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-APPLICANT_CHANNELS = ("inbox", "email", "sms")
+APPLICANT_CHANNELS = ("inbox", "email", "sms", "wechat", "post")  # post: only when nothing else reaches them
+PARTY_CHANNELS = ("email", "sms", "post")
 
 
 @dataclass(frozen=True)
 class Route:
     kind: str  # message kind: the template's name
-    recipient: str  # applicant | assignee | role:<role>
+    recipient: str  # applicant | assignee | party | role:<role>
     channels: tuple[str, ...]
     statutory: bool
 
@@ -30,6 +33,9 @@ ROUTES: dict[str, list[Route]] = {
     "AnswerDispatched": [Route("answer_notice", "applicant", APPLICANT_CHANNELS, True)],
     "RequestClosed": [Route("closure_notice", "applicant", APPLICANT_CHANNELS, True)],
     "RequestReopened": [Route("reopen_notice", "applicant", APPLICANT_CHANNELS, True)],
+    "CorrectionSubmitted": [Route("correction_received", "applicant", APPLICANT_CHANNELS, False)],
+    # Art. 32 (third party) and Art. 34 (another agency): the opinion is sought in writing.
+    "ConsultationStarted": [Route("consultation_letter", "party", PARTY_CHANNELS, True)],
     "RequestAssigned": [Route("assignment", "assignee", ("inbox",), False)],
     "ExtensionRequested": [Route("extension_approval_needed", "role:head", ("inbox",), False)],
     "AnswerProposed": [Route("review_needed", "role:reviewer", ("inbox",), False)],

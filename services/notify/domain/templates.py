@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from jinja2 import Environment, StrictUndefined
 
+from shared.logging import mask_pii
+
 _env = Environment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
 
 REMEDIES = ("如对本答复不服，可以自收到之日起60日内向上一级行政机关或者本级人民政府申请行政复议，"
@@ -37,6 +39,22 @@ TEMPLATES: dict[str, tuple[str, str]] = {
                        "{{ name }}：您的申请已于{{ p.closed_on }}终止处理。{% if p.note %}原因：{{ p.note }}。{% endif %}\n" + REMEDIES),
     "reopen_notice": ("政府信息公开申请重新办理告知（{{ p.tracking_number }}）",
                       "{{ name }}：根据复议或诉讼结果，我们将重新办理您的申请，新的答复期限为{{ p.due_on }}。"),
+    "correction_received": ("补正材料已收到（{{ p.tracking_number }}）",
+                            "{{ name }}：我们已收到您补正后的申请，答复期限自收到之日起重新计算"
+                            "{% if p.due_on %}，新的答复期限为{{ p.due_on }}{% endif %}。"),
+    "consultation_letter": ("{% if p.consultation_kind == 'inter_agency' %}政府信息公开征求意见函{% else %}政府信息公开征求第三方意见函{% endif %}"
+                            "（{{ p.tracking_number }}）",
+                            "{{ p.party }}：\n本机关收到一件政府信息公开申请（受理编号 {{ p.tracking_number }}）"
+                            "{% if information %}，申请公开的信息为：{{ information }}{% endif %}。\n"
+                            "{% if p.consultation_kind == 'inter_agency' %}"
+                            "该信息涉及贵机关，依据《政府信息公开条例》第三十四条，现书面征求贵机关意见。"
+                            "{% else %}"
+                            "公开该信息可能损害您（单位）的合法权益，依据《政府信息公开条例》第三十二条，现书面征求您的意见。"
+                            "{% endif %}\n"
+                            "{% if p.get('question') %}征求意见事项：{{ p.question }}\n{% endif %}"
+                            "请于{{ p.reply_due_on }}前（收到本函之日起15个工作日内）书面提出是否同意公开的意见及理由。"
+                            "{% if p.consultation_kind == 'inter_agency' %}逾期未提出意见的，视为同意公开。"
+                            "{% else %}逾期未提出意见的，由本机关依照《政府信息公开条例》的规定决定是否公开。{% endif %}"),
     "assignment": ("新分办申请：{{ p.tracking_number }}", "申请 {{ p.tracking_number }} 已分办给您，答复期限 {{ p.due_on }}。"),
     "extension_approval_needed": ("延期待审批：{{ p.tracking_number }}", "承办人申请延期 {{ p.days }} 个工作日，理由：{{ p.note }}。"),
     "review_needed": ("保密审查待办：{{ p.tracking_number }}", "申请 {{ p.tracking_number }} 的拟答复已提交保密审查。"),
@@ -54,10 +72,13 @@ def render(kind: str, payload: dict, *, site: str) -> tuple[str, str]:
     subject, body = TEMPLATES[kind]
     contact = payload.get("contact") or {}
     context = {"p": payload, "name": contact.get("name", "申请人"), "site": site,
-               "category": CATEGORY_LABELS.get(payload.get("category", ""), "")}
+               "category": CATEGORY_LABELS.get(payload.get("category", ""), ""),
+               # What the applicant asked for, told to a consulted party: never the applicant's own contacts.
+               "information": mask_pii(payload.get("information") or "")}
     return _env.from_string(subject).render(context), _env.from_string(body).render(context)
 
 
 def sms_text(subject: str, body: str) -> str:
+    """The SMS as the recipient reads it, for the record: subject in brackets, cut to the length limit."""
     text = f"【{subject}】{body}"
     return text if len(text) <= SMS_LIMIT else text[: SMS_LIMIT - 1] + "…"

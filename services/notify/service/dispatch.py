@@ -47,7 +47,8 @@ async def dispatch_once(new_uow: Callable[[], UnitOfWork], channels: Mapping[str
                 continue
             else:
                 try:
-                    result = await channel.send(OutgoingMessage(n.id, n.address, n.subject, n.body))
+                    result = await channel.send(OutgoingMessage(n.id, n.address, n.subject, n.body, template_id=n.template_id,
+                                                                params=n.params or {}, page=n.page))
                 except Exception as exc:  # network trouble: try again later
                     result = SendResult.failed(f"{type(exc).__name__}: {exc}", permanent=False)
             n.attempts += 1

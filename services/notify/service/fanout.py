@@ -2,55 +2,125 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 from sqlalchemy import select
 
 from shared.db import utcnow
 from shared.events import EventEnvelope
 from shared.uow import UnitOfWork
 
-from services.notify.adapters.orm import InboxMessage, Notification
-from services.notify.domain.routing import routes_for
+from services.notify.adapters.orm import InboxMessage, Notification, RecipientPreference
+from services.notify.domain.delivery import Preferences, contacts_in, plan_channels
+from services.notify.domain.routing import Route, routes_for
+from services.notify.domain.template_params import sms_params, wechat_params
 from services.notify.domain.templates import render, sms_text
+from services.notify.settings import NotifySettings, WeChatTemplate
+
+CHANNEL_LABELS = {"email": "电子邮件", "sms": "短信", "wechat": "微信订阅消息"}
 
 
-def _recipients(route_recipient: str, envelope: EventEnvelope) -> list[str]:
+@dataclass(frozen=True)
+class FanOutConfig:
+    """What the deployment can send: its external channels and the provider templates per message kind."""
+
+    site: str
+    channels: frozenset[str] = frozenset(CHANNEL_LABELS)
+    sms_templates: Mapping[str, str] = field(default_factory=dict)
+    wechat_templates: Mapping[str, WeChatTemplate] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: NotifySettings, channels: frozenset[str]) -> "FanOutConfig":
+        return cls(settings.site_name, channels, settings.sms_templates, settings.wechat_templates)
+
+    def unavailable(self, kind: str) -> dict[str, str]:
+        """Channels this deployment cannot carry `kind` on, and why (recorded on the skipped row)."""
+        reasons = {ch: f"本系统未配置{label}渠道" for ch, label in CHANNEL_LABELS.items() if ch not in self.channels}
+        if "sms" not in reasons and kind not in self.sms_templates:
+            reasons["sms"] = f"未为“{kind}”类通知配置短信模板（NOTIFY_SMS_TEMPLATES）"
+        if "wechat" not in reasons and kind not in self.wechat_templates:
+            reasons["wechat"] = f"未为“{kind}”类通知配置微信订阅消息模板（NOTIFY_WECHAT_TEMPLATES）"
+        return reasons
+
+
+@dataclass(frozen=True)
+class Recipient:
+    key: str  # the notification's recipient
+    has_inbox: bool
+    addresses: dict[str, str | None]
+    user_sub: str | None = None  # whose preferences apply
+    addressee: str | None = None
+
+
+def _recipients(route: Route, envelope: EventEnvelope) -> list[Recipient]:
     p = envelope.payload
-    if route_recipient == "applicant":
-        return [p.get("applicant_sub") or f"applicant:{p['request_id']}"]
-    if route_recipient == "assignee":
-        return [p["assignee_sub"]] if p.get("assignee_sub") else [f"role:{envelope.agency_id}:head"]
-    return [f"role:{envelope.agency_id}:{route_recipient.split(':', 1)[1]}"]
+    if route.recipient == "applicant":
+        contact, sub = p.get("contact") or {}, p.get("applicant_sub")
+        return [Recipient(sub or f"applicant:{p['request_id']}", bool(sub),
+                          {"inbox": sub, "email": contact.get("email"), "sms": contact.get("mobile"), "post": contact.get("address") or ""},
+                          user_sub=sub, addressee=contact.get("name"))]
+    if route.recipient == "party":
+        contact = p.get("party_contact")
+        found = contacts_in(contact)
+        return [Recipient(f"party:{p['consultation_id']}", False, {**found, "post": "" if any(found.values()) else (contact or "")},
+                          addressee=p.get("party"))]
+    if route.recipient == "assignee" and p.get("assignee_sub"):
+        return [Recipient(p["assignee_sub"], True, {"inbox": p["assignee_sub"]}, user_sub=p["assignee_sub"])]
+    role = "head" if route.recipient == "assignee" else route.recipient.split(":", 1)[1]
+    mailbox = f"role:{envelope.agency_id}:{role}"
+    return [Recipient(mailbox, True, {"inbox": mailbox})]
 
 
-def _addresses(channel: str, recipient: str, payload: dict) -> str | None:
-    contact = payload.get("contact") or {}
-    return {"inbox": recipient, "email": contact.get("email"), "sms": contact.get("mobile")}.get(channel)
+async def _preferences(uow: UnitOfWork, sub: str | None) -> Preferences | None:
+    row = await uow.session.get(RecipientPreference, sub) if sub else None
+    if row is None:
+        return None
+    return Preferences(frozenset(row.channels), row.non_statutory_opt_out, row.wechat_openid)
 
 
-async def fan_out(uow: UnitOfWork, envelope: EventEnvelope, *, site: str) -> int:
-    """Create this event's notifications; the inbox ones are delivered at once, the rest queued."""
-    created = 0
-    for route in routes_for(envelope.type, envelope.payload):
-        subject, body = render(route.kind, envelope.payload, site=site)
-        for recipient in _recipients(route.recipient, envelope):
-            for channel in route.channels:
-                address = _addresses(channel, recipient, envelope.payload)
-                if not address:
-                    continue  # the applicant gave no such contact
+def _template(channel: str, kind: str, payload: dict, config: FanOutConfig) -> tuple[str | None, dict | None, str | None]:
+    if channel == "sms" and kind in config.sms_templates:
+        return config.sms_templates[kind], sms_params(kind, payload), None
+    if channel == "wechat" and kind in config.wechat_templates:
+        tpl = config.wechat_templates[kind]
+        page = tpl.page.replace("{request_id}", payload.get("request_id") or "") if tpl.page else None
+        return tpl.template_id, wechat_params(kind, payload, tpl.keys), page
+    return None, None, None
+
+
+async def fan_out(uow: UnitOfWork, envelope: EventEnvelope, *, site: str | None = None, config: FanOutConfig | None = None) -> int:
+    """Create this event's notifications; the inbox ones are delivered at once, letters listed to post, the rest queued."""
+    config = config or FanOutConfig(site or "")
+    payload, created = envelope.payload, 0
+    for route in routes_for(envelope.type, payload):
+        subject, body = render(route.kind, payload, site=config.site)
+        for recipient in _recipients(route, envelope):
+            prefs = await _preferences(uow, recipient.user_sub)
+            addresses = {**recipient.addresses, "wechat": prefs.wechat_openid if prefs else None}
+            for planned in plan_channels(route.channels, statutory=route.statutory, has_inbox=recipient.has_inbox, addresses=addresses,
+                                         preferences=prefs, unavailable=config.unavailable(route.kind)):
+                channel = planned.channel
                 exists = await uow.session.execute(select(Notification.id).where(
                     Notification.event_id == envelope.event_id, Notification.kind == route.kind,
-                    Notification.recipient == recipient, Notification.channel == channel))
+                    Notification.recipient == recipient.key, Notification.channel == channel))
                 if exists.first():
                     continue
+                template_id, params, page = _template(channel, route.kind, payload, config)
                 notification = Notification(
                     event_id=envelope.event_id, event_type=envelope.type, kind=route.kind, statutory=route.statutory,
-                    request_id=envelope.payload.get("request_id"), agency_id=envelope.agency_id, recipient=recipient,
-                    channel=channel, address=address, subject=subject, body=sms_text(subject, body) if channel == "sms" else body,
-                    status="pending")
-                uow.session.add(notification)
-                if channel == "inbox":
-                    uow.session.add(InboxMessage(recipient_sub=recipient, kind=route.kind, subject=subject, body=body,
+                    request_id=payload.get("request_id"), agency_id=envelope.agency_id, recipient=recipient.key,
+                    channel=channel, address=addresses.get(channel) or "", addressee=recipient.addressee, subject=subject,
+                    body=sms_text(subject, body) if channel == "sms" else body, template_id=template_id, params=params, page=page,
+                    status="pending", attempts=0)
+                if planned.skipped:
+                    notification.status, notification.last_error = "skipped", planned.skipped
+                elif channel == "post":
+                    notification.status = "to_post"  # an officer mails it and records the tracking number
+                elif channel == "inbox":
+                    uow.session.add(InboxMessage(recipient_sub=recipient.key, kind=route.kind, subject=subject, body=body,
                                                  source_event_id=envelope.event_id))
                     notification.status, notification.attempts, notification.sent_at = "sent", 1, utcnow()
+                uow.session.add(notification)
                 created += 1
     return created

@@ -1,55 +1,19 @@
-"""The SMS (Aliyun Dysmsapi) and WeChat subscribe-message channels against stub providers.
-
-Both stubs are real HTTP servers (Starlette under uvicorn on 127.0.0.1) speaking the providers'
-formats. The SMS stub re-derives the RPC signature from the parameters it received, with its own
-copy of the shared secret and its own encoder, and refuses a mismatch the way Aliyun does.
-"""
+"""The SMS (Aliyun Dysmsapi) and WeChat subscribe-message channels against stub providers (tests/stubs.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
 import json
-import re
-import urllib.parse
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 
 import pytest
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Route
 
 from services.notify.adapters.channels import Channel, OutgoingMessage, SendResult
 from services.notify.adapters.channels.sms import AliyunSms, rpc_signature
 from services.notify.adapters.channels.wechat import WeChatSubscribe
+from services.notify.tests.stubs import (ACCESS_KEY_ID, ACCESS_KEY_SECRET, ALIYUN_MESSAGES, APPID, APPSECRET, SIGN_NAME, TEMPLATE_ID,
+                                         SmsStub, WeChatStub, aliyun_expected_signature, serve)
 from shared.testing import free_port
-
-
-@asynccontextmanager
-async def serve(app: Starlette) -> AsyncIterator[str]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False)
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.01)
-    if task.done():
-        task.result()
-    assert server.started, "stub server did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
 
 
 def msg(to: str, *, template_id: str | None = "SMS_0001", params: dict[str, str] | None = None,
@@ -68,86 +32,6 @@ def msg(to: str, *, template_id: str | None = "SMS_0001", params: dict[str, str]
 # --------------------------------------------------------------------------------------------
 # Aliyun SMS stub
 # --------------------------------------------------------------------------------------------
-
-ACCESS_KEY_ID = "LTAI-test-id"
-ACCESS_KEY_SECRET = "test-secret/+=*~"
-SIGN_NAME = "政务公开"
-
-ALIYUN_MESSAGES = {
-    "isv.MOBILE_NUMBER_ILLEGAL": "非法手机号",
-    "isv.TEMPLATE_MISSING_PARAMETERS": "模板缺少变量",
-    "isv.SMS_TEMPLATE_ILLEGAL": "该账号下找不到对应模板",
-    "isv.SMS_SIGNATURE_ILLEGAL": "该账号下找不到对应签名",
-    "isv.BLACK_KEY_CONTROL_LIMIT": "模板变量中存在黑名单关键字",
-    "isv.AMOUNT_NOT_ENOUGH": "账户余额不足",
-    "isv.BUSINESS_LIMIT_CONTROL": "触发号码天级流控Permits:10",
-    "isp.SYSTEM_ERROR": "系统异常",
-}
-
-
-def aliyun_encode(s: str) -> str:
-    # Independent of the adapter: encode everything but RFC 3986 unreserved characters.
-    unreserved = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
-    return "".join(chr(b) if chr(b) in unreserved else f"%{b:02X}" for b in s.encode("utf-8"))
-
-
-def aliyun_expected_signature(params: dict[str, str], secret: str) -> str:
-    canon = "&".join(f"{aliyun_encode(k)}={aliyun_encode(v)}" for k, v in sorted(params.items()) if k != "Signature")
-    to_sign = "GET&" + aliyun_encode("/") + "&" + aliyun_encode(canon)
-    return base64.b64encode(hmac.new((secret + "&").encode(), to_sign.encode(), hashlib.sha1).digest()).decode()
-
-
-@dataclass
-class SmsStub:
-    secret: str = ACCESS_KEY_SECRET
-    codes: dict[str, str] = field(default_factory=dict)  # phone → error Code to answer
-    http_500_for: set[str] = field(default_factory=set)
-    requests: list[dict[str, str]] = field(default_factory=list)
-    nonces: set[str] = field(default_factory=set)
-    raw_queries: list[str] = field(default_factory=list)
-
-    def app(self) -> Starlette:
-        async def rpc(request: Request):
-            raw = request.url.query
-            self.raw_queries.append(raw)
-            params = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
-            self.requests.append(params)
-            request_id = f"REQ-{len(self.requests)}"
-
-            def error(code: str, message: str, status: int = 400) -> JSONResponse:
-                return JSONResponse({"RequestId": request_id, "Code": code, "Message": message}, status_code=status)
-
-            required = ["AccessKeyId", "Action", "Format", "SignatureMethod", "SignatureNonce", "SignatureVersion",
-                        "Timestamp", "Version", "Signature", "PhoneNumbers", "SignName", "TemplateCode"]
-            missing = [p for p in required if p not in params]
-            if missing:
-                return error("MissingParameter", f"missing {missing}")
-            if params["AccessKeyId"] != ACCESS_KEY_ID:
-                return error("InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404)
-            if (params["Action"], params["Version"], params["SignatureMethod"], params["SignatureVersion"]) != (
-                "SendSms", "2017-05-25", "HMAC-SHA1", "1.0"
-            ):
-                return error("InvalidParameter", "bad common parameters")
-            if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", params["Timestamp"]):
-                return error("InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted.")
-            if params["Signature"] != aliyun_expected_signature(params, self.secret):
-                return error("SignatureDoesNotMatch", "Specified signature is not matched with our calculation.")
-            if params["SignatureNonce"] in self.nonces:
-                return error("SignatureNonceUsed", "Specified signature nonce was used already.")
-            self.nonces.add(params["SignatureNonce"])
-            if params["Format"] != "JSON":
-                return PlainTextResponse("<Code>OK</Code>", media_type="text/xml")
-            phone = params["PhoneNumbers"]
-            if phone in self.http_500_for:
-                return PlainTextResponse("upstream connect error", status_code=503)
-            if phone in self.codes:
-                code = self.codes[phone]
-                return JSONResponse({"RequestId": request_id, "Code": code, "Message": ALIYUN_MESSAGES.get(code, code)})
-            json.loads(params.get("TemplateParam", "{}"))
-            return JSONResponse({"RequestId": request_id, "Code": "OK", "Message": "OK", "BizId": f"BIZ-{len(self.requests)}^0"})
-
-        return Starlette(routes=[Route("/", rpc, methods=["GET", "POST"])])
-
 
 @pytest.fixture
 async def sms_stub() -> AsyncIterator[tuple[SmsStub, str]]:
@@ -278,82 +162,6 @@ async def test_sms_without_template_is_permanent() -> None:
 # --------------------------------------------------------------------------------------------
 # WeChat stub
 # --------------------------------------------------------------------------------------------
-
-APPID = "wx-test-app"
-APPSECRET = "wx-test-secret"
-TEMPLATE_ID = "TPL-reply-ready"
-TEMPLATE_KEYS = {"thing1", "time2"}
-
-
-@dataclass
-class WeChatStub:
-    expires_in: int = 7200
-    token_delay: float = 0.0
-    token_fetches: int = 0
-    valid_tokens: set[str] = field(default_factory=set)
-    expired_tokens: set[str] = field(default_factory=set)
-    unsubscribed: set[str] = field(default_factory=set)
-    openid_errcode: dict[str, int] = field(default_factory=dict)  # openid → errcode to answer
-    always_expire: bool = False  # every token comes back expired on use
-    http_500: bool = False
-    sends: list[dict] = field(default_factory=list)
-    send_tokens: list[str] = field(default_factory=list)
-
-    def expire_all(self) -> None:
-        self.expired_tokens |= self.valid_tokens
-        self.valid_tokens.clear()
-
-    def app(self) -> Starlette:
-        async def token(request: Request):
-            q = request.query_params
-            if q.get("grant_type") != "client_credential":
-                return JSONResponse({"errcode": 40002, "errmsg": "invalid grant_type"})
-            if q.get("appid") != APPID:
-                return JSONResponse({"errcode": 40013, "errmsg": "invalid appid"})
-            if q.get("secret") != APPSECRET:
-                return JSONResponse({"errcode": 40125, "errmsg": "invalid appsecret"})
-            self.token_fetches += 1
-            if self.token_delay:
-                await asyncio.sleep(self.token_delay)
-            tok = f"ACCESS_TOKEN_{self.token_fetches}"
-            self.valid_tokens.add(tok)
-            return JSONResponse({"access_token": tok, "expires_in": self.expires_in})
-
-        async def send(request: Request):
-            if self.http_500:
-                return PlainTextResponse("Bad Gateway", status_code=502)
-            tok = request.query_params.get("access_token", "")
-            self.send_tokens.append(tok)
-            if self.always_expire and tok in self.valid_tokens:
-                self.expire_all()
-            if tok in self.expired_tokens:
-                return JSONResponse({"errcode": 42001, "errmsg": "access_token expired rid: 1"})
-            if tok not in self.valid_tokens:
-                return JSONResponse({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})
-            body = await request.json()
-            self.sends.append(body)
-            openid = body.get("touser", "")
-            if openid in self.openid_errcode:
-                code = self.openid_errcode[openid]
-                return JSONResponse({"errcode": code, "errmsg": {-1: "system error", 45009: "reach max api daily quota limit"}.get(code, "err")})
-            if not openid.startswith("o"):
-                return JSONResponse({"errcode": 40003, "errmsg": "invalid openid"})
-            if body.get("template_id") != TEMPLATE_ID:
-                return JSONResponse({"errcode": 40037, "errmsg": "invalid template_id"})
-            data = body.get("data", {})
-            if set(data) != TEMPLATE_KEYS or not all(isinstance(v, dict) and set(v) == {"value"} for v in data.values()):
-                return JSONResponse({"errcode": 47003, "errmsg": "argument invalid! data.thing1.value is empty"})
-            if body.get("miniprogram_state") not in {"developer", "trial", "formal"} or body.get("lang") != "zh_CN":
-                return JSONResponse({"errcode": 47001, "errmsg": "data format error"})
-            if openid in self.unsubscribed:
-                return JSONResponse({"errcode": 43101, "errmsg": "user refuse to accept the msg"})
-            return JSONResponse({"errcode": 0, "errmsg": "ok", "msgid": 1000 + len(self.sends)})
-
-        return Starlette(routes=[
-            Route("/cgi-bin/token", token, methods=["GET"]),
-            Route("/cgi-bin/message/subscribe/send", send, methods=["POST"]),
-        ])
-
 
 @pytest.fixture
 async def wx_stub() -> AsyncIterator[tuple[WeChatStub, str]]:
