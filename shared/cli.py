@@ -36,7 +36,20 @@ async def _run_worker(spec: ServiceSpec) -> None:
     log.info("%s worker running", spec.name)
     await stop.wait()
     log.info("%s worker stopping", spec.name)
-    await runtime.stop()
+    await runtime.stop()  # consumers commit what they applied, then the relay flushes
+
+
+def _exit_zero_after_graceful_shutdown(name: str) -> None:
+    """uvicorn re-raises the signal it shut down on, under the handler it found: make that a no-op.
+
+    By then every request is answered and the outbox flushed, so an orchestrator should see a
+    clean exit (0), not a death by SIGTERM.
+    """
+    def stopped(signum: int, _frame: object) -> None:
+        log.info("%s stopped on %s", name, signal.Signals(signum).name)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stopped)
 
 
 Command = Callable[[ServiceSpec], Awaitable[int | None]]
@@ -69,8 +82,11 @@ def main(build_spec: Callable[[], ServiceSpec], create_app: Callable[[], FastAPI
     match args.command or "serve":
         case "serve":
             app = create_app() if create_app else create_service_app(spec)
-            uvicorn.run(app, host=s.host, port=s.port, log_config=None, access_log=False, timeout_graceful_shutdown=20,
-                        proxy_headers=True, forwarded_allow_ips="*")
+            _exit_zero_after_graceful_shutdown(spec.name)
+            # On SIGTERM uvicorn stops accepting, lets in-flight requests finish (or cancels them
+            # after the timeout), then runs the lifespan shutdown: consumers stop, the relay flushes.
+            uvicorn.run(app, host=s.host, port=s.port, log_config=None, access_log=False,
+                        timeout_graceful_shutdown=s.shutdown_http_timeout, proxy_headers=True, forwarded_allow_ips="*")
         case "worker":
             asyncio.run(_run_worker(spec))
         case "migrate":

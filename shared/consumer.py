@@ -181,28 +181,38 @@ class ConsumerRunner:
                 except Exception:
                     log.debug("error while stopping kafka client", exc_info=True)
 
-    async def poll_once(self, timeout_ms: int = 500) -> int:
-        """Fetch one batch, apply every message, then commit the offsets; returns messages seen."""
+    async def poll_once(self, timeout_ms: int = 500, stop: asyncio.Event | None = None) -> int:
+        """Fetch one batch, apply its messages, then commit the offsets of those applied; returns how many.
+
+        Once `stop` is set the message being applied finishes and the rest of the batch is left
+        unapplied and uncommitted, so a shutdown never waits for a whole batch.
+        """
         consumer = await self._connect()
         batch = await consumer.getmany(timeout_ms=timeout_ms, max_records=200)
         self.assigned = set(consumer.assignment())
         offsets: dict[TopicPartition, int] = {}
+        applied = 0
         self._applying = True
         try:
             for tp, messages in batch.items():
                 for msg in messages:
+                    if stop is not None and stop.is_set():
+                        # Rewind, so this consumer (if it went on) would fetch them again.
+                        consumer.seek(tp, msg.offset)
+                        break
                     await self.process(msg)
                     offsets[tp] = msg.offset + 1
+                    applied += 1
             if offsets:
                 # After every DB commit of this batch: a crash before this line only replays.
                 await consumer.commit(offsets)
         finally:
             self._applying = False
-        return sum(len(m) for m in batch.values())
+        return applied
 
     async def _poll_until(self, stop: asyncio.Event) -> None:
-        """One poll; on stop, abandon a fetch or group join but let a batch being applied finish."""
-        poll = asyncio.ensure_future(self.poll_once())
+        """One poll; on stop, abandon a fetch or group join, or finish the message being applied and commit."""
+        poll = asyncio.ensure_future(self.poll_once(stop=stop))
         stopped = asyncio.ensure_future(stop.wait())
         try:
             await asyncio.wait({poll, stopped}, return_when=asyncio.FIRST_COMPLETED)

@@ -8,6 +8,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import faults
 from shared.context import correlation_id
 from shared.db import new_id
 from shared.errors import problem_response
@@ -24,12 +25,14 @@ class RequestContextMiddleware:
         self.app = app
         self.service = service
         self.api_prefix = api_prefix
+        self.slow_requests = faults.enabled("http.slow")  # tests only: see shared/faults.py
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        headers = dict(scope.get("headers") or [])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
         cid = incoming if _VALID_ID.match(incoming) else new_id()
         token = correlation_id.set(cid)
         started = time.perf_counter()
@@ -46,6 +49,8 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
+            if self.slow_requests and (hold := headers.get(b"x-failpoint-slow")):
+                await faults.slow_point("http.slow", float(hold), f"{scope.get('method')} {scope.get('path')}")
             await self.app(scope, receive, send_with_id)
         except Exception:
             # Answer here, while the correlation id is still set: Starlette's own error

@@ -119,7 +119,13 @@ class OutboxRelay:
         return total
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Publish until `stop` is set; back off while the broker is unreachable."""
+        """Publish until `stop` is set, then flush what is committed; back off while the broker is unreachable."""
+        try:
+            await self._run(stop)
+        finally:
+            await self._disconnect()  # also when the runtime cancels a flush that ran out of time
+
+    async def _run(self, stop: asyncio.Event) -> None:
         delay = self.settings.outbox_poll_interval
         while not stop.is_set():
             self._wake.clear()
@@ -139,9 +145,10 @@ class OutboxRelay:
             await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
             for w in waiters:
                 w.cancel()
-        # Flush what is committed before we go, if the broker lets us.
+        # Flush what is committed before we go, if the broker lets us: the runtime stops this
+        # relay only after the requests and consumers that write events have finished.
         try:
-            await asyncio.wait_for(self.drain(), timeout=5)
+            flushed = await asyncio.wait_for(self.drain(), timeout=self.settings.shutdown_worker_timeout)
+            log.info("outbox relay flushed %d events and stopped", flushed)
         except Exception as exc:
-            log.warning("outbox relay stopped with events still pending (%s); the next start sends them", exc)
-        await self._disconnect()
+            log.warning("outbox relay stopped with events still pending (%r); the next start sends them", exc)

@@ -72,8 +72,10 @@ class ServiceRuntime:
         self.sessions = session_factory(self.engine)
         self.relay = OutboxRelay(self.sessions, spec.plumbing, self.settings, spec.produces)
         self.consumers = [ConsumerRunner(s, self.uow, self.settings, spec.plumbing.inbox) for s in spec.subscriptions]
-        self._stop = asyncio.Event()
+        self._stop = asyncio.Event()  # consumers and background loops
+        self._stop_relay = asyncio.Event()  # set only once nothing else in this process can write events
         self._tasks: list[asyncio.Task] = []
+        self._relay_task: asyncio.Task | None = None
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.spec.plumbing, self.settings, on_commit=self.relay.wake)
@@ -83,25 +85,43 @@ class ServiceRuntime:
 
     def start_workers(self) -> None:
         """Run the relay and every consumer as background tasks of this process."""
-        self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name=f"{self.spec.name}-relay"))
+        self._relay_task = asyncio.create_task(self.relay.run(self._stop_relay), name=f"{self.spec.name}-relay")
         for runner in self.consumers if self.settings.run_consumers else []:
             self._tasks.append(asyncio.create_task(runner.run(self._stop), name=f"{runner.group_id}-consumer"))
         for i, loop in enumerate(self.spec.background):
             self._tasks.append(asyncio.create_task(loop(self, self._stop), name=f"{self.spec.name}-background-{i}"))
 
-    async def stop(self, timeout: float = 15.0) -> None:
-        """Stop consumers after their current batch, flush the relay, close the engine."""
+    async def stop(self, timeout: float | None = None) -> None:
+        """Stop consumers and loops (each commits what it finished), then flush the relay, close the engine.
+
+        Both share one budget, `shutdown_worker_timeout` by default, of which consumers and loops
+        get at most half; what is still running at its deadline is cancelled, and its uncommitted
+        work is replayed (consumers) or resent (relay) by the next start.
+        """
+        budget = timeout if timeout is not None else self.settings.shutdown_worker_timeout
+        deadline = asyncio.get_running_loop().time() + budget
         self._stop.set()
-        if self._tasks:
-            done, pending = await asyncio.wait(self._tasks, timeout=timeout)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-            for task in done:
-                if not task.cancelled() and task.exception():
-                    log.error("worker %s ended with %r", task.get_name(), task.exception())
+        await self._finish(self._tasks, deadline - budget / 2)
+        # Only now: the consumers and loops above may have committed events of their own.
+        self._stop_relay.set()
+        await self._finish([self._relay_task] if self._relay_task else [], deadline)
         self._tasks.clear()
+        self._relay_task = None
         await self.engine.dispose()
+        log.info("%s stopped", self.spec.name)
+
+    @staticmethod
+    async def _finish(tasks: list[asyncio.Task], deadline: float) -> None:
+        if not tasks:
+            return
+        done, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - asyncio.get_running_loop().time()))
+        for task in pending:
+            log.warning("worker %s did not stop in time; cancelling it", task.get_name())
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for task in done:
+            if not task.cancelled() and task.exception():
+                log.error("worker %s ended with %r", task.get_name(), task.exception())
 
     async def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}

@@ -42,6 +42,12 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = 5
     consumer_retry_base_delay: float = 0.2
     consumer_retry_max_delay: float = 10.0
+    # SIGTERM: HTTP drains first, then consumers and loops stop, then the relay flushes. The two
+    # budgets add up to under the usual 30 s grace period (Kubernetes, `make run`'s 25 s).
+    shutdown_http_timeout: float = Field(
+        10.0, gt=0, description="SIGTERM 后等待进行中的 HTTP 请求完成的秒数；超时的请求被取消")
+    shutdown_worker_timeout: float = Field(
+        10.0, gt=0, description="SIGTERM 后停止消费者与后台任务并发送发件箱剩余事件的总秒数；超时的任务被取消，未发送的事件留待下次启动")
 
     jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
     jwt_secret: str = DEV_JWT_SECRET
