@@ -1,0 +1,115 @@
+"""What the deployment files are checked against: the services' own settings, prefixes and topics."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from shared.contracts.topics import ALL_DOMAIN_TOPICS
+from shared.events import dead_letter_topic
+from shared.settings_doc import SERVICES, env_names, settings_classes
+
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "deploy"
+K8S = DEPLOY / "k8s"
+
+# ---------------------------------------------------------------------------------------------
+# ALLOW-LIST of environment variables the deployment sets before the code reads them.
+# The catalog service's S3 attachment storage is being built in services/catalog/settings.py;
+# the deployment already uses these names. Remove this set once CatalogSettings declares them
+# (storage_backend, storage_s3_endpoint, storage_s3_bucket, storage_s3_access_key,
+# storage_s3_secret_key, storage_s3_region).
+PENDING_SETTINGS = frozenset({
+    "CATALOG_STORAGE_BACKEND",
+    "CATALOG_STORAGE_S3_ENDPOINT",
+    "CATALOG_STORAGE_S3_BUCKET",
+    "CATALOG_STORAGE_S3_ACCESS_KEY",
+    "CATALOG_STORAGE_S3_SECRET_KEY",
+    "CATALOG_STORAGE_S3_REGION",
+})
+# ---------------------------------------------------------------------------------------------
+
+SERVICE_PREFIXES = tuple(f"{name.upper()}_" for name in SERVICES)
+
+
+@cache
+def known_settings() -> frozenset[str]:
+    """Every environment variable some service's settings class reads."""
+    return frozenset().union(*(env_names(cls) for cls in settings_classes().values()))
+
+
+def unknown_settings(names) -> list[str]:
+    """Names that look like service settings (a service prefix) but that no settings class reads."""
+    return sorted(n for n in names if n.startswith(SERVICE_PREFIXES) and n not in known_settings() | PENDING_SETTINGS)
+
+
+@cache
+def specs() -> dict:
+    return {name: importlib.import_module(f"services.{name}.app").build_spec() for name in SERVICES}
+
+
+def default_port(name: str) -> int:
+    return settings_classes()[name]().port
+
+
+def expected_topics() -> set[str]:
+    """Every domain topic and one dead-letter topic per consumer group of every service."""
+    dlq = {dead_letter_topic("", f"{spec.name}.{sub.name}") for spec in specs().values() for sub in spec.subscriptions}
+    return set(ALL_DOMAIN_TOPICS) | dlq
+
+
+def api_prefixes() -> dict[str, str]:
+    """Service name → the prefix its routers are mounted under (checked against the built app in the tests)."""
+    return {name: spec.api_prefix for name, spec in specs().items()}
+
+
+def load_yaml_docs(path: Path) -> list[dict]:
+    return [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines (comments and blanks skipped; surrounding double quotes removed)."""
+    values = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().removeprefix('"').removesuffix('"')
+    return values
+
+
+_VAR = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
+
+
+def compose_variables(text: str) -> set[str]:
+    return {m["name"] for m in _VAR.finditer(text.replace("$$", ""))}
+
+
+def interpolate(value: str, env: dict[str, str]) -> str:
+    """Compose's `${VAR}`, `${VAR:-default}` and `${VAR:?message}` (`$$` is a literal `$`)."""
+    def sub(m: re.Match) -> str:
+        name, op, arg = m["name"], m["op"], m["arg"]
+        current = env.get(name)
+        if op and op.endswith("-"):
+            return current if current else (arg or "")
+        if op and op.endswith("?") and not current:
+            raise KeyError(f"{name}: {arg}")
+        return current or ""
+    return _VAR.sub(sub, value).replace("$$", "$")
+
+
+def nginx_locations(conf: str) -> dict[str, str]:
+    """`location /prefix/ { ... }` blocks of the gateway: prefix → body (one level of nesting)."""
+    found = {}
+    for m in re.finditer(r"location\s+(/[^\s{]*)\s*\{", conf):
+        depth, i = 1, m.end()
+        while depth:
+            depth += {"{": 1, "}": -1}.get(conf[i], 0)
+            i += 1
+        found[m.group(1)] = conf[m.end():i - 1]
+    return found
