@@ -62,8 +62,10 @@ RequestReceived = _event("RequestReceived")  # receipt date fixed: the answer cl
 RequestAssigned = _event("RequestAssigned")
 CorrectionRequested = _event("CorrectionRequested", correction_due_on=(date, ...), items=(list[str], ...))
 CorrectionSubmitted = _event("CorrectionSubmitted")  # the clock restarts from received_on
+# party_contact, question and information (what the applicant asked for) let notify write the letter (Art. 32/34).
 ConsultationStarted = _event("ConsultationStarted", consultation_id=(str, ...), consultation_kind=(str, ...),
-                             party=(str, ...), reply_due_on=(date, ...))
+                             party=(str, ...), reply_due_on=(date, ...), party_contact=(str | None, None),
+                             question=(str | None, None), information=(str | None, None))
 ConsultationReplied = _event("ConsultationReplied", consultation_id=(str, ...), opinion=(str, ...), silent=(bool, False))
 FeeNoticeIssued = _event("FeeNoticeIssued", amount_yuan=(int, ...), method=(str, ...), pay_by=(date, ...))
 FeePaid = _event("FeePaid", amount_yuan=(int, ...))

@@ -87,7 +87,8 @@ async def start_consultation(uow: UnitOfWork, r: DisclosureRequest, p: Principal
     prev = move(r, State.consulting)
     await refresh_due(uow.session, cal, r, today)
     record(uow, r, p, Action.start_consultation, prev, ev.ConsultationStarted, consultation_id=consultation.id,
-           consultation_kind=cmd.kind, party=cmd.party, reply_due_on=consultation.reply_due_on)
+           consultation_kind=cmd.kind, party=cmd.party, reply_due_on=consultation.reply_due_on, party_contact=cmd.party_contact,
+           question=cmd.question, information=r.document_title or r.description[:300])
     return consultation
 
 
