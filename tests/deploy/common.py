@@ -19,17 +19,18 @@ K8S = DEPLOY / "k8s"
 
 # ---------------------------------------------------------------------------------------------
 # ALLOW-LIST of environment variables the deployment sets before the code reads them.
-# The catalog service's S3 attachment storage is being built in services/catalog/settings.py;
-# the deployment already uses these names. Remove this set once CatalogSettings declares them
-# (storage_backend, storage_s3_endpoint, storage_s3_bucket, storage_s3_access_key,
-# storage_s3_secret_key, storage_s3_region).
+# The catalog service's attachment storage is being built in services/catalog/settings.py with
+# the same names as the requests service's (storage_backend, s3_endpoint_url, s3_bucket,
+# s3_access_key, s3_secret_key, s3_region); the deployment already sets them. Remove this set
+# once CatalogSettings declares them in the committed code.
 PENDING_SETTINGS = frozenset({
+    "CATALOG_TIMEZONE",
     "CATALOG_STORAGE_BACKEND",
-    "CATALOG_STORAGE_S3_ENDPOINT",
-    "CATALOG_STORAGE_S3_BUCKET",
-    "CATALOG_STORAGE_S3_ACCESS_KEY",
-    "CATALOG_STORAGE_S3_SECRET_KEY",
-    "CATALOG_STORAGE_S3_REGION",
+    "CATALOG_S3_ENDPOINT_URL",
+    "CATALOG_S3_BUCKET",
+    "CATALOG_S3_ACCESS_KEY",
+    "CATALOG_S3_SECRET_KEY",
+    "CATALOG_S3_REGION",
 })
 # ---------------------------------------------------------------------------------------------
 

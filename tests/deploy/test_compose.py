@@ -1,0 +1,196 @@
+"""deploy/compose.yaml: the official compose-spec schema, then what the schema cannot know.
+
+The semantic checks load the services' own settings classes: every variable set on a service
+container is a setting it reads, and with .env.example filled in each service's settings load
+in production mode (so a typo, a bad boolean or a missing JWT key fails here, not at 3 a.m.).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from importlib import resources
+
+import jsonschema
+import pytest
+import yaml
+
+from shared.settings_doc import SERVICES, settings_classes
+from tests.deploy.common import (
+    DEPLOY, default_port, expected_topics, interpolate, compose_variables, read_env_file, unknown_settings,
+)
+
+COMPOSE = DEPLOY / "compose.yaml"
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def env_example() -> dict[str, str]:
+    return read_env_file(DEPLOY / ".env.example")
+
+
+def app_services(compose: dict) -> dict[str, dict]:
+    """The containers that run this repository's image."""
+    image = compose["x-app"]["image"]
+    return {name: svc for name, svc in compose["services"].items() if svc.get("image") == image}
+
+
+def test_matches_the_official_compose_spec_schema(compose):
+    schema = json.loads((resources.files("check_jsonschema") / "builtin_schemas/vendor/compose-spec.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema) if "2020-12" in schema.get("$schema", "") else jsonschema.Draft7Validator(schema)
+    errors = sorted(validator.iter_errors(compose), key=lambda e: list(e.absolute_path))
+    assert not errors, "\n".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:20])
+
+
+def test_schema_check_catches_a_wrong_key(compose):
+    schema = json.loads((resources.files("check_jsonschema") / "builtin_schemas/vendor/compose-spec.json").read_text())
+    broken = {**compose, "services": {**compose["services"], "gateway": {**compose["services"]["gateway"], "helthcheck": {}}}}
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(broken))
+
+
+def test_every_service_has_migrate_api_and_worker_from_one_image(compose):
+    apps = app_services(compose)
+    for name in SERVICES:
+        for role, command in (("migrate", "migrate"), ("api", "serve"), ("worker", "worker")):
+            svc = apps.get(f"{name}-{role}")
+            assert svc, f"缺少 {name}-{role}"
+            assert svc["command"] == ["python", "-m", f"services.{name}", command]
+        assert apps[f"{name}-migrate"]["restart"] == "no"
+        for role in ("api", "worker"):
+            deps = apps[f"{name}-{role}"]["depends_on"]
+            assert deps[f"{name}-migrate"] == {"condition": "service_completed_successfully"}
+            assert deps["kafka-topics"] == {"condition": "service_completed_successfully"}
+            assert deps["postgres"]["condition"] == "service_healthy"
+
+
+def test_api_runs_without_workers_and_checks_readiness_on_its_port(compose):
+    apps = app_services(compose)
+    for name in SERVICES:
+        api, worker = apps[f"{name}-api"], apps[f"{name}-worker"]
+        assert api["environment"][f"{name.upper()}_RUN_WORKERS"] == "false"
+        assert worker["environment"].get(f"{name.upper()}_RUN_WORKERS", "true") != "false"
+        probe = " ".join(api["healthcheck"]["test"])
+        assert f"127.0.0.1:{default_port(name)}/readyz" in probe, probe
+        for svc in (api, worker):
+            assert svc["read_only"] is True and "/tmp" in svc["tmpfs"]
+
+
+def test_depends_on_names_existing_services(compose):
+    names = set(compose["services"])
+    for name, svc in compose["services"].items():
+        assert set(svc.get("depends_on", {})) <= names, name
+
+
+def test_service_environment_names_are_real_settings(compose):
+    for name, svc in app_services(compose).items():
+        assert not unknown_settings(svc["environment"]), f"{name}: {unknown_settings(svc['environment'])}"
+
+
+def test_settings_load_in_production_from_the_example_env(compose, env_example, monkeypatch):
+    """Each container's environment, interpolated from .env.example, is a valid production configuration."""
+    classes = settings_classes()
+    for name, svc in app_services(compose).items():
+        service = name.rsplit("-", 1)[0]
+        env = {k: interpolate(str(v), env_example) for k, v in svc["environment"].items()}
+        for key in [k for k in __import__("os").environ if k.startswith(f"{service.upper()}_")]:
+            monkeypatch.delenv(key)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        settings = classes[service]()
+        assert settings.environment == "production"
+        assert settings.jwt_algorithm == "RS256" and (settings.jwt_jwks_url or settings.jwt_public_key)
+        assert settings.database_url.startswith("postgresql://") and settings.database_url.endswith(f"@postgres:5432/{service}")
+        assert settings.database_url.split("//")[1].startswith(f"{service}:")  # its own login
+        assert settings.kafka_ensure_topics is False and settings.migrate_on_start is False
+        assert settings.jwt_issuer and settings.jwt_audience  # empty strings would be required verbatim
+        for key in env:
+            monkeypatch.delenv(key)
+
+
+def test_every_variable_is_in_env_example_and_every_example_is_used(env_example):
+    used = compose_variables(COMPOSE.read_text(encoding="utf-8"))
+    assert used - set(env_example) == set(), f".env.example 缺少：{sorted(used - set(env_example))}"
+    assert set(env_example) - used == set(), f".env.example 多余：{sorted(set(env_example) - used)}"
+
+
+def test_required_secrets_have_no_default(env_example):
+    text = COMPOSE.read_text(encoding="utf-8")
+    for secret in [k for k in env_example if k.endswith(("PASSWORD", "SECRET_KEY")) and not k.startswith("SMTP")]:
+        assert re.search(rf"\$\{{{secret}:\?", text), f"{secret} 应为必填（${{{secret}:?…}}）"
+        assert env_example[secret] == "CHANGE-ME"
+
+
+def test_kafka_runs_kraft_without_auto_created_topics(compose):
+    kafka = compose["services"]["kafka"]
+    assert kafka["image"].startswith("apache/kafka:")
+    env = kafka["environment"]
+    assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
+    assert "KAFKA_ZOOKEEPER_CONNECT" not in env
+    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    topics = compose["services"]["kafka-topics"]
+    assert topics["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert any("create-topics.sh" in v for v in topics["volumes"])
+
+
+def test_topics_script_creates_every_topic_explicitly(tmp_path):
+    """Run the real script against a stand-in kafka-topics.sh that records its arguments."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "calls"
+    stub = bin_dir / "kafka-topics.sh"
+    stub.write_text(f'#!/bin/sh\necho "$@" >> {log}\n')
+    stub.chmod(0o755)
+    env = {"PATH": "/usr/bin:/bin", "KAFKA_BIN": str(bin_dir), "KAFKA_BOOTSTRAP": "k:9092", "KAFKA_TOPIC_PREFIX": "xian.",
+           "KAFKA_PARTITIONS": "6", "KAFKA_REPLICATION": "3", "KAFKA_MIN_INSYNC_REPLICAS": "2"}
+    subprocess.run(["bash", str(DEPLOY / "kafka" / "create-topics.sh")], env=env, check=True, capture_output=True, timeout=30)
+    created = {}
+    for call in log.read_text().splitlines():
+        if "--create" in call:
+            args = call.split()
+            created[args[args.index("--topic") + 1]] = args
+    missing = {f"xian.{t}" for t in expected_topics()} - set(created)
+    assert not missing, f"create-topics.sh 未创建：{sorted(missing)}（按 shared/contracts/topics.py 与各服务的消费者补上）"
+    for topic, args in created.items():
+        assert args[args.index("--replication-factor") + 1] == "3"
+        assert "--if-not-exists" in args and "min.insync.replicas=2" in args
+        partitions = int(args[args.index("--partitions") + 1])
+        assert partitions == (1 if topic.startswith("xian.dlq.") else 6), topic
+
+
+def test_postgres_init_creates_one_login_and_database_per_service(compose):
+    script = (DEPLOY / "postgres" / "init-databases.sh").read_text()
+    assert re.search(r"for service in " + " ".join(SERVICES) + r"; do", script)
+    assert 'CREATE ROLE :"role" LOGIN PASSWORD' in script and 'CREATE DATABASE :"role" OWNER :"role"' in script
+    env = compose["services"]["postgres"]["environment"]
+    assert {f"{s.upper()}_DB_PASSWORD" for s in SERVICES} <= set(env)
+    assert any("init-databases.sh:/docker-entrypoint-initdb.d/" in v for v in compose["services"]["postgres"]["volumes"])
+
+
+def test_minio_buckets_are_created_before_the_apis_that_store_attachments(compose):
+    apps = app_services(compose)
+    for name in ("catalog-api", "requests-api"):
+        assert apps[name]["depends_on"]["minio-buckets"] == {"condition": "service_completed_successfully"}
+    assert compose["services"]["minio-buckets"]["depends_on"]["minio"]["condition"] == "service_healthy"
+    assert apps["catalog-api"]["environment"]["CATALOG_STORAGE_BACKEND"] == "s3"
+    assert apps["requests-api"]["environment"]["REQUESTS_STORAGE_BACKEND"] == "s3"
+
+
+def test_gateway_waits_for_healthy_apis_and_mounts_its_config(compose):
+    gateway = compose["services"]["gateway"]
+    assert {f"{s}-api" for s in SERVICES} <= set(gateway["depends_on"])
+    assert all(d["condition"] == "service_healthy" for d in gateway["depends_on"].values())
+    assert "./nginx/nginx.conf:/etc/nginx/nginx.conf:ro" in gateway["volumes"]
+    assert "./nginx/cors-origins.conf:/etc/nginx/cors-origins.conf:ro" in gateway["volumes"]
+
+
+def test_grace_period_covers_the_shutdown_budget(compose):
+    seconds = int(compose["x-app"]["stop_grace_period"].rstrip("s"))
+    for cls in settings_classes().values():
+        s = cls()
+        budget = getattr(s, "shutdown_http_timeout", 20) + getattr(s, "shutdown_worker_timeout", 15)
+        assert seconds >= budget, f"stop_grace_period {seconds}s < 关停预算 {budget}s"

@@ -1,0 +1,198 @@
+"""deploy/k8s: every manifest against the Kubernetes schemas, then the wiring the schemas cannot see."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from shared.settings_doc import SERVICES, settings_classes
+from tests.deploy.common import (
+    DEPLOY, K8S, api_prefixes, default_port, load_yaml_docs, nginx_locations, read_env_file, unknown_settings,
+)
+
+# A Kubernetes version kubernetes-validate ships schemas for (pinned in pyproject.toml).
+KUBERNETES_VERSION = "1.33.0"
+MANIFESTS = sorted(p for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
+PRESTOP_SECONDS = 5
+
+
+@pytest.fixture(scope="module")
+def objects() -> list[dict]:
+    return [doc for path in MANIFESTS for doc in load_yaml_docs(path)]
+
+
+def find(objects, kind: str, name: str) -> dict:
+    matches = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
+    assert len(matches) == 1, f"应有且仅有一个 {kind}/{name}"
+    return matches[0]
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
+def test_manifest_validates_against_the_kubernetes_schemas(path: Path):
+    docs = load_yaml_docs(path)
+    assert docs
+    for doc in docs:
+        try:
+            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            pytest.fail(f"{path.name} {doc.get('kind')}/{doc.get('metadata', {}).get('name')}: {exc.message} at {list(exc.path)}")
+
+
+def test_schema_validation_catches_a_misspelt_field():
+    deployment = next(d for d in load_yaml_docs(K8S / "catalog.yaml") if d["kind"] == "Deployment")
+    broken = yaml.safe_load(yaml.safe_dump(deployment))
+    broken["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]["httpGett"] = {}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, KUBERNETES_VERSION, strict=True)
+
+
+def test_kustomization_lists_every_manifest_and_secret_template():
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    assert sorted(kustomization["resources"]) == sorted(p.name for p in MANIFESTS)
+    assert kustomization["namespace"] == "gov-disclosure"
+    generated = {g["name"]: g["envs"] for g in kustomization["secretGenerator"]}
+    assert set(generated) == {f"{s}-secrets" for s in SERVICES}
+    for envs in generated.values():
+        for env in envs:
+            assert (K8S / f"{env}.example").is_file(), f"缺少 {env}.example"
+    assert [i["name"] for i in kustomization["images"]] == ["gov-disclosure"]
+    assert "*.env" in (K8S / "secrets" / ".gitignore").read_text().split()
+
+
+def test_every_environment_name_is_a_real_setting(objects):
+    names: set[str] = set()
+    for obj in objects:
+        if obj["kind"] == "ConfigMap" and obj["metadata"]["name"].endswith("-config"):
+            names |= set(obj["data"])
+        for container in _containers(obj):
+            if container["image"] == "gov-disclosure":
+                names |= {e["name"] for e in container.get("env", [])}
+    for example in (K8S / "secrets").glob("*.env.example"):
+        names |= set(read_env_file(example))
+    assert names and not unknown_settings(names), unknown_settings(names)
+
+
+def test_settings_load_in_production_from_configmap_and_secret_template(objects, monkeypatch):
+    classes = settings_classes()
+    for name in SERVICES:
+        env = dict(find(objects, "ConfigMap", f"{name}-config")["data"])
+        env |= read_env_file(K8S / "secrets" / f"{name}.env.example")
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        settings = classes[name]()
+        assert settings.environment == "production" and settings.jwt_algorithm == "RS256"
+        assert settings.kafka_ensure_topics is False and settings.migrate_on_start is False
+        assert settings.jwt_issuer and settings.jwt_audience
+        assert settings.database_url.startswith("postgresql://") and settings.database_url.rsplit("/", 1)[1] == name
+        for key in env:
+            monkeypatch.delenv(key)
+
+
+def _containers(obj: dict) -> list[dict]:
+    spec = obj.get("spec", {})
+    template = spec.get("template") or spec.get("jobTemplate", {}).get("spec", {}).get("template")
+    return (template or {}).get("spec", {}).get("containers", [])
+
+
+def _pod(obj: dict) -> dict:
+    return obj["spec"]["template"]["spec"]
+
+
+def test_api_and_worker_deployments_run_the_right_commands_with_probes(objects):
+    for name in SERVICES:
+        api, worker = find(objects, "Deployment", f"{name}-api"), find(objects, "Deployment", f"{name}-worker")
+        (api_c,), (worker_c,) = _pod(api)["containers"], _pod(worker)["containers"]
+        assert api_c["command"] == ["python", "-m", f"services.{name}", "serve"]
+        assert worker_c["command"] == ["python", "-m", f"services.{name}", "worker"]
+        assert {"name": f"{name.upper()}_RUN_WORKERS", "value": "false"} in api_c["env"]
+        assert api_c["ports"] == [{"name": "http", "containerPort": default_port(name)}]
+        assert api_c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+        assert api_c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+        for container in (api_c, worker_c):
+            refs = {next(iter(e.values()))["name"] for e in container["envFrom"]}
+            assert refs == {f"{name}-config", f"{name}-secrets"}
+            assert container["resources"]["requests"] and container["resources"]["limits"]
+
+
+def test_grace_period_covers_prestop_and_the_shutdown_budget(objects):
+    for name, cls in settings_classes().items():
+        s = cls()
+        budget = PRESTOP_SECONDS + getattr(s, "shutdown_http_timeout", 20) + getattr(s, "shutdown_worker_timeout", 15)
+        for role in ("api", "worker"):
+            grace = _pod(find(objects, "Deployment", f"{name}-{role}"))["terminationGracePeriodSeconds"]
+            assert grace >= budget, f"{name}-{role}: terminationGracePeriodSeconds {grace} < {budget}"
+        prestop = _pod(find(objects, "Deployment", f"{name}-api"))["containers"][0]["lifecycle"]["preStop"]["exec"]["command"]
+        assert prestop == ["sleep", str(PRESTOP_SECONDS)]
+
+
+def test_pods_run_non_root_on_a_read_only_root(objects):
+    uid = int(re.search(r"^USER (\d+)", (DEPLOY.parent / "Dockerfile").read_text(), flags=re.M).group(1))
+    for obj in objects:
+        if obj["kind"] not in ("Deployment", "Job"):
+            continue
+        pod = _pod(obj)
+        assert pod["securityContext"]["runAsNonRoot"] is True, obj["metadata"]["name"]
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        for container in pod["containers"]:
+            ctx = container["securityContext"]
+            assert ctx["readOnlyRootFilesystem"] is True and ctx["allowPrivilegeEscalation"] is False
+            assert ctx["capabilities"]["drop"] == ["ALL"]
+            assert any(m["mountPath"] == "/tmp" for m in container["volumeMounts"])
+            if container["image"] == "gov-disclosure":
+                assert pod["securityContext"]["runAsUser"] == uid
+
+
+def test_services_hpas_pdbs_and_migrations_wire_to_the_deployments(objects):
+    for name in SERVICES:
+        api = find(objects, "Deployment", f"{name}-api")
+        service = find(objects, "Service", f"{name}-api")
+        assert service["spec"]["selector"] == api["spec"]["selector"]["matchLabels"]
+        assert service["spec"]["ports"][0]["targetPort"] == "http"
+        for role in ("api", "worker"):
+            deployment = find(objects, "Deployment", f"{name}-{role}")
+            hpa = find(objects, "HorizontalPodAutoscaler", f"{name}-{role}")
+            assert hpa["apiVersion"] == "autoscaling/v2"
+            assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": f"{name}-{role}"}
+            assert hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
+            pdb = find(objects, "PodDisruptionBudget", f"{name}-{role}")
+            assert pdb["spec"]["selector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
+            labels = deployment["spec"]["template"]["metadata"]["labels"]
+            assert all(labels[k] == v for k, v in deployment["spec"]["selector"]["matchLabels"].items())
+        job = find(objects, "Job", f"{name}-migrate")
+        (container,) = _pod(job)["containers"]
+        assert container["command"] == ["python", "-m", f"services.{name}", "migrate"]
+        assert _pod(job)["restartPolicy"] == "Never"
+
+
+def test_topics_job_runs_the_same_script_as_compose(objects):
+    script = find(objects, "ConfigMap", "kafka-topics-script")["data"]["create-topics.sh"]
+    assert script == (DEPLOY / "kafka" / "create-topics.sh").read_text(), "k8s 的建主题脚本应与 deploy/kafka/create-topics.sh 相同"
+    job = find(objects, "Job", "kafka-topics")
+    env = {e["name"]: e["value"] for e in _pod(job)["containers"][0]["env"]}
+    assert int(env["KAFKA_REPLICATION"]) == 3 and int(env["KAFKA_MIN_INSYNC_REPLICAS"]) == 2
+
+
+def test_ingress_routes_match_the_gateway(objects):
+    ingresses = [o for o in objects if o["kind"] == "Ingress"]
+    nginx_conf = (DEPLOY / "nginx" / "nginx.conf").read_text()
+    locations = nginx_locations(nginx_conf)
+    origins = re.findall(r'^"(https?://[^"~]+)"\s+\$http_origin;', (DEPLOY / "nginx" / "cors-origins.conf").read_text(), flags=re.M)
+    routes = {}
+    for ingress in ingresses:
+        notes = ingress["metadata"]["annotations"]
+        assert notes["nginx.ingress.kubernetes.io/enable-cors"] == "true"
+        assert sorted(o.strip() for o in notes["nginx.ingress.kubernetes.io/cors-allow-origin"].split(",")) == sorted(origins)
+        for rule in ingress["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                backend = path["backend"]["service"]
+                routes[path["path"]] = backend["name"]
+                assert backend["port"] == {"name": "http"}
+                find(objects, "Service", backend["name"])
+                body = re.search(r"client_max_body_size (\S+);", locations[path["path"]])
+                gateway_limit = body.group(1) if body else re.search(r"client_max_body_size (\S+);", nginx_conf).group(1)
+                assert notes["nginx.ingress.kubernetes.io/proxy-body-size"] == gateway_limit, path["path"]
+    assert routes == {f"{prefix}/": f"{name}-api" for name, prefix in api_prefixes().items()}

@@ -1,0 +1,193 @@
+"""The gateway's nginx.conf: `nginx -t`, then a real nginx in front of a stub upstream.
+
+The config is rendered for this machine: upstream hostnames (compose service names) become
+127.0.0.1 with the stub's port, and paths under /tmp move into the test's directory. In CI a
+missing nginx is a failure (.ci/run installs it); elsewhere the test is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shared.settings_doc import SERVICES, settings_classes
+from tests.deploy.common import DEPLOY, api_prefixes, default_port, nginx_locations, specs
+
+CONF = DEPLOY / "nginx" / "nginx.conf"
+ORIGINS = DEPLOY / "nginx" / "cors-origins.conf"
+UPSTREAM = re.compile(r"set \$upstream ([a-z-]+):(\d+);")
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.path.exists(p)), None)
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("CI 必须安装 nginx（.ci/run 用 apt-get 安装），网关配置未经 nginx -t 校验")
+    pytest.skip("本机未安装 nginx（apt-get install nginx 后可运行此测试）")
+
+
+def allowed_origins() -> list[str]:
+    return re.findall(r'^"(https?://[^"~]+)"\s+\$http_origin;', ORIGINS.read_text(), flags=re.M)
+
+
+def render(tmp: Path, port: int, upstream_port: int) -> Path:
+    conf = CONF.read_text(encoding="utf-8")
+    conf = UPSTREAM.sub(lambda m: f"set $upstream 127.0.0.1:{upstream_port};", conf)
+    conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{port};").replace("/tmp/", f"{tmp}/")
+    (tmp / "nginx.conf").write_text(conf, encoding="utf-8")
+    shutil.copy(ORIGINS, tmp / "cors-origins.conf")
+    return tmp / "nginx.conf"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_every_route_is_a_real_service_prefix_on_its_own_port():
+    locations = {path: body for path, body in nginx_locations(CONF.read_text()).items() if path.startswith("/api/")}
+    prefixes = api_prefixes()
+    assert set(locations) == {p + "/" for p in prefixes.values()}, "网关路由应与各服务的 API 前缀一一对应"
+    for name, prefix in prefixes.items():
+        host, port = UPSTREAM.search(locations[prefix + "/"]).groups()
+        assert (host, int(port)) == (f"{name}-api", default_port(name))
+        app = __import__(f"services.{name}.app", fromlist=["create_app"]).create_app(specs()[name].settings)
+        routes = [path for path in app.openapi()["paths"] if path not in ("/healthz", "/readyz")]
+        assert routes and all(r.startswith(prefix + "/") for r in routes), f"{name} 有不在 {prefix}/ 下的路由：{routes}"
+
+
+def test_body_limits_fit_the_services_attachment_limits():
+    locations = nginx_locations(CONF.read_text())
+    for name, cls in settings_classes().items():
+        limit = getattr(cls(), "attachment_max_bytes", None)
+        if limit is None:
+            continue
+        match = re.search(r"client_max_body_size (\d+)m;", locations[f"/api/v1/{name}/"])
+        assert match and int(match.group(1)) * 1024 * 1024 > limit, f"{name}: 网关上限应大于 ATTACHMENT_MAX_BYTES={limit}"
+
+
+def test_nginx_accepts_the_config(tmp_path):
+    binary = nginx_binary()
+    conf = render(tmp_path, free_port(), free_port())
+    result = subprocess.run([binary, "-t", "-e", "stderr", "-p", f"{tmp_path}/", "-c", str(conf)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """Answers every request with what it received, as JSON."""
+
+    def _reply(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        payload = json.dumps({"path": self.path, "method": self.command, "request_id": self.headers.get("X-Request-ID"),
+                              "bytes": len(body)}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Access-Control-Allow-Origin", "*")  # must never reach the browser through the gateway
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = _reply
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def nginx_dir():
+    """A directory nginx's unprivileged workers can reach (pytest's tmp_path parents are private)."""
+    path = Path(tempfile.mkdtemp(prefix="gateway-test-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def gateway(nginx_dir):
+    tmp_path = nginx_dir
+    binary = nginx_binary()
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    port = free_port()
+    conf = render(tmp_path, port, upstream.server_address[1])
+    proc = subprocess.Popen([binary, "-e", "stderr", "-p", f"{tmp_path}/", "-c", str(conf), "-g", "daemon off;"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/gateway-healthz", timeout=1)
+            break
+        except httpx.TransportError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"nginx 未能启动：{proc.stderr.read().decode()[-2000:]}")
+            time.sleep(0.1)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        upstream.shutdown()
+
+
+def test_routes_each_prefix_upstream_with_the_path_unchanged(gateway):
+    for name in SERVICES:
+        r = httpx.get(f"{gateway}/api/v1/{name}/agencies?page=2")
+        assert r.status_code == 200
+        assert r.json()["path"] == f"/api/v1/{name}/agencies?page=2"
+
+
+def test_unknown_paths_and_probes_are_not_exposed(gateway):
+    for path in ("/healthz", "/readyz", "/metrics", "/api/v1/billing/x", "/openapi.json"):
+        r = httpx.get(gateway + path)
+        assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", path
+        assert r.json()["code"] == "not_found"
+
+
+def test_request_id_is_passed_through_or_generated(gateway):
+    r = httpx.get(f"{gateway}/api/v1/requests/calendar/2026", headers={"X-Request-ID": "req-0123456789"})
+    assert r.json()["request_id"] == "req-0123456789" and r.headers["x-request-id"] == "req-0123456789"
+    generated = httpx.get(f"{gateway}/api/v1/requests/calendar/2026")
+    assert re.fullmatch(r"[0-9a-f]{32}", generated.json()["request_id"])
+    assert generated.headers["x-request-id"] == generated.json()["request_id"]
+    forged = httpx.get(f"{gateway}/api/v1/requests/calendar/2026", headers={"X-Request-ID": "bad id\"}"})
+    assert forged.json()["request_id"] != "bad id\"}"
+
+
+def test_cors_only_for_configured_county_sites(gateway):
+    origin = allowed_origins()[0]
+    ok = httpx.get(f"{gateway}/api/v1/catalog/agencies", headers={"Origin": origin})
+    assert ok.headers["access-control-allow-origin"] == origin
+    assert "X-Request-ID" in ok.headers["access-control-expose-headers"]
+    assert ok.headers.get_list("access-control-allow-origin") == [origin]  # the upstream's `*` is hidden
+    other = httpx.get(f"{gateway}/api/v1/catalog/agencies", headers={"Origin": "https://evil.example.com"})
+    assert "access-control-allow-origin" not in other.headers
+    preflight = httpx.options(f"{gateway}/api/v1/requests/requests", headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,idempotency-key"})
+    assert preflight.status_code == 204
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    assert "Idempotency-Key" in preflight.headers["access-control-allow-headers"]
+
+
+def test_body_limit_is_per_service_and_answered_as_problem_json(gateway):
+    two_mib = b"x" * (2 * 1024 * 1024)
+    small = httpx.post(f"{gateway}/api/v1/notify/inbox", content=two_mib)
+    assert small.status_code == 413 and small.json()["code"] == "payload_too_large"
+    large = httpx.post(f"{gateway}/api/v1/requests/requests", content=two_mib)
+    assert large.status_code == 200 and large.json()["bytes"] == len(two_mib)
