@@ -2,8 +2,10 @@
 
 Enabled only through the `FAILPOINTS` environment variable (comma-separated names), which
 no deployment sets; `crash_point` then ends the process at once, as a power cut would, and
-`http.slow` lets a request ask the middleware to hold it (`X-Failpoint-Slow: <seconds>`), so a
-test can have a request in flight when the process is told to stop.
+`http.slow` lets a request ask the middleware to hold it before the handler
+(`X-Failpoint-Slow: <seconds>`) or hold its response after the handler committed
+(`X-Failpoint-Slow-Response: <seconds>`), so a test can have a request in flight when the
+process is told to stop or dies.
 """
 
 from __future__ import annotations

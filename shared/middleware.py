@@ -42,6 +42,9 @@ class RequestContextMiddleware:
         async def send_with_id(message: Message) -> None:
             nonlocal status, started_response
             if message["type"] == "http.response.start":
+                if self.slow_requests and (hold := headers.get(b"x-failpoint-slow-response")):
+                    # The handler's transaction has committed: a death now loses only the answer.
+                    await faults.slow_point("http.slow", float(hold), f"response to {scope.get('method')} {scope.get('path')}")
                 started_response = True
                 status = message["status"]
                 message.setdefault("headers", [])
