@@ -2,31 +2,63 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
-from shared.contracts.topics import CATALOG_AGENCIES, CATALOG_DOCUMENTS
-from shared.service import ServiceSpec, create_service_app
+from shared.consumer import Subscription
+from shared.contracts.requests import AnswerDispatched
+from shared.contracts.topics import CATALOG_AGENCIES, CATALOG_DOCUMENTS, REQUESTS_REQUESTS
+from shared.service import ServiceRuntime, ServiceSpec, create_service_app
+from shared.storage import storage_from_settings
+from shared.workdays import WorkCalendar
 
 from services.catalog.adapters.orm import Base, plumbing
-from services.catalog.api import agencies
+from services.catalog.api import agencies, documents, guide, public, suggestions, taxonomy
+from services.catalog.service.suggestions import on_answer_dispatched
+from services.catalog.service.watch import run_forever
 from services.catalog.settings import CatalogSettings, get_settings
 
 
+def county_today(settings: CatalogSettings):
+    zone = ZoneInfo(settings.timezone)
+    return lambda: datetime.now(zone).date()
+
+
 def build_spec(settings: CatalogSettings | None = None) -> ServiceSpec:
+    settings = settings or get_settings()
+    # The official calendar (chinesecalendar), the same code the requests clock uses.
+    calendar = WorkCalendar()
+
+    async def publication_watch(runtime: ServiceRuntime, stop) -> None:
+        await run_forever(runtime.uow, lambda: runtime.today(), calendar, settings.reminder_days_before,
+                          settings.scheduler_interval_seconds, stop)
+
     return ServiceSpec(
         name="catalog",
         title="政府信息公开 · 目录服务",
-        description="机关、政府信息公开指南与目录（主动公开）。",
-        settings=settings or get_settings(),
+        description="机关、政府信息公开指南与目录（主动公开）：起草、保密审查、发布、修订、废止、撤回，以及面向公众的中文检索。",
+        settings=settings,
         metadata=Base.metadata,
         plumbing=plumbing,
         migrations=Path(__file__).parent / "migrations",
-        routers=[agencies.router],
+        routers=[agencies.router, guide.router, taxonomy.router, documents.router, public.router, suggestions.router],
         produces=[CATALOG_AGENCIES, CATALOG_DOCUMENTS],
+        subscriptions=[Subscription("art44-suggestions", [REQUESTS_REQUESTS], {AnswerDispatched.event_type: on_answer_dispatched})],
+        background=[publication_watch] if settings.run_scheduler else [],
     )
 
 
 def create_app(settings: CatalogSettings | None = None) -> FastAPI:
-    return create_service_app(build_spec(settings))
+    spec = build_spec(settings)
+
+    def on_startup(app: FastAPI, runtime: ServiceRuntime) -> None:
+        runtime.today = lambda: app.state.today()
+
+    app = create_service_app(spec, on_startup=on_startup)
+    app.state.today = county_today(spec.settings)
+    app.state.calendar = WorkCalendar()
+    app.state.storage = storage_from_settings(spec.settings)
+    return app

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI
 
 from shared.consumer import Subscription
-from shared.contracts.catalog import AgencyRegistered
+from shared.contracts.catalog import AgencyRegistered, AgencyUpdated
 from shared.contracts.topics import CATALOG_AGENCIES, REQUESTS_REQUESTS
 from shared.service import ServiceRuntime, ServiceSpec, create_service_app
 
 from services.requests.adapters.orm import Base, plumbing
-from services.requests.adapters.storage import storage_from_settings
+from shared.storage import storage_from_settings
 from services.requests.api import agencies, attachments, calendar, public, requests
 from services.requests.service.agency_replica import on_agency_registered
 from services.requests.service.scheduler import run_forever
@@ -42,7 +42,8 @@ def build_spec(settings: RequestsSettings | None = None) -> ServiceSpec:
         migrations=Path(__file__).parent / "migrations",
         routers=[requests.router, public.router, attachments.router, calendar.router, agencies.router],
         produces=[REQUESTS_REQUESTS],
-        subscriptions=[Subscription("agency-replica", [CATALOG_AGENCIES], {AgencyRegistered.event_type: on_agency_registered})],
+        subscriptions=[Subscription("agency-replica", [CATALOG_AGENCIES], {AgencyRegistered.event_type: on_agency_registered,
+                                                                        AgencyUpdated.event_type: on_agency_registered})],
         background=[scheduler] if settings.run_scheduler else [],
     )
 

@@ -24,6 +24,12 @@ class AgencyRegistered(Event):
     credit_code: str | None = None
 
 
+class AgencyUpdated(AgencyRegistered):
+    """An agency's name, place in the tree or code changed; carries its whole new state."""
+
+    event_type: ClassVar[str] = "AgencyUpdated"
+
+
 class DocumentEvent(Event):
     """Common to catalog document events (topic `catalog.documents`)."""
 
@@ -64,3 +70,59 @@ class DocumentWithdrawn(DocumentEvent):
     """A publication taken back (e.g. published in error): it counts nowhere."""
 
     event_type: ClassVar[str] = "DocumentWithdrawn"
+
+
+class DocumentRevised(DocumentEvent):
+    """A published document's revision passed review; the earlier text is kept as history."""
+
+    event_type: ClassVar[str] = "DocumentRevised"
+
+    index_number: str
+    title: str
+    revision: int
+    revised_on: date
+
+
+class DocumentPublicationDue(DocumentEvent):
+    """Art. 26 reminder: an unpublished document nears (or passed) its 20-working-day deadline."""
+
+    event_type: ClassVar[str] = "DocumentPublicationDue"
+
+    index_number: str
+    title: str
+    made_on: date
+    publish_due_on: date
+    working_days_left: int  # negative once overdue
+
+
+class DocumentStep(DocumentEvent):
+    """A lifecycle step that changes no count (drafted, submitted, returned, revision proposed or returned)."""
+
+    index_number: str
+    title: str
+    status: str
+    note: str | None = None
+
+
+class DocumentDrafted(DocumentStep):
+    event_type: ClassVar[str] = "DocumentDrafted"
+
+
+class DocumentSubmitted(DocumentStep):
+    """Sent to confidentiality review (保密审查, Art. 17)."""
+
+    event_type: ClassVar[str] = "DocumentSubmitted"
+
+
+class DocumentReturned(DocumentStep):
+    """The reviewer sent it back to the author, with reasons."""
+
+    event_type: ClassVar[str] = "DocumentReturned"
+
+
+class DocumentRevisionProposed(DocumentStep):
+    event_type: ClassVar[str] = "DocumentRevisionProposed"
+
+
+class DocumentRevisionReturned(DocumentStep):
+    event_type: ClassVar[str] = "DocumentRevisionReturned"

@@ -50,6 +50,16 @@ class RequestEvent(Event):
     contact: Contact | None = None
 
 
+class ProvidedDocument(BaseModel):
+    """A file given to the applicant with an answer: the catalog matches files given to several
+    applicants by their digest (Art. 44)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sha256: str
+    filename: str
+
+
 def _event(name: str, **fields) -> type[RequestEvent]:
     annotations = {k: v[0] for k, v in fields.items()}
     namespace = {"__annotations__": {**annotations, "event_type": ClassVar[str]}, "event_type": name, "__module__": __name__}
@@ -76,7 +86,8 @@ AnswerProposed = _event("AnswerProposed", answer_id=(str, ...), category=(str, .
 ReviewApproved = _event("ReviewApproved", answer_id=(str, ...), reviewer_sub=(str, ...))
 ReviewReturned = _event("ReviewReturned", answer_id=(str, ...), reviewer_sub=(str, ...))
 AnswerDispatched = _event("AnswerDispatched", answer_id=(str, ...), category=(str, ...), reason=(str, ...),
-                          answered_on=(date, ...), on_time=(bool, ...), working_days_taken=(int, ...))
+                          answered_on=(date, ...), on_time=(bool, ...), working_days_taken=(int, ...),
+                          provided=(list[ProvidedDocument], []))
 RequestClosed = _event("RequestClosed", category=(str, ...), reason=(str, ...), closed_on=(date, ...))
 RemedyRecorded = _event("RemedyRecorded", remedy_id=(str, ...), remedy_kind=(str, ...), filed_on=(date, ...))
 RemedyDecided = _event("RemedyDecided", remedy_id=(str, ...), remedy_kind=(str, ...), outcome=(str, ...),

@@ -12,7 +12,7 @@ from services.audit.domain.chain import canonical, link_hash
 from services.audit.service.projections import project_agency, project_document, project_request
 
 
-PROJECTIONS = {"AgencyRegistered": project_agency, "DocumentPublished": project_document, "DocumentRepealed": project_document,
+PROJECTIONS = {"AgencyRegistered": project_agency, "AgencyUpdated": project_agency, "DocumentPublished": project_document, "DocumentRepealed": project_document,
                "DocumentWithdrawn": project_document}
 
 

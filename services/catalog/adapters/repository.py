@@ -21,6 +21,9 @@ class AgencyRepository:
             query = select(Agency).where((Agency.name == name) | (Agency.credit_code == credit_code))
         return (await self.session.execute(query.limit(1))).scalar_one_or_none()
 
+    async def by_code(self, credit_code: str) -> Agency | None:
+        return (await self.session.execute(select(Agency).where(Agency.credit_code == credit_code))).scalar_one_or_none()
+
     async def list(self) -> list[Agency]:
         return list((await self.session.execute(select(Agency).order_by(Agency.created_at, Agency.id))).scalars())
 

@@ -15,16 +15,11 @@ from shared.errors import Problem
 from shared.service import UoW
 
 from services.requests.adapters.orm import Answer, Attachment
-from services.requests.adapters.storage import content_key
+from shared.storage import content_key, read_upload, safe_filename
 from services.requests.api.deps import visible_request
 
 router = APIRouter(prefix="/attachments", tags=["附件"])
 Caller = Annotated[Principal, Depends(current_principal)]
-
-# Leading bytes a file of the declared type must start with; types without one are taken as declared.
-_MAGIC = {"application/pdf": [b"%PDF"], "image/png": [b"\x89PNG\r\n\x1a\n"], "image/jpeg": [b"\xff\xd8\xff"],
-          "application/zip": [b"PK\x03\x04"], "application/vnd.openxmlformats-officedocument.wordprocessingml.document": [b"PK\x03\x04"],
-          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": [b"PK\x03\x04"]}
 
 
 @router.post("", status_code=201, summary="上传附件（任何已登录用户）",
@@ -34,20 +29,11 @@ async def upload(request: Request, uow: UoW, principal: Caller, file: Annotated[
     settings = request.app.state.settings
     if purpose == "answer_document" and not principal.is_officer:
         raise Problem(403, "forbidden_role", "只有工作人员可以上传答复文件")
-    content_type = (file.content_type or "").split(";")[0].strip().lower()
-    if content_type not in settings.attachment_types:
-        raise Problem(415, "unsupported_media_type", f"不支持的文件类型：{content_type or '未知'}")
-    data = await file.read(settings.attachment_max_bytes + 1)
-    if len(data) > settings.attachment_max_bytes:
-        raise Problem(413, "attachment_too_large", f"附件不得超过 {settings.attachment_max_bytes // (1024 * 1024)} MB")
-    if not data:
-        raise Problem(422, "attachment_empty", "附件为空", errors=[{"field": "file", "message": "文件为空"}])
-    if (magic := _MAGIC.get(content_type)) and not any(data.startswith(m) for m in magic):
-        raise Problem(415, "content_mismatch", "文件内容与声明的类型不符")
+    content_type, data = await read_upload(file, allowed_types=settings.attachment_types, max_bytes=settings.attachment_max_bytes)
     attachment_id = new_id()
     digest, key = content_key(data, attachment_id)
     await request.app.state.storage.put(key, data)
-    filename = (file.filename or "附件").replace("/", "_").replace("\\", "_")[:255]
+    filename = safe_filename(file.filename)
     attachment = Attachment(id=attachment_id, owner_sub=principal.sub, purpose=purpose, filename=filename,
                             content_type=content_type, size=len(data), sha256=digest, storage_key=key)
     uow.session.add(attachment)

@@ -273,7 +273,16 @@ async def dispatch_answer(uow: UnitOfWork, r: DisclosureRequest, p: Principal, c
     taken = cal.workdays_between(r.clock_start, answered_on, excluded=lambda d: any(x.covers(d, answered_on) for x in pauses))
     record(uow, r, p, Action.dispatch_answer, prev, ev.AnswerDispatched, notify_applicant=True, answer_id=answer.id,
            category=answer.category, reason=answer.reason, answered_on=answered_on,
-           on_time=r.due_on is not None and answered_on <= r.due_on, working_days_taken=taken)
+           on_time=r.due_on is not None and answered_on <= r.due_on, working_days_taken=taken,
+           provided=await _provided(uow, answer))
+
+
+async def _provided(uow: UnitOfWork, answer: Answer) -> list[ev.ProvidedDocument]:
+    """The files given with a disclosing answer, by digest (for the catalog's Art. 44 suggestions)."""
+    if not answer.document_ids or answer.category not in ("disclosed", "partially_disclosed"):
+        return []
+    rows = (await uow.session.execute(select(Attachment).where(Attachment.id.in_(answer.document_ids)))).scalars()
+    return [ev.ProvidedDocument(sha256=a.sha256, filename=a.filename) for a in sorted(rows, key=lambda a: a.id)]
 
 
 async def close(uow: UnitOfWork, r: DisclosureRequest, p: Principal | None, action: Action | str, reason: str, today: date, note: str | None) -> None:

@@ -12,7 +12,7 @@ from services.requests.adapters.repository import KnownAgencyRepository
 
 
 async def on_agency_registered(uow: UnitOfWork, envelope: EventEnvelope) -> None:
-    """Insert the new agency; the inbox guarantees this runs once per event."""
+    """Insert a new agency or apply its changes (AgencyUpdated carries the whole state); once per event."""
     event = AgencyRegistered.model_validate(envelope.payload)
     repo = KnownAgencyRepository(uow.session)
     agency = await repo.get(event.agency_id)

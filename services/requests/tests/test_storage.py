@@ -9,7 +9,7 @@ from moto.server import ThreadedMotoServer
 
 from shared.testing import free_port
 
-from services.requests.adapters.storage import LocalStorage, S3Storage, content_key
+from shared.storage import LocalStorage, S3Storage, content_key
 
 
 async def test_local_storage_round_trips_and_refuses_keys_outside_its_root(tmp_path):
