@@ -121,7 +121,8 @@ async def test_recording_the_mailing_is_the_proof_of_service(notify):
     assert delivered["payload"]["posted_on"] == POSTED and delivered["actor"]["sub"] == "registrar-civil"
     proof = (await client.get("/api/v1/notify/deliveries", params={"request_id": delivered["payload"]["request_id"]},
                               headers=officer(ns, "handler"))).json()
-    assert [(d["channel"], d["status"], d["provider_message_id"]) for d in proof] == [("post", "sent", "XA123456789CN")]
+    assert [(d["channel"], d["status"], d["provider_message_id"], d["address"]) for d in proof] == [
+        ("post", "sent", "XA123456789CN", "某某县****")]
 
     again = assert_problem(await client.post(f"{URL}/{letter}/posted", headers=officer(ns, "head"),
                                              json={"tracking_number": "XA999999999CN", "posted_on": POSTED}), 409, "letter_already_posted")
