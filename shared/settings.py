@@ -16,32 +16,32 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", env_file=None)
 
-    service_name: str = "service"
-    environment: Literal["dev", "test", "production"] = "dev"
-    host: str = "127.0.0.1"
-    port: int = 8000
+    service_name: str = Field("service", description="服务名：消费者组、死信主题与日志都用它，勿改")
+    environment: Literal["dev", "test", "production"] = Field("dev", description="运行环境：dev、test 或 production（production 拒绝开发用密钥）")
+    host: str = Field("127.0.0.1", description="HTTP 监听地址（容器内为 0.0.0.0）")
+    port: int = Field(8000, description="HTTP 监听端口")
 
-    database_url: str = "sqlite+aiosqlite:///var/service.db"
-    database_pool_size: int = 10
-    migrate_on_start: bool = True
+    database_url: str = Field("sqlite+aiosqlite:///var/service.db", description="数据库地址：SQLite 或 PostgreSQL（postgresql://… 自动使用 asyncpg）")
+    database_pool_size: int = Field(10, description="每个进程的数据库连接池大小（PostgreSQL）")
+    migrate_on_start: bool = Field(True, description="启动时执行本服务的 Alembic 迁移（生产由迁移任务执行，设为 false）")
 
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="Kafka 地址，逗号分隔")
     # Prepended to every topic, so one cluster can carry several counties (or tests).
-    kafka_topic_prefix: str = ""
-    kafka_topic_partitions: int = 3
-    kafka_topic_replication: int = 1
-    kafka_ensure_topics: bool = True
-    kafka_request_timeout_ms: int = 10_000
+    kafka_topic_prefix: str = Field("", description="加在每个主题与消费者组名前的前缀，一个集群可服务多个县（或多组测试）")
+    kafka_topic_partitions: int = Field(3, description="服务自行创建主题时的分区数")
+    kafka_topic_replication: int = Field(1, description="服务自行创建主题时的副本数")
+    kafka_ensure_topics: bool = Field(True, description="启动时创建缺失的主题（主题由平台统一管理时设为 false）")
+    kafka_request_timeout_ms: int = Field(10_000, description="Kafka 请求超时（毫秒）")
 
     # Relay and consumers run inside the API process by default (embedded run);
     # production may run them as a separate `worker` process instead.
-    run_workers: bool = True
-    run_consumers: bool = True  # with run_workers: also run this service's consumers here
-    outbox_batch_size: int = 200
-    outbox_poll_interval: float = 0.5
-    consumer_max_attempts: int = 5
-    consumer_retry_base_delay: float = 0.2
-    consumer_retry_max_delay: float = 10.0
+    run_workers: bool = Field(True, description="在 API 进程内运行发件箱中继、消费者与后台任务（生产设为 false，另起 worker 进程）")
+    run_consumers: bool = Field(True, description="与 RUN_WORKERS 同时开启时，也在本进程运行消费者（false：消费者只在 worker 进程）")  # with run_workers: also run this service's consumers here
+    outbox_batch_size: int = Field(200, description="中继每轮发送的发件箱行数")
+    outbox_poll_interval: float = Field(0.5, description="中继轮询间隔（秒；事务提交时立即唤醒）")
+    consumer_max_attempts: int = Field(5, description="处理失败的消息进入死信主题前的尝试次数")
+    consumer_retry_base_delay: float = Field(0.2, description="重试退避的初始间隔（秒）")
+    consumer_retry_max_delay: float = Field(10.0, description="重试退避的最大间隔（秒）")
     # SIGTERM: HTTP drains first, then consumers and loops stop, then the relay flushes. The two
     # budgets add up to under the usual 30 s grace period (Kubernetes, `make run`'s 25 s).
     shutdown_http_timeout: float = Field(
@@ -49,17 +49,17 @@ class ServiceSettings(BaseSettings):
     shutdown_worker_timeout: float = Field(
         10.0, gt=0, description="SIGTERM 后停止消费者与后台任务并发送发件箱剩余事件的总秒数；超时的任务被取消，未发送的事件留待下次启动")
 
-    jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
-    jwt_secret: str = DEV_JWT_SECRET
-    jwt_public_key: str | None = None
-    jwt_jwks_url: str | None = None
-    jwt_issuer: str | None = None
-    jwt_audience: str | None = None
-    jwt_leeway_seconds: int = 30
+    jwt_algorithm: Literal["HS256", "RS256"] = Field("HS256", description="令牌签名算法：HS256（开发）或 RS256（生产）")
+    jwt_secret: str = Field(DEV_JWT_SECRET, description="HS256 密钥（仅开发使用）")
+    jwt_public_key: str | None = Field(None, description="RS256 验签公钥（PEM）")
+    jwt_jwks_url: str | None = Field(None, description="RS256 公钥集（JWKS）地址，密钥轮换无需重启")
+    jwt_issuer: str | None = Field(None, description="设置后，令牌的 iss 必须与之相同")
+    jwt_audience: str | None = Field(None, description="设置后，令牌的 aud 必须包含它")
+    jwt_leeway_seconds: int = Field(30, description="校验 exp 时允许的时钟偏差（秒）")
 
-    log_level: str = "INFO"
-    log_json: bool = True
-    cors_origins: list[str] = Field(default_factory=list)
+    log_level: str = Field("INFO", description="日志级别")
+    log_json: bool = Field(True, description="以 JSON 行输出日志（false：纯文本）")
+    cors_origins: list[str] = Field(default_factory=list, description="允许跨域调用的县政府网站来源（JSON 列表）")
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> "ServiceSettings":

@@ -1,6 +1,6 @@
 """Notify settings: environment variables prefixed `NOTIFY_`."""
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings, cached
@@ -24,35 +24,35 @@ class NotifySettings(ServiceSettings):
     database_url: str = "sqlite+aiosqlite:///var/notify.db"
 
     # E-mail over SMTP; empty host: e-mail is not sent (recorded as skipped).
-    smtp_host: str = ""
-    smtp_port: int = 25
-    smtp_username: str = ""
-    smtp_password: str = ""
-    smtp_starttls: bool = False
-    smtp_from: str = "政府信息公开 <noreply@example.gov.cn>"
+    smtp_host: str = Field("", description="SMTP 服务器；为空则不发邮件（记为 skipped）")
+    smtp_port: int = Field(25, description="SMTP 端口")
+    smtp_username: str = Field("", description="SMTP 用户名")
+    smtp_password: str = Field("", description="SMTP 密码")
+    smtp_starttls: bool = Field(False, description="连接后使用 STARTTLS")
+    smtp_from: str = Field("政府信息公开 <noreply@example.gov.cn>", description="发件人")
     # SMS through Aliyun Dysmsapi; empty access key: no SMS (recorded as skipped).
-    sms_access_key_id: str = ""
-    sms_access_key_secret: str = ""
-    sms_sign_name: str = ""
-    sms_base_url: str = "https://dysmsapi.aliyuncs.com/"
+    sms_access_key_id: str = Field("", description="阿里云短信 AccessKey ID；为空则不发短信（记为 skipped）")
+    sms_access_key_secret: str = Field("", description="阿里云短信 AccessKey Secret")
+    sms_sign_name: str = Field("", description="短信签名")
+    sms_base_url: str = Field("https://dysmsapi.aliyuncs.com/", description="阿里云短信接口地址")
     # JSON: message kind → approved TemplateCode, e.g. {"receipt": "SMS_123456"}; a kind without one gets no SMS.
-    sms_templates: dict[str, str] = {}
+    sms_templates: dict[str, str] = Field({}, description="消息类型 → 已审核的短信模板编号（JSON 对象，如 receipt 对应 SMS_123456）；无模板的类型不发短信")
 
     # WeChat mini-program subscribe messages; empty appid: none sent (recorded as skipped).
-    wechat_appid: str = ""
-    wechat_secret: str = ""
-    wechat_base_url: str = "https://api.weixin.qq.com"
-    wechat_miniprogram_state: str = "formal"  # developer | trial | formal
+    wechat_appid: str = Field("", description="微信小程序 AppID；为空则不发订阅消息（记为 skipped）")
+    wechat_secret: str = Field("", description="微信小程序 AppSecret")
+    wechat_base_url: str = Field("https://api.weixin.qq.com", description="微信接口地址")
+    wechat_miniprogram_state: str = Field("formal", description="订阅消息跳转的小程序版本：developer、trial 或 formal")  # developer | trial | formal
     # JSON: message kind → {"template_id": ..., "page": ..., "keys": [...]}; a kind without one gets no WeChat message.
-    wechat_templates: dict[str, WeChatTemplate] = {}
+    wechat_templates: dict[str, WeChatTemplate] = Field({}, description="消息类型 → 订阅消息模板（JSON：template_id、page、keys）；无模板的类型不发微信消息")
 
-    site_name: str = "某某县人民政府"
+    site_name: str = Field("某某县人民政府", description="通知中的平台名称（县政府名称）")
     timezone: str = "Asia/Shanghai"  # the county's calendar day, e.g. for the date a letter was posted
-    dispatch_interval_seconds: float = 1.0
-    dispatch_batch_size: int = 50
-    max_attempts: int = 8
-    retry_base_seconds: float = 30.0
-    retry_max_seconds: float = 3600.0
+    dispatch_interval_seconds: float = Field(1.0, description="发送器轮询待发通知的间隔（秒）")
+    dispatch_batch_size: int = Field(50, description="发送器每轮处理的通知数")
+    max_attempts: int = Field(8, description="外部渠道（邮件、短信、微信）发送失败后的最多尝试次数")
+    retry_base_seconds: float = Field(30.0, description="发送重试退避的初始间隔（秒）")
+    retry_max_seconds: float = Field(3600.0, description="发送重试退避的最大间隔（秒）")
 
 
 get_settings = cached(NotifySettings)

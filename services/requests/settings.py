@@ -16,26 +16,26 @@ class RequestsSettings(ServiceSettings):
     database_url: str = "sqlite+aiosqlite:///var/requests.db"
 
     # 2019 rules (20 + 20 working days) unless the deployment or an agency chooses 2008 (15 + 15).
-    rule_set: Literal["2019", "2008"] = "2019"
-    timezone: str = "Asia/Shanghai"
-    storage_backend: Literal["local", "s3"] = "local"
-    storage_dir: str = "var/attachments"
-    s3_endpoint_url: str | None = None
-    s3_bucket: str = "disclosure-attachments"
-    s3_access_key: str = ""
-    s3_secret_key: str = ""
-    s3_region: str = "us-east-1"
-    attachment_max_bytes: int = 20 * 1024 * 1024
+    rule_set: Literal["2019", "2008"] = Field("2019", description="期限规则：2019（20+20 个工作日）或 2008（15+15）；管理员可按机关设置")
+    timezone: str = Field("Asia/Shanghai", description="县所在时区：收件日期与答复期限按此计算")
+    storage_backend: Literal["local", "s3"] = Field("local", description="附件存储：local（本地目录）或 s3（MinIO/OSS/COS 等 S3 兼容存储）")
+    storage_dir: str = Field("var/attachments", description="local 存储的目录")
+    s3_endpoint_url: str | None = Field(None, description="S3 兼容存储的地址，如 http://minio:9000")
+    s3_bucket: str = Field("disclosure-attachments", description="附件存储桶")
+    s3_access_key: str = Field("", description="S3 访问密钥 ID")
+    s3_secret_key: str = Field("", description="S3 访问密钥")
+    s3_region: str = Field("us-east-1", description="S3 区域")
+    attachment_max_bytes: int = Field(20 * 1024 * 1024, description="单个附件的最大字节数，超出返回 413")
     attachment_types: list[str] = Field(default_factory=lambda: [
         "application/pdf", "image/jpeg", "image/png", "application/ofd",
         "application/msword", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         "application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "text/plain", "application/zip",
-    ])
+    ], description="允许上传的附件类型（MIME，JSON 列表），其他类型返回 415")
     # The scheduler loop (lapses, reminders) inside `serve`; off where passes are driven explicitly (tests).
-    run_scheduler: bool = True
-    scheduler_interval_seconds: float = 300.0
-    reminder_days_before: int = 3
+    run_scheduler: bool = Field(True, description="在后台任务中运行期限调度（逾期处理、到期提醒）")
+    scheduler_interval_seconds: float = Field(300.0, description="检查逾期与到期提醒的间隔（秒）")
+    reminder_days_before: int = Field(3, description="到期前几个工作日发出“即将到期”提醒")
 
 
 get_settings = cached(RequestsSettings)
