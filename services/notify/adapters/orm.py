@@ -57,7 +57,8 @@ class Notification(Base):
     template_id: Mapped[str | None] = mapped_column(String(64))
     params: Mapped[dict | None] = mapped_column(JSON)
     page: Mapped[str | None] = mapped_column(String(300))
-    status: Mapped[str] = mapped_column(String(20), index=True)  # pending | sent | failed | skipped | to_post
+    # pending | sent | failed | skipped; letters: to_post | sent, or standby → not_needed | to_post (a reserve letter)
+    status: Mapped[str] = mapped_column(String(20), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -8,7 +8,10 @@ The rules, in order:
 * any other channel is used only when the recipient has an address for it, did not disable it,
   and the deployment can carry this kind of message on it (configured, with a template);
 * a statutory notice that none of those can deliver (no account, no usable e-mail, mobile or
-  WeChat) goes on the post list: an officer mails a letter to the postal address.
+  WeChat) goes on the post list: an officer mails a letter to the postal address;
+* a statutory notice to someone without an account that does go out electronically keeps a
+  letter in reserve (standby): the dispatcher puts it on the post list if every electronic
+  attempt fails for good, since an e-mail bounce must not leave the notice unserved.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class Preferences:
 class Planned:
     channel: str
     skipped: str | None = None  # why it is recorded but not sent (the deployment cannot carry it)
+    standby: bool = False  # a letter kept in reserve in case electronic delivery fails
 
 
 def plan_channels(channels: tuple[str, ...], *, statutory: bool, has_inbox: bool, addresses: Mapping[str, str | None],
@@ -54,8 +58,8 @@ def plan_channels(channels: tuple[str, ...], *, statutory: bool, has_inbox: bool
             continue
         planned.append(Planned(channel, unavailable.get(channel)))
     reachable = any(p.skipped is None for p in planned)
-    if statutory and "post" in channels and not reachable:
-        planned.append(Planned("post"))
+    if statutory and "post" in channels and not has_inbox:
+        planned.append(Planned("post", standby=reachable))
     return planned
 
 

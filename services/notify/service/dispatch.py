@@ -32,6 +32,20 @@ def backoff(attempts: int, settings: NotifySettings) -> timedelta:
     return timedelta(seconds=min(settings.retry_base_seconds * 2 ** (attempts - 1), settings.retry_max_seconds))
 
 
+async def settle_reserve_letter(uow: UnitOfWork, n: Notification) -> None:
+    """A reserve letter is not needed once the notice went out; it goes on the post list once every other channel failed."""
+    siblings = list((await uow.session.execute(select(Notification).where(
+        Notification.event_id == n.event_id, Notification.kind == n.kind, Notification.recipient == n.recipient,
+        Notification.id != n.id))).scalars())
+    reserve = [s for s in siblings if s.channel == "post" and s.status == "standby"]
+    if not reserve:
+        return
+    if n.status == "sent":
+        reserve[0].status = "not_needed"
+    elif not any(s.status in ("pending", "sent") for s in siblings if s.channel != "post"):
+        reserve[0].status, reserve[0].last_error = "to_post", f"电子送达未成功，改为邮寄：{n.channel} {n.last_error}"
+
+
 async def dispatch_once(new_uow: Callable[[], UnitOfWork], channels: Mapping[str, Channel], settings: NotifySettings) -> int:
     """Send one batch of due notifications; returns how many were attempted."""
     async with new_uow() as uow:
@@ -60,6 +74,8 @@ async def dispatch_once(new_uow: Callable[[], UnitOfWork], channels: Mapping[str
                 n.last_error, n.next_attempt_at = result.reason, utcnow() + backoff(n.attempts, settings)
                 log.info("notification %s will be retried: %s", n.id, mask_pii(result.reason or ""))
                 continue
+            if n.statutory:
+                await settle_reserve_letter(uow, n)
             event_cls = NotificationDelivered if n.status == "sent" else NotificationFailed
             event = event_cls(notification_id=n.id, source_event_id=n.event_id, request_id=n.request_id, kind=n.kind, channel=n.channel,
                               recipient=n.recipient, statutory=n.statutory, attempts=n.attempts,

@@ -62,9 +62,7 @@ def _recipients(route: Route, envelope: EventEnvelope) -> list[Recipient]:
                           user_sub=sub, addressee=contact.get("name"))]
     if route.recipient == "party":
         contact = p.get("party_contact")
-        found = contacts_in(contact)
-        return [Recipient(f"party:{p['consultation_id']}", False, {**found, "post": "" if any(found.values()) else (contact or "")},
-                          addressee=p.get("party"))]
+        return [Recipient(f"party:{p['consultation_id']}", False, {**contacts_in(contact), "post": contact or ""}, addressee=p.get("party"))]
     if route.recipient == "assignee" and p.get("assignee_sub"):
         return [Recipient(p["assignee_sub"], True, {"inbox": p["assignee_sub"]}, user_sub=p["assignee_sub"])]
     role = "head" if route.recipient == "assignee" else route.recipient.split(":", 1)[1]
@@ -116,7 +114,8 @@ async def fan_out(uow: UnitOfWork, envelope: EventEnvelope, *, site: str | None 
                 if planned.skipped:
                     notification.status, notification.last_error = "skipped", planned.skipped
                 elif channel == "post":
-                    notification.status = "to_post"  # an officer mails it and records the tracking number
+                    # An officer mails it and records the tracking number; in reserve while e-mail or SMS may still deliver.
+                    notification.status = "standby" if planned.standby else "to_post"
                 elif channel == "inbox":
                     uow.session.add(InboxMessage(recipient_sub=recipient.key, kind=route.kind, subject=subject, body=body,
                                                  source_event_id=envelope.event_id))

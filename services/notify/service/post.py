@@ -57,6 +57,8 @@ async def mark_posted(uow: UnitOfWork, principal: Principal, notification_id: st
     scope = await visible_agencies(uow.session, principal)
     if n is None or n.channel != "post" or (scope is not None and n.agency_id not in scope):
         raise Problem(404, "letter_not_found", "待邮寄通知不存在或不在本机关范围内")
+    if n.status in ("standby", "not_needed"):
+        raise Problem(409, "letter_not_needed", "该通知正在或已经通过电子渠道送达，无需邮寄", current_status=n.status)
     if n.status != "to_post":
         raise Problem(409, "letter_already_posted", f"该通知已于{n.posted_on}登记邮寄（邮件号 {n.provider_message_id}），不能重复登记",
                       posted_on=str(n.posted_on), tracking_number=n.provider_message_id)

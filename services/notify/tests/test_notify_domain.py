@@ -46,7 +46,7 @@ def test_a_letter_also_goes_when_the_only_electronic_channels_cannot_carry_the_m
     addresses = {"sms": "13800138000", "post": "某县某路1号"}
     planned = plan(has_inbox=False, addresses=addresses, unavailable={"sms": "本系统未配置短信渠道"})
     assert planned == [Planned("sms", "本系统未配置短信渠道"), Planned("post")]
-    assert plan(has_inbox=False, addresses=addresses) == [Planned("sms")]
+    assert plan(has_inbox=False, addresses=addresses) == [Planned("sms"), Planned("post", standby=True)]  # in reserve
 
 
 @given(st.frozensets(st.sampled_from(["inbox", "email", "sms", "wechat"])), st.booleans(), st.booleans(),

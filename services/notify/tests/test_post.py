@@ -60,11 +60,16 @@ async def test_a_letter_applicant_with_no_account_email_or_mobile_gets_a_letter_
     assert letter.statutory and "受理回执" in letter.subject and "王老汉：" in letter.body
 
 
-async def test_an_applicant_without_account_but_with_email_gets_no_letter(notify):
+async def test_an_applicant_without_account_but_with_email_gets_the_email_and_a_letter_in_reserve_not_on_the_list(notify):
     app, client, ns = notify
-    envelope = request_event(sub=None, contact=Contact(name="李四", email="lisi@example.com", address=ADDRESS))
+    envelope = request_event(sub=None, agency="civil", contact=Contact(name="李四", email="lisi@example.com", address=ADDRESS))
     await fan(app, envelope, ns)
-    assert [(n.channel, n.status) for n in await notifications(app, request_id=envelope.payload["request_id"])] == [("email", "pending")]
+    assert {(n.channel, n.status) for n in await notifications(app, request_id=envelope.payload["request_id"])} == {
+        ("email", "pending"), ("post", "standby")}
+    assert (await client.get(URL, headers=officer(ns, "registrar"))).json() == []
+    [reserve] = await notifications(app, request_id=envelope.payload["request_id"], channel="post")
+    assert_problem(await client.post(f"{URL}/{reserve.id}/posted", headers=officer(ns, "registrar"),
+                                     json={"tracking_number": "XA123456789CN", "posted_on": POSTED}), 409, "letter_not_needed")
 
 
 async def test_a_mobile_the_deployment_cannot_text_still_leaves_a_letter(notify):

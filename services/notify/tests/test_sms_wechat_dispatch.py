@@ -154,3 +154,25 @@ async def test_a_user_who_refused_the_subscription_ends_failed_with_wechats_reas
     by_channel = {d["channel"]: d for d in proof.json()}
     assert by_channel["wechat"]["status"] == "failed" and "43101" in by_channel["wechat"]["last_error"]
     assert "13600136000" not in by_channel["sms"]["address"]
+
+
+async def test_a_letter_kept_in_reserve_goes_on_the_post_list_when_the_only_sms_fails_for_good(notify):
+    app, client, ns, sms, wx = notify
+    sms.codes["13500135000"] = "isv.MOBILE_NUMBER_ILLEGAL"
+    failing = request_event(sub=None, contact=Contact(name="孙七", mobile="13500135000", address="某某县某镇某村8号"))
+    working = request_event(sub=None, contact=Contact(name="周八", mobile="13400134000", address="某某县某镇某村9号"))
+    for envelope in (failing, working):
+        await fan(app, envelope, ns)
+
+    async def letters():
+        rows = {}
+        for envelope in (failing, working):
+            [letter] = await notifications(app, request_id=envelope.payload["request_id"], channel="post")
+            rows[envelope.payload["request_id"]] = letter
+        return rows if all(r.status != "standby" for r in rows.values()) else None
+    rows = await eventually(letters, timeout=30, message="reserve letters settled")
+    letter = rows[failing.payload["request_id"]]
+    assert letter.status == "to_post" and "isv.MOBILE_NUMBER_ILLEGAL" in letter.last_error and letter.address == "某某县某镇某村8号"
+    assert rows[working.payload["request_id"]].status == "not_needed"
+    listed = (await client.get("/api/v1/notify/post", headers=auth(ns, "registrar", agency_id="agency-1"))).json()
+    assert [x["id"] for x in listed] == [letter.id]
