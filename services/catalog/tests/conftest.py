@@ -42,7 +42,7 @@ class Catalog:
     async def draft(self, *, as_: dict[str, str] | None = None, **fields: Any) -> dict[str, Any]:
         body = {"agency_id": self.civil, "title": "青山县民政局关于调整城乡低保标准的通知", "body": "各乡镇人民政府：现将城乡低保标准调整如下。",
                 "category_code": "normative_document", "made_on": "2026-11-02"} | fields
-        r = await self.client.post(f"{API}/documents", json=body, headers=as_ or self.who("handler"))
+        r = await self.client.post(f"{API}/documents", json=body, headers=as_ or self.who("handler", body["agency_id"]))
         assert r.status_code == 201, r.text
         return r.json()
 

@@ -21,7 +21,8 @@ async def test_draft_gets_an_index_number_and_the_art26_deadline(catalog_app) ->
     d = await c.draft(made_on="2026-09-28")
     assert d["index_number"] == f"{CODE_CIVIL}/2026-00001"
     assert d["status"]["code"] == "draft"
-    # 20 working days after 2026-09-28 on the official calendar: 10-01..10-08 are the National Day holiday.
+    # 20 working days after 2026-09-28 on the official calendar: 10-01..10-07 are the National Day holiday,
+    # Saturday 10-10 a 调休 working day.
     assert d["publish_due_on"] == "2026-10-30"
     assert d["allowed_steps"] == ["edit", "submit"]
     second = await c.draft(made_on="2026-10-09")
