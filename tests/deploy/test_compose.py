@@ -8,6 +8,7 @@ in production mode (so a typo, a bad boolean or a missing JWT key fails here, no
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from importlib import resources
@@ -97,7 +98,7 @@ def test_settings_load_in_production_from_the_example_env(compose, env_example, 
     for name, svc in app_services(compose).items():
         service = name.rsplit("-", 1)[0]
         env = {k: interpolate(str(v), env_example) for k, v in svc["environment"].items()}
-        for key in [k for k in __import__("os").environ if k.startswith(f"{service.upper()}_")]:
+        for key in [k for k in os.environ if k.startswith(f"{service.upper()}_")]:
             monkeypatch.delenv(key)
         for key, value in env.items():
             monkeypatch.setenv(key, value)
