@@ -7,11 +7,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared.contracts.catalog import AgencyRegistered
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import select
+
+from shared.contracts.catalog import AgencyRegistered, AgencyUpdated
+from shared.kafka import ensure_topics
 from shared.contracts.requests import Contact
 from shared.events import Actor
-from shared.testing import assert_problem, auth, running_app, settings_for
+from shared.testing import assert_problem, auth, eventually, running_app, settings_for
 
+from services.notify.adapters.orm import KnownAgency
 from services.notify.app import create_app as notify_app
 from services.notify.service.post import on_agency_event
 from services.notify.settings import NotifySettings
@@ -160,3 +165,28 @@ async def test_only_officers_in_scope_may_record_a_mailing(notify):
     assert_problem(await client.post(f"{URL}/no-such-letter/posted", headers=officer(ns, "registrar"), json=good), 404, "letter_not_found")
     [row] = await notifications(app, id=letter)
     assert row.status == "to_post"
+
+
+async def test_the_agency_tree_is_replicated_from_the_catalogs_events(broker, databases, topic_prefix):
+    ns = settings_for(NotifySettings, database_url=await databases.new("notify"), bootstrap=broker.bootstrap, prefix=topic_prefix)
+    app = notify_app(ns)
+    async with running_app(app):
+        topic = ns.topic(AgencyRegistered.topic)
+        await ensure_topics(ns, [topic])
+        events = [AgencyRegistered(agency_id="town", name="某某镇", kind="township", parent_id=None),
+                  AgencyUpdated(agency_id="town", name="某某镇人民政府", kind="township", parent_id="county")]
+        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
+        await producer.start()
+        try:
+            for event in events:
+                envelope = event.envelope(source="catalog", aggregate_id="town", agency_id="town", actor=Actor.system("test"))
+                await producer.send_and_wait(topic, envelope.model_dump_json().encode(), key=b"town")
+        finally:
+            await producer.stop()
+
+        async def replicated():
+            async with app.state.runtime.sessions() as s:
+                row = (await s.execute(select(KnownAgency).where(KnownAgency.id == "town"))).scalar_one_or_none()
+                return row if row is not None and row.parent_id == "county" else None
+        row = await eventually(replicated, timeout=60, message="the agency replicated")
+        assert row.name == "某某镇人民政府"
