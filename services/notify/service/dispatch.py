@@ -58,6 +58,8 @@ async def dispatch_once(new_uow: Callable[[], UnitOfWork], channels: Mapping[str
             if channel is None:
                 # Not a failure of delivery: this deployment has no such channel (the inbox copy stands).
                 n.status, n.last_error = "skipped", f"本系统未配置{n.channel}渠道"
+                if n.statutory:
+                    await settle_reserve_letter(uow, n)
                 continue
             else:
                 try:

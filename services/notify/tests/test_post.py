@@ -18,6 +18,7 @@ from shared.testing import assert_problem, auth, eventually, running_app, settin
 
 from services.notify.adapters.orm import KnownAgency
 from services.notify.app import create_app as notify_app
+from services.notify.service.fanout import FanOutConfig, fan_out
 from services.notify.service.post import on_agency_event
 from services.notify.settings import NotifySettings
 from services.notify.tests.support import fan, notifications, outbox_events, request_event
@@ -83,6 +84,19 @@ async def test_a_mobile_the_deployment_cannot_text_still_leaves_a_letter(notify)
     await fan(app, envelope, ns)
     rows = {n.channel: n for n in await notifications(app, request_id=envelope.payload["request_id"])}
     assert rows["sms"].status == "skipped" and rows["post"].status == "to_post"
+
+
+async def test_a_reserve_letter_is_listed_when_the_channel_it_waited_on_turns_out_to_be_missing(notify):
+    app, client, ns = notify  # the dispatcher has no SMS, though the event was fanned out when it had
+    envelope = request_event(sub=None, agency="civil", contact=Contact(name="赵六", mobile="13800138000", address=ADDRESS))
+    async with app.state.runtime.uow() as uow:
+        await fan_out(uow, envelope, config=FanOutConfig("某县", frozenset({"email", "sms"}), {"receipt": "SMS_1"}))
+        await uow.commit()
+
+    async def listed():
+        return (await client.get(URL, headers=officer(ns, "registrar"))).json()
+    [letter] = await eventually(listed, timeout=30, message="the reserve letter on the post list")
+    assert letter["request_id"] == envelope.payload["request_id"] and letter["address"] == ADDRESS
 
 
 async def test_officers_of_the_agency_and_above_list_letters_registrars_see_the_address_heads_a_masked_one(notify):
