@@ -53,14 +53,15 @@ async def search_documents(
         raise _problem_field("from", "date_range_invalid", "发布日期起不能晚于发布日期止")
     categories = list((await session.execute(select(Category))).scalars())
     names = {c.code: c.name for c in categories}
+    kinds = {c.code: c.kind for c in categories}  # one table holds both trees: a topic is no category, nor the reverse
     tree = [(c.code, c.parent_code) for c in categories]
     criteria = s.Criteria(validity=validity.value if validity else None, published_from=published_from, published_to=published_to)
     if category is not None:
-        if category not in names:
+        if kinds.get(category) != "category":
             raise _problem_field("category", "unknown_category", f"未知的信息类别：{category}")
         criteria = _replace(criteria, category_codes=frozenset(descendants(tree, category)))
     if topic is not None:
-        if topic not in names:
+        if kinds.get(topic) != "topic":
             raise _problem_field("topic", "unknown_topic", f"未知的主题分类：{topic}")
         criteria = _replace(criteria, topic_codes=frozenset({topic}))
     agencies = await agency_names(session)

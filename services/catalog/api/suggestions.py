@@ -13,7 +13,7 @@ from shared.service import UoW
 
 from services.catalog.adapters.orm import DisclosureSuggestion, Document
 from services.catalog.domain.documents import Status
-from services.catalog.service.access import MANAGERS, READERS, ensure_in_scope, scope_of
+from services.catalog.service.access import MANAGERS, READERS, scope_of
 from services.catalog.service.commands import AdoptIn, NoteIn
 
 router = APIRouter(prefix="/suggestions", tags=["转为主动公开的建议（第四十四条）"])
@@ -40,9 +40,10 @@ async def list_suggestions(request: Request, uow: UoW, principal: Annotated[Prin
 
 async def _open(uow, principal: Principal, suggestion_id: str) -> DisclosureSuggestion:
     s = await uow.session.get(DisclosureSuggestion, suggestion_id)
-    if s is None:
+    scope = await scope_of(uow.session, principal)
+    # Another agency's suggestion answers exactly like a missing one: its existence does not leak.
+    if s is None or (scope is not None and s.agency_id not in scope):
         raise Problem(404, "suggestion_not_found", "建议不存在")
-    await ensure_in_scope(uow.session, principal, s.agency_id)
     if s.status != "open":
         raise Problem(409, "suggestion_decided", "该建议已处理")
     return s
