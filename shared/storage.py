@@ -94,7 +94,8 @@ async def read_upload(file, *, allowed_types: list[str], max_bytes: int) -> tupl
         raise Problem(415, "unsupported_media_type", f"不支持的文件类型：{content_type or '未知'}")
     data = await file.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise Problem(413, "attachment_too_large", f"附件不得超过 {max_bytes // (1024 * 1024)} MB")
+        limit = f"{max_bytes // (1024 * 1024)} MB" if max_bytes >= 1024 * 1024 else f"{max_bytes // 1024} KB"
+        raise Problem(413, "attachment_too_large", f"附件不得超过 {limit}")
     if not data:
         raise Problem(422, "attachment_empty", "附件为空", errors=[{"field": "file", "message": "文件为空"}])
     if (magic := MAGIC.get(content_type)) and not any(data.startswith(m) for m in magic):
