@@ -24,6 +24,7 @@ bench: ## benchmarks against local PostgreSQL (BENCH_POSTGRES_URL); prints ratio
 	$(PY) -m bench.requests_submit
 	$(PY) -m bench.notify_latency
 	$(PY) -m bench.annual_report
+	$(PY) -m bench.catalog_search
 
 migrate: ## upgrade every service's database (same env as the services)
 	@for s in $(SERVICES); do echo "== $$s"; $(PY) -m services.$$s migrate || exit 1; done

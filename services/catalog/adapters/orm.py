@@ -127,6 +127,9 @@ class Document(Base):
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
     reminded_on: Mapped[date | None] = mapped_column(Date)
     search_vector = mapped_column(SearchVector, nullable=True, deferred=True)  # set while published only
+    # PostgreSQL only: the title, 文号 and keywords alone, small and inline, so relevance ranking
+    # reads a few bytes per match instead of the whole text (see adapters/search.py).
+    title_vector = mapped_column(SearchVector, nullable=True, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import ColumnElement, Select, and_, case, cast, func, literal, or_, select, tuple_
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.adapters.orm import Document
@@ -80,7 +80,10 @@ def _rank(pg: bool, c: Criteria) -> ColumnElement:
     if c.query is None or c.query.empty or c.doc_number_key:
         return literal(0.0)
     if pg:
-        return func.ts_rank(Document.search_vector, cast(literal(c.query.tsquery_literal()), TSQUERY))
+        # Title, 文号 and keyword hits first (a small inline vector, cheap to rank however many
+        # documents match); then newer first, by the ORDER BY that follows.
+        return func.ts_rank(func.coalesce(Document.title_vector, cast(literal(""), TSVECTOR)),
+                            cast(literal(c.query.tsquery_literal()), TSQUERY))
     # SQLite: a title that holds the query's words first.
     lexemes = [alt[0] for group in c.query.groups for alt in group[:1]]
     return sum((case((Document.title.contains(x), 1.0), else_=0.0) for x in lexemes), literal(0.0))

@@ -94,15 +94,24 @@ def _quote(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def tsvector_literal(fields: Fields) -> str:
+def weighted_terms(fields: Fields, *, title_only: bool = False) -> list[tuple[str, list[str]]]:
+    weighted = [("A", terms(fields.title)), ("A", terms(fields.doc_number)), ("A", terms(" ".join(fields.keywords)))]
+    if not title_only:
+        weighted += [("B", terms(fields.summary)), ("D", terms(fields.body))]
+    return weighted
+
+
+def tsvector_literal(fields: Fields, *, title_only: bool = False) -> str:
     """A ``tsvector`` in PostgreSQL's input syntax, built here so the database's parser
     (which does not segment Chinese) never touches it: ``'低保':1A,7 '城乡':2A``."""
+    return tsvector_from_terms(weighted_terms(fields, title_only=title_only))
+
+
+def tsvector_from_terms(weighted: list[tuple[str, list[str]]]) -> str:
     positions: dict[str, list[str]] = {}
     pos = 0
-    weighted = [("A", fields.title), ("A", fields.doc_number or ""), ("A", " ".join(fields.keywords)),
-                ("B", fields.summary or ""), ("D", fields.body or "")]
-    for weight, text in weighted:
-        for lexeme in terms(text):
+    for weight, lexemes in weighted:
+        for lexeme in lexemes:
             pos = min(pos + 1, 16383)
             slots = positions.setdefault(lexeme, [])
             if len(slots) < MAX_POSITIONS:

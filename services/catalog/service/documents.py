@@ -7,9 +7,8 @@ publication is never recorded without its DocumentPublished, nor the other way r
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
-
-from sqlalchemy import select
+from sqlalchemy import cast, literal, select
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal
@@ -161,13 +160,18 @@ async def return_to_author(uow: UnitOfWork, d: Document, p: Principal, note: str
     await _step_event(uow, p, ev.DocumentReturned, d, note)
 
 
-def search_value(session: AsyncSession, d: Document) -> Any:
+def index_for_search(session: AsyncSession, d: Document) -> None:
+    """Set the search columns of a published document (PostgreSQL: tsvectors; SQLite: lexemes)."""
     fields = Fields(title=d.title, doc_number=d.doc_number, keywords=d.keywords or [], summary=d.summary, body=d.body)
     if session.bind.dialect.name == "postgresql":
-        from sqlalchemy import cast, literal
-        from sqlalchemy.dialects.postgresql import TSVECTOR
-        return cast(literal(tsvector_literal(fields)), TSVECTOR)
-    return lexeme_string(fields)
+        d.search_vector = cast(literal(tsvector_literal(fields)), TSVECTOR)
+        d.title_vector = cast(literal(tsvector_literal(fields, title_only=True)), TSVECTOR)
+    else:
+        d.search_vector = lexeme_string(fields)
+
+
+def unindex(d: Document) -> None:
+    d.search_vector = d.title_vector = None
 
 
 async def approve(uow: UnitOfWork, d: Document, p: Principal, today: date) -> None:
@@ -182,7 +186,7 @@ async def approve(uow: UnitOfWork, d: Document, p: Principal, today: date) -> No
     d.status, d.reviewed_by, d.review_note = Status.published.value, p.sub, None
     d.published_on = today
     d.published_on_time = today <= d.publish_due_on
-    d.search_vector = search_value(uow.session, d)
+    index_for_search(uow.session, d)
     emit(uow, p, ev.DocumentPublished(document_id=d.id, agency_id=d.agency_id, category=await report_class(uow.session, d),
                                       index_number=d.index_number, title=d.title, made_on=d.made_on, published_on=today,
                                       published_on_time=d.published_on_time, decision_count=d.decision_count,
@@ -217,7 +221,7 @@ async def approve_revision(uow: UnitOfWork, d: Document, p: Principal, today: da
     d.doc_number_key = doc_number_key(d.doc_number)
     d.revision += 1
     d.pending_revision = None
-    d.search_vector = search_value(uow.session, d)
+    index_for_search(uow.session, d)
     emit(uow, p, ev.DocumentRevised(document_id=d.id, agency_id=d.agency_id, category=await report_class(uow.session, d),
                                     index_number=d.index_number, title=d.title, revision=d.revision, revised_on=today),
          document_id=d.id, agency_id=d.agency_id)
@@ -241,6 +245,7 @@ async def change_validity(uow: UnitOfWork, d: Document, p: Principal, cmd: c.Val
 
 async def withdraw(uow: UnitOfWork, d: Document, p: Principal, note: str) -> None:
     guard(d, Step.withdraw)
-    d.status, d.withdrawn_reason, d.pending_revision, d.search_vector = Status.withdrawn.value, note, None, None
+    d.status, d.withdrawn_reason, d.pending_revision = Status.withdrawn.value, note, None
+    unindex(d)
     emit(uow, p, ev.DocumentWithdrawn(document_id=d.id, agency_id=d.agency_id, category=await report_class(uow.session, d)),
          document_id=d.id, agency_id=d.agency_id)
