@@ -151,4 +151,4 @@ class OutboxRelay:
             flushed = await asyncio.wait_for(self.drain(), timeout=self.settings.shutdown_worker_timeout)
             log.info("outbox relay flushed %d events and stopped", flushed)
         except Exception as exc:
-            log.warning("outbox relay stopped with events still pending (%r); the next start sends them", exc)
+            log.warning("outbox relay could not flush before stopping (%r); unsent events stay in the outbox for the next relay", exc)
