@@ -35,7 +35,7 @@ from services.requests.adapters.orm import DisclosureRequest, IdempotencyKey, Kn
 from services.requests.app import build_spec as requests_spec
 from services.requests.settings import RequestsSettings
 from tests.helpers import metric_value
-from tests.process_support import count_rows, event_ids, publish_agencies, read_topic, submission
+from tests.process_support import count_rows, event_ids, publish_agencies, read_topic, submission, terminate
 
 API = "/api/v1/requests"
 CLIENTS, PER_CLIENT = 6, 40  # 240 submissions
@@ -128,6 +128,10 @@ async def test_killing_an_api_a_worker_and_a_consumer_mid_load_loses_and_doubles
     replica_inbox = await _column(urls["requests"], INBOX.c.event_id, INBOX.c.consumer == "requests.agency-replica")
     assert sorted(replica_inbox) == sorted(a.event_id for a in agencies)
     assert sorted(await _column(urls["requests"], KnownAgency.id)) == sorted(a.aggregate_id for a in agencies)
+
+    # The survivors, having carried the load, still stop cleanly.
+    survivors = [apis[1], workers[1], audits[1]]
+    assert await asyncio.gather(*(terminate(p) for p in survivors)) == [0, 0, 0], [p.log_tail() for p in survivors]
 
 
 class _Load:
