@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -62,6 +63,14 @@ class RequestContextMiddleware:
             if started_response:
                 raise
             await problem_response(500, "internal_error", "服务器内部错误，请稍后再试", instance=scope.get("path"))(scope, receive, send_with_id)
+        except asyncio.CancelledError:
+            # uvicorn cancels what outlasts SHUTDOWN_HTTP_TIMEOUT: say "retry" (its transaction
+            # rolled back, or committed under an Idempotency-Key) instead of uvicorn's bare 500.
+            if started_response:
+                raise
+            log.warning("%s %s cancelled by shutdown", scope.get("method"), scope.get("path"))
+            await problem_response(503, "shutting_down", "服务正在停止，请稍后重试", instance=scope.get("path"),
+                                   headers={"Retry-After": "1", "Connection": "close"})(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             template = self._route_template(scope)

@@ -16,7 +16,7 @@ from shared.db import create_engine, new_id, utcnow
 from shared.events import Actor, EventEnvelope
 from shared.kafka import ensure_topics
 from shared.service import ServiceRuntime
-from shared.testing import auth, eventually, service_env, settings_for
+from shared.testing import assert_problem, auth, eventually, service_env, settings_for
 
 from services.requests.adapters.orm import plumbing
 from services.requests.app import build_spec
@@ -61,6 +61,22 @@ async def test_sigterm_lets_an_in_flight_submission_finish_and_sends_its_events_
     on_topic = [r for r in await read_topic(broker.bootstrap, settings.topic(REQUESTS_REQUESTS)) if r.key == request_id.encode()]
     assert sorted(set(event_ids(on_topic))) == sorted(await _outbox_ids(settings.database_url, OUTBOX.c.key == request_id))
     assert len(on_topic) == 2  # RequestSubmitted and RequestReceived
+
+
+async def test_a_request_outlasting_the_http_timeout_gets_a_retryable_503_and_the_process_still_exits_0(
+        broker, databases, topic_prefix, processes, tmp_path):
+    service, settings = await _requests_process(processes, databases, broker, topic_prefix, tmp_path, shutdown_http_timeout="1")
+    service.start(extra_env={"FAILPOINTS": "http.slow"})
+    await service.wait_ready()
+    async with httpx.AsyncClient(timeout=120) as client:
+        stuck = asyncio.create_task(client.get(service.url + f"{API}/agencies", headers={"X-Failpoint-Slow": "600"}))
+        await wait_for_log(service, "failpoint http.slow: holding GET")
+        exit_code = await terminate(service)  # well before the request's 600 s
+        cut_off = await stuck
+    assert exit_code == 0, service.log_tail()
+    assert_problem(cut_off, 503, "shutting_down")  # a retryable answer, not a bare 500
+    assert cut_off.headers["retry-after"] == "1"
+    assert "timeout graceful shutdown exceeded" in service.log_tail(10**7)
 
 
 @pytest.mark.parametrize("command", ["serve", "worker"])
