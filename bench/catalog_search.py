@@ -148,7 +148,7 @@ async def load(name: str) -> None:
             await conn.execute(f"""
                 INSERT INTO documents (id, agency_id, index_number, title, summary, body, publisher, doc_number, doc_number_key,
                     category_code, topic_code, keywords, made_on, publish_due_on, published_on, published_on_time, validity,
-                    validity_changed_on, status, decision_count, author_sub, reviewed_by, revision, search_vector, title_vector,
+                    validity_changed_on, status, decision_count, author_sub, reviewed_by, revision, search_vector, title_vector, sample_bucket,
                     created_at, updated_at, version)
                 SELECT gen_random_uuid()::text, a.id, a.credit_code || '/' || extract(year FROM d.made)::int || '-' || lpad(g::text, 7, '0'),
                     p.title || '（' || v.name || '）', p.summary, p.body || v.name || '。', '滁山县人民政府',
@@ -159,7 +159,8 @@ async def load(name: str) -> None:
                     CASE WHEN g % 37 = 0 THEN d.made + 400 END,
                     CASE WHEN g % 100 = 0 THEN 'draft' WHEN g % 100 = 1 THEN 'withdrawn' ELSE 'published' END,
                     1, 'bench', 'bench-reviewer', 1,
-                    CASE WHEN g % 100 > 1 THEN p.vec || v.vec END, CASE WHEN g % 100 > 1 THEN p.tvec END, now(), now(), 1
+                    CASE WHEN g % 100 > 1 THEN p.vec || v.vec END, CASE WHEN g % 100 > 1 THEN p.tvec END, abs(hashint8(g)) % 100,
+                    now(), now(), 1
                 FROM generate_series({start}::bigint, {end}::bigint) AS g
                 JOIN bench_pool p ON p.i = (g * 7919) % {POOL}
                 JOIN bench_village v ON v.i = (g * 104729) % {VILLAGES}
@@ -200,7 +201,9 @@ async def measure(name: str) -> int:
         dept = await conn.fetchval("SELECT id FROM agencies WHERE kind = 'department' ORDER BY name LIMIT 1")
         numbers = [r[0] for r in await conn.fetch("SELECT doc_number FROM documents WHERE doc_number IS NOT NULL AND status = 'published' "
                                                   f"ORDER BY index_number LIMIT 40 OFFSET {DOCUMENTS // 20}")]
-        words = ["低保", "乡村振兴", "公租房", "就业补贴", "环境保护", "义务教育", "政府采购", "高标准农田", "东王庄村", "大李集村"]
+        common = ["低保", "乡村振兴", "公租房", "就业补贴", "环境保护", "义务教育", "政府采购", "高标准农田"]  # each in 2-10% of documents
+        rare = [f"{a}{b}{c}村" for a, b, c in zip("东西南北上下前后", "王李张刘陈杨黄赵", "庄集圩岗湾塘桥庄")]  # a village: under 1%
+        words = common
         filters = [{"agency_id": county, "category": "regulatory", "from": "2021-01-01", "to": "2021-12-31"},
                    {"agency_id": dept, "from": "2025-01-01"}, {"topic": "social_assistance", "validity": "valid"},
                    {"category": "administrative_penalty", "agency_id": county, "from": "2019-03-01", "to": "2019-03-31"}]
@@ -209,7 +212,10 @@ async def measure(name: str) -> int:
                 r = await client.get("/api/v1/catalog/public/documents", params=params)
                 assert r.status_code == 200, r.text
 
-            word = await timed(lambda i: api({"q": words[i % len(words)]}), RUNS)
+            word = await timed(lambda i: api({"q": common[i % len(common)]}), RUNS)
+            rare_word = await timed(lambda i: api({"q": rare[i % len(rare)]}), RUNS)
+            two_words = await timed(lambda i: api({"q": f"{common[i % len(common)]} {rare[i % len(rare)]}"}), RUNS)
+            dated = await timed(lambda i: api({"q": common[i % len(common)], "from": "2025-01-01", "agency_id": dept}), RUNS)
             number = await timed(lambda i: api({"q": numbers[i % len(numbers)].replace("〔", "[").replace("〕", "]")}), RUNS)
             listing = await timed(lambda i: api(filters[i % len(filters)]), RUNS)
 
@@ -224,7 +230,10 @@ async def measure(name: str) -> int:
                 await conn.fetch("SELECT id, title FROM documents WHERE status = 'published' AND doc_number ILIKE $1 LIMIT 20", pattern)
 
             print("running the ILIKE baselines (slow by nature)…", flush=True)
-            rows.append(("a word (relevance, facets)", word, await timed(ilike_word, BASELINE_RUNS), "ILIKE title/body + count"))
+            rows.append(("a common word (facets)", word, await timed(ilike_word, BASELINE_RUNS), "ILIKE title/body + count"))
+            rows.append(("a village name (facets)", rare_word, None, ""))
+            rows.append(("two words (facets)", two_words, None, ""))
+            rows.append(("word + agency + date (facets)", dated, None, ""))
             rows.append(("a 文号", number, await timed(ilike_number, BASELINE_RUNS), "ILIKE doc_number"))
             rows.append(("filter-only listing (facets)", listing, None, ""))
 
@@ -244,6 +253,8 @@ async def measure(name: str) -> int:
                 assert (await client.post(f"/api/v1/catalog/documents/{doc}/submit", headers=editor)).status_code == 200
                 assert (await client.post(f"/api/v1/catalog/documents/{doc}/approve", headers=reviewer)).status_code == 200
             publish_s = time.perf_counter() - t0
+            probe = (await client.get("/api/v1/catalog/public/documents", params={"q": "低保"})).json()
+            approx_total, approx_flag = probe["total"], probe["approximate"]
             found = (await client.get("/api/v1/catalog/public/documents", params={"q": "滁民〔2026〕77号"})).json()
             assert found["total"] == 1, found
     finally:
@@ -260,7 +271,8 @@ async def measure(name: str) -> int:
     print(f"publish (draft + submit + approve through the API): {n_publish / publish_s:.1f} documents/s "
           f"({publish_s / n_publish * 1000:.0f} ms each, mean of {n_publish})")
     target = max(percentile(r[1], 95) for r in rows)
-    print(f"worst p95: {target:.1f} ms (target: under 100 ms)   mean word p50: {statistics.mean(word):.1f} ms")
+    print(f"worst p95: {target:.1f} ms (target: under 100 ms)   mean common-word latency: {statistics.mean(word):.1f} ms")
+    print(f"a common word matches about {approx_total:,} documents: its total and facets are sampled estimates (approximate={approx_flag})")
     return 0
 
 

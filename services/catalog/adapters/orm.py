@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -130,6 +131,8 @@ class Document(Base):
     # PostgreSQL only: the title, 文号 and keywords alone, small and inline, so relevance ranking
     # reads a few bytes per match instead of the whole text (see adapters/search.py).
     title_vector = mapped_column(SearchVector, nullable=True, deferred=True)
+    # 0-99, fixed at creation: lets facet counts over very many matches read a 1-in-100 sample.
+    sample_bucket: Mapped[int] = mapped_column(SmallInteger, default=lambda: secrets.randbelow(100), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -31,7 +31,8 @@ def _problem_field(field: str, code: str, message: str) -> Problem:
 
 @router.get("", summary="检索主动公开的信息（公开）",
             description="中文全文检索（标题、文号、关键词、正文），可按机关（含下级）、信息类别（含子类）、主题、有效性、发布日期筛选；"
-                        "返回各维度的分面计数。默认有检索词时按相关度、否则按发布日期倒序；同分按日期和 ID 排序，翻页稳定。")
+                        "返回各维度的分面计数。默认有检索词时按相关度、否则按发布日期倒序；同分按日期和 ID 排序，翻页稳定。"
+                        "命中超过2万条时，总数与分面计数为抽样估计（`approximate: true`，页面可显示“约”），并改按发布日期排序（`sort` 如实返回）。")
 async def search_documents(
     request: Request, uow: UoW,
     q: Annotated[str | None, Query(max_length=100, description="检索词，或文号如 青政办〔2026〕12号")] = None,
@@ -77,13 +78,14 @@ async def search_documents(
             raise _problem_field("q", "query_too_vague", "检索词过于宽泛（单字或虚词），请输入至少两个字的词语")
         criteria = _replace(criteria, doc_number_key=key, query=parsed)
     order = sort or ("relevance" if text else "date")
-    page_ = await s.search(session, criteria, sort=order, offset=(page - 1) * size, limit=size)
+    limits = {"exact_limit": settings.search_exact_limit, "sample_rows": settings.search_sample_rows}
+    page_ = await s.search(session, criteria, sort=order, offset=(page - 1) * size, limit=size, **limits)
     if criteria.doc_number_key and page_.total == 0:
         # Looked like a 文号 but none has it: search its words instead.
         criteria = _replace(criteria, doc_number_key=None)
-        page_ = await s.search(session, criteria, sort=order, offset=(page - 1) * size, limit=size)
+        page_ = await s.search(session, criteria, sort=order, offset=(page - 1) * size, limit=size, **limits)
     return {
-        "total": page_.total, "page": page, "size": size, "sort": order,
+        "total": page_.total, "approximate": page_.approximate, "page": page, "size": size, "sort": page_.sort,
         "items": [public_view(row, names, agencies) for row in page_.rows],
         "facets": _facets(page_.facets, names, agencies, tree),
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -142,3 +142,43 @@ async def test_pages_are_stable_and_disjoint(catalog_app) -> None:
     assert seen == ids(await search(c, q="就业补贴", size=7))
     by_date = await search(c, topic="employment", sort="date_asc", size=10)
     assert by_date["total"] == 7 and ids(by_date) == sorted(ids(by_date))  # same day: by id, ascending
+
+
+async def test_very_many_matches_give_sampled_counts_and_date_order(broker, databases, topic_prefix, tmp_path) -> None:
+    """Beyond the exact limit (PostgreSQL), totals and facets are estimated from the sample buckets and
+    relevance gives way to date order; the listed page itself stays exact."""
+    from sqlalchemy import update
+
+    from shared.testing import auth, running_app, settings_for
+
+    from services.catalog.adapters.orm import Document
+    from services.catalog.app import create_app
+    from services.catalog.settings import CatalogSettings
+    from services.catalog.tests.conftest import CODE_CIVIL, Catalog
+
+    url = await databases.new("catalog")
+    if not url.startswith("postgresql"):
+        pytest.skip("sampled counting is PostgreSQL's; SQLite counts exactly")
+    settings = settings_for(CatalogSettings, database_url=url, bootstrap=broker.bootstrap, prefix=topic_prefix, storage_dir=str(tmp_path),
+                            run_scheduler=False, run_consumers=False, search_exact_limit=20, search_sample_rows=10)
+    app = create_app(settings)
+    async with running_app(app) as client:
+        r = await client.post(f"{API}/agencies", json={"name": "青山县民政局", "kind": "department", "credit_code": CODE_CIVIL},
+                              headers=auth(settings, "admin"))
+        c = Catalog(client, app, settings, r.json()["id"], r.json()["id"], r.json()["id"])
+        published = []
+        for i in range(40):
+            c.set_today(date(2026, 1, 5) + timedelta(days=i))
+            published.append((await c.publish(title=f"低保金发放公示第{i + 1}期", made_on=c.app.state.today().isoformat()))["id"])
+        async with app.state.runtime.sessions() as s:  # one document per bucket 0..39: a known sample
+            for bucket, document_id in enumerate(published):
+                await s.execute(update(Document).where(Document.id == document_id).values(sample_bucket=bucket))
+            await s.commit()
+        result = await search(c, q="低保", size=5)
+        # Bucket 0 holds one match, so ~100 are expected: read buckets 0-9 (10 matches), scale by 10.
+        assert result["approximate"] is True and result["total"] == 100
+        assert result["sort"] == "date"
+        assert ids(result) == list(reversed(published))[:5]  # the page is exact: the newest first
+        assert sum(f["count"] for f in result["facets"]["validity"]) == result["total"]
+        exact = await search(c, q="低保 第7期")
+        assert exact["approximate"] is False and ids(exact) == [published[6]]

@@ -110,6 +110,7 @@ def upgrade() -> None:
     sa.Column('reminded_on', sa.Date(), nullable=True),
     sa.Column('search_vector', postgresql.TSVECTOR().with_variant(sa.Text(), 'sqlite'), nullable=True),
     sa.Column('title_vector', postgresql.TSVECTOR().with_variant(sa.Text(), 'sqlite'), nullable=True),
+    sa.Column('sample_bucket', sa.SmallInteger(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -133,6 +134,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_documents_publish_due_on'), ['publish_due_on'], unique=False)
         batch_op.create_index('ix_documents_search', ['search_vector'], unique=False, postgresql_using='gin')
         batch_op.create_index(batch_op.f('ix_documents_topic_code'), ['topic_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_documents_sample_bucket'), ['sample_bucket'], unique=False)
 
     op.create_table('guides',
     sa.Column('agency_id', sa.String(length=36), nullable=False),
@@ -217,6 +219,7 @@ def downgrade() -> None:
     op.drop_table('guides')
     with op.batch_alter_table('documents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_documents_topic_code'))
+        batch_op.drop_index(batch_op.f('ix_documents_sample_bucket'))
         batch_op.drop_index('ix_documents_search', postgresql_using='gin')
         batch_op.drop_index(batch_op.f('ix_documents_publish_due_on'))
         batch_op.drop_index('ix_documents_public')
