@@ -33,7 +33,9 @@ def build_spec(settings: CatalogSettings | None = None) -> ServiceSpec:
     calendar = WorkCalendar()
 
     async def publication_watch(runtime: ServiceRuntime, stop) -> None:
-        await run_forever(runtime.uow, lambda: runtime.today(), calendar, settings.reminder_days_before,
+        # `serve` points runtime.today at the app's (possibly pinned) clock; a `worker` has no app.
+        county = county_today(settings)
+        await run_forever(runtime.uow, lambda: getattr(runtime, "today", county)(), calendar, settings.reminder_days_before,
                           settings.scheduler_interval_seconds, stop)
 
     return ServiceSpec(

@@ -30,7 +30,9 @@ def build_spec(settings: RequestsSettings | None = None) -> ServiceSpec:
     settings = settings or get_settings()
 
     async def scheduler(runtime: ServiceRuntime, stop) -> None:
-        await run_forever(runtime.uow, lambda: runtime.today(), stop, settings.scheduler_interval_seconds, settings.reminder_days_before)
+        # `serve` points runtime.today at the app's (possibly pinned) clock; a `worker` has no app.
+        county = county_today(settings)
+        await run_forever(runtime.uow, lambda: getattr(runtime, "today", county)(), stop, settings.scheduler_interval_seconds, settings.reminder_days_before)
 
     return ServiceSpec(
         name="requests",
