@@ -179,8 +179,8 @@ async def load(name: str) -> None:
         await conn.close()
 
 
-async def timed(fn: Callable[[int], Awaitable[None]], runs: int) -> list[float]:
-    for i in range(3):  # warm the caches and the connection pool
+async def timed(fn: Callable[[int], Awaitable[None]], runs: int, warmup: int = 3) -> list[float]:
+    for i in range(warmup):  # warm the caches and the connection pool
         await fn(i)
     out = []
     for i in range(runs):
@@ -230,11 +230,11 @@ async def measure(name: str) -> int:
                 await conn.fetch("SELECT id, title FROM documents WHERE status = 'published' AND doc_number ILIKE $1 LIMIT 20", pattern)
 
             print("running the ILIKE baselines (slow by nature)…", flush=True)
-            rows.append(("a common word (facets)", word, await timed(ilike_word, BASELINE_RUNS), "ILIKE title/body + count"))
+            rows.append(("a common word (facets)", word, await timed(ilike_word, BASELINE_RUNS, warmup=1), "ILIKE title/body + count"))
             rows.append(("a village name (facets)", rare_word, None, ""))
             rows.append(("two words (facets)", two_words, None, ""))
             rows.append(("word + agency + date (facets)", dated, None, ""))
-            rows.append(("a 文号", number, await timed(ilike_number, BASELINE_RUNS), "ILIKE doc_number"))
+            rows.append(("a 文号", number, await timed(ilike_number, BASELINE_RUNS, warmup=1), "ILIKE doc_number"))
             rows.append(("filter-only listing (facets)", listing, None, ""))
 
             # Publish rate through the API: draft, submit, approve (jieba, both vectors, outbox, index update).
@@ -256,7 +256,7 @@ async def measure(name: str) -> int:
             probe = (await client.get("/api/v1/catalog/public/documents", params={"q": "低保"})).json()
             approx_total, approx_flag = probe["total"], probe["approximate"]
             found = (await client.get("/api/v1/catalog/public/documents", params={"q": "滁民〔2026〕77号"})).json()
-            assert found["total"] == 1, found
+            assert found["total"] >= 1 and found["items"][0]["doc_number"] == "滁民〔2026〕77号", found  # (more on a reused database)
     finally:
         await conn.close()
 

@@ -110,7 +110,7 @@ LIST_COLUMNS = (Document.id, Document.agency_id, Document.index_number, Document
 
 
 async def search(session: AsyncSession, c: Criteria, *, sort: str, offset: int, limit: int,
-                 exact_limit: int = 20_000, sample_rows: int = 4_000) -> Page:
+                 exact_limit: int = 2_000, sample_rows: int = 1_500) -> Page:
     pg = _is_pg(session)
     if pg:
         # Exact (not lossy) bitmaps for broad matches, and no JIT for short queries.

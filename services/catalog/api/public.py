@@ -32,7 +32,7 @@ def _problem_field(field: str, code: str, message: str) -> Problem:
 @router.get("", summary="检索主动公开的信息（公开）",
             description="中文全文检索（标题、文号、关键词、正文），可按机关（含下级）、信息类别（含子类）、主题、有效性、发布日期筛选；"
                         "返回各维度的分面计数。默认有检索词时按相关度、否则按发布日期倒序；同分按日期和 ID 排序，翻页稳定。"
-                        "命中超过2万条时，总数与分面计数为抽样估计（`approximate: true`，页面可显示“约”），并改按发布日期排序（`sort` 如实返回）。")
+                        "命中超过 CATALOG_SEARCH_EXACT_LIMIT 条（默认2,000）时，总数与分面计数为抽样估计（`approximate: true`，页面可显示“约”），并改按发布日期排序（`sort` 如实返回）。")
 async def search_documents(
     request: Request, uow: UoW,
     q: Annotated[str | None, Query(max_length=100, description="检索词，或文号如 青政办〔2026〕12号")] = None,
