@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +14,7 @@ from fastapi import FastAPI
 from shared.consumer import Subscription
 from shared.contracts.catalog import AgencyRegistered, AgencyUpdated
 from shared.contracts.topics import ALL_DOMAIN_TOPICS, CATALOG_AGENCIES, NOTIFY_DELIVERIES, REQUESTS_REQUESTS
+from shared.periodic import every
 from shared.service import ServiceRuntime, ServiceSpec, create_service_app
 
 from services.notify.adapters.channels import Channel
@@ -63,15 +63,8 @@ def build_spec(settings: NotifySettings | None = None) -> ServiceSpec:
 
     async def webhook_sender(runtime: ServiceRuntime, stop) -> None:
         async with httpx.AsyncClient(timeout=10) as client:
-            while not stop.is_set():
-                try:
-                    await deliver_once(runtime.uow, settings, client)
-                except Exception:
-                    logging.getLogger(__name__).exception("webhook round failed; retrying")
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=settings.dispatch_interval_seconds)
-                except TimeoutError:
-                    pass
+            await every(settings.dispatch_interval_seconds, stop, lambda: deliver_once(runtime.uow, settings, client),
+                        what="webhook round", log=logging.getLogger(__name__))
 
     return ServiceSpec(
         name="notify",

@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import or_, select
 
 from shared.contracts.catalog import DocumentPublicationDue
+from shared.periodic import every
 from shared.uow import UnitOfWork
 from shared.workdays import WorkCalendar
 
@@ -56,12 +57,4 @@ async def late_documents(session, agency_ids: set[str] | None, today: date, year
 
 async def run_forever(new_uow: Callable[[], UnitOfWork], today: Callable[[], date], cal: WorkCalendar, days_before: int,
                       interval: float, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        try:
-            await remind_once(new_uow, cal, today(), days_before)
-        except Exception:
-            log.exception("publication watch round failed; retrying")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            pass
+    await every(interval, stop, lambda: remind_once(new_uow, cal, today(), days_before), what="publication watch round", log=log)

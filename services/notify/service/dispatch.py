@@ -19,6 +19,7 @@ from shared.contracts.notify import NotificationDelivered, NotificationFailed
 from shared.db import utcnow
 from shared.events import Actor
 from shared.logging import mask_pii
+from shared.periodic import every
 from shared.uow import UnitOfWork
 
 from services.notify.adapters.channels import Channel, OutgoingMessage, SendResult
@@ -90,13 +91,8 @@ async def dispatch_once(new_uow: Callable[[], UnitOfWork], channels: Mapping[str
 
 async def run_dispatcher(new_uow: Callable[[], UnitOfWork], channels: Mapping[str, Channel], settings: NotifySettings,
                          stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        try:
-            while await dispatch_once(new_uow, channels, settings) >= settings.dispatch_batch_size and not stop.is_set():
-                pass
-        except Exception:
-            log.exception("dispatch round failed; retrying")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=settings.dispatch_interval_seconds)
-        except TimeoutError:
+    async def drain() -> None:  # full batches mean more is waiting: keep going until a partial one
+        while await dispatch_once(new_uow, channels, settings) >= settings.dispatch_batch_size and not stop.is_set():
             pass
+
+    await every(settings.dispatch_interval_seconds, stop, drain, what="dispatch round", log=log)

@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from shared.contracts.requests import DeadlineReminder
 from shared.db import utcnow
+from shared.periodic import every
 from shared.uow import UnitOfWork
 
 from services.requests.adapters.orm import Consultation, DisclosureRequest, IdempotencyKey, ReminderSent
@@ -124,14 +125,9 @@ async def run_once(new_uow: Callable[[], UnitOfWork], today: date, reminder_days
 
 
 async def run_forever(new_uow: Callable[[], UnitOfWork], today: Callable[[], date], stop: asyncio.Event, interval: float, reminder_days: int) -> None:
-    while not stop.is_set():
-        try:
-            done = await run_once(new_uow, today(), reminder_days)
-            if any(done.values()):
-                log.info("scheduler pass: %s", done)
-        except Exception:
-            log.exception("scheduler pass failed; retrying next interval")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            pass
+    async def one_pass() -> None:
+        done = await run_once(new_uow, today(), reminder_days)
+        if any(done.values()):
+            log.info("scheduler pass: %s", done)
+
+    await every(interval, stop, one_pass, what="scheduler pass", log=log)
