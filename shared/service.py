@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -34,6 +35,7 @@ from shared.plumbing import Plumbing
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.uow import UnitOfWork
+from shared.workdays import county_today
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,8 @@ class ServiceRuntime:
         self.settings = spec.settings
         self.engine = create_engine(self.settings.database_url, pool_size=self.settings.database_pool_size)
         self.sessions = session_factory(self.engine)
+        # The county's date for schedulers; under `serve` it follows the app's (possibly pinned) clock.
+        self.today: Callable[[], date] = county_today(self.settings.timezone)
         self.relay = OutboxRelay(self.sessions, spec.plumbing, self.settings, spec.produces)
         self.consumers = [ConsumerRunner(s, self.uow, self.settings, spec.plumbing.inbox) for s in spec.subscriptions]
         self._stop = asyncio.Event()  # consumers and background loops
@@ -169,7 +173,7 @@ def _ops_router() -> APIRouter:
     return router
 
 
-def create_service_app(spec: ServiceSpec, *, on_startup: Callable[[FastAPI, ServiceRuntime], None] | None = None) -> FastAPI:
+def create_service_app(spec: ServiceSpec) -> FastAPI:
     """Build the FastAPI app of a service: lifespan, problem handlers, middleware, routes."""
     settings = spec.settings
 
@@ -180,10 +184,9 @@ def create_service_app(spec: ServiceSpec, *, on_startup: Callable[[FastAPI, Serv
         if settings.migrate_on_start:
             await runtime.migrate()
         app.state.runtime = runtime
+        runtime.today = lambda: app.state.today()
         if settings.run_workers:
             runtime.start_workers()
-        if on_startup:
-            on_startup(app, runtime)
         log.info("%s ready on %s", spec.name, settings.database_url.split("@")[-1])
         try:
             yield
@@ -201,6 +204,7 @@ def create_service_app(spec: ServiceSpec, *, on_startup: Callable[[FastAPI, Serv
         responses={k: v for k, v in PROBLEM_RESPONSES.items() if k in (401, 403, 422)},
     )
     app.state.settings = settings
+    app.state.today = county_today(settings.timezone)  # tests may pin it
     app.state.verifier = TokenVerifier(settings)
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, service=spec.name, api_prefix=spec.api_prefix)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
@@ -114,3 +115,9 @@ def _package_knows(year: int) -> bool:
         return True
     except NotImplementedError:
         return False
+
+
+def county_today(timezone: str) -> Callable[[], date]:
+    """Today's calendar date where the county is: the day dates and deadlines count in."""
+    zone = ZoneInfo(timezone)
+    return lambda: datetime.now(zone).date()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
@@ -22,20 +20,15 @@ from services.catalog.service.watch import run_forever
 from services.catalog.settings import CatalogSettings, get_settings
 
 
-def county_today(settings: CatalogSettings):
-    zone = ZoneInfo(settings.timezone)
-    return lambda: datetime.now(zone).date()
+# The official calendar (chinesecalendar), the same code the requests clock uses.
+CALENDAR = WorkCalendar()
 
 
 def build_spec(settings: CatalogSettings | None = None) -> ServiceSpec:
     settings = settings or get_settings()
-    # The official calendar (chinesecalendar), the same code the requests clock uses.
-    calendar = WorkCalendar()
 
     async def publication_watch(runtime: ServiceRuntime, stop) -> None:
-        # `serve` points runtime.today at the app's (possibly pinned) clock; a `worker` has no app.
-        county = county_today(settings)
-        await run_forever(runtime.uow, lambda: getattr(runtime, "today", county)(), calendar, settings.reminder_days_before,
+        await run_forever(runtime.uow, lambda: runtime.today(), CALENDAR, settings.reminder_days_before,
                           settings.scheduler_interval_seconds, stop)
 
     return ServiceSpec(
@@ -55,12 +48,7 @@ def build_spec(settings: CatalogSettings | None = None) -> ServiceSpec:
 
 def create_app(settings: CatalogSettings | None = None) -> FastAPI:
     spec = build_spec(settings)
-
-    def on_startup(app: FastAPI, runtime: ServiceRuntime) -> None:
-        runtime.today = lambda: app.state.today()
-
-    app = create_service_app(spec, on_startup=on_startup)
-    app.state.today = county_today(spec.settings)
-    app.state.calendar = WorkCalendar()
+    app = create_service_app(spec)
+    app.state.calendar = CALENDAR
     app.state.storage = storage_from_settings(spec.settings)
     return app

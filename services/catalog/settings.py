@@ -14,7 +14,6 @@ class CatalogSettings(ServiceSettings):
     service_name: str = "catalog"
     port: int = 8001
     database_url: str = "sqlite+aiosqlite:///var/catalog.db"
-    timezone: str = Field("Asia/Shanghai", description="县级政府所在时区：发布日期、20个工作日期限按此计算")
     storage_backend: Literal["local", "s3"] = Field("local", description="附件存储：local（本地目录）或 s3（MinIO/OSS/COS 等 S3 兼容存储）")
     storage_dir: str = Field("var/catalog-files", description="local 存储的目录")
     s3_endpoint_url: str | None = Field(None, description="S3 兼容存储的地址，如 http://minio:9000")

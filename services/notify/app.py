@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -86,7 +84,4 @@ def build_spec(settings: NotifySettings | None = None) -> ServiceSpec:
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     spec = build_spec(settings)
-    app = create_service_app(spec)
-    zone = ZoneInfo(spec.settings.timezone)
-    app.state.today = lambda: datetime.now(zone).date()  # tests may pin it
-    return app
+    return create_service_app(spec)

@@ -47,7 +47,6 @@ class NotifySettings(ServiceSettings):
     wechat_templates: dict[str, WeChatTemplate] = Field({}, description="消息类型 → 订阅消息模板（JSON：template_id、page、keys）；无模板的类型不发微信消息")
 
     site_name: str = Field("某某县人民政府", description="通知中的平台名称（县政府名称）")
-    timezone: str = Field("Asia/Shanghai", description="县所在时区：判断邮寄日期是否晚于今天")
     dispatch_interval_seconds: float = Field(1.0, description="发送器轮询待发通知的间隔（秒）")
     dispatch_batch_size: int = Field(50, description="发送器每轮处理的通知数")
     max_attempts: int = Field(8, description="外部渠道（邮件、短信、微信）发送失败后的最多尝试次数")

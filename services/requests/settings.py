@@ -17,7 +17,6 @@ class RequestsSettings(ServiceSettings):
 
     # 2019 rules (20 + 20 working days) unless the deployment or an agency chooses 2008 (15 + 15).
     rule_set: Literal["2019", "2008"] = Field("2019", description="期限规则：2019（20+20 个工作日）或 2008（15+15）；管理员可按机关设置")
-    timezone: str = Field("Asia/Shanghai", description="县所在时区：收件日期与答复期限按此计算")
     storage_backend: Literal["local", "s3"] = Field("local", description="附件存储：local（本地目录）或 s3（MinIO/OSS/COS 等 S3 兼容存储）")
     storage_dir: str = Field("var/attachments", description="local 存储的目录")
     s3_endpoint_url: str | None = Field(None, description="S3 兼容存储的地址，如 http://minio:9000")
