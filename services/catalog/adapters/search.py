@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, and_, case, cast, func, literal, or_, select, text, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, literal, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -99,9 +99,8 @@ def _rank(pg: bool, c: Criteria) -> ColumnElement:
 
 
 def _year(pg: bool) -> ColumnElement:
-    if pg:
-        return cast(func.extract("year", Document.published_on), Document.decision_count.type)
-    return cast(func.strftime("%Y", Document.published_on), Document.decision_count.type)
+    year = func.extract("year", Document.published_on) if pg else func.strftime("%Y", Document.published_on)
+    return cast(year, Integer)
 
 
 LIST_COLUMNS = (Document.id, Document.agency_id, Document.index_number, Document.title, Document.summary, Document.publisher,

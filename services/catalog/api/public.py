@@ -60,39 +60,35 @@ async def search_documents(
     if category is not None:
         if kinds.get(category) != "category":
             raise _problem_field("category", "unknown_category", f"未知的信息类别：{category}")
-        criteria = _replace(criteria, category_codes=frozenset(descendants(tree, category)))
+        criteria = replace(criteria, category_codes=frozenset(descendants(tree, category)))
     if topic is not None:
         if kinds.get(topic) != "topic":
             raise _problem_field("topic", "unknown_topic", f"未知的主题分类：{topic}")
-        criteria = _replace(criteria, topic_codes=frozenset({topic}))
+        criteria = replace(criteria, topic_codes=frozenset({topic}))
     agencies = await agency_names(session)
     if agency_id is not None:
         if agency_id not in agencies:
             raise _problem_field("agency_id", "agency_not_found", "机关不存在")
-        criteria = _replace(criteria, agency_ids=frozenset(await subtree(session, agency_id)))
+        criteria = replace(criteria, agency_ids=frozenset(await subtree(session, agency_id)))
     text = (q or "").strip()
     if text:
         key = doc_number_key(text)
         parsed = parse_query(text)
         if key is None and parsed.empty:
             raise _problem_field("q", "query_too_vague", "检索词过于宽泛（单字或虚词），请输入至少两个字的词语")
-        criteria = _replace(criteria, doc_number_key=key, query=parsed)
+        criteria = replace(criteria, doc_number_key=key, query=parsed)
     order = sort or ("relevance" if text else "date")
     limits = {"exact_limit": settings.search_exact_limit, "sample_rows": settings.search_sample_rows}
     page_ = await s.search(session, criteria, sort=order, offset=(page - 1) * size, limit=size, **limits)
     if criteria.doc_number_key and page_.total == 0:
         # Looked like a 文号 but none has it: search its words instead.
-        criteria = _replace(criteria, doc_number_key=None)
+        criteria = replace(criteria, doc_number_key=None)
         page_ = await s.search(session, criteria, sort=order, offset=(page - 1) * size, limit=size, **limits)
     return {
         "total": page_.total, "approximate": page_.approximate, "page": page, "size": size, "sort": page_.sort,
         "items": [public_view(row, names, agencies) for row in page_.rows],
         "facets": _facets(page_.facets, names, agencies, tree),
     }
-
-
-def _replace(c: s.Criteria, **changes: Any) -> s.Criteria:
-    return replace(c, **changes)
 
 
 def _facets(raw: dict[str, dict[str, int]], names: dict[str, str], agencies: dict[str, str],

@@ -7,6 +7,7 @@ publication is never recorded without its DocumentPublished, nor the other way r
 from __future__ import annotations
 
 from datetime import date
+
 from sqlalchemy import cast, literal, select
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,19 +53,16 @@ def guard(d: Document, step: Step) -> None:
                       current_status=d.status, allowed=[s.value for s in allowed])
 
 
-def emit(uow: UnitOfWork, p: Principal | None, event: ev.DocumentEvent, *, document_id: str, agency_id: str) -> None:
+async def emit(uow: UnitOfWork, p: Principal | None, d: Document, cls: type[ev.DocumentEvent], **fields) -> None:
+    """Queue a document event: the document, its agency and its annual-report class, plus `fields`."""
+    category = await uow.session.get(Category, d.category_code)
+    event = cls(document_id=d.id, agency_id=d.agency_id, category=(category.report_class if category else None) or "other", **fields)
     actor = actor_of(p) if p else Actor.system("catalog-scheduler")
-    uow.emit(event.topic, event.envelope(source=SOURCE, aggregate_id=document_id, agency_id=agency_id, actor=actor))
-
-
-async def report_class(session: AsyncSession, d: Document) -> str:
-    category = await session.get(Category, d.category_code)
-    return (category.report_class if category else None) or "other"
+    uow.emit(event.topic, event.envelope(source=SOURCE, aggregate_id=d.id, agency_id=d.agency_id, actor=actor))
 
 
 async def _step_event(uow: UnitOfWork, p: Principal, cls: type[ev.DocumentStep], d: Document, note: str | None = None) -> None:
-    emit(uow, p, cls(document_id=d.id, agency_id=d.agency_id, category=await report_class(uow.session, d), index_number=d.index_number,
-                     title=d.title, status=d.status, note=note), document_id=d.id, agency_id=d.agency_id)
+    await emit(uow, p, d, cls, index_number=d.index_number, title=d.title, status=d.status, note=note)
 
 
 async def next_index_number(session: AsyncSession, agency: Agency, year: int) -> str:
@@ -187,10 +185,8 @@ async def approve(uow: UnitOfWork, d: Document, p: Principal, today: date) -> No
     d.published_on = today
     d.published_on_time = today <= d.publish_due_on
     index_for_search(uow.session, d)
-    emit(uow, p, ev.DocumentPublished(document_id=d.id, agency_id=d.agency_id, category=await report_class(uow.session, d),
-                                      index_number=d.index_number, title=d.title, made_on=d.made_on, published_on=today,
-                                      published_on_time=d.published_on_time, decision_count=d.decision_count,
-                                      fee_amount_yuan=d.fee_amount_yuan), document_id=d.id, agency_id=d.agency_id)
+    await emit(uow, p, d, ev.DocumentPublished, index_number=d.index_number, title=d.title, made_on=d.made_on, published_on=today,
+               published_on_time=d.published_on_time, decision_count=d.decision_count, fee_amount_yuan=d.fee_amount_yuan)
 
 
 async def propose_revision(uow: UnitOfWork, d: Document, p: Principal, cmd: c.RevisionIn) -> None:
@@ -222,9 +218,7 @@ async def approve_revision(uow: UnitOfWork, d: Document, p: Principal, today: da
     d.revision += 1
     d.pending_revision = None
     index_for_search(uow.session, d)
-    emit(uow, p, ev.DocumentRevised(document_id=d.id, agency_id=d.agency_id, category=await report_class(uow.session, d),
-                                    index_number=d.index_number, title=d.title, revision=d.revision, revised_on=today),
-         document_id=d.id, agency_id=d.agency_id)
+    await emit(uow, p, d, ev.DocumentRevised, index_number=d.index_number, title=d.title, revision=d.revision, revised_on=today)
 
 
 async def return_revision(uow: UnitOfWork, d: Document, p: Principal, note: str) -> None:
@@ -239,13 +233,11 @@ async def change_validity(uow: UnitOfWork, d: Document, p: Principal, cmd: c.Val
     if cmd.effective_on < d.made_on:
         raise _invalid("effective_on", "effective_before_made", "失效或废止日期不能早于生成日期")
     d.validity, d.validity_changed_on = cmd.validity.value, cmd.effective_on
-    emit(uow, p, ev.DocumentRepealed(document_id=d.id, agency_id=d.agency_id, category=await report_class(uow.session, d),
-                                     validity=cmd.validity.value, effective_on=cmd.effective_on), document_id=d.id, agency_id=d.agency_id)
+    await emit(uow, p, d, ev.DocumentRepealed, validity=cmd.validity.value, effective_on=cmd.effective_on)
 
 
 async def withdraw(uow: UnitOfWork, d: Document, p: Principal, note: str) -> None:
     guard(d, Step.withdraw)
     d.status, d.withdrawn_reason, d.pending_revision = Status.withdrawn.value, note, None
     unindex(d)
-    emit(uow, p, ev.DocumentWithdrawn(document_id=d.id, agency_id=d.agency_id, category=await report_class(uow.session, d)),
-         document_id=d.id, agency_id=d.agency_id)
+    await emit(uow, p, d, ev.DocumentWithdrawn)

@@ -16,7 +16,7 @@ from shared.workdays import WorkCalendar
 
 from services.catalog.adapters.orm import Document
 from services.catalog.domain.documents import Status
-from services.catalog.service.documents import emit, report_class
+from services.catalog.service.documents import emit
 
 log = logging.getLogger(__name__)
 UNPUBLISHED = (Status.draft.value, Status.in_review.value)
@@ -35,10 +35,8 @@ async def remind_once(new_uow: Callable[[], UnitOfWork], cal: WorkCalendar, toda
         for d in rows:
             left = cal.workdays_between(today, d.publish_due_on)
             d.reminded_on = today
-            emit(uow, None, DocumentPublicationDue(document_id=d.id, agency_id=d.agency_id, category=await report_class(uow.session, d),
-                                                   index_number=d.index_number, title=d.title, made_on=d.made_on,
-                                                   publish_due_on=d.publish_due_on, working_days_left=left),
-                 document_id=d.id, agency_id=d.agency_id)
+            await emit(uow, None, d, DocumentPublicationDue, index_number=d.index_number, title=d.title, made_on=d.made_on,
+                       publish_due_on=d.publish_due_on, working_days_left=left)
         await uow.commit()
         return len(rows)
 
