@@ -159,7 +159,7 @@ async def load(name: str) -> None:
                     CASE WHEN g % 37 = 0 THEN d.made + 400 END,
                     CASE WHEN g % 100 = 0 THEN 'draft' WHEN g % 100 = 1 THEN 'withdrawn' ELSE 'published' END,
                     1, 'bench', 'bench-reviewer', 1,
-                    CASE WHEN g % 100 > 1 THEN p.vec || v.vec END, CASE WHEN g % 100 > 1 THEN p.tvec END, abs(hashint8(g)) % 100,
+                    CASE WHEN g % 100 > 1 THEN p.vec || v.vec END, CASE WHEN g % 100 > 1 THEN p.tvec END, abs(hashint8(g)) % 1000,
                     now(), now(), 1
                 FROM generate_series({start}::bigint, {end}::bigint) AS g
                 JOIN bench_pool p ON p.i = (g * 7919) % {POOL}

@@ -15,6 +15,7 @@ from shared.plumbing import plumbing_tables
 
 # PostgreSQL: a GIN-indexed tsvector; SQLite: the lexemes as a space-framed string.
 SearchVector = TSVECTOR().with_variant(Text(), "sqlite")
+SAMPLE_BUCKETS = 1000  # documents.sample_bucket is uniform in 0..999
 
 
 class Base(DeclarativeBase):
@@ -94,7 +95,12 @@ class Document(Base):
     __table_args__ = (
         Index("ix_documents_public", "status", "published_on"),
         Index("ix_documents_agency_status", "agency_id", "status"),
-        Index("ix_documents_search", "search_vector", postgresql_using="gin"),
+        # With btree_gin (migration 0003), one GIN index answers the words together with a date
+        # window or a sample, intersecting them inside the index (adapters/search.py).
+        Index("ix_documents_search", "search_vector", "published_on", "sample_bucket", postgresql_using="gin"),
+        # Filter-only sample probes: an index-only scan over the sample, no heap page per row.
+        Index("ix_documents_sample", "status", "sample_bucket",
+              postgresql_include=["published_on", "agency_id", "category_code", "topic_code", "validity"]),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -128,11 +134,11 @@ class Document(Base):
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
     reminded_on: Mapped[date | None] = mapped_column(Date)
     search_vector = mapped_column(SearchVector, nullable=True, deferred=True)  # set while published only
-    # PostgreSQL only: the title, 文号 and keywords alone, small and inline, so relevance ranking
+    # PostgreSQL only: the title, 文号 and keywords alone, small and inline (STORAGE MAIN), so relevance ranking
     # reads a few bytes per match instead of the whole text (see adapters/search.py).
     title_vector = mapped_column(SearchVector, nullable=True, deferred=True)
-    # 0-99, fixed at creation: lets facet counts over very many matches read a 1-in-100 sample.
-    sample_bucket: Mapped[int] = mapped_column(SmallInteger, default=lambda: secrets.randbelow(100), index=True)
+    # 0-999, fixed at creation: lets counts over very many matches read a permille sample.
+    sample_bucket: Mapped[int] = mapped_column(SmallInteger, default=lambda: secrets.randbelow(SAMPLE_BUCKETS))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)

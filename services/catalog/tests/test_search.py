@@ -175,10 +175,35 @@ async def test_very_many_matches_give_sampled_counts_and_date_order(broker, data
                 await s.execute(update(Document).where(Document.id == document_id).values(sample_bucket=bucket))
             await s.commit()
         result = await search(c, q="低保", size=5)
-        # Bucket 0 holds one match, so ~100 are expected: read buckets 0-9 (10 matches), scale by 10.
-        assert result["approximate"] is True and result["total"] == 100
+        # Buckets 0-1 (the first 0.2% probe) hold two matches, so ~1000 are expected: read buckets
+        # 0-9 (10 matches, the sample_rows asked for) and scale by 1000/10.
+        assert result["approximate"] is True and result["total"] == 1000
         assert result["sort"] == "date"
-        assert ids(result) == list(reversed(published))[:5]  # the page is exact: the newest first
+        # The page is exact: the newest first, read from the window the sample predicts (the newest
+        # sampled match, bucket 9, is the 31st newest, so the window holds the page)...
+        newest_first = list(reversed(published))
+        assert ids(result) == newest_first[:5]
+        # ...and from all matches when the window is too narrow for the page asked for.
+        assert ids(await search(c, q="低保", size=5, page=7)) == newest_first[30:35]
+        assert ids(await search(c, q="低保", size=5, page=2, sort="date_asc")) == published[5:10]
+        assert ids(await search(c, q="低保", size=5, page=8, sort="date_asc")) == published[35:40]
+        # The same pages read through the sample's date window (here the walk along the date index
+        # is always cheaper, so turn it off): the window holds page 1; pages beyond it fall back.
+        from services.catalog.adapters import search as adapter
+        from services.catalog.domain.search import parse_query
+
+        async def window_page(page: int, sort: str = "date") -> list[str]:
+            async with app.state.runtime.sessions() as s, s.begin():
+                found = await adapter.search(s, adapter.Criteria(query=parse_query("低保")), sort=sort, offset=(page - 1) * 5, limit=5,
+                                             exact_limit=20, sample_rows=10, dense_walk_rows=0)
+            assert found.approximate and found.total == 1000
+            return [row.id for row in found.rows]
+
+        assert await window_page(1) == newest_first[:5]
+        assert await window_page(2) == newest_first[5:10]
+        assert await window_page(7) == newest_first[30:35]
+        assert await window_page(1, "date_asc") == published[:5]
+        assert await window_page(8, "date_asc") == published[35:40]
         assert sum(f["count"] for f in result["facets"]["validity"]) == result["total"]
         exact = await search(c, q="低保 第7期")
         assert exact["approximate"] is False and ids(exact) == [published[6]]
