@@ -69,7 +69,9 @@ async def search_documents(
     if agency_id is not None:
         if agency_id not in agencies:
             raise _problem_field("agency_id", "agency_not_found", "机关不存在")
-        criteria = replace(criteria, agency_ids=frozenset(await subtree(session, agency_id)))
+        scope = frozenset(await subtree(session, agency_id))
+        if len(scope) < len(agencies):  # the whole tree (the county) filters nothing: no condition to pay for
+            criteria = replace(criteria, agency_ids=scope)
     text = (q or "").strip()
     if text:
         key = doc_number_key(text)
