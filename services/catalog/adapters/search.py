@@ -181,19 +181,19 @@ async def search(session: AsyncSession, c: Criteria, *, sort: str, offset: int, 
     elif sort == "date_asc":
         order = [Document.published_on.asc(), Document.id.asc()]
     stmt: Select = select(*LIST_COLUMNS, rank).where(*where).order_by(*order).offset(offset).limit(limit)
-    rows = None
+    rows, walk = None, False
     if approximate and words:
-        rows_per_match = await _table_rows(session) / max(total, 1)
-        if (offset + limit) * rows_per_match <= dense_walk_rows:
-            # So common a word that walking the date index finds the page within a few hundred
-            # rows: cheaper than any window (each row's vector is read, but few rows are).
-            await session.execute(text("SET LOCAL enable_indexscan = on"))
-        else:
+        # So common a word that walking the date index finds the page within a few hundred rows:
+        # cheaper than any window (each row's vector is read, but few rows are).
+        walk = (offset + limit) * await _table_rows(session) / max(total, 1) <= dense_walk_rows
+        if not walk:
             rows = await _page_in_window(session, pg, stmt, where, share, sort, offset + limit, limit)
+    if walk:
+        await session.execute(text("SET LOCAL enable_indexscan = on"))
     if rows is None:
         rows = list((await session.execute(stmt)).all())
-    if pg and words:
-        await session.execute(text("SET LOCAL enable_indexscan = on"))
+    if pg and words and not walk:
+        await session.execute(text("SET LOCAL enable_indexscan = on"))  # the rest of the transaction plans freely
     return Page(total=total, rows=rows, facets=counts, approximate=approximate, sort=sort)
 
 
