@@ -16,6 +16,12 @@ from shared.plumbing import plumbing_tables
 # PostgreSQL: a GIN-indexed tsvector; SQLite: the lexemes as a space-framed string.
 SearchVector = TSVECTOR().with_variant(Text(), "sqlite")
 SAMPLE_BUCKETS = 1000  # documents.sample_bucket is uniform in 0..999
+# The expressions the PostgreSQL search index holds next to the words (migration 0003), spelled
+# as PostgreSQL prints them; adapters/search.py writes its conditions on the same expressions.
+EPOCH = date(2000, 1, 1)
+GIN_YEAR = "((EXTRACT(year FROM published_on))::integer)"
+GIN_DAY = f"((published_on - '{EPOCH.isoformat()}'::date))"
+GIN_SAMPLE = "((sample_bucket)::integer)"
 
 
 class Base(DeclarativeBase):
@@ -99,8 +105,7 @@ class Document(Base):
         Index("ix_documents_agency_status", "agency_id", "status"),
         # On PostgreSQL, migration 0003 makes this a btree_gin index over the words and, as
         # expressions, the agency, year, day number and sample bucket (adapters/search.py).
-        Index("ix_documents_search", "search_vector", "agency_id", text("((EXTRACT(year FROM published_on))::integer)"),
-              text("((published_on - '2000-01-01'::date))"), text("((sample_bucket)::integer)"),
+        Index("ix_documents_search", "search_vector", "agency_id", text(GIN_YEAR), text(GIN_DAY), text(GIN_SAMPLE),
               postgresql_using="gin").ddl_if(dialect="postgresql"),
         Index("ix_documents_search", "search_vector").ddl_if(dialect="sqlite"),
         # Filter-only sample probes: an index-only scan over the sample, no heap page per row.

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, l
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.catalog.adapters.orm import SAMPLE_BUCKETS, Document
+from services.catalog.adapters.orm import EPOCH, GIN_DAY, GIN_SAMPLE, GIN_YEAR, SAMPLE_BUCKETS, Document
 from services.catalog.domain.documents import Status
 from services.catalog.domain.search import Query
 
@@ -73,11 +73,8 @@ def _text_match(pg: bool, query: Query) -> ColumnElement[bool]:
 # to the btree indexes or the heap. Exact keys (an agency, a year, a few buckets, a short run of
 # days) are cheap in GIN; long ranges are not (GIN unions every key's list: ~100 ms for two
 # years of days or 160 buckets, measured), so those stay on the plain columns.
-YEAR = literal_column("CAST(EXTRACT(year FROM documents.published_on) AS INTEGER)")
-DAY = literal_column("(documents.published_on - DATE '2000-01-01')")
-SAMPLE = literal_column("CAST(documents.sample_bucket AS INTEGER)")
-EPOCH = date(2000, 1, 1)
-GIN_SAMPLE_MAX, GIN_DAYS_MAX, GIN_YEARS_MAX, GIN_AGENCIES_MAX = 10, 92, 6, 8
+YEAR, DAY, SAMPLE = (literal_column(expression) for expression in (GIN_YEAR, GIN_DAY, GIN_SAMPLE))
+GIN_SAMPLE_MAX, GIN_DAYS_MAX, GIN_YEARS_MAX = 10, 92, 6
 
 
 def _where(pg: bool, c: Criteria, *, with_text: bool = True) -> list[ColumnElement[bool]]:
@@ -106,9 +103,7 @@ def _where(pg: bool, c: Criteria, *, with_text: bool = True) -> list[ColumnEleme
 def _in_gin(c: Criteria) -> list[ColumnElement[bool]]:
     """The filters again, in the GIN index's terms, where GIN answers them cheaply (redundant with
     the plain conditions, which stay and keep the result exact)."""
-    extra: list[ColumnElement[bool]] = []
-    if c.agency_ids is not None and len(c.agency_ids) <= GIN_AGENCIES_MAX:
-        extra.append(Document.agency_id.in_(sorted(c.agency_ids)))  # the plain column is the GIN key
+    extra: list[ColumnElement[bool]] = []  # (agency_id is a plain column of the index: its condition in _where serves GIN as is)
     first, last = c.published_from, c.published_to
     if first and last and (last - first).days <= GIN_DAYS_MAX:
         extra.append(DAY.between((first - EPOCH).days, (last - EPOCH).days))
