@@ -1,24 +1,30 @@
 """Bearer JWT authentication and role checks, declared per route.
 
-Production verifies RS256 tokens from the county's identity provider (a PEM public key
-or a JWKS URL); local runs and tests use HS256 with a dev secret (`make token`).
+Production verifies RS256 tokens signed by the identity service (its JWKS URL, keys cached
+by `kid`, or a PEM public key); unit tests use HS256 with a dev secret, which production refuses.
 Claims: `sub`, `roles` (list) or `role`, `agency_id` for officers, `exp`, optional `name`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
+import httpx
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from shared.errors import Problem
 from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
 
 
 class Role(StrEnum):
@@ -61,24 +67,96 @@ def _unauthenticated(code: str, detail: str) -> Problem:
     return Problem(401, code, detail, headers={"WWW-Authenticate": 'Bearer realm="gov-disclosure"'})
 
 
-class TokenVerifier:
-    """Verifies bearer tokens according to the service settings."""
+_Sub = Annotated[str, StringConstraints(strict=True, strip_whitespace=False, min_length=1, max_length=128, pattern=r"^[^\s]+$")]
+_AgencyId = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=36, pattern=r"^[^\s]+$")]
 
-    def __init__(self, settings: ServiceSettings) -> None:
+
+class _Claims(BaseModel):
+    """The claims every service reads, validated once: wrong shapes are a 401, never a 500."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    sub: _Sub
+    roles: list[str] | None = None
+    role: str | None = None
+    agency_id: _AgencyId | None = None
+    name: Annotated[str, StringConstraints(strict=True, max_length=100)] | None = None
+
+
+class JwksCache:
+    """An issuer's public keys by `kid`, fetched asynchronously and kept for `lifespan` seconds.
+
+    An unknown `kid` (the issuer just rotated) triggers one refetch, at most every
+    `min_refetch` seconds, so a flood of forged kids cannot turn into a flood of fetches.
+    """
+
+    def __init__(self, url: str, *, lifespan: float = 300.0, min_refetch: float = 5.0, timeout: float = 5.0) -> None:
+        self.url = url
+        self.lifespan = lifespan
+        self.min_refetch = min_refetch
+        self.timeout = timeout
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def _fetch(self) -> None:
+        async with httpx.AsyncClient(timeout=self.timeout) as client:
+            resp = await client.get(self.url)
+            resp.raise_for_status()
+            keys = resp.json().get("keys", [])
+        found: dict[str, Any] = {}
+        for jwk in keys:
+            if isinstance(jwk, dict) and jwk.get("kty") == "RSA" and isinstance(jwk.get("kid"), str):
+                found[jwk["kid"]] = jwt.PyJWK(jwk, algorithm="RS256").key
+        self._keys = found
+        self._fetched_at = time.monotonic()
+
+    async def key(self, kid: str) -> Any | None:
+        now = time.monotonic()
+        if kid in self._keys and now - self._fetched_at < self.lifespan:
+            return self._keys[kid]
+        async with self._lock:
+            now = time.monotonic()
+            stale = now - self._fetched_at >= self.lifespan
+            if stale or (kid not in self._keys and now - self._fetched_at >= self.min_refetch):
+                try:
+                    await self._fetch()
+                except (httpx.HTTPError, ValueError, jwt.PyJWKError) as exc:
+                    log.warning("cannot fetch the key set from %s: %r", self.url, exc)
+                    if stale:
+                        # Keep verifying with the keys we had rather than lock everyone out.
+                        self._fetched_at = now - self.lifespan + self.min_refetch
+            return self._keys.get(kid)
+
+
+KeyResolver = Callable[[str], Any]
+
+
+class TokenVerifier:
+    """Verifies bearer tokens according to the service settings (or a key resolver of its own)."""
+
+    def __init__(self, settings: ServiceSettings, key_resolver: KeyResolver | None = None) -> None:
         self.settings = settings
-        self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, lifespan=3600) if settings.jwt_jwks_url else None
+        self._resolver = key_resolver
+        self._jwks = JwksCache(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
+        self._algorithm = "RS256" if key_resolver else settings.jwt_algorithm
 
     async def _key_for(self, token: str) -> Any:
-        if self.settings.jwt_algorithm == "HS256":
+        if self._algorithm == "HS256":
             return self.settings.jwt_secret
-        if self.settings.jwt_public_key:
+        if self.settings.jwt_public_key and not self._resolver:
             return self.settings.jwt_public_key
-        assert self._jwks is not None
         try:
-            # PyJWKClient fetches over blocking urllib; keep it off the event loop.
-            return (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
-        except jwt.PyJWKClientError as exc:
-            raise _unauthenticated("token_invalid", "无法验证登录凭证的签名密钥") from exc
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError as exc:
+            raise _unauthenticated("token_invalid", "登录凭证无效") from exc
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise _unauthenticated("token_invalid", "登录凭证缺少签名密钥标识（kid）")
+        key = self._resolver(kid) if self._resolver else await self._jwks.key(kid) if self._jwks else None
+        if key is None:
+            raise _unauthenticated("token_invalid", "登录凭证的签名密钥未知或已停用")
+        return key
 
     async def verify(self, token: str) -> Principal:
         """Return the principal of a valid token, or raise a 401 Problem."""
@@ -87,7 +165,7 @@ class TokenVerifier:
             claims = jwt.decode(
                 token,
                 await self._key_for(token),
-                algorithms=[s.jwt_algorithm],
+                algorithms=[self._algorithm],
                 audience=s.jwt_audience,
                 issuer=s.jwt_issuer,
                 leeway=s.jwt_leeway_seconds,
@@ -101,17 +179,22 @@ class TokenVerifier:
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
-    raw_roles = claims.get("roles") or ([claims["role"]] if claims.get("role") else [])
+    """The typed principal of verified claims; any claim of the wrong shape is a 401."""
+    try:
+        parsed = _Claims.model_validate(claims)
+    except ValidationError as exc:
+        fields = "、".join(dict.fromkeys(str(e["loc"][0]) for e in exc.errors() if e.get("loc")))
+        raise _unauthenticated("token_invalid", f"登录凭证中的声明格式不正确：{fields}") from exc
+    raw_roles = parsed.roles if parsed.roles is not None else ([parsed.role] if parsed.role else [])
     try:
         roles = frozenset(Role(r) for r in raw_roles)
     except ValueError as exc:
         raise _unauthenticated("token_invalid", "登录凭证中的角色无效") from exc
     if not roles:
         raise _unauthenticated("token_invalid", "登录凭证未包含角色")
-    agency_id = claims.get("agency_id")
-    if roles & (OFFICER_ROLES - {Role.admin}) and not agency_id:
+    if roles & (OFFICER_ROLES - {Role.admin}) and not parsed.agency_id:
         raise _unauthenticated("token_invalid", "工作人员的登录凭证必须包含所属机关（agency_id）")
-    return Principal(sub=str(claims["sub"]), roles=roles, agency_id=agency_id, name=claims.get("name"))
+    return Principal(sub=parsed.sub, roles=roles, agency_id=parsed.agency_id, name=parsed.name)
 
 
 _bearer = HTTPBearer(auto_error=False, description="政务身份认证签发的 JWT；本地开发用 `make token` 生成")

@@ -287,3 +287,29 @@ def assert_problem(resp: httpx.Response, status: int, code: str | None = None) -
     if status == 401:
         assert resp.headers.get("www-authenticate", "").lower().startswith("bearer"), resp.headers
     return body
+
+
+@contextlib.asynccontextmanager
+async def served(app, *, lifespan: str = "on") -> AsyncIterator[str]:
+    """Serve an ASGI app on a free loopback port inside this event loop; yields its base URL.
+
+    For apps that another service must reach over real HTTP: the identity service's key set,
+    local stand-ins for WeChat, Aliyun or an OIDC provider.
+    """
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan=lifespan, log_config=None,
+                                           access_log=False))
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]  # pytest keeps its signals
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("server did not start")
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

@@ -34,6 +34,7 @@ SERVICES: dict[str, tuple[str, set[str]]] = {
     "requests": ("RequestsSettings", {"known_agencies"}),
     "notify": ("NotifySettings", {"inbox_messages"}),
     "audit": ("AuditSettings", {"audit_entries"}),
+    "identity": ("IdentitySettings", {"accounts", "refresh_tokens", "signing_keys", "officers"}),
 }
 
 BACKENDS = [

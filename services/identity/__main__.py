@@ -1,0 +1,5 @@
+from shared.cli import main
+from services.identity.app import build_spec, create_app
+from services.identity.cli import COMMANDS
+
+raise SystemExit(main(build_spec, create_app, commands=COMMANDS))

@@ -1,0 +1,98 @@
+"""Identity repositories: every query of the service lives here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.trees import descendants
+
+from services.identity.adapters.orm import (
+    Account, KnownAgency, Officer, OfficerRole, RefreshToken, SigningKey, WechatIdentity,
+)
+
+
+class AccountRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, account_id: str) -> Account | None:
+        return await self.session.get(Account, account_id)
+
+    async def by_phone(self, phone: str) -> Account | None:
+        return (await self.session.execute(select(Account).where(Account.phone == phone))).scalar_one_or_none()
+
+    async def by_openid(self, openid: str) -> WechatIdentity | None:
+        return await self.session.get(WechatIdentity, openid)
+
+    def add(self, row: Account | WechatIdentity) -> None:
+        self.session.add(row)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+
+class RefreshTokenRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, row: RefreshToken) -> None:
+        self.session.add(row)
+
+    async def by_hash(self, token_hash: str) -> RefreshToken | None:
+        stmt = select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def revoke_family(self, family_id: str, at: datetime) -> None:
+        await self.session.execute(update(RefreshToken).where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+                                   .values(revoked_at=at))
+
+    async def revoke_account(self, account_id: str, at: datetime) -> None:
+        await self.session.execute(update(RefreshToken).where(RefreshToken.account_id == account_id, RefreshToken.revoked_at.is_(None))
+                                   .values(revoked_at=at))
+
+
+class SigningKeyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def published(self, retired_after: datetime) -> list[SigningKey]:
+        """The active keys and those retired after `retired_after`, newest first."""
+        stmt = select(SigningKey).where((SigningKey.retired_at.is_(None)) | (SigningKey.retired_at > retired_after))
+        return list((await self.session.execute(stmt.order_by(SigningKey.created_at.desc()))).scalars())
+
+    async def retire_active(self, at: datetime) -> None:
+        await self.session.execute(update(SigningKey).where(SigningKey.retired_at.is_(None)).values(retired_at=at))
+
+    def add(self, row: SigningKey) -> None:
+        self.session.add(row)
+
+
+class OfficerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, account_id: str) -> Officer | None:
+        return await self.session.get(Officer, account_id)
+
+    async def roles(self, account_id: str) -> list[OfficerRole]:
+        stmt = select(OfficerRole).where(OfficerRole.account_id == account_id).order_by(OfficerRole.agency_id, OfficerRole.role)
+        return list((await self.session.execute(stmt)).scalars())
+
+
+class KnownAgencyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, agency_id: str) -> KnownAgency | None:
+        return await self.session.get(KnownAgency, agency_id)
+
+    def add(self, row: KnownAgency) -> None:
+        self.session.add(row)
+
+    async def subtree(self, root: str) -> set[str]:
+        """`root` and every agency below it."""
+        pairs = (await self.session.execute(select(KnownAgency.id, KnownAgency.parent_id))).all()
+        return descendants(((a, p) for a, p in pairs), root)
