@@ -94,6 +94,8 @@ def access_claims(settings: IdentitySettings, grant: Grant, methods: str) -> dic
 async def start_session(uow: UnitOfWork, keyring: KeyRing, settings: IdentitySettings, account: Account, *,
                         methods: str, agency_id: str | None = None, family_id: str | None = None) -> TokenPair:
     """Issue an access token and a new refresh token (of a new family unless one is given)."""
+    if account.id is None:  # a new account: its id comes with the INSERT
+        await uow.session.flush()
     grant = await grant_for(uow, account, agency_id)
     raw = secrets.token_urlsafe(32)
     now = utcnow()
