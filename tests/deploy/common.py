@@ -49,9 +49,10 @@ def default_port(name: str) -> int:
 
 
 def expected_topics() -> set[str]:
-    """Every domain topic and one dead-letter topic per consumer group of every service."""
+    """Every domain topic, every topic a service produces, and one dead-letter topic per consumer group."""
+    produced = {topic for spec in specs().values() for topic in spec.produces}
     dlq = {dead_letter_topic("", f"{spec.name}.{sub.name}") for spec in specs().values() for sub in spec.subscriptions}
-    return set(ALL_DOMAIN_TOPICS) | dlq
+    return set(ALL_DOMAIN_TOPICS) | produced | dlq
 
 
 def api_prefixes() -> dict[str, str]:
