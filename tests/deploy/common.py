@@ -107,3 +107,15 @@ def nginx_locations(conf: str) -> dict[str, str]:
             i += 1
         found[m.group(1)] = conf[m.end():i - 1]
     return found
+
+
+# The public sign-in endpoints the gateway and the Ingress rate-limit per client address.
+SIGNIN_PREFIXES = ("/api/v1/identity/sms/", "/api/v1/identity/wechat/", "/api/v1/identity/local/")
+
+
+def gateway_signin_limit(conf: str) -> tuple[int, int]:
+    """(requests per minute, burst) of the gateway's `signin` zone."""
+    rate = re.search(r"limit_req_zone \S+ zone=signin:\S+ rate=(\d+)r/m;", conf)
+    burst = re.search(r"limit_req zone=signin burst=(\d+) nodelay;", conf)
+    assert rate and burst, "nginx.conf 应有 signin 限流区（limit_req_zone … zone=signin … rate=N r/m）"
+    return int(rate.group(1)), int(burst.group(1))
