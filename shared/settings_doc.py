@@ -17,15 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from pydantic_core import PydanticUndefined
 
 from shared.settings import ServiceSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("catalog", "requests", "notify", "audit")
+SERVICES = ("catalog", "requests", "notify", "audit", "identity")
 START = "<!-- settings-table:start (python -m shared.settings_doc --write) -->"
 END = "<!-- settings-table:end -->"
-COMMON = "*_"  # stands for each of the four prefixes in the table
+COMMON = "*_"  # stands for each of the services' prefixes in the table
 _MAX_DEFAULT = 60
 
 
@@ -65,6 +66,9 @@ def render_default(cls: type[ServiceSettings], field: str) -> str:
     value: Any = info.default if info.default is not PydanticUndefined else None
     if info.default_factory is not None:
         value = info.default_factory()  # type: ignore[call-arg]
+    if isinstance(value, SecretStr):
+        # A secret's default is public code (empty, or a dev-only value production refuses): show it, not "**********".
+        value = value.get_secret_value()
     if value is None:
         return "—"
     if isinstance(value, bool):

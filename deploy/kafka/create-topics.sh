@@ -15,9 +15,9 @@ TOPICS_BIN="${KAFKA_BIN:-/opt/kafka/bin}/kafka-topics.sh"
 
 # shared/contracts/topics.py: keyed by aggregate id; kept forever, because a new consumer group
 # (a new service, a rebuilt replica) starts from the earliest offset and must see every event.
-DOMAIN_TOPICS="catalog.agencies catalog.documents requests.requests notify.deliveries"
+DOMAIN_TOPICS="catalog.agencies catalog.documents requests.requests notify.deliveries identity.accounts identity.officers"
 # One dead-letter topic per consumer group: dlq.<service>.<consumer> (shared/events.py).
-DLQ_TOPICS="dlq.catalog.art44-suggestions dlq.requests.agency-replica dlq.notify.deliveries dlq.notify.webhooks dlq.notify.agency-replica dlq.audit.event-log"
+DLQ_TOPICS="dlq.catalog.art44-suggestions dlq.requests.agency-replica dlq.notify.deliveries dlq.notify.webhooks dlq.notify.agency-replica dlq.audit.event-log dlq.identity.agencies"
 
 create() {
   "$TOPICS_BIN" --bootstrap-server "$BOOTSTRAP" --create --if-not-exists --topic "$PREFIX$1" \

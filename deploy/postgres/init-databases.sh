@@ -4,7 +4,7 @@
 # (docker-entrypoint-initdb.d); passwords come from the environment (.env), never from here.
 set -euo pipefail
 
-for service in catalog requests notify audit; do
+for service in catalog requests notify audit identity; do
   var="$(echo "$service" | tr '[:lower:]' '[:upper:]')_DB_PASSWORD"
   password="${!var:?$var 未设置}"
   psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \

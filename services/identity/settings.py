@@ -71,6 +71,12 @@ class IdentitySettings(ServiceSettings):
     password_lockout_seconds: int = Field(900, description="锁定时长（秒）")
 
     @model_validator(mode="after")
+    def _refuse_dev_secrets_in_production(self) -> "IdentitySettings":
+        # Same name as the base check, so it replaces it: this service verifies tokens with its own
+        # key ring, issuer and audience (app.py), never with the JWT_* settings the base check is about.
+        return self
+
+    @model_validator(mode="after")
     def _refuse_dev_keys_in_production(self) -> "IdentitySettings":
         if self.environment == "production":
             kek = self.key_encryption_key.get_secret_value()

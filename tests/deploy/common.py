@@ -19,10 +19,11 @@ K8S = DEPLOY / "k8s"
 
 # ---------------------------------------------------------------------------------------------
 # ALLOW-LIST of environment variables the deployment may set before the code reads them (a
-# setting another change is adding). Empty now: the catalog's attachment storage settings
-# (CATALOG_STORAGE_BACKEND, CATALOG_S3_*), listed here while they were being built, have landed
-# in services/catalog/settings.py. Add a name only with a comment saying which change adds it.
-PENDING_SETTINGS: frozenset[str] = frozenset()
+# setting another change is adding). Add a name only with a comment saying which change adds it,
+# and remove it once it has landed.
+PENDING_SETTINGS: frozenset[str] = frozenset({
+    "REQUESTS_RATE_LIMIT_STORAGE",  # issue #12: requests' submission limits share identity's Redis
+})
 # ---------------------------------------------------------------------------------------------
 
 SERVICE_PREFIXES = tuple(f"{name.upper()}_" for name in SERVICES)
@@ -49,9 +50,10 @@ def default_port(name: str) -> int:
 
 
 def expected_topics() -> set[str]:
-    """Every domain topic and one dead-letter topic per consumer group of every service."""
+    """Every domain topic, every topic a service produces, and one dead-letter topic per consumer group."""
+    produced = {topic for spec in specs().values() for topic in spec.produces}
     dlq = {dead_letter_topic("", f"{spec.name}.{sub.name}") for spec in specs().values() for sub in spec.subscriptions}
-    return set(ALL_DOMAIN_TOPICS) | dlq
+    return set(ALL_DOMAIN_TOPICS) | produced | dlq
 
 
 def api_prefixes() -> dict[str, str]:
@@ -105,3 +107,15 @@ def nginx_locations(conf: str) -> dict[str, str]:
             i += 1
         found[m.group(1)] = conf[m.end():i - 1]
     return found
+
+
+# The public sign-in endpoints the gateway and the Ingress rate-limit per client address.
+SIGNIN_PREFIXES = ("/api/v1/identity/sms/", "/api/v1/identity/wechat/", "/api/v1/identity/local/")
+
+
+def gateway_signin_limit(conf: str) -> tuple[int, int]:
+    """(requests per minute, burst) of the gateway's `signin` zone."""
+    rate = re.search(r"limit_req_zone \S+ zone=signin:\S+ rate=(\d+)r/m;", conf)
+    burst = re.search(r"limit_req zone=signin burst=(\d+) nodelay;", conf)
+    assert rate and burst, "nginx.conf 应有 signin 限流区（limit_req_zone … zone=signin … rate=N r/m）"
+    return int(rate.group(1)), int(burst.group(1))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import subprocess
 from importlib import resources
 
@@ -92,25 +93,82 @@ def test_service_environment_names_are_real_settings(compose):
         assert not unknown_settings(svc["environment"]), f"{name}: {unknown_settings(svc['environment'])}"
 
 
+def filled_in(env_example: dict[str, str]) -> dict[str, str]:
+    """.env.example as an operator leaves it: every CHANGE-ME replaced by a generated secret."""
+    return {k: secrets.token_urlsafe(36) if v == "CHANGE-ME" else v for k, v in env_example.items()}
+
+
+def load_settings(svc: dict, service: str, env_file: dict[str, str], monkeypatch):
+    """The service's settings class, loaded from the container's environment interpolated from `env_file`."""
+    env = {k: interpolate(str(v), env_file) for k, v in svc["environment"].items()}
+    for key in [k for k in os.environ if k.startswith(f"{service.upper()}_")]:
+        monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    try:
+        return settings_classes()[service]()
+    finally:
+        for key in env:
+            monkeypatch.delenv(key)
+
+
 def test_settings_load_in_production_from_the_example_env(compose, env_example, monkeypatch):
-    """Each container's environment, interpolated from .env.example, is a valid production configuration."""
-    classes = settings_classes()
+    """Each container's environment, interpolated from .env.example once filled in, is a valid production configuration."""
+    env_file = filled_in(env_example)
     for name, svc in app_services(compose).items():
         service = name.rsplit("-", 1)[0]
-        env = {k: interpolate(str(v), env_example) for k, v in svc["environment"].items()}
-        for key in [k for k in os.environ if k.startswith(f"{service.upper()}_")]:
-            monkeypatch.delenv(key)
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        settings = classes[service]()
+        settings = load_settings(svc, service, env_file, monkeypatch)
         assert settings.environment == "production"
-        assert settings.jwt_algorithm == "RS256" and (settings.jwt_jwks_url or settings.jwt_public_key)
         assert settings.database_url.startswith("postgresql://") and settings.database_url.endswith(f"@postgres:5432/{service}")
         assert settings.database_url.split("//")[1].startswith(f"{service}:")  # its own login
         assert settings.kafka_ensure_topics is False and settings.migrate_on_start is False
+        if service == "identity":  # it verifies with its own key ring, issuer and audience
+            assert settings.issuer == env_file["IDENTITY_PUBLIC_URL"] and settings.token_audience
+            assert settings.sms_sender == "aliyun" and not settings.dev_tokens
+            continue
+        assert settings.jwt_algorithm == "RS256" and (settings.jwt_jwks_url or settings.jwt_public_key)
         assert settings.jwt_issuer and settings.jwt_audience  # empty strings would be required verbatim
-        for key in env:
-            monkeypatch.delenv(key)
+
+
+def test_every_service_trusts_only_the_identity_key_set(compose, env_example, monkeypatch):
+    """JWKS from identity-api on its port, issuer and audience exactly what identity puts in its tokens."""
+    env_file = filled_in(env_example)
+    apps = app_services(compose)
+    identity = load_settings(apps["identity-api"], "identity", env_file, monkeypatch)
+    assert identity.issuer.startswith("https://")
+    for name, svc in apps.items():
+        service = name.rsplit("-", 1)[0]
+        if service == "identity":
+            continue
+        settings = load_settings(svc, service, env_file, monkeypatch)
+        assert settings.jwt_jwks_url == f"http://identity-api:{default_port('identity')}/.well-known/jwks.json", name
+        assert settings.jwt_public_key is None and settings.jwt_algorithm == "RS256", name
+        assert (settings.jwt_issuer, settings.jwt_audience) == (identity.issuer, identity.token_audience), name
+    assert {s.removesuffix("-api") for s in compose["services"]["gateway"]["depends_on"]} >= {"identity"}
+
+
+def test_identity_refuses_to_start_on_the_placeholder_key(compose, env_example, monkeypatch):
+    """An operator who forgets IDENTITY_KEY_ENCRYPTION_KEY gets a refusal, not signing keys sealed under CHANGE-ME."""
+    env_file = filled_in(env_example) | {"IDENTITY_KEY_ENCRYPTION_KEY": env_example["IDENTITY_KEY_ENCRYPTION_KEY"]}
+    with pytest.raises(ValueError, match="IDENTITY_KEY_ENCRYPTION_KEY"):
+        load_settings(app_services(compose)["identity-api"], "identity", env_file, monkeypatch)
+
+
+def test_rate_limits_share_the_password_protected_redis(compose, env_example):
+    apps = app_services(compose)
+    redis = compose["services"]["redis"]
+    env_file = filled_in(env_example)
+    password = env_file["REDIS_PASSWORD"]
+    for name, var in (("identity-api", "IDENTITY_RATE_LIMIT_STORAGE"), ("identity-worker", "IDENTITY_RATE_LIMIT_STORAGE"),
+                      ("requests-api", "REQUESTS_RATE_LIMIT_STORAGE")):
+        assert interpolate(apps[name]["environment"][var], env_file) == f"redis://:{password}@redis:6379/0", name
+    for name in ("identity-api", "requests-api"):
+        assert apps[name]["depends_on"]["redis"] == {"condition": "service_healthy"}
+    command = [interpolate(c, env_file) for c in redis["command"]]
+    assert command[:2] == ["redis-server", "/usr/local/etc/redis/redis.conf"] and command[2:] == ["--requirepass", password]
+    assert "./redis/redis.conf:/usr/local/etc/redis/redis.conf:ro" in redis["volumes"]
+    assert redis["read_only"] is True and redis["user"].split(":")[0] != "0"
+    assert "PONG" in " ".join(redis["healthcheck"]["test"])  # redis-cli exits 0 on NOAUTH too
 
 
 def test_every_variable_is_in_env_example_and_every_example_is_used(env_example):
@@ -121,7 +179,8 @@ def test_every_variable_is_in_env_example_and_every_example_is_used(env_example)
 
 def test_required_secrets_have_no_default(env_example):
     text = COMPOSE.read_text(encoding="utf-8")
-    for secret in [k for k in env_example if k.endswith(("PASSWORD", "SECRET_KEY")) and not k.startswith("SMTP")]:
+    secret_names = ("PASSWORD", "SECRET_KEY", "_SECRET", "ENCRYPTION_KEY", "ACCESS_KEY_ID")
+    for secret in [k for k in env_example if k.endswith(secret_names) and not k.startswith("SMTP")]:
         assert re.search(rf"\$\{{{secret}:\?", text), f"{secret} 应为必填（${{{secret}:?…}}）"
         assert env_example[secret] == "CHANGE-ME"
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
 from pathlib import Path
 
 import kubernetes_validate
@@ -11,7 +13,8 @@ import yaml
 
 from shared.settings_doc import SERVICES, settings_classes
 from tests.deploy.common import (
-    DEPLOY, K8S, api_prefixes, default_port, load_yaml_docs, nginx_locations, read_env_file, unknown_settings,
+    DEPLOY, K8S, SIGNIN_PREFIXES, api_prefixes, default_port, gateway_signin_limit, load_yaml_docs, nginx_locations,
+    read_env_file, unknown_settings,
 )
 
 # A Kubernetes version kubernetes-validate ships schemas for (pinned in pyproject.toml).
@@ -55,7 +58,7 @@ def test_kustomization_lists_every_manifest_and_secret_template():
     assert sorted(kustomization["resources"]) == sorted(p.name for p in MANIFESTS)
     assert kustomization["namespace"] == "gov-disclosure"
     generated = {g["name"]: g["envs"] for g in kustomization["secretGenerator"]}
-    assert set(generated) == {f"{s}-secrets" for s in SERVICES}
+    assert set(generated) == {f"{s}-secrets" for s in SERVICES} | {"redis-secrets"}
     for envs in generated.values():
         for env in envs:
             assert (K8S / f"{env}.example").is_file(), f"缺少 {env}.example"
@@ -76,20 +79,81 @@ def test_every_environment_name_is_a_real_setting(objects):
     assert names and not unknown_settings(names), unknown_settings(names)
 
 
-def test_settings_load_in_production_from_configmap_and_secret_template(objects, monkeypatch):
-    classes = settings_classes()
-    for name in SERVICES:
-        env = dict(find(objects, "ConfigMap", f"{name}-config")["data"])
-        env |= read_env_file(K8S / "secrets" / f"{name}.env.example")
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        settings = classes[name]()
-        assert settings.environment == "production" and settings.jwt_algorithm == "RS256"
-        assert settings.kafka_ensure_topics is False and settings.migrate_on_start is False
-        assert settings.jwt_issuer and settings.jwt_audience
-        assert settings.database_url.startswith("postgresql://") and settings.database_url.rsplit("/", 1)[1] == name
+def secret_template(name: str) -> dict[str, str]:
+    """secrets/<name>.env.example as an operator fills it in: every CHANGE-ME a generated secret."""
+    return {k: v.replace("CHANGE-ME", FILLED) for k, v in read_env_file(K8S / "secrets" / f"{name}.env.example").items()}
+
+
+FILLED = secrets.token_urlsafe(36)
+
+
+def load_settings(objects, name: str, monkeypatch, secret: dict[str, str] | None = None):
+    """A service's settings from its ConfigMap and its (filled-in) Secret template."""
+    env = dict(find(objects, "ConfigMap", f"{name}-config")["data"]) | (secret if secret is not None else secret_template(name))
+    for key in [k for k in os.environ if k.startswith(f"{name.upper()}_")]:
+        monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    try:
+        return settings_classes()[name]()
+    finally:
         for key in env:
             monkeypatch.delenv(key)
+
+
+def test_settings_load_in_production_from_configmap_and_secret_template(objects, monkeypatch):
+    for name in SERVICES:
+        settings = load_settings(objects, name, monkeypatch)
+        assert settings.environment == "production"
+        assert settings.kafka_ensure_topics is False and settings.migrate_on_start is False
+        assert settings.database_url.startswith("postgresql://") and settings.database_url.rsplit("/", 1)[1] == name
+        if name == "identity":  # verifies with its own key ring, issuer and audience
+            assert settings.sms_sender == "aliyun" and not settings.dev_tokens
+            continue
+        assert settings.jwt_algorithm == "RS256" and settings.jwt_issuer and settings.jwt_audience
+
+
+def test_every_service_trusts_only_the_identity_key_set(objects, monkeypatch):
+    identity = load_settings(objects, "identity", monkeypatch)
+    service = find(objects, "Service", "identity-api")
+    port = service["spec"]["ports"][0]["port"]
+    jwks = f"http://identity-api{'' if port == 80 else f':{port}'}/.well-known/jwks.json"
+    for name in (n for n in SERVICES if n != "identity"):
+        settings = load_settings(objects, name, monkeypatch)
+        assert settings.jwt_jwks_url == jwks and settings.jwt_public_key is None, name
+        assert (settings.jwt_issuer, settings.jwt_audience) == (identity.issuer, identity.token_audience), name
+    # The issuer is the public host the Ingress serves the key set and discovery document on.
+    ingress = find(objects, "Ingress", "identity")
+    assert identity.issuer == f"https://{ingress['spec']['rules'][0]['host']}"
+    assert "/.well-known/" in {p["path"] for p in ingress["spec"]["rules"][0]["http"]["paths"]}
+
+
+def test_identity_key_encryption_key_comes_from_the_secret(objects, monkeypatch):
+    assert "IDENTITY_KEY_ENCRYPTION_KEY" not in find(objects, "ConfigMap", "identity-config")["data"]
+    assert "IDENTITY_KEY_ENCRYPTION_KEY" in read_env_file(K8S / "secrets" / "identity.env.example")
+    left_in = secret_template("identity") | {"IDENTITY_KEY_ENCRYPTION_KEY": "CHANGE-ME"}
+    with pytest.raises(ValueError, match="IDENTITY_KEY_ENCRYPTION_KEY"):
+        load_settings(objects, "identity", monkeypatch, secret=left_in)
+
+
+def test_redis_runs_the_compose_configuration_behind_the_secret_password(objects):
+    config = find(objects, "ConfigMap", "redis-config")["data"]["redis.conf"]
+    assert config == (DEPLOY / "redis" / "redis.conf").read_text(), "k8s 的 redis.conf 应与 deploy/redis/redis.conf 相同"
+    redis = find(objects, "Deployment", "redis")
+    (container,) = _pod(redis)["containers"]
+    assert container["args"] == ["redis-server", "/etc/redis/redis.conf", "--requirepass", "$(REDIS_PASSWORD)"]
+    env = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]}
+    assert env["REDIS_PASSWORD"] == {"name": "redis-secrets", "key": "REDIS_PASSWORD"}
+    assert "REDIS_PASSWORD" in read_env_file(K8S / "secrets" / "redis.env.example")
+    assert redis["spec"]["replicas"] == 1 and redis["spec"]["strategy"]["type"] == "Recreate"
+    service = find(objects, "Service", "redis")
+    assert service["spec"]["selector"] == redis["spec"]["selector"]["matchLabels"]
+    port = service["spec"]["ports"][0]["port"]
+    for name, var in (("identity", "IDENTITY_RATE_LIMIT_STORAGE"), ("requests", "REQUESTS_RATE_LIMIT_STORAGE")):
+        url = read_env_file(K8S / "secrets" / f"{name}.env.example")[var]  # the password: a secret, never a ConfigMap
+        assert url == f"redis://:CHANGE-ME@redis:{port}/0", name
+    allowed = find(objects, "NetworkPolicy", "redis")["spec"]["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0]
+    assert set(allowed["values"]) == {"identity", "requests"}
 
 
 def _containers(obj: dict) -> list[dict]:
@@ -182,6 +246,7 @@ def test_ingress_routes_match_the_gateway(objects):
     locations = nginx_locations(nginx_conf)
     origins = re.findall(r'^"(https?://[^"~]+)"\s+\$http_origin;', (DEPLOY / "nginx" / "cors-origins.conf").read_text(), flags=re.M)
     routes = {}
+    limited = {}
     for ingress in ingresses:
         notes = ingress["metadata"]["annotations"]
         assert notes["nginx.ingress.kubernetes.io/enable-cors"] == "true"
@@ -192,7 +257,16 @@ def test_ingress_routes_match_the_gateway(objects):
                 routes[path["path"]] = backend["name"]
                 assert backend["port"] == {"name": "http"}
                 find(objects, "Service", backend["name"])
-                body = re.search(r"client_max_body_size (\S+);", locations[path["path"]])
+                location = max((loc for loc in locations if path["path"].startswith(loc)), key=len)
+                body = re.search(r"client_max_body_size (\S+);", locations[location])
                 gateway_limit = body.group(1) if body else re.search(r"client_max_body_size (\S+);", nginx_conf).group(1)
                 assert notes["nginx.ingress.kubernetes.io/proxy-body-size"] == gateway_limit, path["path"]
-    assert routes == {f"{prefix}/": f"{name}-api" for name, prefix in api_prefixes().items()}
+                if "nginx.ingress.kubernetes.io/limit-rpm" in notes:
+                    limited[path["path"]] = (int(notes["nginx.ingress.kubernetes.io/limit-rpm"]),
+                                             int(notes["nginx.ingress.kubernetes.io/limit-burst-multiplier"]))
+    expected = {f"{prefix}/": f"{name}-api" for name, prefix in api_prefixes().items()}
+    expected |= {path: "identity-api" for path in ("/.well-known/", *SIGNIN_PREFIXES)}
+    assert routes == expected
+    # The same sign-in paths and the same rate and burst as the gateway's `signin` zone.
+    rate, burst = gateway_signin_limit(nginx_conf)
+    assert limited == {path: (rate, burst // rate) for path in SIGNIN_PREFIXES} and burst % rate == 0

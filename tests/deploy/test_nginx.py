@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from shared.settings_doc import SERVICES, settings_classes
-from tests.deploy.common import DEPLOY, api_prefixes, default_port, nginx_locations, specs
+from tests.deploy.common import DEPLOY, SIGNIN_PREFIXES, api_prefixes, default_port, gateway_signin_limit, nginx_locations, specs
 
 CONF = DEPLOY / "nginx" / "nginx.conf"
 ORIGINS = DEPLOY / "nginx" / "cors-origins.conf"
@@ -58,16 +58,39 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def upstream_of(body: str) -> tuple[str, int] | None:
+    match = UPSTREAM.search(body)
+    return (match.group(1), int(match.group(2))) if match else None
+
+
 def test_every_route_is_a_real_service_prefix_on_its_own_port():
-    locations = {path: body for path, body in nginx_locations(CONF.read_text()).items() if path.startswith("/api/")}
+    all_locations = nginx_locations(CONF.read_text())
+    locations = {path: body for path, body in all_locations.items() if path.startswith("/api/")}
     prefixes = api_prefixes()
     assert set(locations) == {p + "/" for p in prefixes.values()}, "网关路由应与各服务的 API 前缀一一对应"
+    # Routes at the root (identity's /.well-known/): each gateway location outside /api/ that proxies.
+    roots = {path: upstream_of(body) for path, body in all_locations.items()
+             if not path.startswith("/api/") and upstream_of(body)}
     for name, prefix in prefixes.items():
-        host, port = UPSTREAM.search(locations[prefix + "/"]).groups()
-        assert (host, int(port)) == (f"{name}-api", default_port(name))
+        assert upstream_of(locations[prefix + "/"]) == (f"{name}-api", default_port(name))
         app = __import__(f"services.{name}.app", fromlist=["create_app"]).create_app(specs()[name].settings)
         routes = [path for path in app.openapi()["paths"] if path not in ("/healthz", "/readyz")]
-        assert routes and all(r.startswith(prefix + "/") for r in routes), f"{name} 有不在 {prefix}/ 下的路由：{routes}"
+        assert routes
+        for route in (r for r in routes if not r.startswith(prefix + "/")):
+            served = [loc for loc, upstream in roots.items() if route.startswith(loc)]
+            assert served and roots[served[0]] == (f"{name}-api", default_port(name)), f"{name} 的 {route} 不在 {prefix}/ 下，网关也未转发"
+    assert set(roots) == {"/.well-known/"} and roots["/.well-known/"] == ("identity-api", default_port("identity"))
+
+
+def test_signin_limit_covers_exactly_the_public_sign_in_paths():
+    conf = CONF.read_text()
+    keyed = re.search(r'map \$uri \$signin_client \{(.*?)\}', conf, flags=re.S).group(1)
+    pattern = re.search(r'"~(\^[^"]+)"\s+\$binary_remote_addr;', keyed).group(1)
+    for path in SIGNIN_PREFIXES:
+        assert re.match(pattern, path + "code"), path
+    for path in ("/api/v1/identity/me", "/api/v1/identity/token/refresh", "/.well-known/jwks.json", "/api/v1/requests/sms/x"):
+        assert not re.match(pattern, path), path
+    assert "limit_req zone=signin" in nginx_locations(conf)["/api/v1/identity/"]
 
 
 def test_body_limits_fit_the_services_attachment_limits():
@@ -95,8 +118,11 @@ class _Echo(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         payload = json.dumps({"path": self.path, "method": self.command, "request_id": self.headers.get("X-Request-ID"),
-                              "bytes": len(body)}).encode()
-        self.send_response(200)
+                              "forwarded_for": self.headers.get("X-Forwarded-For"), "bytes": len(body)}).encode()
+        limited = self.path.endswith("/upstream-429")  # a service refusing on its own budget
+        self.send_response(429 if limited else 200)
+        if limited:
+            self.send_header("Retry-After", "60")
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Access-Control-Allow-Origin", "*")  # must never reach the browser through the gateway
@@ -151,6 +177,40 @@ def test_routes_each_prefix_upstream_with_the_path_unchanged(gateway):
         r = httpx.get(f"{gateway}/api/v1/{name}/agencies?page=2")
         assert r.status_code == 200
         assert r.json()["path"] == f"/api/v1/{name}/agencies?page=2"
+    for path in ("/.well-known/jwks.json", "/.well-known/openid-configuration"):
+        r = httpx.get(gateway + path)
+        assert r.status_code == 200 and r.json()["path"] == path
+
+
+def test_the_client_address_upstream_cannot_be_forged(gateway):
+    """identity counts per-IP budgets on the first X-Forwarded-For entry: only the gateway may write it."""
+    r = httpx.get(f"{gateway}/api/v1/identity/me", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert r.json()["forwarded_for"] == "127.0.0.1"
+
+
+def test_sign_in_endpoints_are_rate_limited_per_client_as_problem_json(gateway):
+    rate, burst = gateway_signin_limit(CONF.read_text())
+    origin = allowed_origins()[0]
+    statuses = [httpx.post(f"{gateway}/api/v1/identity/sms/code", json={}, headers={"Origin": origin})
+                for _ in range(burst + 3)]
+    assert [r.status_code for r in statuses[:burst]] == [200] * burst  # the burst passes (the first request too)
+    refused = statuses[-1]
+    assert refused.status_code == 429 and refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["code"] == "too_many_requests" and refused.headers["retry-after"] == "2"
+    assert refused.headers["access-control-allow-origin"] == origin  # the browser may read the refusal
+    # One zone for every sign-in path; everything else, and preflights, are not counted.
+    assert httpx.post(f"{gateway}/api/v1/identity/wechat/login", json={}).status_code == 429
+    assert httpx.post(f"{gateway}/api/v1/identity/local/login", json={}).status_code == 429
+    assert httpx.options(f"{gateway}/api/v1/identity/sms/code", headers={"Origin": origin}).status_code == 204
+    for path in ("/api/v1/identity/token/refresh", "/api/v1/requests/requests"):
+        ok = httpx.post(gateway + path, json={})
+        assert ok.status_code == 200 and "retry-after" not in ok.headers, path
+    assert httpx.get(f"{gateway}/.well-known/jwks.json").status_code == 200
+
+
+def test_a_service_429_keeps_its_own_retry_after(gateway):
+    r = httpx.post(f"{gateway}/api/v1/identity/token/upstream-429", json={})
+    assert r.status_code == 429 and r.headers.get_list("retry-after") == ["60"]
 
 
 def test_unknown_paths_and_probes_are_not_exposed(gateway):

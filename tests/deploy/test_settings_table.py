@@ -47,3 +47,13 @@ def test_table_round_trips_through_the_readme_markers():
     generated = rows()
     rewritten = replace_table((REPO / "README.md").read_text(encoding="utf-8"), table(generated))
     assert parse_table(rewritten) == generated
+
+
+def test_secret_defaults_are_shown_as_the_code_has_them():
+    """A SecretStr default is public code (empty or a dev-only value): the table shows it, not pydantic's mask."""
+    from services.identity.settings import DEV_KEY_ENCRYPTION_KEY
+
+    defaults = {r.name: r.default for r in rows()}
+    assert defaults["IDENTITY_KEY_ENCRYPTION_KEY"] == DEV_KEY_ENCRYPTION_KEY
+    assert defaults["IDENTITY_WECHAT_SECRET"] == "（空）"
+    assert not [name for name, default in defaults.items() if "**********" in default]
