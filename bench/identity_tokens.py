@@ -1,11 +1,10 @@
-"""What signing in costs: token verification inside the requests service, and SMS-login throughput.
+"""What signing in costs: token verification inside the requests service.
 
-1. Verification. The identity service runs on a real port; a requests app trusts only its key set
-   (RS256 through the JWKS URL, as under `make run` and in production). With the key set cached,
-   `verify()` of an access token is timed on its own, next to a whole unauthenticated request
-   through the same app (the public calendar) in the same run. Target: p50 under 0.2 ms.
-2. SMS login. Closed-loop clients each run captcha → send code → read it from the development
-   outbox → log in, against the identity service (SQLite, or BENCH_POSTGRES_URL's server when set).
+Verification. The identity service runs on a real port; a requests app trusts only its key set
+(RS256 through the JWKS URL, as under `make run` and in production). With the key set cached,
+`verify()` of an access token is timed on its own, next to a whole unauthenticated request
+through the same app (the public calendar) in the same run. Target: p50 under 0.2 ms.
+SMS-login throughput is not measured yet.
 
     .venv/bin/python -m bench.identity_tokens          # BENCH_VERIFY_N, BENCH_SECONDS, BENCH_CONCURRENCY
 """
@@ -91,14 +90,10 @@ async def main() -> int:
             async with running_app(app) as client:
                 identity = type("Identity", (), {"app": app, "settings": settings, "client": client})()
                 await verification(identity, tmp, broker.bootstrap)
-                if sms_login is not None:
-                    await sms_login(identity, tmp)
     finally:
         broker.stop()
     return 0
 
-
-sms_login = None  # set below once the SMS flow is benchmarked
 
 if __name__ == "__main__":
     raise SystemExit(asyncio.run(main()))

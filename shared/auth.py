@@ -63,7 +63,8 @@ class Principal:
         return sorted(self.roles, key=list(Role).index)[-1]
 
 
-def _unauthenticated(code: str, detail: str) -> Problem:
+def unauthenticated(code: str, detail: str) -> Problem:
+    """A 401 problem with the Bearer challenge every service sends."""
     return Problem(401, code, detail, headers={"WWW-Authenticate": 'Bearer realm="gov-disclosure"'})
 
 
@@ -149,13 +150,13 @@ class TokenVerifier:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
-            raise _unauthenticated("token_invalid", "登录凭证无效") from exc
+            raise unauthenticated("token_invalid", "登录凭证无效") from exc
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
-            raise _unauthenticated("token_invalid", "登录凭证缺少签名密钥标识（kid）")
+            raise unauthenticated("token_invalid", "登录凭证缺少签名密钥标识（kid）")
         key = self._resolver(kid) if self._resolver else await self._jwks.key(kid) if self._jwks else None
         if key is None:
-            raise _unauthenticated("token_invalid", "登录凭证的签名密钥未知或已停用")
+            raise unauthenticated("token_invalid", "登录凭证的签名密钥未知或已停用")
         return key
 
     async def verify(self, token: str) -> Principal:
@@ -172,9 +173,9 @@ class TokenVerifier:
                 options={"require": ["exp", "sub"], "verify_aud": s.jwt_audience is not None},
             )
         except jwt.ExpiredSignatureError as exc:
-            raise _unauthenticated("token_expired", "登录凭证已过期，请重新登录") from exc
+            raise unauthenticated("token_expired", "登录凭证已过期，请重新登录") from exc
         except jwt.InvalidTokenError as exc:
-            raise _unauthenticated("token_invalid", "登录凭证无效") from exc
+            raise unauthenticated("token_invalid", "登录凭证无效") from exc
         return principal_from_claims(claims)
 
 
@@ -184,16 +185,16 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         parsed = _Claims.model_validate(claims)
     except ValidationError as exc:
         fields = "、".join(dict.fromkeys(str(e["loc"][0]) for e in exc.errors() if e.get("loc")))
-        raise _unauthenticated("token_invalid", f"登录凭证中的声明格式不正确：{fields}") from exc
+        raise unauthenticated("token_invalid", f"登录凭证中的声明格式不正确：{fields}") from exc
     raw_roles = parsed.roles if parsed.roles is not None else ([parsed.role] if parsed.role else [])
     try:
         roles = frozenset(Role(r) for r in raw_roles)
     except ValueError as exc:
-        raise _unauthenticated("token_invalid", "登录凭证中的角色无效") from exc
+        raise unauthenticated("token_invalid", "登录凭证中的角色无效") from exc
     if not roles:
-        raise _unauthenticated("token_invalid", "登录凭证未包含角色")
+        raise unauthenticated("token_invalid", "登录凭证未包含角色")
     if roles & (OFFICER_ROLES - {Role.admin}) and not parsed.agency_id:
-        raise _unauthenticated("token_invalid", "工作人员的登录凭证必须包含所属机关（agency_id）")
+        raise unauthenticated("token_invalid", "工作人员的登录凭证必须包含所属机关（agency_id）")
     return Principal(sub=parsed.sub, roles=roles, agency_id=parsed.agency_id, name=parsed.name)
 
 
@@ -203,7 +204,7 @@ _bearer = HTTPBearer(auto_error=False, description="政务身份认证签发的 
 async def current_principal(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
     """The authenticated caller; 401 without a valid bearer token."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-        raise _unauthenticated("token_missing", "缺少登录凭证（Authorization: Bearer）")
+        raise unauthenticated("token_missing", "缺少登录凭证（Authorization: Bearer）")
     principal = await request.app.state.verifier.verify(credentials.credentials)
     request.state.principal = principal
     return principal

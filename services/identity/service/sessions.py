@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from shared.auth import Role
+from shared.auth import Role, unauthenticated
 from shared.db import new_id, utcnow
 from shared.errors import Problem
 from shared.uow import UnitOfWork
@@ -49,10 +49,6 @@ class TokenPair:
 
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def _unauthenticated(code: str, detail: str) -> Problem:
-    return Problem(401, code, detail, headers={"WWW-Authenticate": 'Bearer realm="gov-disclosure"'})
 
 
 async def grant_for(uow: UnitOfWork, account: Account, agency_id: str | None) -> Grant:
@@ -112,13 +108,13 @@ async def refresh_session(uow: UnitOfWork, keyring: KeyRing, settings: IdentityS
     row = await tokens.by_hash(hash_token(raw))
     now = utcnow()
     if row is None or row.expires_at <= now:
-        raise _unauthenticated("refresh_invalid", "登录已失效，请重新登录")
+        raise unauthenticated("refresh_invalid", "登录已失效，请重新登录")
     if row.revoked_at is not None:
-        raise _unauthenticated("refresh_revoked", "登录已退出或被撤销，请重新登录")
+        raise unauthenticated("refresh_revoked", "登录已退出或被撤销，请重新登录")
     if row.used_at is not None:
         await tokens.revoke_family(row.family_id, now)
         await uow.commit()
-        raise _unauthenticated("refresh_reused", "检测到登录凭证被重复使用，为安全起见已退出全部相关登录，请重新登录")
+        raise unauthenticated("refresh_reused", "检测到登录凭证被重复使用，为安全起见已退出全部相关登录，请重新登录")
     row.used_at = now
     account = await AccountRepository(uow.session).get(row.account_id)
     if account is None or account.status != "active":
