@@ -35,6 +35,10 @@ class UnitOfWork:
             await self.session.close()
             self._pending.clear()
 
+    @property
+    def settings(self) -> ServiceSettings:
+        return self._settings
+
     def emit(self, topic: str, envelope: EventEnvelope) -> None:
         """Queue an event for `topic` (logical name); it is stored only if the transaction commits."""
         self._pending.append((self._settings.topic(topic), envelope))

@@ -11,7 +11,7 @@ from shared.contracts.topics import ALL_DOMAIN_TOPICS
 from shared.service import ServiceSpec, create_service_app
 
 from services.audit.adapters.orm import Base, plumbing
-from services.audit.api import assessment, entries, reports, timeliness, verify
+from services.audit.api import assessment, entries, erasures, reports, timeliness, verify
 from services.audit.service.record import record_and_project
 from services.audit.settings import AuditSettings, get_settings
 
@@ -25,7 +25,7 @@ def build_spec(settings: AuditSettings | None = None) -> ServiceSpec:
         metadata=Base.metadata,
         plumbing=plumbing,
         migrations=Path(__file__).parent / "migrations",
-        routers=[entries.router, verify.router, timeliness.router, reports.router, assessment.router],
+        routers=[entries.router, erasures.router, verify.router, timeliness.router, reports.router, assessment.router],
         subscriptions=[Subscription("event-log", ALL_DOMAIN_TOPICS, {"*": record_and_project})],
     )
 

@@ -111,3 +111,16 @@ class DocumentFact(Base):
     ended: Mapped[str | None] = mapped_column(String(20))  # repealed | expired
     ended_on: Mapped[date | None] = mapped_column(Date)
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SubjectKey(Base):
+    """The key that seals one subject's personal data in the log; destroyed to erase it (crypto-shredding)."""
+
+    __tablename__ = "subject_keys"
+
+    subject_id: Mapped[str] = mapped_column(String(120), primary_key=True)  # request:<id> | <aggregate_type>:<id>
+    applicant_sub: Mapped[str | None] = mapped_column(String(128), index=True)
+    sealed_key: Mapped[str | None] = mapped_column(Text)  # AES-256 key sealed under the key-encryption key; NULL once erased
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    erased_by: Mapped[str | None] = mapped_column(String(128))

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit.adapters.orm import AuditEntry
+from services.audit.adapters.orm import AuditEntry, SubjectKey
 from services.audit.domain.chain import GENESIS
 
 _CHAIN_LOCK = zlib.crc32(b"audit_entries.chain")
@@ -61,3 +62,39 @@ class EntryCriteria:
         if self.until:
             query = query.where(AuditEntry.occurred_at < self.until)
         return query
+
+
+class SubjectKeys:
+    """The per-subject keys: created on first need, read in batches, erased for good."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, subject_id: str) -> SubjectKey | None:
+        return await self.session.get(SubjectKey, subject_id)
+
+    async def add(self, row: SubjectKey) -> SubjectKey:
+        """Insert a new key, or return the one another writer stored first."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(row)
+        except IntegrityError:
+            existing = await self.get(row.subject_id)
+            assert existing is not None
+            return existing
+        return row
+
+    async def many(self, subject_ids: set[str]) -> dict[str, SubjectKey]:
+        if not subject_ids:
+            return {}
+        rows = await self.session.execute(select(SubjectKey).where(SubjectKey.subject_id.in_(subject_ids)))
+        return {row.subject_id: row for row in rows.scalars()}
+
+    async def held_for(self, *, applicant_sub: str | None = None, subject_id: str | None = None) -> list[SubjectKey]:
+        """Keys not yet erased, of one applicant's requests or of one subject."""
+        query = select(SubjectKey).where(SubjectKey.sealed_key.is_not(None))
+        if applicant_sub is not None:
+            query = query.where(SubjectKey.applicant_sub == applicant_sub)
+        if subject_id is not None:
+            query = query.where(SubjectKey.subject_id == subject_id)
+        return list((await self.session.execute(query.with_for_update())).scalars())

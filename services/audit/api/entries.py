@@ -18,7 +18,8 @@ from shared.service import UoW, get_runtime
 
 from services.audit.adapters.orm import AuditEntry
 from services.audit.adapters.repository import AuditLog, EntryCriteria
-from services.audit.service.query import as_aware, entry_scope, stream_entries
+from services.audit.service.personal import EntryReader, stream_readable
+from services.audit.service.query import as_aware, entry_scope
 
 router = APIRouter(prefix="/entries", tags=["审计日志"])
 
@@ -43,8 +44,8 @@ class EntryOut(BaseModel):
     hash: str
 
 
-def entry_out(e: AuditEntry) -> EntryOut:
-    return EntryOut.model_validate({**e.__dict__, "payload": json.loads(e.envelope)["payload"]})
+def entry_out(e: AuditEntry, payload: dict[str, Any]) -> EntryOut:
+    return EntryOut.model_validate({**e.__dict__, "payload": payload})
 
 
 CSV_COLUMNS = ["seq", "event_id", "event_type", "source", "aggregate_type", "aggregate_id", "agency_id", "actor_sub",
@@ -64,17 +65,17 @@ def _csv_line(values: list[Any]) -> str:
     return out.getvalue()
 
 
-async def _csv(entries: AsyncIterator[AuditEntry]) -> AsyncIterator[bytes]:
+async def _csv(entries: AsyncIterator[tuple[AuditEntry, dict[str, Any]]]) -> AsyncIterator[bytes]:
     yield ("\ufeff" + _csv_line(CSV_COLUMNS)).encode()
-    async for e in entries:
-        row = entry_out(e).model_dump(mode="json")
+    async for e, payload in entries:
+        row = entry_out(e, payload).model_dump(mode="json")
         row["payload"] = json.dumps(row["payload"], ensure_ascii=False, sort_keys=True)
         yield _csv_line([row[c] for c in CSV_COLUMNS]).encode()
 
 
-async def _jsonl(entries: AsyncIterator[AuditEntry]) -> AsyncIterator[bytes]:
-    async for e in entries:
-        yield (json.dumps(entry_out(e).model_dump(mode="json"), ensure_ascii=False) + "\n").encode()
+async def _jsonl(entries: AsyncIterator[tuple[AuditEntry, dict[str, Any]]]) -> AsyncIterator[bytes]:
+    async for e, payload in entries:
+        yield (json.dumps(entry_out(e, payload).model_dump(mode="json"), ensure_ascii=False) + "\n").encode()
 
 
 @router.get("", response_model=list[EntryOut], summary="查询、导出审计日志（政务公开办、系统管理员；其他工作人员仅本机关）",
@@ -102,11 +103,14 @@ async def search_entries(
                              since=as_aware(since), until=as_aware(until))
     if format != "json":
         # The export outlives this request's session: it reads in batches with sessions of its own.
-        entries = stream_entries(get_runtime(request).sessions, criteria, after_seq=after_seq)
+        runtime = get_runtime(request)
+        entries = stream_readable(runtime.sessions, runtime.settings, principal, criteria, after_seq=after_seq)
         body, media = (_csv(entries), "text/csv; charset=utf-8") if format == "csv" else (_jsonl(entries), "application/x-ndjson")
         return StreamingResponse(body, media_type=media,
                                  headers={"Content-Disposition": f"attachment; filename=audit-entries.{format}"})
     entries = await AuditLog(uow.session).search(criteria, after_seq=after_seq, limit=limit)
     if len(entries) == limit:
         response.headers["X-Next-After-Seq"] = str(entries[-1].seq)
-    return [entry_out(e) for e in entries]
+    envelopes = [json.loads(e.envelope) for e in entries]
+    reader = await EntryReader.load(uow.session, get_runtime(request).settings, principal, envelopes)
+    return [entry_out(e, reader.payload(env)) for e, env in zip(entries, envelopes)]

@@ -1,18 +1,15 @@
-"""Who may search which part of the log, and the log streamed out in batches."""
+"""Who may search which part of the log."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role
 from shared.errors import Problem
 
-from services.audit.adapters.orm import AuditEntry
-from services.audit.adapters.repository import AuditLog
 from services.audit.service.reports import subtree
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -53,16 +50,3 @@ async def entry_scope(session: AsyncSession, principal: Principal, agency_id: st
     if agency_id is not None and agency_id != principal.agency_id:
         raise Problem(404, *_NOT_IN_SCOPE)
     return frozenset({principal.agency_id})
-
-
-async def stream_entries(sessions: async_sessionmaker[AsyncSession], criteria, *, after_seq: int = 0,
-                         batch_size: int = 500) -> AsyncIterator[AuditEntry]:
-    """Every matching entry in `seq` order, a batch per short-lived session (nothing held between batches)."""
-    while True:
-        async with sessions() as session:
-            batch = await AuditLog(session).search(criteria, after_seq=after_seq, limit=batch_size)
-        for entry in batch:
-            yield entry
-        if len(batch) < batch_size:
-            return
-        after_seq = batch[-1].seq

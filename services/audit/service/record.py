@@ -9,6 +9,7 @@ from shared.uow import UnitOfWork
 from services.audit.adapters.orm import AuditEntry
 from services.audit.adapters.repository import AuditLog
 from services.audit.domain.chain import canonical, link_hash
+from services.audit.service.personal import seal_envelope
 from services.audit.service.projections import project_agency, project_document, project_request
 
 
@@ -29,7 +30,8 @@ async def record_event(uow: UnitOfWork, envelope: EventEnvelope) -> None:
     """Append the event to the chain (once: the consumer's inbox guards redelivery)."""
     log = AuditLog(uow.session)
     prev = await log.last_hash()
-    body = canonical(envelope.model_dump(mode="json"))
+    # Personal values are sealed under their subject's key before the chain covers them.
+    body = canonical(await seal_envelope(uow, envelope.model_dump(mode="json")))
     log.append(AuditEntry(
         event_id=envelope.event_id, event_type=envelope.type, event_version=envelope.version, source=envelope.source,
         aggregate_type=envelope.aggregate_type,
