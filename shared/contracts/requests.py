@@ -101,3 +101,21 @@ ALL_REQUEST_EVENTS = [
     AnswerProposed, ReviewApproved, ReviewReturned, AnswerDispatched, RequestClosed, RemedyRecorded, RemedyDecided,
     RequestReopened, DeadlineReminder,
 ]
+
+
+class IdProofViewed(Event):
+    """An officer or the applicant downloaded an applicant's identity proof: the audit log keeps who, which request and file, when.
+
+    Not a workflow step (its own aggregate type, so projections of the request ignore it) and
+    without personal data: no name, ID number or file name, only identifiers; who and when are
+    the envelope's actor and occurred_at.
+    """
+
+    topic: ClassVar[str] = REQUESTS_REQUESTS
+    aggregate_type: ClassVar[str] = "id_proof_access"
+
+    request_id: str
+    attachment_id: str
+    agency_id: str
+    viewer_sub: str
+    viewer_role: str

@@ -10,13 +10,16 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from shared.auth import Principal, current_principal
+from shared.contracts.requests import IdProofViewed
 from shared.db import new_id
 from shared.errors import Problem
 from shared.service import UoW
-
-from services.requests.adapters.orm import Answer, Attachment
 from shared.storage import content_key, read_upload, safe_filename
+
+from services.requests.adapters.orm import Answer, Attachment, DisclosureRequest
 from services.requests.api.deps import visible_request
+from services.requests.service.steps import SOURCE, actor_of
+from services.requests.service.views import sees_full_pii
 
 router = APIRouter(prefix="/attachments", tags=["附件"])
 Caller = Annotated[Principal, Depends(current_principal)]
@@ -41,12 +44,26 @@ async def upload(request: Request, uow: UoW, principal: Caller, file: Annotated[
     return {"id": attachment.id, "filename": filename, "content_type": content_type, "size": len(data), "sha256": digest, "purpose": purpose}
 
 
-@router.get("/{attachment_id}", summary="下载附件（上传者；申请的办理人员；申请人可下载已送达的答复文件）")
+def _record_id_proof_view(uow, principal: Principal, r: DisclosureRequest, attachment: Attachment) -> None:
+    """Queue the audit event of one identity-proof download, in the request's transaction."""
+    event = IdProofViewed(request_id=r.id, attachment_id=attachment.id, agency_id=r.agency_id, viewer_sub=principal.sub,
+                          viewer_role=principal.primary_role.value)
+    uow.emit(event.topic, event.envelope(source=SOURCE, aggregate_id=r.id, agency_id=r.agency_id, actor=actor_of(principal)))
+
+
+@router.get("/{attachment_id}", summary="下载附件（上传者；申请的办理人员；申请人可下载已送达的答复文件；"
+                                        "身份证明仅限申请人本人和受理机关的登记、承办人员及负责人，每次下载记入审计日志）")
 async def download(attachment_id: str, request: Request, uow: UoW, principal: Caller) -> Response:
     attachment = await uow.session.get(Attachment, attachment_id)
     if attachment is None:
         raise Problem(404, "attachment_not_found", "附件不存在")
-    if attachment.owner_sub != principal.sub:
+    if attachment.request_id is not None and attachment.purpose == "identity_proof":
+        # Whoever sees the ID number masked may not see the ID card either, the uploader included.
+        r = await visible_request(uow, principal, attachment.request_id)  # 404 when not visible
+        if not sees_full_pii(principal, r):
+            raise Problem(403, "id_proof_forbidden", "身份证明文件仅限申请人本人和受理机关的登记、承办人员及负责人查看")
+        _record_id_proof_view(uow, principal, r, attachment)
+    elif attachment.owner_sub != principal.sub:
         if attachment.request_id is None:
             raise Problem(404, "attachment_not_found", "附件不存在")
         r = await visible_request(uow, principal, attachment.request_id)  # 404 when not visible

@@ -22,10 +22,12 @@ from shared.uow import UnitOfWork
 from services.requests.adapters.orm import Attachment, DisclosureRequest, IdempotencyKey, KnownAgency, TrackingSequence
 from services.requests.domain.applicant import CONFIRMED_AT_ONCE, SIGNING_DATE, Channel
 from services.requests.domain.workflow import State
+from services.requests.service.access import visible_agencies
 from services.requests.service.commands import RegistrationIn, RequestIn
 from services.requests.service.deadlines import load_calendar, refresh_due
 from services.requests.service.steps import record, require_date_not_future
 
+SELF_SERVICE = frozenset({Channel.online, Channel.wechat})  # the applicant submits in person; any other channel is registered
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud over the phone
 
 
@@ -83,6 +85,11 @@ async def create_request(uow: UnitOfWork, principal: Principal, command: Request
     agency = await uow.session.get(KnownAgency, command.agency_id)
     if agency is None:
         raise Problem(422, "unknown_agency", "受理机关不存在", errors=[{"field": "agency_id", "message": "受理机关不存在"}])
+    if channel not in SELF_SERVICE:  # registered on someone's behalf: only into the registrar's own subtree
+        scope = await visible_agencies(uow.session, principal)
+        if scope is not None and agency.id not in scope:
+            raise Problem(403, "agency_out_of_scope", "只能为本机关或下级机关登记申请",
+                          errors=[{"field": "agency_id", "message": "不在您的管辖范围内"}])
     if received_on is not None:
         require_date_not_future(received_on, today, "received_on")
     year = (received_on or today).year
