@@ -11,7 +11,8 @@ from fastapi import FastAPI
 
 from shared.consumer import Subscription
 from shared.contracts.catalog import AgencyRegistered, AgencyUpdated
-from shared.contracts.topics import ALL_DOMAIN_TOPICS, CATALOG_AGENCIES, NOTIFY_DELIVERIES, REQUESTS_REQUESTS
+from shared.contracts.identity import AccountsMerged, WechatLinked
+from shared.contracts.topics import ALL_DOMAIN_TOPICS, CATALOG_AGENCIES, IDENTITY_ACCOUNTS, NOTIFY_DELIVERIES, REQUESTS_REQUESTS
 from shared.periodic import every
 from shared.service import ServiceRuntime, ServiceSpec, create_service_app
 
@@ -21,6 +22,7 @@ from services.notify.adapters.channels.sms import AliyunSms
 from services.notify.adapters.channels.wechat import WeChatSubscribe
 from services.notify.adapters.orm import Base, plumbing
 from services.notify.api import deliveries, inbox, post, preferences, webhooks
+from services.notify.service import accounts
 from services.notify.service.dispatch import run_dispatcher
 from services.notify.service.fanout import FanOutConfig, fan_out
 from services.notify.service.post import on_agency_event
@@ -77,7 +79,9 @@ def build_spec(settings: NotifySettings | None = None) -> ServiceSpec:
         subscriptions=[Subscription("deliveries", [REQUESTS_REQUESTS], {"*": on_request_event}),
                        Subscription("webhooks", ALL_DOMAIN_TOPICS, {"*": enqueue}),
                        Subscription("agency-replica", [CATALOG_AGENCIES], {AgencyRegistered.event_type: on_agency_event,
-                                                                           AgencyUpdated.event_type: on_agency_event})],
+                                                                           AgencyUpdated.event_type: on_agency_event}),
+                       Subscription("accounts", [IDENTITY_ACCOUNTS], {WechatLinked.event_type: accounts.on_wechat_linked,
+                                                                      AccountsMerged.event_type: accounts.on_accounts_merged})],
         background=[dispatcher, webhook_sender],
     )
 

@@ -27,6 +27,16 @@ class AccountRepository:
     async def by_openid(self, openid: str) -> WechatIdentity | None:
         return await self.session.get(WechatIdentity, openid)
 
+    async def wechat_of(self, account_id: str) -> list[WechatIdentity]:
+        stmt = select(WechatIdentity).where(WechatIdentity.account_id == account_id).order_by(WechatIdentity.created_at)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def merge(self, merged: Account, into: Account, at: datetime) -> None:
+        """`merged` lives on as `into`: its ways in move over, and accounts merged into it earlier point at `into`."""
+        merged.status, merged.merged_into, merged.updated_at = "merged", into.id, at
+        await self.session.execute(update(WechatIdentity).where(WechatIdentity.account_id == merged.id).values(account_id=into.id))
+        await self.session.execute(update(Account).where(Account.merged_into == merged.id).values(merged_into=into.id, updated_at=at))
+
     def add(self, row: Account | WechatIdentity) -> None:
         self.session.add(row)
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.testing import running_app, settings_for
+from shared.testing import running_app, served, settings_for
 
 from services.identity.adapters.orm import Account
 from services.identity.app import create_app
@@ -54,3 +54,25 @@ async def identity(broker, databases, topic_prefix, tmp_path):
     app = create_app(settings)
     async with running_app(app) as client:
         yield IdentityHarness(client, app, settings)
+
+
+@pytest.fixture
+async def fake_wechat():
+    """The local WeChat server and its base URL."""
+    from services.identity.tests.fake_wechat import FakeWechat
+
+    fake = FakeWechat()
+    async with served(fake.app()) as url:
+        fake.url = url
+        yield fake
+
+
+@pytest.fixture
+async def wechat_identity(broker, databases, topic_prefix, tmp_path, fake_wechat):
+    """The identity service talking to the local WeChat server."""
+    settings = identity_settings(broker, await databases.new("identity"), topic_prefix,
+                                 sms_outbox_path=str(tmp_path / "sms-outbox.jsonl"), wechat_appid=fake_wechat.appid,
+                                 wechat_secret=fake_wechat.secret, wechat_api_base=fake_wechat.url)
+    app = create_app(settings)
+    async with running_app(app) as client:
+        yield IdentityHarness(client, app, settings), fake_wechat

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.requests.adapters.orm import Answer, Consultation, DisclosureRequest, HistoryEntry, KnownAgency, Remedy
+from services.requests.adapters.orm import Answer, Attachment, Consultation, DisclosureRequest, HistoryEntry, KnownAgency, Remedy
 from services.requests.domain.workflow import CLOCK_STOPPED, OPEN_STATES
 
 SORTS = {
@@ -46,6 +46,14 @@ class RequestRepository:
         total = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
         rows = await self.session.execute(query.order_by(*SORTS[sort]).offset((page - 1) * size).limit(size))
         return list(rows.scalars()), total
+
+    async def reassign_applicant(self, old_sub: str, new_sub: str) -> int:
+        """Requests and uploads of account `old_sub` now belong to `new_sub` (two accounts found to be one person)."""
+        moved = await self.session.execute(update(DisclosureRequest).where(DisclosureRequest.applicant_sub == old_sub)
+                                           .values(applicant_sub=new_sub).execution_options(synchronize_session=False))
+        await self.session.execute(update(Attachment).where(Attachment.owner_sub == old_sub).values(owner_sub=new_sub)
+                                   .execution_options(synchronize_session=False))
+        return moved.rowcount or 0
 
     def of_applicant(self, sub: str, state: str | None) -> Select:
         query = select(DisclosureRequest).where(DisclosureRequest.applicant_sub == sub)

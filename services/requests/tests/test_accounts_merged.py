@@ -1,0 +1,48 @@
+"""Two identity accounts found to be one person: the merged account's requests follow the surviving one."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from shared.contracts.identity import AccountsMerged
+from shared.events import Actor
+
+from services.requests.adapters.orm import Attachment
+from services.requests.service.accounts import on_accounts_merged
+from services.requests.tests.conftest import API, request_body
+
+
+async def _merge(harness, envelope) -> None:
+    async with harness.app.state.runtime.uow() as uow:
+        await on_accounts_merged(uow, envelope)
+        await uow.commit()
+
+
+async def _mine(harness, sub: str) -> list[str]:
+    resp = await harness.client.get(f"{API}/requests/mine", headers=harness.who("applicant", sub=sub))
+    assert resp.status_code == 200, resp.text
+    return [r["id"] for r in resp.json()["items"]]
+
+
+async def test_merged_accounts_requests_and_uploads_move_to_the_surviving_account_once(harness):
+    mini = harness.who("applicant", sub="mini-1")
+    upload = await harness.client.post(f"{API}/attachments", data={"purpose": "identity_proof"}, headers=mini,
+                                       files={"file": ("id.pdf", b"%PDF-1.4\n% proof\n%%EOF\n", "application/pdf")})
+    assert upload.status_code == 201, upload.text
+    created = await harness.client.post(f"{API}/requests", json=request_body(harness.agency_a), headers=mini)
+    assert created.status_code == 201, created.text
+    other = await harness.client.post(f"{API}/requests", json=request_body(harness.agency_b), headers=harness.who("applicant", sub="someone"))
+    assert await _mine(harness, "web-1") == []
+
+    envelope = AccountsMerged(merged_id="mini-1", into_id="web-1").envelope(source="identity", aggregate_id="mini-1",
+                                                                           actor=Actor(sub="mini-1", role="applicant"))
+    await _merge(harness, envelope)
+    await _merge(harness, envelope)  # a replay (the consumer's inbox would skip it; the move itself is idempotent too)
+    assert await _mine(harness, "web-1") == [created.json()["id"]]
+    assert await _mine(harness, "mini-1") == []
+    assert await _mine(harness, "someone") == [other.json()["id"]]
+    detail = await harness.client.get(f"{API}/requests/{created.json()['id']}", headers=harness.who("applicant", sub="web-1"))
+    assert detail.status_code == 200
+    async with harness.app.state.runtime.sessions() as s:
+        owners = set((await s.execute(select(Attachment.owner_sub))).scalars())
+    assert owners == {"web-1"}
