@@ -17,9 +17,12 @@ from shared.errors import Problem
 
 
 class RateLimiter:
-    def __init__(self, storage_uri: str = "memory://") -> None:
+    def __init__(self, storage_uri: str = "memory://", *, key_prefix: str = "LIMITS") -> None:
         uri = storage_uri if storage_uri.startswith("async+") else f"async+{storage_uri}"
-        self._strategy = MovingWindowRateLimiter(storage_from_string(uri))
+        # Redis through redis-py's asyncio client (the pinned `redis` package), not limits' default coredis.
+        options = {"implementation": "redispy", "key_prefix": key_prefix} if "redis" in uri.split("://", 1)[0] else {}
+        self.storage = storage_from_string(uri, **options)
+        self._strategy = MovingWindowRateLimiter(self.storage)
 
     async def retry_after(self, checks: list[tuple[str, tuple[str, ...]]]) -> int | None:
         """Seconds until every (limit, keys) pair would allow one more hit, or None if all allow now."""
