@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from shared.consumer import Subscription
 from shared.contracts.catalog import AgencyRegistered, AgencyUpdated
 from shared.contracts.topics import CATALOG_AGENCIES, REQUESTS_REQUESTS
+from shared.ratelimit import RateLimiter
 from shared.service import ServiceRuntime, ServiceSpec, create_service_app
 from shared.storage import storage_from_settings
 
@@ -45,5 +46,6 @@ def create_app(settings: RequestsSettings | None = None) -> FastAPI:
     spec = build_spec(settings)
     app = create_service_app(spec)
     app.state.storage = storage_from_settings(spec.settings)
+    app.state.limiter = RateLimiter(spec.settings.rate_limit_storage)
     return app
 
