@@ -20,6 +20,9 @@ from services.requests.service.scheduler import run_forever
 from services.requests.settings import RequestsSettings, get_settings
 
 
+MULTIPART_OVERHEAD = 64 * 1024  # form boundaries and part headers around one file
+
+
 def build_spec(settings: RequestsSettings | None = None) -> ServiceSpec:
     settings = settings or get_settings()
 
@@ -39,6 +42,7 @@ def build_spec(settings: RequestsSettings | None = None) -> ServiceSpec:
         subscriptions=[Subscription("agency-replica", [CATALOG_AGENCIES], {AgencyRegistered.event_type: on_agency_registered,
                                                                         AgencyUpdated.event_type: on_agency_registered})],
         background=[scheduler] if settings.run_scheduler else [],
+        large_bodies=[("/attachments", settings.attachment_max_bytes + MULTIPART_OVERHEAD)],
     )
 
 
