@@ -1,4 +1,4 @@
-"""ASGI middleware: correlation id from X-Request-ID, access log and request metrics."""
+"""ASGI middleware: correlation id from X-Request-ID, access log and request metrics; size caps."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 import re
 import time
 
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import faults
@@ -91,3 +92,84 @@ class RequestContextMiddleware:
         if self.api_prefix and scope.get("path", "").startswith(self.api_prefix) and not path.startswith(self.api_prefix):
             return self.api_prefix + path
         return path
+
+
+class _BodyTooLarge(StarletteHTTPException):
+    """Raised from `receive` when a streamed body passes its cap; FastAPI lets HTTPExceptions through."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, _too_large_detail(limit))
+        self.limit = limit
+
+
+def _too_large_detail(limit: int) -> str:
+    return f"请求内容过大：不得超过 {limit / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
+
+
+class SizeLimitMiddleware:
+    """Caps request headers (431) and bodies (413) before any of it is parsed.
+
+    A declared Content-Length over the cap is refused without reading a byte of the body; a
+    chunked body is counted as it streams and refused as soon as it passes the cap. Upload
+    routes (`large`: path pattern → cap) get their own, larger cap.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_header_bytes: int,
+                 large: list[tuple[str, int]] | None = None) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.max_header_bytes = max_header_bytes
+        self.large = [(re.compile(pattern), cap) for pattern, cap in (large or [])]
+
+    def cap_for(self, path: str) -> int:
+        return next((cap for pattern, cap in self.large if pattern.fullmatch(path)), self.max_body_bytes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw = scope.get("headers") or []
+        if sum(len(k) + len(v) + 4 for k, v in raw) > self.max_header_bytes:
+            await problem_response(431, "request_headers_too_large", "请求头过大（如 Cookie 过多），请清理后重试",
+                                   title="Request Header Fields Too Large",
+                                   headers={"Connection": "close"})(scope, receive, send)
+            return
+        limit = self.cap_for(scope.get("path", ""))
+        declared = next((v for k, v in raw if k == b"content-length"), None)
+        if declared is not None:
+            try:
+                too_big = int(declared) > limit
+            except ValueError:
+                too_big = False  # the server refuses a malformed Content-Length itself
+            if too_big:
+                await self._refuse(scope, receive, send, limit)
+                return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge(limit)
+            return message
+
+        async def watching_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, watching_send)
+        except _BodyTooLarge:
+            if started:
+                raise
+            await self._refuse(scope, receive, send, limit)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        await problem_response(413, "payload_too_large", _too_large_detail(limit), instance=scope.get("path"),
+                               max_bytes=limit)(scope, receive, send)

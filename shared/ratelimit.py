@@ -17,9 +17,12 @@ from shared.errors import Problem
 
 
 class RateLimiter:
-    def __init__(self, storage_uri: str = "memory://") -> None:
+    def __init__(self, storage_uri: str = "memory://", *, key_prefix: str = "LIMITS") -> None:
         uri = storage_uri if storage_uri.startswith("async+") else f"async+{storage_uri}"
-        self._strategy = MovingWindowRateLimiter(storage_from_string(uri))
+        # Redis through redis-py's asyncio client (the pinned `redis` package), not limits' default coredis.
+        options = {"implementation": "redispy", "key_prefix": key_prefix} if "redis" in uri.split("://", 1)[0] else {}
+        self.storage = storage_from_string(uri, **options)
+        self._strategy = MovingWindowRateLimiter(self.storage)
 
     async def retry_after(self, checks: list[tuple[str, tuple[str, ...]]]) -> int | None:
         """Seconds until every (limit, keys) pair would allow one more hit, or None if all allow now."""
@@ -31,16 +34,20 @@ class RateLimiter:
                 waits.append(max(1, math.ceil(stats.reset_time - time.time())))
         return max(waits) if waits else None
 
+    async def hit(self, limit: str, keys: tuple[str, ...]) -> bool:
+        """Count one hit on one limit; False when it was already used up (then nothing is counted)."""
+        return await self._strategy.hit(parse(limit), *keys)
+
     async def enforce(self, checks: list[tuple[str, tuple[str, ...]]], *, code: str, detail: str) -> None:
         """Count one hit on every limit, or raise 429 (counting nothing) when any is used up."""
         wait = await self.retry_after(checks)
         if wait is not None:
-            raise Problem(429, code, f"{detail}，请 {_human(wait)}后再试", headers={"Retry-After": str(wait)}, retry_after=wait)
+            raise Problem(429, code, f"{detail}，请 {human_wait(wait)}后再试", headers={"Retry-After": str(wait)}, retry_after=wait)
         for limit, keys in checks:
             await self._strategy.hit(parse(limit), *keys)
 
 
-def _human(seconds: int) -> str:
+def human_wait(seconds: int) -> str:
     if seconds < 60:
         return f"{seconds} 秒"
     if seconds < 3600:

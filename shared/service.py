@@ -30,7 +30,7 @@ from shared.db import create_engine, ping, session_factory
 from shared.errors import PROBLEM_RESPONSES, install_problem_handlers, problem_response
 from shared.kafka import broker_reachable
 from shared.logging import configure_logging
-from shared.middleware import RequestContextMiddleware
+from shared.middleware import RequestContextMiddleware, SizeLimitMiddleware
 from shared.plumbing import Plumbing
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
@@ -54,6 +54,8 @@ class ServiceSpec:
     subscriptions: list[Subscription] = field(default_factory=list)
     # Extra background loops (e.g. a scheduler), run with the relay and consumers.
     background: list[Callable[["ServiceRuntime", asyncio.Event], Awaitable[None]]] = field(default_factory=list)
+    # Upload routes: (path pattern under api_prefix, byte cap) instead of settings.max_body_bytes.
+    large_bodies: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def version_table(self) -> str:
@@ -207,6 +209,8 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     app.state.today = county_today(settings.timezone)  # tests may pin it
     app.state.verifier = TokenVerifier(settings)
     install_problem_handlers(app)
+    app.add_middleware(SizeLimitMiddleware, max_body_bytes=settings.max_body_bytes, max_header_bytes=settings.max_header_bytes,
+                       large=[(spec.api_prefix + pattern, cap) for pattern, cap in spec.large_bodies])
     app.add_middleware(RequestContextMiddleware, service=spec.name, api_prefix=spec.api_prefix)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"],

@@ -60,6 +60,8 @@ class ServiceSettings(BaseSettings):
     log_level: str = Field("INFO", description="日志级别")
     log_json: bool = Field(True, description="以 JSON 行输出日志（false：纯文本）")
     cors_origins: list[str] = Field(default_factory=list, description="允许跨域调用的县政府网站来源（JSON 列表）")
+    max_body_bytes: int = Field(1024 * 1024, description="请求体最大字节数（上传附件的接口另有上限），超出返回 413")
+    max_header_bytes: int = Field(8 * 1024, description="请求头总大小上限（字节），超出返回 431")
     timezone: str = Field("Asia/Shanghai", description="县所在时区：收件、发布、邮寄日期与各项期限按此计算")
 
     @model_validator(mode="after")

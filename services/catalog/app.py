@@ -24,6 +24,9 @@ from services.catalog.settings import CatalogSettings, get_settings
 CALENDAR = WorkCalendar()
 
 
+MULTIPART_OVERHEAD = 64 * 1024  # form boundaries and part headers around one file
+
+
 def build_spec(settings: CatalogSettings | None = None) -> ServiceSpec:
     settings = settings or get_settings()
 
@@ -43,6 +46,7 @@ def build_spec(settings: CatalogSettings | None = None) -> ServiceSpec:
         produces=[CATALOG_AGENCIES, CATALOG_DOCUMENTS],
         subscriptions=[Subscription("art44-suggestions", [REQUESTS_REQUESTS], {AnswerDispatched.event_type: on_answer_dispatched})],
         background=[publication_watch] if settings.run_scheduler else [],
+        large_bodies=[("/documents/[^/]+/attachments", settings.attachment_max_bytes + MULTIPART_OVERHEAD)],
     )
 
 

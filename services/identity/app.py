@@ -17,7 +17,7 @@ from shared.contracts.topics import CATALOG_AGENCIES, IDENTITY_ACCOUNTS, IDENTIT
 from shared.service import ServiceSpec, create_service_app
 
 from services.identity.adapters.orm import Base, plumbing
-from services.identity.adapters.sms import DevOutboxSender, UnavailableSender
+from services.identity.adapters.sms import AliyunSender, DevOutboxSender
 from services.identity.adapters.wechat import WechatClient
 from services.identity.api import dev, sessions, sms, wechat, wellknown
 from services.identity.service.agency_replica import on_agency_event
@@ -65,7 +65,9 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
     app.state.keyring = keyring
     app.state.limiter = RateLimiter(s.rate_limit_storage)
     app.state.wechat = WechatClient(appid=s.wechat_appid, secret=s.wechat_secret.get_secret_value(), base_url=s.wechat_api_base)
-    app.state.sms_sender = DevOutboxSender(s.sms_outbox_path) if s.sms_sender == "dev_outbox" else UnavailableSender()
+    app.state.sms_sender = (DevOutboxSender(s.sms_outbox_path) if s.sms_sender == "dev_outbox" else
+                            AliyunSender(s.aliyun_sms_endpoint, s.aliyun_access_key_id, s.aliyun_access_key_secret.get_secret_value(),
+                                         s.aliyun_sms_sign_name, s.aliyun_sms_template_code))
     # The service verifies its own tokens with its own ring: no HTTP round trip to itself.
     app.state.verifier = TokenVerifier(s.model_copy(update={"jwt_issuer": s.issuer, "jwt_audience": s.token_audience}),
                                        key_resolver=keyring.public_key)

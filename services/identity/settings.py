@@ -84,6 +84,13 @@ class IdentitySettings(ServiceSettings):
                 raise ValueError("生产环境必须配置 IDENTITY_KEY_ENCRYPTION_KEY（至少 32 个字符，来自 Secret）")
             if self.sms_sender == "dev_outbox":
                 raise ValueError("生产环境不得使用开发用短信发件箱：请配置 IDENTITY_SMS_SENDER=aliyun")
+            if self.sms_sender == "aliyun":
+                missing = [name for name, value in (("IDENTITY_ALIYUN_ACCESS_KEY_ID", self.aliyun_access_key_id),
+                                                    ("IDENTITY_ALIYUN_ACCESS_KEY_SECRET", self.aliyun_access_key_secret.get_secret_value()),
+                                                    ("IDENTITY_ALIYUN_SMS_SIGN_NAME", self.aliyun_sms_sign_name),
+                                                    ("IDENTITY_ALIYUN_SMS_TEMPLATE_CODE", self.aliyun_sms_template_code)) if not value.strip()]
+                if missing:
+                    raise ValueError(f"使用阿里云短信时必须配置：{'、'.join(missing)}")
             if self.dev_tokens:
                 raise ValueError("生产环境不得开放开发令牌接口（IDENTITY_DEV_TOKENS）")
         return self

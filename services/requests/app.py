@@ -10,6 +10,7 @@ from shared.consumer import Subscription
 from shared.contracts.catalog import AgencyRegistered, AgencyUpdated
 from shared.contracts.identity import AccountsMerged
 from shared.contracts.topics import CATALOG_AGENCIES, IDENTITY_ACCOUNTS, REQUESTS_REQUESTS
+from shared.ratelimit import RateLimiter
 from shared.service import ServiceRuntime, ServiceSpec, create_service_app
 from shared.storage import storage_from_settings
 
@@ -19,6 +20,9 @@ from services.requests.service.accounts import on_accounts_merged
 from services.requests.service.agency_replica import on_agency_registered
 from services.requests.service.scheduler import run_forever
 from services.requests.settings import RequestsSettings, get_settings
+
+
+MULTIPART_OVERHEAD = 64 * 1024  # form boundaries and part headers around one file
 
 
 def build_spec(settings: RequestsSettings | None = None) -> ServiceSpec:
@@ -41,6 +45,7 @@ def build_spec(settings: RequestsSettings | None = None) -> ServiceSpec:
                                                                         AgencyUpdated.event_type: on_agency_registered}),
                        Subscription("accounts", [IDENTITY_ACCOUNTS], {AccountsMerged.event_type: on_accounts_merged})],
         background=[scheduler] if settings.run_scheduler else [],
+        large_bodies=[("/attachments", settings.attachment_max_bytes + MULTIPART_OVERHEAD)],
     )
 
 
@@ -48,5 +53,6 @@ def create_app(settings: RequestsSettings | None = None) -> FastAPI:
     spec = build_spec(settings)
     app = create_service_app(spec)
     app.state.storage = storage_from_settings(spec.settings)
+    app.state.limiter = RateLimiter(spec.settings.rate_limit_storage)
     return app
 

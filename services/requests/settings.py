@@ -31,6 +31,13 @@ class RequestsSettings(ServiceSettings):
         "application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "text/plain", "application/zip",
     ], description="允许上传的附件类型（MIME，JSON 列表），其他类型返回 415")
+    # The public status lookup (tracking number + query code): guessing query codes is throttled.
+    rate_limit_storage: str = Field("memory://", description="限流计数存储：memory://（单进程）或 redis://host:6379/0（多副本共享）")
+    status_per_ip_per_minute: int = Field(20, description="同一 IP 每分钟可查询办理进度的次数")
+    status_per_ip_per_hour: int = Field(200, description="同一 IP 每小时可查询办理进度的次数")
+    status_max_wrong_codes: int = Field(5, description="同一受理编号在时间窗内查询码输错几次后锁定")
+    status_wrong_code_window_seconds: int = Field(900, description="统计查询码输错次数的时间窗（秒）")
+    status_lockout_seconds: int = Field(900, description="受理编号因查询码输错过多被锁定的时长（秒）")
     # The scheduler loop (lapses, reminders) inside `serve`; off where passes are driven explicitly (tests).
     run_scheduler: bool = Field(True, description="在后台任务中运行期限调度（逾期处理、到期提醒）")
     scheduler_interval_seconds: float = Field(300.0, description="检查逾期与到期提醒的间隔（秒）")

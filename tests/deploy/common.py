@@ -21,9 +21,7 @@ K8S = DEPLOY / "k8s"
 # ALLOW-LIST of environment variables the deployment may set before the code reads them (a
 # setting another change is adding). Add a name only with a comment saying which change adds it,
 # and remove it once it has landed.
-PENDING_SETTINGS: frozenset[str] = frozenset({
-    "REQUESTS_RATE_LIMIT_STORAGE",  # issue #12: requests' submission limits share identity's Redis
-})
+PENDING_SETTINGS: frozenset[str] = frozenset()
 # ---------------------------------------------------------------------------------------------
 
 SERVICE_PREFIXES = tuple(f"{name.upper()}_" for name in SERVICES)
