@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
 from shared.auth import OFFICER_ROLES, Principal, require
+from shared.filetypes import download_headers
 from shared.service import UoW, get_runtime
 
 from services.audit.adapters.orm import AuditEntry
@@ -105,7 +106,7 @@ async def search_entries(
         entries = stream_entries(get_runtime(request).sessions, criteria, after_seq=after_seq)
         body, media = (_csv(entries), "text/csv; charset=utf-8") if format == "csv" else (_jsonl(entries), "application/x-ndjson")
         return StreamingResponse(body, media_type=media,
-                                 headers={"Content-Disposition": f"attachment; filename=audit-entries.{format}"})
+                                 headers=download_headers(f"audit-entries.{format}"))
     entries = await AuditLog(uow.session).search(criteria, after_seq=after_seq, limit=limit)
     if len(entries) == limit:
         response.headers["X-Next-After-Seq"] = str(entries[-1].seq)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from shared.errors import Problem
+from shared.filetypes import download_headers
 from shared.service import UoW
 from shared.trees import descendants
 
@@ -152,4 +152,4 @@ async def download(document_id: str, attachment_id: str, uow: UoW, request: Requ
         raise Problem(404, "attachment_not_found", "附件不存在")
     data = await request.app.state.storage.get(a.storage_key)
     return Response(data, media_type=a.content_type,
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(a.filename)}", "ETag": f'"{a.sha256}"'})
+                    headers=download_headers(a.filename, ETag=f'"{a.sha256}"'))
