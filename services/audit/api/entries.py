@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
+from shared.bounds import BoundedDatetime, Seq
 from shared.auth import OFFICER_ROLES, Principal, require
 from shared.filetypes import download_headers
 from shared.service import UoW, get_runtime
@@ -92,9 +93,9 @@ async def search_entries(
     aggregate_id: Annotated[str | None, Query(description="申请、文件等聚合的编号")] = None,
     actor: Annotated[str | None, Query(description="操作人（sub）")] = None,
     event_type: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    after_seq: Annotated[int, Query(ge=0, description="从此序号之后开始（翻页游标）")] = 0,
+    since: Annotated[BoundedDatetime | None, Query(description="起始时间（ISO 8601，不带时区按北京时间）")] = None,
+    until: Annotated[BoundedDatetime | None, Query(description="截止时间")] = None,
+    after_seq: Seq = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     format: Literal["json", "csv", "jsonl"] = "json",
 ) -> Any:

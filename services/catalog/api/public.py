@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
+from shared.bounds import BoundedDate, Page
 from shared.errors import Problem
 from shared.filetypes import download_headers
 from shared.service import UoW
@@ -40,10 +40,10 @@ async def search_documents(
     category: Annotated[str | None, Query(max_length=40, description="信息类别代码（含子类）")] = None,
     topic: Annotated[str | None, Query(max_length=40, description="主题分类代码")] = None,
     validity: Annotated[Validity | None, Query(description="有效性")] = None,
-    published_from: Annotated[date | None, Query(alias="from", description="发布日期起")] = None,
-    published_to: Annotated[date | None, Query(alias="to", description="发布日期止")] = None,
+    published_from: Annotated[BoundedDate | None, Query(alias="from", description="发布日期起")] = None,
+    published_to: Annotated[BoundedDate | None, Query(alias="to", description="发布日期止")] = None,
     sort: Annotated[Literal["relevance", "date", "date_asc"] | None, Query(description="排序")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Page = 1,
     size: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> dict[str, Any]:
     session = uow.session

@@ -124,6 +124,12 @@ class CategoryIn(_Command):
                                                           "administrative_coercion|administrative_fee|other)$")
     sort: int = Field(default=0, ge=0, le=100000)
 
+    @field_validator("parent_code", "report_class", mode="before")
+    @classmethod
+    def _blank_is_none(cls, v: object) -> object:
+        """An empty parent (as forms send it) means a top-level category, not a parent named ""."""
+        return None if isinstance(v, str) and not v.strip() else v
+
 
 class AdoptIn(_Command):
     document_id: Annotated[Text, Field(max_length=36, description="已主动公开的信息 ID")]
