@@ -39,3 +39,12 @@ async def test_officer_listing_pages_are_bounded(catalog_app) -> None:
         assert_problem(await c.client.get(f"{API}/documents", params={"page": page}, headers=c.who("handler")), 422, "validation_failed")
     r = await c.client.get(f"{API}/documents", params={"page": "10000"}, headers=c.who("handler"))
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("made_on", ["0001-01-01", "1969-12-31"])
+async def test_a_document_made_before_1970_is_422(catalog_app, made_on) -> None:
+    c = catalog_app
+    r = await c.client.post(f"{API}/documents", json={"agency_id": c.civil, "title": "通知", "body": "正文", "category_code": "normative_document",
+                                                      "made_on": made_on}, headers=c.who("handler", c.civil))
+    body = assert_problem(r, 422, "validation_failed")
+    assert [e["field"] for e in body["errors"]] == ["made_on"]
