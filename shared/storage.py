@@ -78,16 +78,11 @@ def content_key(data: bytes, attachment_id: str) -> tuple[str, str]:
     return digest, f"{digest[:2]}/{digest[2:4]}/{attachment_id}"
 
 
-# Leading bytes a file of the declared type must start with; types without one are taken as declared.
-MAGIC = {"application/pdf": [b"%PDF"], "image/png": [b"\x89PNG\r\n\x1a\n"], "image/jpeg": [b"\xff\xd8\xff"],
-         "application/zip": [b"PK\x03\x04"], "application/vnd.openxmlformats-officedocument.wordprocessingml.document": [b"PK\x03\x04"],
-         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": [b"PK\x03\x04"]}
-
-
 async def read_upload(file, *, allowed_types: list[str], max_bytes: int) -> tuple[str, bytes]:
     """(content type, bytes) of an uploaded file, or the problem: 415 for a type not allowed or
     content that is not what it claims, 413 when too large (reading stops past the limit), 422 when empty."""
     from shared.errors import Problem
+    from shared.filetypes import check_content
 
     content_type = (file.content_type or "").split(";")[0].strip().lower()
     if content_type not in allowed_types:
@@ -98,10 +93,11 @@ async def read_upload(file, *, allowed_types: list[str], max_bytes: int) -> tupl
         raise Problem(413, "attachment_too_large", f"附件不得超过 {limit}")
     if not data:
         raise Problem(422, "attachment_empty", "附件为空", errors=[{"field": "file", "message": "文件为空"}])
-    if (magic := MAGIC.get(content_type)) and not any(data.startswith(m) for m in magic):
-        raise Problem(415, "content_mismatch", "文件内容与声明的类型不符")
+    check_content(content_type, data)
     return content_type, data
 
 
 def safe_filename(name: str | None, default: str = "附件") -> str:
-    return (name or default).replace("/", "_").replace("\\", "_")[:255]
+    from shared.filetypes import clean_filename
+
+    return clean_filename(name, default)

@@ -13,7 +13,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
+from shared.bounds import BoundedDatetime, Seq
 from shared.auth import OFFICER_ROLES, Principal, require
+from shared.filetypes import download_headers
 from shared.service import UoW, get_runtime
 
 from services.audit.adapters.orm import AuditEntry
@@ -92,9 +94,9 @@ async def search_entries(
     aggregate_id: Annotated[str | None, Query(description="申请、文件等聚合的编号")] = None,
     actor: Annotated[str | None, Query(description="操作人（sub）")] = None,
     event_type: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    after_seq: Annotated[int, Query(ge=0, description="从此序号之后开始（翻页游标）")] = 0,
+    since: Annotated[BoundedDatetime | None, Query(description="起始时间（ISO 8601，不带时区按北京时间）")] = None,
+    until: Annotated[BoundedDatetime | None, Query(description="截止时间")] = None,
+    after_seq: Seq = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     format: Literal["json", "csv", "jsonl"] = "json",
 ) -> Any:
@@ -107,7 +109,7 @@ async def search_entries(
         entries = stream_readable(runtime.sessions, runtime.settings, principal, criteria, after_seq=after_seq)
         body, media = (_csv(entries), "text/csv; charset=utf-8") if format == "csv" else (_jsonl(entries), "application/x-ndjson")
         return StreamingResponse(body, media_type=media,
-                                 headers={"Content-Disposition": f"attachment; filename=audit-entries.{format}"})
+                                 headers=download_headers(f"audit-entries.{format}"))
     entries = await AuditLog(uow.session).search(criteria, after_seq=after_seq, limit=limit)
     if len(entries) == limit:
         response.headers["X-Next-After-Seq"] = str(entries[-1].seq)

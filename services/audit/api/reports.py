@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from shared.auth import OFFICER_ROLES, Principal, require
+from shared.filetypes import download_headers
 from shared.service import UoW
 
 from services.audit.adapters.orm import KnownAgency
@@ -61,14 +62,14 @@ async def annual(uow: UoW, principal: Officer, year: Annotated[int, Query(ge=200
     tables = await annual_report(uow.session, agencies, year)
     if format == "csv":
         return Response(("\ufeff" + as_csv(tables)).encode(), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f"attachment; filename=annual-report-{year}.csv"})
+                        headers=download_headers(f"annual-report-{year}.csv"))
     agency = await uow.session.get(KnownAgency, agency_id)
     title = report_title(agency.name if agency else None, year, subtree)
     if format == "xlsx":
         return Response(as_xlsx(tables, title), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f"attachment; filename=annual-report-{year}.xlsx"})
+                        headers=download_headers(f"annual-report-{year}.xlsx"))
     if format == "html":
         page = as_html(tables, title, year, await monthly_counts(uow.session, agencies, year))
-        return Response(page, media_type="text/html; charset=utf-8")
+        return Response(page, media_type="text/html; charset=utf-8", headers={"X-Content-Type-Options": "nosniff"})
     return {"year": year, "agency_id": agency_id, "agency_name": agency.name if agency else None, "subtree": subtree,
             "agencies": sorted(agencies), "tables": labelled(tables), "checks": "passed"}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from shared.bounds import BoundedDate
 from shared.auth import OFFICER_ROLES, Principal, Role, require
 from shared.service import UoW
 
@@ -16,7 +16,7 @@ from services.audit.service.timeliness import overdue_list, timeliness_report
 
 router = APIRouter(prefix="/timeliness", tags=["办理时效"])
 Officer = Annotated[Principal, Depends(require(*OFFICER_ROLES))]
-Today = Annotated[date | None, Query(description="以此日为“今天”计算逾期（默认北京时间当日）")]
+Today = Annotated[BoundedDate | None, Query(description="以此日为“今天”计算逾期（默认北京时间当日）")]
 
 
 async def _scope(uow: UoW, principal: Principal, agency_id: str | None, subtree: bool) -> set[str] | None:
@@ -29,7 +29,8 @@ async def _scope(uow: UoW, principal: Principal, agency_id: str | None, subtree:
             description="按机关统计期间内（含起止日）收到、办结、按期办结的申请，当前逾期数，办结所用工作日的平均数和第 90 百分位数，"
                         "期间内收到的申请中延期与补正的数量。不指定机关时为本机关（系统管理员为全部机关）。")
 async def timeliness(uow: UoW, principal: Officer, agency_id: str | None = None, subtree: bool = False,
-                     since: date | None = None, until: date | None = None, today: Today = None) -> dict[str, Any]:
+                     since: Annotated[BoundedDate | None, Query(description="期间起（含）")] = None,
+                     until: Annotated[BoundedDate | None, Query(description="期间止（含）")] = None, today: Today = None) -> dict[str, Any]:
     agencies = await _scope(uow, principal, agency_id, subtree)
     return await timeliness_report(uow.session, agencies, since=since, until=until, today=today or local_today())
 

@@ -120,6 +120,7 @@ async def test_csv_export_streams_every_matching_entry(log):
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/csv")
         assert "attachment" in response.headers["content-disposition"]
+        assert response.headers["x-content-type-options"] == "nosniff"
         text = response.content.decode("utf-8")
         assert text.startswith("\ufeff")
         rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))

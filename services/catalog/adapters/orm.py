@@ -19,6 +19,8 @@ SAMPLE_BUCKETS = 1000  # documents.sample_bucket is uniform in 0..999
 # The expressions the PostgreSQL search index holds next to the words (migration 0003), spelled
 # as PostgreSQL prints them; adapters/search.py writes its conditions on the same expressions.
 EPOCH = date(2000, 1, 1)
+# The documents whose 文号 must be unique within their agency: not withdrawn, not a 政策解读 (which may cite its policy's).
+LIVE_DOC_NUMBER = "doc_number_key IS NOT NULL AND status <> 'withdrawn' AND category_code <> 'policy_interpretation'"
 GIN_YEAR = "((EXTRACT(year FROM published_on))::integer)"
 GIN_DAY = f"((published_on - '{EPOCH.isoformat()}'::date))"
 GIN_SAMPLE = "((sample_bucket)::integer)"
@@ -111,6 +113,9 @@ class Document(Base):
         # Filter-only sample probes: an index-only scan over the sample, no heap page per row.
         Index("ix_documents_sample", "status", "sample_bucket",
               postgresql_include=["published_on", "agency_id", "category_code", "topic_code", "validity"]),
+        # One live document per 文号 and agency (migration 0004; service/documents.py says so first, in Chinese).
+        Index("uq_documents_agency_doc_number", "agency_id", "doc_number_key", unique=True,
+              sqlite_where=text(LIVE_DOC_NUMBER), postgresql_where=text(LIVE_DOC_NUMBER)),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.catalog.adapters.orm import Agency
+from services.catalog.adapters.orm import Agency, Document
+from services.catalog.domain.documents import Status
+from services.catalog.domain.taxonomy import INTERPRETATION
 
 
 class AgencyRepository:
@@ -29,3 +31,12 @@ class AgencyRepository:
 
     def add(self, agency: Agency) -> None:
         self.session.add(agency)
+
+
+async def doc_number_holder(session: AsyncSession, agency_id: str, key: str, *, other_than: str | None) -> Document | None:
+    """The live document of this agency (not withdrawn, not a 政策解读) that already carries this canonical 文号."""
+    query = select(Document).where(Document.agency_id == agency_id, Document.doc_number_key == key,
+                                   Document.status != Status.withdrawn.value, Document.category_code != INTERPRETATION)
+    if other_than is not None:
+        query = query.where(Document.id != other_than)
+    return (await session.execute(query.order_by(Document.created_at).limit(1))).scalar_one_or_none()

@@ -57,12 +57,18 @@ def _is_pg(session: AsyncSession) -> bool:
     return session.bind.dialect.name == "postgresql"
 
 
+def _like_literal(lexeme: str) -> str:
+    """A lexeme matched as itself in LIKE: `_`, `%` and the escape character are no wildcards."""
+    return lexeme.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _text_match(pg: bool, query: Query) -> ColumnElement[bool]:
     if pg:
         return Document.search_vector.op("@@")(cast(literal(query.tsquery_literal()), TSQUERY))
     groups = []
     for group in query.groups:
-        alternatives = [and_(*(Document.search_vector.like(f"% {lexeme} %") for lexeme in alt)) for alt in group]
+        alternatives = [and_(*(Document.search_vector.like(f"% {_like_literal(lexeme)} %", escape="\\") for lexeme in alt))
+                        for alt in group]
         groups.append(or_(*alternatives))
     return and_(*groups)
 
@@ -125,7 +131,7 @@ def _rank(pg: bool, c: Criteria) -> ColumnElement:
                             cast(literal(c.query.tsquery_literal()), TSQUERY))
     # SQLite: a title that holds the query's words first.
     lexemes = [alt[0] for group in c.query.groups for alt in group[:1]]
-    return sum((case((Document.title.contains(x), 1.0), else_=0.0) for x in lexemes), literal(0.0))
+    return sum((case((Document.title.contains(x, autoescape=True), 1.0), else_=0.0) for x in lexemes), literal(0.0))
 
 
 def _year(pg: bool) -> ColumnElement:

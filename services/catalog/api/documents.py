@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from sqlalchemy import func, select
 
+from shared.bounds import Page
 from shared.auth import Principal, require
 from shared.db import new_id
 from shared.errors import Problem
@@ -59,7 +60,7 @@ async def create_document(body: c.DocumentIn, uow: UoW, request: Request, respon
 async def list_documents(uow: UoW, principal: Reader,
                          status: Annotated[Status | None, Query(description="按状态筛选")] = None,
                          agency_id: Annotated[str | None, Query(max_length=36)] = None,
-                         page: Annotated[int, Query(ge=1, le=10000)] = 1,
+                         page: Page = 1,
                          size: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
     scope = await scope_of(uow.session, principal)
     where = []

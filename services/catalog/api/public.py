@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
+from shared.bounds import BoundedDate, Page
 from shared.errors import Problem
+from shared.filetypes import download_headers
 from shared.service import UoW
 from shared.trees import descendants
 
@@ -40,10 +40,10 @@ async def search_documents(
     category: Annotated[str | None, Query(max_length=40, description="信息类别代码（含子类）")] = None,
     topic: Annotated[str | None, Query(max_length=40, description="主题分类代码")] = None,
     validity: Annotated[Validity | None, Query(description="有效性")] = None,
-    published_from: Annotated[date | None, Query(alias="from", description="发布日期起")] = None,
-    published_to: Annotated[date | None, Query(alias="to", description="发布日期止")] = None,
+    published_from: Annotated[BoundedDate | None, Query(alias="from", description="发布日期起")] = None,
+    published_to: Annotated[BoundedDate | None, Query(alias="to", description="发布日期止")] = None,
     sort: Annotated[Literal["relevance", "date", "date_asc"] | None, Query(description="排序")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Page = 1,
     size: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> dict[str, Any]:
     session = uow.session
@@ -152,4 +152,4 @@ async def download(document_id: str, attachment_id: str, uow: UoW, request: Requ
         raise Problem(404, "attachment_not_found", "附件不存在")
     data = await request.app.state.storage.get(a.storage_key)
     return Response(data, media_type=a.content_type,
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(a.filename)}", "ETag": f'"{a.sha256}"'})
+                    headers=download_headers(a.filename, ETag=f'"{a.sha256}"'))

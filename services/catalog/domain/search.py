@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -71,7 +72,7 @@ def terms(text: str | None) -> list[str]:
         return []
     _ensure_init()
     out: list[str] = []
-    for token in jieba.cut_for_search(text):
+    for token in jieba.cut_for_search(unicodedata.normalize("NFKC", text)):
         token = token.strip().lower()[:MAX_LEXEME]
         if _keep(token):
             out.append(token)
@@ -152,7 +153,7 @@ def parse_query(text: str, max_terms: int = 12) -> Query:
     _ensure_init()
     groups: list[tuple[tuple[str, ...], ...]] = []
     seen: set[str] = set()
-    for token in jieba.cut(text.strip()):
+    for token in jieba.cut(unicodedata.normalize("NFKC", text).strip()):
         token = token.strip().lower()[:MAX_LEXEME]
         if not _keep(token) or token in seen:
             continue
@@ -169,15 +170,16 @@ def parse_query(text: str, max_terms: int = 12) -> Query:
 
 # --- 文号 (document numbers) ---------------------------------------------------------------
 
-_DOC_NUMBER = re.compile(r"^\s*(?P<prefix>[\u3400-\u9fffA-Za-z]+?)\s*[〔\[［(（【]\s*(?P<year>\d{4})\s*[〕\]］)）】]\s*(?P<serial>\d+)\s*号?\s*$")
+# Brackets agencies put around the year, after NFKC (which turns ［］（） into []() and full-width digits into ASCII).
+_DOC_NUMBER = re.compile(r"^\s*(?P<prefix>[\u3400-\u9fffA-Za-z]+?)\s*[〔\[(【〖{]\s*(?P<year>[0-9]{4})\s*[〕\])】〗}]\s*(?P<serial>[0-9]+)\s*号?\s*$")
 
 
 def doc_number_key(value: str | None) -> str | None:
-    """The canonical form of a 文号, so 鲁政办字[2020]78号, 鲁政办字（2020）78 and
-    鲁政办字〔2020〕078号 all find 鲁政办字〔2020〕78号. None when it is not a 文号."""
+    """The canonical form of a 文号 (GB/T 9704: 〔〕 around the year, Arabic digits, no leading zeros), so
+    鲁政办字[2020]78号, 鲁政办字（２０２０）78, 鲁政办字【2020】078号 all find 鲁政办字〔2020〕78号. None when it is not a 文号."""
     if not value:
         return None
-    m = _DOC_NUMBER.match(value)
+    m = _DOC_NUMBER.match(unicodedata.normalize("NFKC", value))
     if not m:
         return None
     return f"{m['prefix']}〔{m['year']}〕{int(m['serial'])}号"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from shared.bounds import BoundedDate
 from services.catalog.domain.documents import Validity
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -35,7 +35,7 @@ class DocumentIn(_DocumentFields):
 
     agency_id: Annotated[Text, Field(max_length=36, description="发布机关 ID")]
     category_code: Annotated[Text, Field(max_length=40, description="信息类别代码（见 /categories）")]
-    made_on: date = Field(description="生成日期（成文日期）：20个工作日发布期限由此起算")
+    made_on: BoundedDate = Field(description="生成日期（成文日期）：20个工作日发布期限由此起算")
     publisher: Annotated[str | None, Field(default=None, max_length=100, description="发布机构；默认为发布机关名称")] = None
     interprets_id: Annotated[str | None, Field(default=None, max_length=36, description="政策解读所解读的政策文件 ID")] = None
     decision_count: int = Field(default=1, ge=1, le=1_000_000, description="行政许可/处罚/强制决定书的决定数")
@@ -53,7 +53,7 @@ class DocumentPatch(_Command):
     category_code: Annotated[Text | None, Field(default=None, max_length=40)] = None
     topic_code: Annotated[str | None, Field(default=None, max_length=40)] = None
     keywords: list[Keyword] | None = Field(default=None, max_length=20)
-    made_on: date | None = None
+    made_on: BoundedDate | None = None
     publisher: Annotated[str | None, Field(default=None, max_length=100)] = None
     decision_count: int | None = Field(default=None, ge=1, le=1_000_000)
     fee_amount_yuan: Decimal | None = Field(default=None, ge=0, le=Decimal("1e12"), max_digits=14, decimal_places=2)
@@ -82,7 +82,7 @@ class ApproveIn(_Command):
 
 class ValidityIn(_Command):
     validity: Validity = Field(description="expired 失效 或 repealed 废止")
-    effective_on: date = Field(description="失效或废止的日期")
+    effective_on: BoundedDate = Field(description="失效或废止的日期")
     note: Annotated[str | None, Field(default=None, max_length=2000)] = None
 
     @field_validator("validity")
@@ -123,6 +123,12 @@ class CategoryIn(_Command):
     report_class: str | None = Field(default=None, pattern="^(regulation|normative_document|administrative_license|administrative_penalty|"
                                                           "administrative_coercion|administrative_fee|other)$")
     sort: int = Field(default=0, ge=0, le=100000)
+
+    @field_validator("parent_code", "report_class", mode="before")
+    @classmethod
+    def _blank_is_none(cls, v: object) -> object:
+        """An empty parent (as forms send it) means a top-level category, not a parent named ""."""
+        return None if isinstance(v, str) and not v.strip() else v
 
 
 class AdoptIn(_Command):

@@ -20,6 +20,7 @@ from shared.uow import UnitOfWork
 from shared.workdays import WorkCalendar
 
 from services.catalog.adapters.orm import Agency, Category, Document, DocumentRevision, IndexSequence
+from services.catalog.adapters.repository import doc_number_holder
 from services.catalog.domain.documents import STEP_LABELS, Status, Step, Validity, allowed_steps, index_number, publication_due
 from services.catalog.domain.search import Fields, doc_number_key, lexeme_string, tsvector_literal
 from services.catalog.domain.taxonomy import INTERPRETATION
@@ -90,6 +91,18 @@ async def _check_interpretation(session: AsyncSession, p: Principal, category_co
         raise _invalid("interprets_id", "policy_not_found", "不能解读另一篇政策解读")
 
 
+async def _require_unique_doc_number(session: AsyncSession, agency_id: str, doc_number: str | None, category_code: str,
+                                     document_id: str | None) -> None:
+    """One 文号 names one document of an agency: a duplicate is refused (a revision keeps its own; a withdrawn one frees it;
+    a 政策解读 may cite its policy's)."""
+    key = doc_number_key(doc_number)
+    if key is None or category_code == INTERPRETATION:
+        return
+    holder = await doc_number_holder(session, agency_id, key, other_than=document_id)
+    if holder is not None:
+        raise _invalid("doc_number", "doc_number_taken", f"本机关已有文号为 {key} 的信息（索引号 {holder.index_number}，{holder.title}）", 409)
+
+
 def _require_not_future(value: date, today: date, field: str) -> None:
     if value > today:
         raise _invalid(field, "date_in_future", "生成日期不能晚于今天")
@@ -108,6 +121,7 @@ async def create(uow: UnitOfWork, p: Principal, cmd: c.DocumentIn, cal: WorkCale
         await _category(session, cmd.topic_code, "topic", "topic_code")
     _require_not_future(cmd.made_on, today, "made_on")
     await _check_interpretation(session, p, cmd.category_code, cmd.interprets_id)
+    await _require_unique_doc_number(session, agency.id, cmd.doc_number, cmd.category_code, None)
     d = Document(agency_id=agency.id, index_number=await next_index_number(session, agency, cmd.made_on.year), title=cmd.title,
                  summary=cmd.summary, body=cmd.body, publisher=cmd.publisher or agency.name, doc_number=cmd.doc_number,
                  doc_number_key=doc_number_key(cmd.doc_number), category_code=cmd.category_code, topic_code=cmd.topic_code,
@@ -139,6 +153,8 @@ async def edit(uow: UnitOfWork, d: Document, p: Principal, cmd: c.DocumentPatch,
         setattr(d, name, value)
     if "made_on" in changes:
         d.publish_due_on = publication_due(cal, d.made_on)
+    if "doc_number" in changes or "category_code" in changes:
+        await _require_unique_doc_number(uow.session, d.agency_id, d.doc_number, d.category_code, d.id)
     if "doc_number" in changes:
         d.doc_number_key = doc_number_key(d.doc_number)
 
@@ -198,6 +214,8 @@ async def propose_revision(uow: UnitOfWork, d: Document, p: Principal, cmd: c.Re
         raise _invalid("title", "title_required", "信息名称不能为空")
     if changes.get("topic_code"):
         await _category(uow.session, changes["topic_code"], "topic", "topic_code")
+    if "doc_number" in changes:
+        await _require_unique_doc_number(uow.session, d.agency_id, changes["doc_number"], d.category_code, d.id)
     d.pending_revision = {"changes": changes, "reason": cmd.reason, "by": p.sub}
     await _step_event(uow, p, ev.DocumentRevisionProposed, d, cmd.reason)
 
@@ -210,6 +228,8 @@ async def approve_revision(uow: UnitOfWork, d: Document, p: Principal, today: da
     guard(d, Step.approve_revision)
     pending = d.pending_revision or {}
     separation(p, pending.get("by"), "审查")
+    if "doc_number" in pending.get("changes", {}):  # another document may have taken it since the proposal
+        await _require_unique_doc_number(uow.session, d.agency_id, pending["changes"]["doc_number"], d.category_code, d.id)
     uow.session.add(DocumentRevision(document_id=d.id, revision=d.revision, snapshot=snapshot(d), reason=pending.get("reason"),
                                      revised_by=pending.get("by") or "", approved_by=p.sub))
     for name, value in pending.get("changes", {}).items():

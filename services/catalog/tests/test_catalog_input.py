@@ -102,6 +102,10 @@ async def upload(c, document_id: str, data: bytes, content_type: str = "applicat
     (b"MZ\x90\x00", "application/x-msdownload", 415, "unsupported_media_type"),
     (PNG, "application/pdf", 415, "content_mismatch"),
     (b"just some text pretending", "application/pdf", 415, "content_mismatch"),
+    (b"MZ\x90\x00\x03\x00\x00\x00" + bytes(120), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", 415,
+     "content_mismatch"),
+    (b"<html><script>alert(1)</script></html>", "text/plain", 415, "content_mismatch"),
+    (b"<html><script>alert(1)</script></html>", "application/ofd", 415, "content_mismatch"),
     (b"", "application/pdf", 422, "attachment_empty"),
 ])
 async def test_bad_uploads_are_refused_and_nothing_is_stored(catalog_app, data, content_type, status, code) -> None:
@@ -147,7 +151,8 @@ async def test_a_draft_attachment_is_downloadable_only_once_published(catalog_ap
     assert r.status_code == 200, r.text
     assert r.content == content
     assert r.headers["content-type"].startswith("application/pdf")
-    assert r.headers["content-disposition"] == f"attachment; filename*=UTF-8''{quote('低保标准.pdf')}"
+    assert r.headers["content-disposition"] == f"attachment; filename=\"download.pdf\"; filename*=UTF-8''{quote('低保标准.pdf')}"
+    assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["etag"] == f'"{a["sha256"]}"'
     public = (await c.client.get(f"{API}/public/documents/{d['id']}")).json()
     assert [x["id"] for x in public["attachments"]] == [a["id"]]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from shared.bounds import BoundedDate
 from shared.auth import Principal, Role, require
 from shared.logging import mask_pii
 from shared.service import UoW
@@ -25,7 +25,7 @@ FULL_ADDRESS_ROLES = (Role.registrar, Role.handler)
 
 class PostedIn(BaseModel):
     tracking_number: str = Field(min_length=5, max_length=40, pattern=r"^[A-Za-z0-9-]+$", description="挂号信或 EMS 邮件号")
-    posted_on: date = Field(description="交寄日期")
+    posted_on: BoundedDate = Field(description="交寄日期")
 
 
 def _view(n: Notification, principal: Principal) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
@@ -13,6 +12,7 @@ from shared.auth import Principal, current_principal
 from shared.contracts.requests import IdProofViewed
 from shared.db import new_id
 from shared.errors import Problem
+from shared.filetypes import download_headers
 from shared.service import UoW
 from shared.storage import content_key, read_upload, safe_filename
 
@@ -72,5 +72,4 @@ async def download(attachment_id: str, request: Request, uow: UoW, principal: Ca
             if not any(attachment.id in ids for ids in dispatched.scalars()):
                 raise Problem(404, "attachment_not_found", "附件不存在")
     data = await request.app.state.storage.get(attachment.storage_key)
-    disposition = f"attachment; filename*=UTF-8''{quote(attachment.filename)}"
-    return Response(data, media_type=attachment.content_type, headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"})
+    return Response(data, media_type=attachment.content_type, headers=download_headers(attachment.filename))

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 
+from shared.bounds import Page
 from shared.auth import OFFICER_ROLES, Principal, Role, current_principal, require
 from shared.errors import Problem
 from shared.service import UoW
@@ -85,7 +86,7 @@ def _check_sort(sort: str) -> None:
 
 @router.get("/requests/mine", summary="我的申请（申请人，仅本人）")
 async def my_requests(uow: UoW, principal: Applicant, request: Request, state: State | None = None,
-                      page: Annotated[int, Query(ge=1)] = 1, page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+                      page: Page = 1, page_size: Annotated[int, Query(ge=1, le=100)] = 20,
                       sort: str = "-submitted_at") -> dict[str, Any]:
     _check_sort(sort)
     repo = RequestRepository(uow.session)
@@ -105,7 +106,7 @@ async def queue(uow: UoW, principal: Officer, request: Request, state: State | N
                 agency_id: str | None = None,
                 due_within_days: Annotated[int | None, Query(ge=0, le=60, description="N 个工作日内到期")] = None,
                 overdue: bool = False, q: Annotated[str | None, Query(max_length=100)] = None,
-                page: Annotated[int, Query(ge=1)] = 1, page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+                page: Page = 1, page_size: Annotated[int, Query(ge=1, le=100)] = 20,
                 sort: str = "due_on") -> dict[str, Any]:
     _check_sort(sort)
     calendar = await load_calendar(uow.session)

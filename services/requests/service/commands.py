@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from shared.bounds import BoundedDate
 from shared.validators import is_valid_credit_code, is_valid_id_number, is_valid_mobile, normalize_mobile
 
 from services.requests.domain.answers import AnswerCategory, is_valid_answer
@@ -106,12 +106,12 @@ class RegistrationIn(RequestIn):
         {**_EXAMPLE_REQUEST, "channel": "registered_post", "received_on": "2026-09-28"}]})
 
     channel: Channel
-    received_on: date | None = Field(default=None, description="挂号信签收日、当面提交日；普通信函、传真、电子邮件待确认后填写")
+    received_on: BoundedDate | None = Field(default=None, description="挂号信签收日、当面提交日；普通信函、传真、电子邮件待确认后填写")
     applicant_sub: str | None = Field(default=None, description="申请人已注册时的账号，便于其在线查看")
 
 
 class ConfirmReceiptIn(_Command):
-    received_on: date = Field(description="与申请人确认收到的日期（第三十一条）")
+    received_on: BoundedDate = Field(description="与申请人确认收到的日期（第三十一条）")
 
 
 class AssignIn(_Command):
@@ -141,7 +141,7 @@ class ConsultationIn(_Command):
 class ConsultationReplyIn(_Command):
     opinion: str = Field(pattern="^(consent|objection|other)$", description="同意公开、不同意公开或其他意见")
     opinion_text: Annotated[str | None, Field(default=None, max_length=5000)] = None
-    replied_on: date
+    replied_on: BoundedDate
 
 
 class FeeNoticeIn(_Command):
@@ -150,7 +150,7 @@ class FeeNoticeIn(_Command):
 
 
 class PaymentIn(_Command):
-    paid_on: date
+    paid_on: BoundedDate
     amount_yuan: int = Field(ge=0)
 
 
@@ -165,7 +165,7 @@ class ExtensionDecisionIn(_Command):
 
 
 class LaterAnswerDateIn(_Command):
-    later_due_on: date
+    later_due_on: BoundedDate
     reason: Annotated[Text, Field(max_length=2000, description="第三十五条：申请数量、频次明显超过合理范围")]
 
 
@@ -209,7 +209,7 @@ class ReturnIn(_Command):
 
 class DispatchIn(_Command):
     delivery_form: Form = Form.electronic
-    dispatched_on: date | None = None
+    dispatched_on: BoundedDate | None = None
 
 
 class WithdrawIn(_Command):
@@ -218,12 +218,12 @@ class WithdrawIn(_Command):
 
 class RemedyIn(_Command):
     kind: RemedyKind
-    filed_on: date
+    filed_on: BoundedDate
     authority: Annotated[Text, Field(max_length=200, description="受理投诉、复议的机关或法院")]
     case_number: Annotated[str | None, Field(default=None, max_length=100)] = None
 
 
 class RemedyDecisionIn(_Command):
     outcome: RemedyOutcome
-    decided_on: date
+    decided_on: BoundedDate
     note: Annotated[str | None, Field(default=None, max_length=5000)] = None
