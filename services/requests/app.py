@@ -8,13 +8,15 @@ from fastapi import FastAPI
 
 from shared.consumer import Subscription
 from shared.contracts.catalog import AgencyRegistered, AgencyUpdated
-from shared.contracts.topics import CATALOG_AGENCIES, REQUESTS_REQUESTS
+from shared.contracts.identity import OfficerChanged
+from shared.contracts.topics import CATALOG_AGENCIES, IDENTITY_OFFICERS, REQUESTS_REQUESTS
 from shared.service import ServiceRuntime, ServiceSpec, create_service_app
 from shared.storage import storage_from_settings
 
 from services.requests.adapters.orm import Base, plumbing
 from services.requests.api import agencies, attachments, calendar, public, requests
 from services.requests.service.agency_replica import on_agency_registered
+from services.requests.service.officer_replica import on_officer_changed
 from services.requests.service.scheduler import run_forever
 from services.requests.settings import RequestsSettings, get_settings
 
@@ -36,7 +38,8 @@ def build_spec(settings: RequestsSettings | None = None) -> ServiceSpec:
         routers=[requests.router, public.router, attachments.router, calendar.router, agencies.router],
         produces=[REQUESTS_REQUESTS],
         subscriptions=[Subscription("agency-replica", [CATALOG_AGENCIES], {AgencyRegistered.event_type: on_agency_registered,
-                                                                        AgencyUpdated.event_type: on_agency_registered})],
+                                                                        AgencyUpdated.event_type: on_agency_registered}),
+                       Subscription("officer-replica", [IDENTITY_OFFICERS], {OfficerChanged.event_type: on_officer_changed})],
         background=[scheduler] if settings.run_scheduler else [],
     )
 
