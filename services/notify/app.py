@@ -11,7 +11,8 @@ from fastapi import FastAPI
 
 from shared.consumer import Subscription
 from shared.contracts.catalog import AgencyRegistered, AgencyUpdated
-from shared.contracts.topics import ALL_DOMAIN_TOPICS, CATALOG_AGENCIES, NOTIFY_DELIVERIES, REQUESTS_REQUESTS
+from shared.contracts.identity import OfficerChanged
+from shared.contracts.topics import ALL_DOMAIN_TOPICS, CATALOG_AGENCIES, IDENTITY_OFFICERS, NOTIFY_DELIVERIES, REQUESTS_REQUESTS
 from shared.periodic import every
 from shared.service import ServiceRuntime, ServiceSpec, create_service_app
 
@@ -23,6 +24,7 @@ from services.notify.adapters.orm import Base, plumbing
 from services.notify.api import deliveries, inbox, post, preferences, webhooks
 from services.notify.service.dispatch import run_dispatcher
 from services.notify.service.fanout import FanOutConfig, fan_out
+from services.notify.service.officer_replica import on_officer_changed
 from services.notify.service.post import on_agency_event
 from services.notify.service.webhooks import deliver_once, enqueue
 from services.notify.settings import NotifySettings, get_settings
@@ -77,7 +79,8 @@ def build_spec(settings: NotifySettings | None = None) -> ServiceSpec:
         subscriptions=[Subscription("deliveries", [REQUESTS_REQUESTS], {"*": on_request_event}),
                        Subscription("webhooks", ALL_DOMAIN_TOPICS, {"*": enqueue}),
                        Subscription("agency-replica", [CATALOG_AGENCIES], {AgencyRegistered.event_type: on_agency_event,
-                                                                           AgencyUpdated.event_type: on_agency_event})],
+                                                                           AgencyUpdated.event_type: on_agency_event}),
+                       Subscription("officer-replica", [IDENTITY_OFFICERS], {OfficerChanged.event_type: on_officer_changed})],
         background=[dispatcher, webhook_sender],
     )
 
