@@ -81,7 +81,7 @@ async def _replicate(runtime, agency_id: str, name: str, parent: str | None) -> 
 async def replicate_officer(runtime, sub: str, agencies: list[str], *, roles: tuple[str, ...] = ("handler",), status: str = "active",
                             version: int = 1, name: str | None = None) -> None:
     """Apply an OfficerChanged for `sub` to a requests app's directory replica (assignees must be in it)."""
-    event = OfficerChanged(officer_id=sub, name=name or f"工作人员{sub}", status=status, version=version,
+    event = OfficerChanged(officer_id=sub, name=name or f"工作人员{sub[-4:]}", status=status, version=version,
                            memberships=[OfficerMembership(agency_id=a, roles=list(roles)) for a in agencies])
     async with runtime.uow() as uow:
         await on_officer_changed(uow, event.envelope(source="identity", aggregate_id=sub, actor=Actor.system("test")))

@@ -29,7 +29,7 @@ async def _assign(h, rid: str, sub: str, agency: str | None = None):
 ])
 async def test_an_assignee_outside_the_directory_is_refused_and_nothing_changes(harness, setup, code):
     h = harness
-    sub = f"officer-{new_id()}"
+    sub = new_id()
     if setup is not None:
         agency = {"b": h.agency_b, "county": h.county}.get(setup.get("agencies", ""), h.agency_a)
         await h.officer(sub, agency, status=setup.get("status", "active"))
