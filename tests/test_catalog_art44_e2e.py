@@ -11,6 +11,7 @@ from services.catalog.app import create_app as catalog_app
 from services.catalog.settings import CatalogSettings
 from services.requests.app import create_app as requests_app
 from services.requests.settings import RequestsSettings
+from services.requests.tests.conftest import replicate_officer
 
 CATALOG = "/api/v1/catalog"
 REQUESTS = "/api/v1/requests"
@@ -37,6 +38,7 @@ async def test_a_file_given_to_two_applicants_is_suggested_for_proactive_disclos
         async def replicated() -> bool:
             return civil in {a["id"] for a in (await requests.get(f"{REQUESTS}/agencies")).json()}
         await eventually(replicated, message="the agency replicated to requests")
+        await replicate_officer(rapp.state.runtime, "handler-1", [civil])  # the assignee, as identity's directory would publish
 
         def officer(role: str, sub: str) -> dict[str, str]:
             return auth(rs, role, agency_id=civil, sub=sub)

@@ -11,8 +11,9 @@ from fastapi import FastAPI
 
 from shared.consumer import Subscription
 from shared.contracts.catalog import AgencyRegistered, AgencyUpdated
-from shared.contracts.identity import AccountsMerged, WechatLinked
-from shared.contracts.topics import ALL_DOMAIN_TOPICS, CATALOG_AGENCIES, IDENTITY_ACCOUNTS, NOTIFY_DELIVERIES, REQUESTS_REQUESTS
+from shared.contracts.identity import AccountsMerged, OfficerChanged, WechatLinked
+from shared.contracts.topics import (ALL_DOMAIN_TOPICS, CATALOG_AGENCIES, IDENTITY_ACCOUNTS, IDENTITY_OFFICERS, NOTIFY_DELIVERIES,
+                                    REQUESTS_REQUESTS)
 from shared.periodic import every
 from shared.service import ServiceRuntime, ServiceSpec, create_service_app
 
@@ -25,6 +26,7 @@ from services.notify.api import deliveries, inbox, post, preferences, webhooks
 from services.notify.service import accounts
 from services.notify.service.dispatch import run_dispatcher
 from services.notify.service.fanout import FanOutConfig, fan_out
+from services.notify.service.officer_replica import on_officer_changed
 from services.notify.service.post import on_agency_event
 from services.notify.service.webhooks import deliver_once, enqueue
 from services.notify.settings import NotifySettings, get_settings
@@ -81,7 +83,8 @@ def build_spec(settings: NotifySettings | None = None) -> ServiceSpec:
                        Subscription("agency-replica", [CATALOG_AGENCIES], {AgencyRegistered.event_type: on_agency_event,
                                                                            AgencyUpdated.event_type: on_agency_event}),
                        Subscription("accounts", [IDENTITY_ACCOUNTS], {WechatLinked.event_type: accounts.on_wechat_linked,
-                                                                      AccountsMerged.event_type: accounts.on_accounts_merged})],
+                                                                      AccountsMerged.event_type: accounts.on_accounts_merged}),
+                       Subscription("officer-replica", [IDENTITY_OFFICERS], {OfficerChanged.event_type: on_officer_changed})],
         background=[dispatcher, webhook_sender],
     )
 

@@ -61,3 +61,5 @@ class OfficerChanged(Event):
     email: str | None = None
     mobile: str | None = None
     memberships: list[OfficerMembership] = []
+    # The directory entry's version: replicas keep the highest they have seen and ignore older ones.
+    version: int = 0

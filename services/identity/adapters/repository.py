@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.trees import descendants
@@ -90,6 +90,27 @@ class OfficerRepository:
     async def roles(self, account_id: str) -> list[OfficerRole]:
         stmt = select(OfficerRole).where(OfficerRole.account_id == account_id).order_by(OfficerRole.agency_id, OfficerRole.role)
         return list((await self.session.execute(stmt)).scalars())
+
+    def add(self, row: Officer | OfficerRole) -> None:
+        self.session.add(row)
+
+    async def replace_roles(self, account_id: str, memberships: dict[str, list[str]]) -> None:
+        await self.session.execute(delete(OfficerRole).where(OfficerRole.account_id == account_id))
+        for agency_id, roles in memberships.items():
+            for role in roles:
+                self.session.add(OfficerRole(account_id=account_id, agency_id=agency_id, role=role))
+        await self.session.flush()
+
+    async def page(self, *, agencies: set[str] | None, status: str | None, page: int, page_size: int) -> tuple[list[Officer], int]:
+        """Officers holding a role in one of `agencies` (None: all), by name."""
+        stmt = select(Officer)
+        if agencies is not None:
+            stmt = stmt.where(Officer.account_id.in_(select(OfficerRole.account_id).where(OfficerRole.agency_id.in_(agencies))))
+        if status:
+            stmt = stmt.where(Officer.status == status)
+        total = (await self.session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+        rows = await self.session.execute(stmt.order_by(Officer.name, Officer.account_id).offset((page - 1) * page_size).limit(page_size))
+        return list(rows.scalars()), total
 
 
 class KnownAgencyRepository:

@@ -81,6 +81,21 @@ class KnownAgency(Base):
     replicated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class KnownOfficer(Base):
+    """Replica of the officer directory: an officer's work contacts and roles, for their notices."""
+
+    __tablename__ = "known_officers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(20))  # active | disabled
+    email: Mapped[str | None] = mapped_column(String(254))
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    memberships: Mapped[list] = mapped_column(JSON)  # [{"agency_id": ..., "roles": [...]}]
+    version: Mapped[int] = mapped_column(Integer)  # the directory's version; older events are ignored
+    replicated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class RecipientPreference(Base):
     """How a user wants to be notified; statutory notices still reach their inbox whatever they choose."""
 

@@ -4,7 +4,8 @@ Applicant notices the regulation requires (statutory) always go out on at least 
 the site inbox when the applicant has an account, e-mail, SMS and WeChat where given and
 wanted, and the post (a letter an officer mails) when nothing else can reach them. Officers
 get their work in their inbox: the assignee, or the agency's role mailbox (e.g. its heads)
-when the message is for whoever holds a role. A consultation letter goes to the third party
+when the message is for whoever holds a role; and by e-mail / SMS at the work contacts the
+officer directory lists, the assignee or each holder of the role. A consultation letter goes to the third party
 or the other agency by e-mail or SMS when its contact has one, by post otherwise.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 APPLICANT_CHANNELS = ("inbox", "email", "sms", "wechat", "post")  # post: only when nothing else reaches them
 PARTY_CHANNELS = ("email", "sms", "post")
+OFFICER_CHANNELS = ("inbox", "email", "sms")  # e-mail and SMS at the work contacts of the officer directory
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,10 @@ ROUTES: dict[str, list[Route]] = {
     "CorrectionSubmitted": [Route("correction_received", "applicant", APPLICANT_CHANNELS, False)],
     # Art. 32 (third party) and Art. 34 (another agency): the opinion is sought in writing.
     "ConsultationStarted": [Route("consultation_letter", "party", PARTY_CHANNELS, True)],
-    "RequestAssigned": [Route("assignment", "assignee", ("inbox",), False)],
-    "ExtensionRequested": [Route("extension_approval_needed", "role:head", ("inbox",), False)],
-    "AnswerProposed": [Route("review_needed", "role:reviewer", ("inbox",), False)],
-    "DeadlineReminder": [Route("deadline_reminder", "assignee", ("inbox",), False)],
+    "RequestAssigned": [Route("assignment", "assignee", OFFICER_CHANNELS, False)],
+    "ExtensionRequested": [Route("extension_approval_needed", "role:head", OFFICER_CHANNELS, False)],
+    "AnswerProposed": [Route("review_needed", "role:reviewer", OFFICER_CHANNELS, False)],
+    "DeadlineReminder": [Route("deadline_reminder", "assignee", OFFICER_CHANNELS, False)],
 }
 
 

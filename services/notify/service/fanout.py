@@ -11,11 +11,12 @@ from shared.db import utcnow
 from shared.events import EventEnvelope
 from shared.uow import UnitOfWork
 
-from services.notify.adapters.orm import InboxMessage, Notification, RecipientPreference
+from services.notify.adapters.orm import InboxMessage, KnownOfficer, Notification, RecipientPreference
 from services.notify.domain.delivery import Preferences, contacts_in, plan_channels
 from services.notify.domain.routing import Route, routes_for
 from services.notify.domain.template_params import sms_params, wechat_params
 from services.notify.domain.templates import render, sms_text
+from services.notify.service.officer_replica import holders, officer
 from services.notify.settings import NotifySettings, WeChatTemplate
 
 CHANNEL_LABELS = {"email": "电子邮件", "sms": "短信", "wechat": "微信订阅消息"}
@@ -53,7 +54,13 @@ class Recipient:
     addressee: str | None = None
 
 
-def _recipients(route: Route, envelope: EventEnvelope) -> list[Recipient]:
+def _officer(o: KnownOfficer, *, has_inbox: bool) -> Recipient:
+    """An officer of the directory, at the work contacts it lists."""
+    return Recipient(o.id, has_inbox, {"inbox": o.id if has_inbox else None, "email": o.email, "sms": o.mobile}, user_sub=o.id,
+                     addressee=o.name)
+
+
+async def _recipients(uow: UnitOfWork, route: Route, envelope: EventEnvelope) -> list[Recipient]:
     p = envelope.payload
     if route.recipient == "applicant":
         contact, sub = p.get("contact") or {}, p.get("applicant_sub")
@@ -64,10 +71,14 @@ def _recipients(route: Route, envelope: EventEnvelope) -> list[Recipient]:
         contact = p.get("party_contact")
         return [Recipient(f"party:{p['consultation_id']}", False, {**contacts_in(contact), "post": contact or ""}, addressee=p.get("party"))]
     if route.recipient == "assignee" and p.get("assignee_sub"):
+        known = await officer(uow, p["assignee_sub"])
+        if known is not None:
+            return [_officer(known, has_inbox=True)]
         return [Recipient(p["assignee_sub"], True, {"inbox": p["assignee_sub"]}, user_sub=p["assignee_sub"])]
     role = "head" if route.recipient == "assignee" else route.recipient.split(":", 1)[1]
     mailbox = f"role:{envelope.agency_id}:{role}"
-    return [Recipient(mailbox, True, {"inbox": mailbox})]
+    # The role's shared inbox, and each holder of the role by e-mail / SMS at their directory contacts.
+    return [Recipient(mailbox, True, {"inbox": mailbox})] + [_officer(o, has_inbox=False) for o in await holders(uow, envelope.agency_id, role)]
 
 
 async def _preferences(uow: UnitOfWork, sub: str | None) -> Preferences | None:
@@ -93,7 +104,7 @@ async def fan_out(uow: UnitOfWork, envelope: EventEnvelope, *, site: str | None 
     payload, created = envelope.payload, 0
     for route in routes_for(envelope.type, payload):
         subject, body = render(route.kind, payload, site=config.site)
-        for recipient in _recipients(route, envelope):
+        for recipient in await _recipients(uow, route, envelope):
             prefs = await _preferences(uow, recipient.user_sub)
             addresses = {**recipient.addresses, "wechat": prefs.wechat_openid if prefs else None}
             for planned in plan_channels(route.channels, statutory=route.statutory, has_inbox=recipient.has_inbox, addresses=addresses,

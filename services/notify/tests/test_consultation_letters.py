@@ -17,6 +17,7 @@ from services.notify.tests.support import notifications
 from services.notify.tests.test_notify_e2e import _body, _seed_agency, smtp  # noqa: F401  (smtp is a fixture)
 from services.requests.app import create_app as requests_app
 from services.requests.settings import RequestsSettings
+from services.requests.tests.conftest import replicate_officer
 
 API = "/api/v1/requests"
 
@@ -42,6 +43,7 @@ async def test_a_third_party_gets_the_letter_by_email_and_sms_and_another_agency
     async with running_app(req_app) as requests, running_app(note_app) as notify:
         req_app.state.today = lambda: date(2026, 9, 28)
         agency = await _seed_agency(req_app.state.runtime)
+        await replicate_officer(req_app.state.runtime, "handler-1", [agency])
         created = await requests.post(f"{API}/requests", json=_body(agency), headers=auth(rs, "applicant", sub="citizen-1"))
         assert created.status_code == 201, created.text
         rid, tracking = created.json()["id"], created.json()["tracking_number"]

@@ -23,6 +23,7 @@ from services.notify.settings import NotifySettings
 from services.requests.app import create_app as requests_app
 from services.requests.service.agency_replica import on_agency_registered
 from services.requests.settings import RequestsSettings
+from services.requests.tests.conftest import replicate_officer
 
 API = "/api/v1/requests"
 
@@ -78,6 +79,7 @@ async def test_submission_gives_an_inbox_receipt_and_an_email_and_the_answer_giv
     async with running_app(req_app) as requests, running_app(note_app) as notify:
         req_app.state.today = lambda: date(2026, 9, 28)
         agency = await _seed_agency(req_app.state.runtime)
+        await replicate_officer(req_app.state.runtime, "handler-1", [agency])
         applicant = auth(rs, "applicant", sub="citizen-1")
         created = await requests.post(f"{API}/requests", json=_body(agency), headers=applicant)
         assert created.status_code == 201, created.text

@@ -18,6 +18,19 @@ class Base(DeclarativeBase):
 plumbing = plumbing_tables(Base.metadata)
 
 
+class KnownOfficer(Base):
+    """Replica of the identity service's officer directory: who may be assigned a request, and where."""
+
+    __tablename__ = "known_officers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(20))  # active | disabled
+    memberships: Mapped[list] = mapped_column(JSON)  # [{"agency_id": ..., "roles": [...]}]
+    version: Mapped[int] = mapped_column(Integer)  # the directory's version; older events are ignored
+    replicated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class KnownAgency(Base):
     """Replica of the catalog's agency tree: the agencies a request may be addressed to."""
 

@@ -7,7 +7,8 @@ from datetime import date
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.requests.adapters.orm import Answer, Attachment, Consultation, DisclosureRequest, HistoryEntry, KnownAgency, Remedy
+from services.requests.adapters.orm import (Answer, Attachment, Consultation, DisclosureRequest, HistoryEntry, KnownAgency, KnownOfficer,
+                                            Remedy)
 from services.requests.domain.workflow import CLOCK_STOPPED, OPEN_STATES
 
 SORTS = {
@@ -30,6 +31,17 @@ class KnownAgencyRepository:
 
     def add(self, agency: KnownAgency) -> None:
         self.session.add(agency)
+
+
+class KnownOfficerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, officer_id: str) -> KnownOfficer | None:
+        return await self.session.get(KnownOfficer, officer_id)
+
+    def add(self, officer: KnownOfficer) -> None:
+        self.session.add(officer)
 
 
 class RequestRepository:

@@ -14,12 +14,14 @@ from shared.uow import UnitOfWork
 from shared.workdays import WorkCalendar
 
 from services.requests.adapters.orm import Answer, Attachment, Consultation, DisclosureRequest, Remedy, RequestPause
+from services.requests.adapters.repository import KnownOfficerRepository
 from services.requests.domain.answers import SYSTEM_ONLY, AnswerCategory
 from services.requests.domain.clock import CONSULTATION_DAYS, CORRECTION_NOTICE_DAYS, FEE_PAYMENT_DAYS, MAX_EXTENSION_DAYS, PauseKind, RuleSet
 from services.requests.domain.fees import assess_fee
 from services.requests.domain.applicant import RemedyOutcome
 from services.requests.domain.workflow import Action, State
 from services.requests.service import commands as c
+from services.requests.service.access import agency_subtree
 from services.requests.service.deadlines import pauses_of, refresh_due
 from services.requests.service.intake import link_attachments
 from services.requests.service.steps import guard, move, record, require_date_not_future
@@ -39,8 +41,21 @@ async def confirm_receipt(uow: UnitOfWork, r: DisclosureRequest, p: Principal, c
     record(uow, r, p, Action.confirm_receipt, prev, ev.RequestReceived, notify_applicant=True)
 
 
+async def check_assignee(uow: UnitOfWork, r: DisclosureRequest, officer_id: str) -> None:
+    """The assignee is in the officer directory, active, and holds a role in the request's agency or below it."""
+    officer = await KnownOfficerRepository(uow.session).get(officer_id)
+    if officer is None:
+        raise Problem(422, "officer_unknown", "承办人不在工作人员名录中（或名录尚未同步），请核对后再分办")
+    if officer.status != "active":
+        raise Problem(422, "officer_disabled", f"承办人“{officer.name}”已停用，不能分办")
+    scope = await agency_subtree(uow.session, r.agency_id)
+    if not any(m["agency_id"] in scope and m["roles"] for m in officer.memberships):
+        raise Problem(422, "officer_outside_agency", f"承办人“{officer.name}”在本申请的承办机关及其下级机关没有角色")
+
+
 async def assign(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.AssignIn, cal: WorkCalendar, today: date) -> None:
     guard(r, Action.assign)
+    await check_assignee(uow, r, cmd.assignee_sub)
     r.assignee_sub = cmd.assignee_sub
     prev = move(r, State.in_progress)
     record(uow, r, p, Action.assign, prev, ev.RequestAssigned, note=cmd.note)

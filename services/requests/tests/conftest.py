@@ -10,12 +10,14 @@ import httpx
 import pytest
 
 from shared.contracts.catalog import AgencyRegistered
+from shared.contracts.identity import OfficerChanged, OfficerMembership
 from shared.db import new_id
 from shared.events import Actor
 from shared.testing import auth, running_app, settings_for
 
 from services.requests.app import create_app
 from services.requests.service.agency_replica import on_agency_registered
+from services.requests.service.officer_replica import on_officer_changed
 from services.requests.settings import RequestsSettings
 
 API = "/api/v1/requests"
@@ -33,6 +35,11 @@ class RequestsHarness:
     agency_a: str
     agency_b: str
     tokens: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    async def officer(self, sub: str, *agencies: str, roles: tuple[str, ...] = ("handler",), status: str = "active",
+                      version: int = 1) -> None:
+        """Put an officer into the directory replica, as identity's OfficerChanged would."""
+        await replicate_officer(self.app.state.runtime, sub, list(agencies) or [self.agency_a], roles=roles, status=status, version=version)
 
     def set_today(self, day: date) -> None:
         self.app.state.today = lambda: day
@@ -71,6 +78,16 @@ async def _replicate(runtime, agency_id: str, name: str, parent: str | None) -> 
         await uow.commit()
 
 
+async def replicate_officer(runtime, sub: str, agencies: list[str], *, roles: tuple[str, ...] = ("handler",), status: str = "active",
+                            version: int = 1, name: str | None = None) -> None:
+    """Apply an OfficerChanged for `sub` to a requests app's directory replica (assignees must be in it)."""
+    event = OfficerChanged(officer_id=sub, name=name or f"工作人员{sub[-4:]}", status=status, version=version,
+                           memberships=[OfficerMembership(agency_id=a, roles=list(roles)) for a in agencies])
+    async with runtime.uow() as uow:
+        await on_officer_changed(uow, event.envelope(source="identity", aggregate_id=sub, actor=Actor.system("test")))
+        await uow.commit()
+
+
 @pytest.fixture
 async def harness(broker, databases, topic_prefix, tmp_path):
     settings = settings_for(RequestsSettings, database_url=await databases.new("requests"), bootstrap=broker.bootstrap, prefix=topic_prefix,
@@ -84,6 +101,8 @@ async def harness(broker, databases, topic_prefix, tmp_path):
         await _replicate(runtime, a, "某某县民政局", county)
         await _replicate(runtime, b, "某某县财政局", county)
         h = RequestsHarness(client, app, settings, county, a, b)
+        for sub in ("handler-1", "handler-2"):  # the assignees the tests use, in the directory of both departments
+            await h.officer(sub, a, b)
         h.set_today(date(2026, 9, 28))
         yield h
 
