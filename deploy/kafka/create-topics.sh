@@ -17,7 +17,7 @@ TOPICS_BIN="${KAFKA_BIN:-/opt/kafka/bin}/kafka-topics.sh"
 # (a new service, a rebuilt replica) starts from the earliest offset and must see every event.
 DOMAIN_TOPICS="catalog.agencies catalog.documents requests.requests notify.deliveries identity.accounts identity.officers"
 # One dead-letter topic per consumer group: dlq.<service>.<consumer> (shared/events.py).
-DLQ_TOPICS="dlq.catalog.art44-suggestions dlq.requests.agency-replica dlq.notify.deliveries dlq.notify.webhooks dlq.notify.agency-replica dlq.audit.event-log dlq.identity.agencies dlq.requests.accounts dlq.notify.accounts"
+DLQ_TOPICS="dlq.catalog.art44-suggestions dlq.requests.agency-replica dlq.notify.deliveries dlq.notify.webhooks dlq.notify.agency-replica dlq.audit.event-log dlq.identity.agencies dlq.requests.accounts dlq.notify.accounts dlq.requests.officer-replica dlq.notify.officer-replica"
 
 create() {
   "$TOPICS_BIN" --bootstrap-server "$BOOTSTRAP" --create --if-not-exists --topic "$PREFIX$1" \

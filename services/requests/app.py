@@ -16,7 +16,7 @@ from shared.storage import storage_from_settings
 
 from services.requests.adapters.orm import Base, plumbing
 from services.requests.api import agencies, attachments, calendar, public, requests
-from services.requests.service.accounts import on_accounts_merged
+from services.requests.service.accounts import MergedAccountVerifier, on_accounts_merged
 from services.requests.service.agency_replica import on_agency_registered
 from services.requests.service.officer_replica import on_officer_changed
 from services.requests.service.scheduler import run_forever
@@ -56,5 +56,6 @@ def create_app(settings: RequestsSettings | None = None) -> FastAPI:
     app = create_service_app(spec)
     app.state.storage = storage_from_settings(spec.settings)
     app.state.limiter = RateLimiter(spec.settings.rate_limit_storage)
+    app.state.verifier = MergedAccountVerifier(app.state.verifier, lambda: app.state.runtime.sessions())
     return app
 

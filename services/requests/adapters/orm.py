@@ -276,3 +276,13 @@ class CalendarYear(Base):
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     announced_by: Mapped[str] = mapped_column(String(128))
     announced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AccountAlias(Base):
+    """An account the identity service merged into another: its still-valid tokens act as the survivor."""
+
+    __tablename__ = "account_aliases"
+
+    merged_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    into_id: Mapped[str] = mapped_column(String(128))
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime)

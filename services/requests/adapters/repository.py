@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.requests.adapters.orm import (Answer, Attachment, Consultation, DisclosureRequest, HistoryEntry, KnownAgency, KnownOfficer,
+from services.requests.adapters.orm import (AccountAlias, Answer, Attachment, Consultation, DisclosureRequest, HistoryEntry, KnownAgency, KnownOfficer,
                                             Remedy)
 from services.requests.domain.workflow import CLOCK_STOPPED, OPEN_STATES
 
@@ -66,6 +66,17 @@ class RequestRepository:
         await self.session.execute(update(Attachment).where(Attachment.owner_sub == old_sub).values(owner_sub=new_sub)
                                    .execution_options(synchronize_session=False))
         return moved.rowcount or 0
+
+    async def record_alias(self, merged_id: str, into_id: str, at) -> None:
+        """Remember a merge; an account merged into one that is later merged itself follows the chain."""
+        alias = await self.session.get(AccountAlias, merged_id)
+        if alias is None:
+            self.session.add(AccountAlias(merged_id=merged_id, into_id=into_id, merged_at=at))
+        await self.session.execute(update(AccountAlias).where(AccountAlias.into_id == merged_id).values(into_id=into_id)
+                                   .execution_options(synchronize_session=False))
+
+    async def alias_of(self, sub: str) -> str | None:
+        return (await self.session.execute(select(AccountAlias.into_id).where(AccountAlias.merged_id == sub))).scalar_one_or_none()
 
     def of_applicant(self, sub: str, state: str | None) -> Select:
         query = select(DisclosureRequest).where(DisclosureRequest.applicant_sub == sub)

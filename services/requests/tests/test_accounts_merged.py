@@ -39,10 +39,25 @@ async def test_merged_accounts_requests_and_uploads_move_to_the_surviving_accoun
     await _merge(harness, envelope)
     await _merge(harness, envelope)  # a replay (the consumer's inbox would skip it; the move itself is idempotent too)
     assert await _mine(harness, "web-1") == [created.json()["id"]]
-    assert await _mine(harness, "mini-1") == []
+    # The merged account's access token, still valid for a few minutes, now acts as the survivor.
+    assert await _mine(harness, "mini-1") == [created.json()["id"]]
     assert await _mine(harness, "someone") == [other.json()["id"]]
     detail = await harness.client.get(f"{API}/requests/{created.json()['id']}", headers=harness.who("applicant", sub="web-1"))
     assert detail.status_code == 200
     async with harness.app.state.runtime.sessions() as s:
         owners = set((await s.execute(select(Attachment.owner_sub))).scalars())
     assert owners == {"web-1"}
+
+
+async def test_a_request_submitted_with_the_merged_accounts_token_after_the_merge_lands_with_the_survivor(harness):
+    envelope = AccountsMerged(merged_id="mini-2", into_id="web-2").envelope(source="identity", aggregate_id="mini-2",
+                                                                           actor=Actor(sub="mini-2", role="applicant"))
+    await _merge(harness, envelope)
+    late = await harness.client.post(f"{API}/requests", json=request_body(harness.agency_a), headers=harness.who("applicant", sub="mini-2"))
+    assert late.status_code == 201, late.text
+    assert await _mine(harness, "web-2") == [late.json()["id"]]
+    # A survivor merged again later takes the first account's alias along.
+    again = AccountsMerged(merged_id="web-2", into_id="web-3").envelope(source="identity", aggregate_id="web-2",
+                                                                       actor=Actor(sub="web-2", role="applicant"))
+    await _merge(harness, again)
+    assert await _mine(harness, "mini-2") == await _mine(harness, "web-3") == [late.json()["id"]]
