@@ -18,7 +18,8 @@ from shared.service import ServiceSpec, create_service_app
 
 from services.identity.adapters.orm import Base, plumbing
 from services.identity.adapters.sms import DevOutboxSender, UnavailableSender
-from services.identity.api import dev, sessions, sms, wellknown
+from services.identity.adapters.oidc import OidcClient
+from services.identity.api import dev, local, oidc, sessions, sms, wellknown
 from services.identity.service.agency_replica import on_agency_event
 from services.identity.service.keys import KeyRing
 from services.identity.settings import IdentitySettings, get_settings
@@ -35,7 +36,7 @@ def build_spec(settings: IdentitySettings | None = None) -> ServiceSpec:
         metadata=Base.metadata,
         plumbing=plumbing,
         migrations=Path(__file__).parent / "migrations",
-        routers=[sessions.router, sms.router, dev.router],
+        routers=[sessions.router, sms.router, oidc.router, local.router, dev.router],
         produces=[IDENTITY_ACCOUNTS, IDENTITY_OFFICERS],
         subscriptions=[Subscription("agencies", [CATALOG_AGENCIES],
                                     {"AgencyRegistered": on_agency_event, "AgencyUpdated": on_agency_event})],
@@ -63,6 +64,7 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
     keyring = KeyRing(s)
     app.state.keyring = keyring
     app.state.limiter = RateLimiter(s.rate_limit_storage)
+    app.state.oidc = OidcClient()
     app.state.sms_sender = DevOutboxSender(s.sms_outbox_path) if s.sms_sender == "dev_outbox" else UnavailableSender()
     # The service verifies its own tokens with its own ring: no HTTP round trip to itself.
     app.state.verifier = TokenVerifier(s.model_copy(update={"jwt_issuer": s.issuer, "jwt_audience": s.token_audience}),
