@@ -20,7 +20,7 @@ from urllib.parse import urlencode, urlsplit
 
 import jwt
 
-from shared.auth import OFFICER_ROLES
+from shared.auth import OFFICER_ROLES, unauthenticated
 from shared.contracts.identity import OfficerChanged, OfficerMembership
 from shared.db import utcnow
 from shared.errors import Problem
@@ -69,7 +69,7 @@ async def begin(uow: UnitOfWork, client: OidcClient, settings: IdentitySettings,
 
 
 def _refused(detail: str = "单点登录凭证无效，请重新登录") -> Problem:
-    return Problem(401, "oidc_token_invalid", detail)
+    return unauthenticated("oidc_token_invalid", detail)
 
 
 async def verify_id_token(client: OidcClient, provider: OidcProvider, doc: dict[str, Any], id_token: str, nonce: str) -> dict[str, Any]:

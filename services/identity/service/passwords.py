@@ -16,6 +16,7 @@ import pyotp
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from shared.auth import unauthenticated
 from shared.db import utcnow
 from shared.errors import Problem
 from shared.ratelimit import RateLimiter
@@ -42,7 +43,7 @@ def hash_password(settings: IdentitySettings, password: str) -> str:
 
 
 def _invalid() -> Problem:
-    return Problem(401, "login_invalid", "用户名、密码或动态口令错误")
+    return unauthenticated("login_invalid", "用户名、密码或动态口令错误")
 
 
 def _locked(seconds: int) -> Problem:
@@ -127,7 +128,7 @@ async def password_login(uow: UnitOfWork, settings: IdentitySettings, limiter: R
         if not credential.totp_secret:
             raise Problem(403, "totp_enrolment_required", "系统管理员必须使用动态口令登录，请由其他管理员或运维人员用命令行为您登记动态口令")
         if not totp:
-            raise Problem(401, "totp_required", "请输入动态口令应用中显示的 6 位数字")
+            raise unauthenticated("totp_required", "请输入动态口令应用中显示的 6 位数字")
         step = _totp_step(settings, credential, totp)
         if step is None:
             raise await _fail(uow, settings, credential)
