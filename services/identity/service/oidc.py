@@ -119,7 +119,7 @@ def mapped_roles(provider: OidcProvider, claims: dict[str, Any]) -> set[str]:
 
 
 def _display_name(claims: dict[str, Any]) -> str:
-    for key in ("name", "displayName", "preferred_username", "email"):
+    for key in ("displayName", "name", "preferred_username", "email"):  # Casdoor: name is the login name
         if isinstance(claims.get(key), str) and claims[key].strip():
             return claims[key].strip()[:50]
     return str(claims["sub"])[:50]
