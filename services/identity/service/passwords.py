@@ -17,12 +17,14 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from shared.auth import unauthenticated
+from shared.contracts.identity import OfficerChanged, OfficerMembership
 from shared.db import utcnow
 from shared.errors import Problem
+from shared.events import Actor
 from shared.ratelimit import RateLimiter
 from shared.uow import UnitOfWork
 
-from services.identity.adapters.orm import Account, LocalCredential
+from services.identity.adapters.orm import Account, LocalCredential, Officer, OfficerRole
 from services.identity.adapters.repository import AccountRepository
 from services.identity.adapters.sealing import seal, unseal
 from services.identity.adapters.signin import CredentialRepository
@@ -168,3 +170,26 @@ async def confirm_totp_enrolment(uow: UnitOfWork, settings: IdentitySettings, ac
         raise Problem(400, "totp_invalid", "动态口令不正确，请核对手机时间后重试")
     credential.totp_last_step = step
     credential.totp_confirmed_at = utcnow()
+
+
+async def create_local_admin(uow: UnitOfWork, settings: IdentitySettings, *, username: str, password: str, name: str,
+                             agency_id: str) -> tuple[Account, str]:
+    """An admin officer with a local credential and a TOTP seed to enrol; returns it and the otpauth URI."""
+    credentials = CredentialRepository(uow.session)
+    if await credentials.by_username(username) is not None:
+        raise Problem(409, "username_taken", "该用户名已被使用")
+    password_hash = hash_password(settings, password)
+    account = Account(kind="officer", display_name=name, status="active")
+    uow.session.add(account)
+    await uow.session.flush()
+    uow.session.add(Officer(account_id=account.id, name=name, status="active"))
+    await uow.session.flush()
+    uow.session.add(OfficerRole(account_id=account.id, agency_id=agency_id, role="admin"))
+    credential = LocalCredential(account_id=account.id, username=username, password_hash=password_hash, failed_attempts=0)
+    uri = new_totp_secret(settings, credential)
+    credentials.add(credential)
+    event = OfficerChanged(officer_id=account.id, name=name, status="active",
+                           memberships=[OfficerMembership(agency_id=agency_id, roles=["admin"])])
+    uow.emit(event.topic, event.envelope(source="identity", aggregate_id=account.id, agency_id=agency_id,
+                                         actor=Actor.system("cli:create-admin")))
+    return account, uri

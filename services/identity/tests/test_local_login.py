@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import time
+import os
+import subprocess
+import sys
 
 import pyotp
 from sqlalchemy import func, select
 
-from shared.testing import assert_problem
+from shared.testing import REPO_ROOT, assert_problem, running_app
 
 from services.identity.adapters.orm import Account, LocalCredential, Officer, OfficerRole, RefreshToken
 from services.identity.adapters.sealing import unseal
 from services.identity.service.passwords import hash_password, new_totp_secret
-from services.identity.tests.conftest import API
+from services.identity.app import create_app
+from services.identity.tests.conftest import API, IdentityHarness, identity_settings
 
 PASSWORD = "correct horse battery"
 
@@ -139,3 +142,23 @@ async def test_a_hash_is_redone_when_the_parameters_rise(identity):
     new = (await credential(identity, "qian.qi")).password_hash
     assert new != old and "t=4" in new
     assert (await login(identity, "qian.qi")).status_code == 200
+
+
+async def test_the_first_admin_comes_from_the_command_line_and_enrols_totp_at_first_login(broker, databases, topic_prefix, tmp_path):
+    url = await databases.new("identity")
+    env = {**os.environ, "IDENTITY_DATABASE_URL": url, "IDENTITY_ADMIN_PASSWORD": PASSWORD}
+    cmd = [sys.executable, "-m", "services.identity.cli", "create-admin", "--username", "first.admin", "--name", "管理员", "--agency", "county"]
+    done = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    uri = next(line for line in done.stdout.splitlines() if line.startswith("otpauth://totp/"))
+    again = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1 and "已被使用" in again.stderr
+    settings = identity_settings(broker, url, topic_prefix, sms_outbox_path=str(tmp_path / "sms.jsonl"))
+    app = create_app(settings)
+    async with running_app(app) as client:
+        identity = IdentityHarness(client, app, settings)
+        assert_problem(await login(identity, "first.admin"), 401, "totp_required")
+        ok = await login(identity, "first.admin", totp=pyotp.parse_uri(uri).now())
+        assert ok.status_code == 200, ok.text
+        assert ok.json()["account"]["roles"] == ["admin"] and ok.json()["account"]["agency_id"] == "county"
+        assert (await credential(identity, "first.admin")).totp_confirmed_at is not None
