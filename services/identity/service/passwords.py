@@ -142,6 +142,8 @@ async def password_login(uow: UnitOfWork, settings: IdentitySettings, limiter: R
     credential.locked_until = None
     if ph.check_needs_rehash(credential.password_hash):
         credential.password_hash = ph.hash(password)
+    # Committed now: the code stays spent even if the session is then refused (agency, disabled).
+    await uow.commit()
     account = await AccountRepository(uow.session).get(credential.account_id)
     if account is None:
         raise _invalid()

@@ -162,3 +162,11 @@ async def test_the_first_admin_comes_from_the_command_line_and_enrols_totp_at_fi
         assert ok.status_code == 200, ok.text
         assert ok.json()["account"]["roles"] == ["admin"] and ok.json()["account"]["agency_id"] == "county"
         assert (await credential(identity, "first.admin")).totp_confirmed_at is not None
+
+
+async def test_a_code_spent_on_a_refused_agency_stays_spent(identity):
+    secret = await officer(identity, "head.admin", ["admin"], totp=True)
+    code = pyotp.TOTP(secret).now()
+    assert_problem(await login(identity, "head.admin", totp=code, agency_id="elsewhere"), 403, "agency_not_granted")
+    assert_problem(await login(identity, "head.admin", totp=code), 401, "login_invalid")
+    assert await sessions(identity) == 0
