@@ -17,9 +17,10 @@ from shared.contracts.topics import CATALOG_AGENCIES, IDENTITY_ACCOUNTS, IDENTIT
 from shared.service import ServiceSpec, create_service_app
 
 from services.identity.adapters.orm import Base, plumbing
+from services.identity.adapters.oidc import OidcClient
 from services.identity.adapters.sms import AliyunSender, DevOutboxSender
 from services.identity.adapters.wechat import WechatClient
-from services.identity.api import dev, officers, sessions, sms, wechat, wellknown
+from services.identity.api import dev, local, officers, oidc, sessions, sms, wechat, wellknown
 from services.identity.service.agency_replica import on_agency_event
 from services.identity.service.keys import KeyRing
 from services.identity.settings import IdentitySettings, get_settings
@@ -36,7 +37,7 @@ def build_spec(settings: IdentitySettings | None = None) -> ServiceSpec:
         metadata=Base.metadata,
         plumbing=plumbing,
         migrations=Path(__file__).parent / "migrations",
-        routers=[sessions.router, sms.router, wechat.router, dev.router, officers.router],
+        routers=[sessions.router, sms.router, wechat.router, oidc.router, local.router, dev.router, officers.router],
         produces=[IDENTITY_ACCOUNTS, IDENTITY_OFFICERS],
         subscriptions=[Subscription("agencies", [CATALOG_AGENCIES],
                                     {"AgencyRegistered": on_agency_event, "AgencyUpdated": on_agency_event})],
@@ -64,6 +65,7 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
     keyring = KeyRing(s)
     app.state.keyring = keyring
     app.state.limiter = RateLimiter(s.rate_limit_storage)
+    app.state.oidc = OidcClient()
     app.state.wechat = WechatClient(appid=s.wechat_appid, secret=s.wechat_secret.get_secret_value(), base_url=s.wechat_api_base)
     app.state.sms_sender = (DevOutboxSender(s.sms_outbox_path) if s.sms_sender == "dev_outbox" else
                             AliyunSender(s.aliyun_sms_endpoint, s.aliyun_access_key_id, s.aliyun_access_key_secret.get_secret_value(),

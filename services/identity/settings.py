@@ -26,6 +26,11 @@ class OidcProvider(BaseModel):
     roles_claim: str | None = Field(None, description="角色所在的声明路径，如 realm_access.roles 或 roles（Casdoor 的对象取 .name）")
     role_map: dict[str, str] = Field(default_factory=dict, description="提供方角色 → 本平台角色")
     agency_claim: str | None = Field(None, description="机关 ID 所在的声明路径")
+    redirect_uris: list[str] = Field(default_factory=list, description="允许的回调地址（为空时由提供方按其登记的地址校验）")
+
+    @property
+    def maps_claims(self) -> bool:
+        return bool(self.roles_claim)
 
 
 class IdentitySettings(ServiceSettings):
@@ -69,6 +74,10 @@ class IdentitySettings(ServiceSettings):
     oidc_providers: list[OidcProvider] = Field(default_factory=list, description="单点登录提供方（JSON 列表：name、issuer、client_id、client_secret、roles_claim、role_map、agency_claim）")
     password_max_failures: int = Field(5, description="本地账号连续输错密码几次后锁定")
     password_lockout_seconds: int = Field(900, description="锁定时长（秒）")
+    password_hash_time_cost: int = Field(3, ge=1, description="argon2id 迭代次数；调高后旧哈希在下次登录时重算")
+    password_hash_memory_kib: int = Field(65536, ge=8192, description="argon2id 内存（KiB）；调高后旧哈希在下次登录时重算")
+    password_min_length: int = Field(12, ge=8, description="本地账号密码最短长度")
+    totp_issuer: str = Field("政府信息公开平台", description="动态口令应用中显示的名称")
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> "IdentitySettings":
