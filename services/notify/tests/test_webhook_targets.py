@@ -242,19 +242,20 @@ async def test_no_database_connection_is_held_while_a_receiver_is_answering(brok
         created = await client.post("/api/v1/notify/webhooks", json={"url": f"http://127.0.0.1:{port}/hook"}, headers=head)
         await _enqueue(app, agency)
         await asyncio.wait_for(r.entered.wait(), timeout=20)
+        try:
+            pool = app.state.runtime.engine.pool
+            await eventually(lambda: pool.checkedout() == 0, timeout=5, interval=0.05, message="no connection checked out during the POST")
 
-        pool = app.state.runtime.engine.pool
-        await eventually(lambda: pool.checkedout() == 0, timeout=5, interval=0.05, message="no connection checked out during the POST")
-        async def write() -> None:  # on SQLite a held transaction holds the write lock: this would wait
-            async with app.state.runtime.uow() as uow:
-                uow.session.add(WebhookSubscription(agency_id=agency, url="https://other.example.org/", secret="s", event_types=["*"],
-                                                    created_by="t"))
-                await uow.commit()
-        await asyncio.wait_for(write(), timeout=5)
-        log = await _log(client, head, created.json()["id"])
-        assert log[0]["status"] == "pending" and log[0]["attempts"] == 1  # the attempt was counted and committed before the POST
-
-        r.release.set()
+            async def write() -> None:  # on SQLite a held transaction holds the write lock: this would wait
+                async with app.state.runtime.uow() as uow:
+                    uow.session.add(WebhookSubscription(agency_id=agency, url="https://other.example.org/", secret="s", event_types=["*"],
+                                                        created_by="t"))
+                    await uow.commit()
+            await asyncio.wait_for(write(), timeout=5)
+            log = await _log(client, head, created.json()["id"])
+            assert log[0]["status"] == "pending" and log[0]["attempts"] == 1  # the attempt was counted and committed before the POST
+        finally:
+            r.release.set()
 
         async def sent():
             log = await _log(client, head, created.json()["id"])
