@@ -51,6 +51,7 @@ class Recipient:
     addresses: dict[str, str | None]
     user_sub: str | None = None  # whose preferences apply
     addressee: str | None = None
+    mailbox_kind: str = "user"  # whose inbox "inbox" is: a user's (by sub) or a role mailbox
 
 
 def _recipients(route: Route, envelope: EventEnvelope) -> list[Recipient]:
@@ -67,7 +68,7 @@ def _recipients(route: Route, envelope: EventEnvelope) -> list[Recipient]:
         return [Recipient(p["assignee_sub"], True, {"inbox": p["assignee_sub"]}, user_sub=p["assignee_sub"])]
     role = "head" if route.recipient == "assignee" else route.recipient.split(":", 1)[1]
     mailbox = f"role:{envelope.agency_id}:{role}"
-    return [Recipient(mailbox, True, {"inbox": mailbox})]
+    return [Recipient(mailbox, True, {"inbox": mailbox}, mailbox_kind="role")]
 
 
 async def _preferences(uow: UnitOfWork, sub: str | None) -> Preferences | None:
@@ -117,8 +118,8 @@ async def fan_out(uow: UnitOfWork, envelope: EventEnvelope, *, site: str | None 
                     # An officer mails it and records the tracking number; in reserve while e-mail or SMS may still deliver.
                     notification.status = "standby" if planned.standby else "to_post"
                 elif channel == "inbox":
-                    uow.session.add(InboxMessage(recipient_sub=recipient.key, kind=route.kind, subject=subject, body=body,
-                                                 source_event_id=envelope.event_id))
+                    uow.session.add(InboxMessage(recipient_kind=recipient.mailbox_kind, recipient_sub=recipient.key, kind=route.kind,
+                                                 subject=subject, body=body, source_event_id=envelope.event_id))
                     notification.status, notification.attempts, notification.sent_at = "sent", 1, utcnow()
                 uow.session.add(notification)
                 created += 1
