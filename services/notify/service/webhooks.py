@@ -1,5 +1,9 @@
 """Webhooks for agency systems: every matching event pushed once, HMAC-signed, retried with backoff.
 
+Only public addresses are called (services.notify.adapters.webhook_http vets and pins each one).
+A round claims its batch in one short transaction, POSTs with no database connection held, and
+records each outcome in a unit of work of its own.
+
 Signature: `X-Webhook-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>` with the
 timestamp in `X-Webhook-Timestamp`, so a receiver can reject forgeries and stale replays.
 `X-Webhook-Delivery` is stable across retries: receivers dedupe on it.
@@ -71,7 +75,8 @@ async def claim(new_uow: Callable[[], UnitOfWork], settings: NotifySettings) -> 
             .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= utcnow())
             .order_by(WebhookDelivery.created_at).limit(settings.dispatch_batch_size)
             .with_for_update(skip_locked=True, of=WebhookDelivery))).all())
-        lease = timedelta(seconds=settings.webhook_total_timeout_seconds * 2 + 60)
+        # Sent one after another: the lease covers the whole batch, so no other replica takes one still waiting its turn.
+        lease = timedelta(seconds=settings.webhook_total_timeout_seconds * max(len(due), 1) + 60)
         claimed = []
         for delivery, sub in due:
             if delivery.attempts >= settings.max_attempts:  # a crash after the last claim left it pending
