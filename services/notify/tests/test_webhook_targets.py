@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from datetime import date
+import ssl
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
+import uvicorn
 from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,9 +22,10 @@ from starlette.routing import Route
 from shared.contracts.requests import RequestReceived
 from shared.db import new_id
 from shared.events import Actor
-from shared.testing import auth, eventually, running_app, served, settings_for
+from shared.testing import auth, eventually, free_port, running_app, served, settings_for
 
 from services.notify.adapters.orm import WebhookSubscription
+from services.notify.adapters.webhook_http import WebhookPoster
 from services.notify.app import create_app
 from services.notify.domain.webhook_targets import Allowlist, TargetRefused, check_literal, is_public
 from services.notify.service.webhooks import enqueue
@@ -263,3 +266,56 @@ async def test_no_database_connection_is_held_while_a_receiver_is_answering(brok
         await eventually(sent, timeout=20, message="outcome recorded in a new unit of work")
         async with app.state.runtime.sessions() as s:
             assert len((await s.execute(select(WebhookSubscription))).scalars().all()) == 2
+
+
+def _tls_files(tmp_path, name: str) -> tuple[str, str, ssl.SSLContext]:
+    """A throw-away CA and a certificate for `name` signed by it; the client context trusts only that CA."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(timezone.utc)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(1).not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(hours=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
+    leaf = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])).issuer_name(ca_name)
+            .public_key(key.public_key()).serial_number(2).not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(hours=1)).add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "leaf.pem", tmp_path / "leaf.key"
+    cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    context = ssl.create_default_context(cadata=ca.public_bytes(serialization.Encoding.PEM).decode())
+    return str(cert_file), str(key_file), context
+
+
+async def test_https_to_the_pinned_address_checks_the_certificate_against_the_registered_name(tmp_path):
+    cert, key, trust = _tls_files(tmp_path, "receiver.test")
+    hosts: list[str | None] = []
+
+    async def hook(request: Request) -> Response:
+        hosts.append(request.headers.get("host"))
+        return Response(status_code=204)
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(Starlette(routes=[Route("/hook", hook, methods=["POST"])]), host="127.0.0.1", port=port,
+                                           ssl_certfile=cert, ssl_keyfile=key, lifespan="off", log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            await asyncio.sleep(0.02)
+        names = Names()
+        names.set("receiver.test", ["127.0.0.1"])
+        names.set("other.test", ["127.0.0.1"])
+        poster = WebhookPoster(Allowlist.parse(["127.0.0.1/32"]), resolver=names, verify=trust)
+        ok = await poster.post(f"https://receiver.test:{port}/hook", b"{}", {"Content-Type": "application/json"})
+        assert ok.ok and ok.status_code == 204 and hosts == [f"receiver.test:{port}"]
+        # Same address, another name: the certificate is checked against the name, so the TLS handshake fails.
+        wrong = await poster.post(f"https://other.test:{port}/hook", b"{}", {"Content-Type": "application/json"})
+        assert not wrong.ok and not wrong.permanent and "ConnectError" in wrong.error and len(hosts) == 1
+    finally:
+        server.should_exit = True
+        await task
