@@ -59,6 +59,9 @@ def service_env(name: str, port: int, var: Path, bootstrap: str, identity_port: 
     env.setdefault(prefix + "PORT", str(port))
     env.setdefault(prefix + "LOG_JSON", "false")
     issuer = f"http://127.0.0.1:{identity_port}"
+    if name == "notify":
+        # Webhooks reach only public addresses; here agency systems tried out on this machine may receive them too.
+        env.setdefault(prefix + "WEBHOOK_ALLOWED_HOSTS", "127.0.0.1/32,::1/128,localhost")
     if name == "identity":
         env.setdefault(prefix + "PUBLIC_URL", issuer)
         env.setdefault(prefix + "TOKEN_AUDIENCE", TOKEN_AUDIENCE)

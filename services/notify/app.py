@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import httpx
-
 from fastapi import FastAPI
 
 from shared.consumer import Subscription
@@ -22,6 +20,7 @@ from services.notify.adapters.channels.email import SmtpEmail
 from services.notify.adapters.channels.sms import AliyunSms
 from services.notify.adapters.channels.wechat import WeChatSubscribe
 from services.notify.adapters.orm import Base, plumbing
+from services.notify.adapters.webhook_http import Resolver, WebhookPoster
 from services.notify.api import deliveries, inbox, post, preferences, webhooks
 from services.notify.service import accounts
 from services.notify.service.dispatch import run_dispatcher
@@ -29,6 +28,7 @@ from services.notify.service.fanout import FanOutConfig, fan_out
 from services.notify.service.officer_replica import on_officer_changed
 from services.notify.service.post import on_agency_event
 from services.notify.service.webhooks import deliver_once, enqueue
+from services.notify.domain.webhook_targets import Allowlist
 from services.notify.settings import NotifySettings, get_settings
 
 
@@ -47,8 +47,16 @@ def channels_from(settings: NotifySettings) -> dict[str, Channel]:
     return channels
 
 
-def build_spec(settings: NotifySettings | None = None) -> ServiceSpec:
+def webhook_poster_from(settings: NotifySettings, resolver: Resolver | None = None) -> WebhookPoster:
+    """The webhook sender: public addresses only, plus what NOTIFY_WEBHOOK_ALLOWED_HOSTS allows."""
+    return WebhookPoster(Allowlist.parse(settings.webhook_allowed_hosts), connect_timeout=settings.webhook_connect_timeout_seconds,
+                         read_timeout=settings.webhook_read_timeout_seconds, total_timeout=settings.webhook_total_timeout_seconds,
+                         resolver=resolver)
+
+
+def build_spec(settings: NotifySettings | None = None, poster: WebhookPoster | None = None) -> ServiceSpec:
     settings = settings or get_settings()
+    poster = poster or webhook_poster_from(settings)
     channels = channels_from(settings)
     fan_out_config = FanOutConfig.from_settings(settings, frozenset(channels))
 
@@ -64,9 +72,8 @@ def build_spec(settings: NotifySettings | None = None) -> ServiceSpec:
                     await channel.aclose()
 
     async def webhook_sender(runtime: ServiceRuntime, stop) -> None:
-        async with httpx.AsyncClient(timeout=10) as client:
-            await every(settings.dispatch_interval_seconds, stop, lambda: deliver_once(runtime.uow, settings, client),
-                        what="webhook round", log=logging.getLogger(__name__))
+        await every(settings.dispatch_interval_seconds, stop, lambda: deliver_once(runtime.uow, settings, poster),
+                    what="webhook round", log=logging.getLogger(__name__))
 
     return ServiceSpec(
         name="notify",
@@ -89,6 +96,10 @@ def build_spec(settings: NotifySettings | None = None) -> ServiceSpec:
     )
 
 
-def create_app(settings: NotifySettings | None = None) -> FastAPI:
-    spec = build_spec(settings)
-    return create_service_app(spec)
+def create_app(settings: NotifySettings | None = None, *, resolver: Resolver | None = None) -> FastAPI:
+    """The notify app; `resolver` replaces the system DNS lookup for webhook hosts (tests name hosts without DNS)."""
+    settings = settings or get_settings()
+    poster = webhook_poster_from(settings, resolver)
+    app = create_service_app(build_spec(settings, poster))
+    app.state.webhook_poster = poster
+    return app

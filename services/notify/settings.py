@@ -1,7 +1,10 @@
 """Notify settings: environment variables prefixed `NOTIFY_`."""
 
-from pydantic import BaseModel, Field
-from pydantic_settings import SettingsConfigDict
+import json
+from typing import Annotated
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from shared.settings import ServiceSettings, cached
 
@@ -52,6 +55,24 @@ class NotifySettings(ServiceSettings):
     max_attempts: int = Field(8, description="外部渠道（邮件、短信、微信）发送失败后的最多尝试次数")
     retry_base_seconds: float = Field(30.0, description="发送重试退避的初始间隔（秒）")
     retry_max_seconds: float = Field(3600.0, description="发送重试退避的最大间隔（秒）")
+
+    # Webhooks reach only public addresses; development and tests allowlist their local receivers.
+    webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        [], description="允许 Webhook 指向的非公网主机名或网段（逗号分隔，如 127.0.0.1/32,receiver.local）；默认为空，只允许公网地址")
+    webhook_connect_timeout_seconds: float = Field(5.0, description="Webhook 连接超时（秒）")
+    webhook_read_timeout_seconds: float = Field(10.0, description="Webhook 读取响应超时（秒）")
+    webhook_total_timeout_seconds: float = Field(30.0, description="单次 Webhook 投递的总时限（秒）")
+
+    @field_validator("webhook_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value):
+        """A JSON list or a comma-separated string."""
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("["):
+                return json.loads(value)
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
 
 
 get_settings = cached(NotifySettings)

@@ -18,13 +18,22 @@ class Base(DeclarativeBase):
 plumbing = plumbing_tables(Base.metadata)
 
 
+MAILBOX_KINDS = ("user", "role")
+
+
 class InboxMessage(Base):
-    """A message in a user's site inbox (站内信)."""
+    """A message in a site inbox (站内信): a user's own, or an agency's mailbox for one role.
+
+    The mailbox is the pair (recipient_kind, recipient_sub): ("user", <sub>) or ("role",
+    "role:<agency>:<role>"). The kind keeps the two apart, so a user whose sub reads like a
+    role mailbox still only ever reaches their own messages.
+    """
 
     __tablename__ = "inbox_messages"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    recipient_sub: Mapped[str] = mapped_column(String(128), index=True)
+    recipient_kind: Mapped[str] = mapped_column(String(10), default="user", server_default="user")  # user | role
+    recipient_sub: Mapped[str] = mapped_column(String(128), index=True)  # the user's sub, or role:<agency>:<role>
     kind: Mapped[str] = mapped_column(String(60))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, HttpUrl
 from sqlalchemy import select
 
@@ -14,6 +14,8 @@ from shared.errors import Problem
 from shared.service import UoW
 
 from services.notify.adapters.orm import WebhookDelivery, WebhookSubscription
+from services.notify.adapters.webhook_http import WebhookPoster
+from services.notify.domain.webhook_targets import TargetRefused
 
 router = APIRouter(prefix="/webhooks", tags=["Webhook"])
 Manager = Annotated[Principal, Depends(require(Role.admin, Role.head))]
@@ -38,14 +40,27 @@ async def _own(uow, principal: Principal, subscription_id: str) -> WebhookSubscr
     return sub
 
 
+async def _vet(poster: WebhookPoster, url: str) -> None:
+    """Refuse a URL whose host is, or now resolves to, a non-public address; an unresolvable name is checked again at send time."""
+    try:
+        await poster.vet(url)
+    except TargetRefused as exc:
+        raise Problem(422, "webhook_url_forbidden", str(exc)) from exc
+    except LookupError:
+        pass
+
+
 @router.post("", status_code=201, summary="新增 Webhook 订阅（系统管理员；工作机构负责人限本机关）",
-             description="返回的 secret 只显示这一次：接收方用它验证 X-Webhook-Signature（HMAC-SHA256）。")
-async def create(body: WebhookIn, uow: UoW, principal: Manager) -> dict[str, Any]:
+             description="返回的 secret 只显示这一次：接收方用它验证 X-Webhook-Signature（HMAC-SHA256）。"
+                         "地址只能是 http 或 https 的公网地址；指向本机、内网、链路本地、保留或组播地址的订阅被拒绝（webhook_url_forbidden），"
+                         "每次投递前还会重新解析并检查，且不跟随重定向。")
+async def create(body: WebhookIn, request: Request, uow: UoW, principal: Manager) -> dict[str, Any]:
     agency_id = body.agency_id
     if not principal.has_any(Role.admin):
         if agency_id not in (None, principal.agency_id):
             raise Problem(403, "forbidden_agency", "只能订阅本机关的事件")
         agency_id = principal.agency_id
+    await _vet(request.app.state.webhook_poster, str(body.url))
     sub = WebhookSubscription(agency_id=agency_id, url=str(body.url), secret=secrets.token_urlsafe(32), event_types=body.event_types,
                               created_by=principal.sub)
     uow.session.add(sub)

@@ -52,6 +52,7 @@ class Recipient:
     addresses: dict[str, str | None]
     user_sub: str | None = None  # whose preferences apply
     addressee: str | None = None
+    mailbox_kind: str = "user"  # whose inbox "inbox" is: a user's (by sub) or a role mailbox
 
 
 def _officer(o: KnownOfficer, *, has_inbox: bool) -> Recipient:
@@ -78,7 +79,7 @@ async def _recipients(uow: UnitOfWork, route: Route, envelope: EventEnvelope) ->
     role = "head" if route.recipient == "assignee" else route.recipient.split(":", 1)[1]
     mailbox = f"role:{envelope.agency_id}:{role}"
     # The role's shared inbox, and each holder of the role by e-mail / SMS at their directory contacts.
-    return [Recipient(mailbox, True, {"inbox": mailbox})] + [_officer(o, has_inbox=False) for o in await holders(uow, envelope.agency_id, role)]
+    return [Recipient(mailbox, True, {"inbox": mailbox}, mailbox_kind="role")] + [_officer(o, has_inbox=False) for o in await holders(uow, envelope.agency_id, role)]
 
 
 async def _preferences(uow: UnitOfWork, sub: str | None) -> Preferences | None:
@@ -128,8 +129,8 @@ async def fan_out(uow: UnitOfWork, envelope: EventEnvelope, *, site: str | None 
                     # An officer mails it and records the tracking number; in reserve while e-mail or SMS may still deliver.
                     notification.status = "standby" if planned.standby else "to_post"
                 elif channel == "inbox":
-                    uow.session.add(InboxMessage(recipient_sub=recipient.key, kind=route.kind, subject=subject, body=body,
-                                                 source_event_id=envelope.event_id))
+                    uow.session.add(InboxMessage(recipient_kind=recipient.mailbox_kind, recipient_sub=recipient.key, kind=route.kind,
+                                                 subject=subject, body=body, source_event_id=envelope.event_id))
                     notification.status, notification.attempts, notification.sent_at = "sent", 1, utcnow()
                 uow.session.add(notification)
                 created += 1

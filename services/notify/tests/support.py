@@ -52,7 +52,8 @@ async def notifications(app, **where: Any) -> list[Notification]:
 
 async def inbox_of(app, sub: str) -> list[InboxMessage]:
     async with app.state.runtime.sessions() as s:
-        return list((await s.execute(select(InboxMessage).where(InboxMessage.recipient_sub == sub))).scalars())
+        return list((await s.execute(select(InboxMessage).where(InboxMessage.recipient_kind == "user",
+                                                                InboxMessage.recipient_sub == sub))).scalars())
 
 
 async def outbox_events(app, event_type: str) -> list[dict]:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from shared.contracts import requests as ev
 from shared.contracts.requests import Contact
-from shared.testing import auth, eventually, running_app, settings_for
+from shared.testing import auth, eventually, running_app, served, settings_for
 
 from services.notify.adapters.channels.sms import AliyunSms
 from services.notify.adapters.channels.wechat import WeChatSubscribe
@@ -176,3 +181,34 @@ async def test_a_letter_kept_in_reserve_goes_on_the_post_list_when_the_only_sms_
     assert rows[working.payload["request_id"]].status == "not_needed"
     listed = (await client.get("/api/v1/notify/post", headers=auth(ns, "registrar", agency_id="agency-1"))).json()
     assert [x["id"] for x in listed] == [letter.id]
+
+
+async def test_no_database_connection_is_held_while_the_sms_provider_answers(broker, databases, topic_prefix):
+    """A provider that takes its time holds up that message only: the dispatcher has committed and let go of its connection."""
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def send_sms(request: Request) -> JSONResponse:
+        entered.set()
+        await release.wait()
+        return JSONResponse({"Code": "OK", "Message": "OK", "BizId": "BIZ-slow", "RequestId": "r-1"})
+
+    async with served(Starlette(routes=[Route("/", send_sms, methods=["GET", "POST"])]), lifespan="off") as sms_url:
+        ns = settings_for(NotifySettings, database_url=await databases.new("notify"), bootstrap=broker.bootstrap, prefix=topic_prefix,
+                          run_consumers=False, dispatch_interval_seconds=0.1, sms_access_key_id=ACCESS_KEY_ID,
+                          sms_access_key_secret=ACCESS_KEY_SECRET, sms_sign_name=SIGN_NAME, sms_base_url=sms_url + "/",
+                          sms_templates=SMS_TEMPLATES)
+        app = notify_app(ns)
+        async with running_app(app):
+            envelope = request_event(sub=None, contact=Contact(name="张三", mobile="13800138000"))
+            await fan(app, envelope, ns)
+            await asyncio.wait_for(entered.wait(), timeout=20)
+            try:
+                pool = app.state.runtime.engine.pool
+                await eventually(lambda: pool.checkedout() == 0, timeout=5, interval=0.05, message="no connection held during the send")
+                [row] = [n for n in await notifications(app, request_id=envelope.payload["request_id"]) if n.channel == "sms"]
+                assert row.status == "pending" and row.attempts == 1  # claimed and committed before the provider was called
+            finally:
+                release.set()
+            [row] = await _settled(app, envelope.payload["request_id"], channels=("sms",))
+            assert row.status == "sent" and row.provider_message_id == "BIZ-slow"
+            assert [e["payload"]["channel"] for e in await outbox_events(app, "NotificationDelivered")] == ["sms"]
