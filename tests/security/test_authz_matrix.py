@@ -1,0 +1,359 @@
+"""Authorisation matrix: every operation of catalog, requests, notify and audit × every role × own/parent/sibling agency.
+
+One world per module (county → 甲局 → 甲局下属中心; 乙局 sibling), replicated over the real broker.
+Every operation comes from the apps' OpenAPI, so an endpoint without a policy entry fails the suite.
+Refused callers get a plausible (valid) body and must be refused with 401/403/404 before validation
+or state matters, and the service's database must not change; allowed callers must not get 401/403.
+Every GET response of every caller is scanned for the seeded personal data in full.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import MetaData, select
+
+from shared.db import create_engine
+from shared.testing import Databases, auth, eventually, running_app, settings_for
+
+from services.audit.app import create_app as audit_app
+from services.audit.settings import AuditSettings
+from services.catalog.app import create_app as catalog_app
+from services.catalog.settings import CatalogSettings
+from services.notify.app import create_app as notify_app
+from services.notify.settings import NotifySettings
+from services.requests.app import create_app as requests_app
+from services.requests.settings import RequestsSettings
+from services.catalog.tests.conftest import CODE_CIVIL, CODE_COUNTY, CODE_FINANCE
+from tests.security.policy import CALLERS, POLICY, Caller, entitled_to_pii
+
+NAME = "欧阳测试甲"
+PII = {"mobile": "13912345678", "email": "pii.owner@example.org", "id_number": "11010519491231002X",
+       "postal_address": "某某县甲局测试路88号院3单元"}
+GUIDE = {"office": "甲局办公室", "address": "某某县人民路2号", "hours": "工作日 9:00-17:00", "phone": "0571-12345678", "channels": ["online", "letter"]}
+C, RQ, N, AU = "/api/v1/catalog", "/api/v1/requests", "/api/v1/notify", "/api/v1/audit"
+SERVICES = ("catalog", "requests", "notify", "audit")
+
+
+class World:
+    """The seeded world: apps, clients, ids and one token per caller."""
+
+    def __init__(self) -> None:
+        self.apps: dict[str, Any] = {}
+        self.clients: dict[str, Any] = {}
+        self.settings: dict[str, Any] = {}
+        self.ids: dict[str, str] = {}
+
+    def headers(self, c: Caller, service: str) -> dict[str, str]:
+        s = self.settings[service]
+        if c.role is None:
+            return {}
+        if c.role == "applicant":
+            return auth(s, "applicant", sub="applicant-1" if c.rel == "owner" else "applicant-2")
+        if c.role == "admin":
+            return auth(s, "admin", sub="admin-1")
+        agency = {"own": self.ids["jia"], "parent": self.ids["county"], "sibling": self.ids["yi"]}[c.rel]
+        return auth(s, c.role, agency_id=agency, sub=f"{c.key}")
+
+
+@pytest.fixture(scope="module")
+async def world(broker, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("authz")
+    dbs = Databases(tmp)
+    prefix = f"authz{id(tmp) % 100000}."
+    common = dict(bootstrap=broker.bootstrap, prefix=prefix)
+    w = World()
+    w.settings = {
+        "catalog": settings_for(CatalogSettings, database_url=await dbs.new("catalog"), storage_dir=str(tmp / "cat"), run_scheduler=False, **common),
+        "requests": settings_for(RequestsSettings, database_url=await dbs.new("requests"), storage_dir=str(tmp / "req"), run_scheduler=False, **common),
+        "notify": settings_for(NotifySettings, database_url=await dbs.new("notify"), **common),
+        "audit": settings_for(AuditSettings, database_url=await dbs.new("audit"), **common),
+    }
+    w.apps = {"catalog": catalog_app(w.settings["catalog"]), "requests": requests_app(w.settings["requests"]),
+              "notify": notify_app(w.settings["notify"]), "audit": audit_app(w.settings["audit"])}
+    async with running_app(w.apps["catalog"]) as cat, running_app(w.apps["requests"]) as req, \
+            running_app(w.apps["notify"]) as ntf, running_app(w.apps["audit"]) as aud:
+        w.clients = {"catalog": cat, "requests": req, "notify": ntf, "audit": aud}
+        await _seed(w)
+        yield w
+    await dbs.drop_all()
+
+
+async def _seed(w: World) -> None:
+    cat, req = w.clients["catalog"], w.clients["requests"]
+    admin = auth(w.settings["catalog"], "admin", sub="admin-1")
+
+    async def agency(key: str, name: str, kind: str, parent: str | None = None, code: str | None = None) -> None:
+        r = await cat.post(f"{C}/agencies", json={"name": name, "kind": kind, "parent_id": parent, "credit_code": code}, headers=admin)
+        assert r.status_code == 201, r.text
+        w.ids[key] = r.json()["id"]
+    await agency("county", "某某县人民政府", "county_government", code=CODE_COUNTY)
+    await agency("jia", "某某县甲局", "department", w.ids["county"], CODE_CIVIL)
+    await agency("center", "某某县甲局下属中心", "department", w.ids["jia"])
+    await agency("yi", "某某县乙局", "department", w.ids["county"], CODE_FINANCE)
+
+    async def replicated(client, path):
+        ids = {a["id"] for a in (await client.get(path)).json()}
+        return {w.ids[k] for k in ("county", "jia", "center", "yi")} <= ids
+    await eventually(lambda: replicated(req, f"{RQ}/agencies"), timeout=60, message="agency tree in requests")
+
+    owner = auth(w.settings["requests"], "applicant", sub="applicant-1")
+    pdf = b"%PDF-1.4\n% identity proof of " + PII["id_number"].encode() + b" " + NAME.encode() + b"\n%%EOF\n"
+    r = await req.post(f"{RQ}/attachments", files={"file": ("id.pdf", pdf, "application/pdf")}, data={"purpose": "identity_proof"}, headers=owner)
+    assert r.status_code == 201, r.text
+    w.ids["proof"] = r.json()["id"]
+    body = {"agency_id": w.ids["jia"], "description": "请公开2025年度甲局专项资金使用情况", "preferred_form": "electronic",
+            "attachment_ids": [w.ids["proof"]],
+            "applicant": {"type": "natural_person", "name": NAME, "id_type": "resident_id", "id_number": PII["id_number"],
+                          "mobile": PII["mobile"], "email": PII["email"], "postal_address": PII["postal_address"]}}
+    r = await req.post(f"{RQ}/requests", json=body, headers=owner)
+    assert r.status_code == 201, r.text
+    w.ids["request"] = r.json()["id"]
+    w.ids["tracking"], w.ids["query_code"] = r.json()["tracking_number"], r.json()["query_code"]
+
+    handler = auth(w.settings["catalog"], "handler", agency_id=w.ids["jia"], sub="handler@own")
+    reviewer = auth(w.settings["catalog"], "reviewer", agency_id=w.ids["jia"], sub="reviewer@own")
+    doc = {"agency_id": w.ids["jia"], "title": "某某县甲局关于专项资金管理的通知", "body": "各科室：现将专项资金管理要求通知如下。",
+           "category_code": "normative_document", "made_on": date.today().isoformat()}
+    r = await cat.post(f"{C}/documents", json=doc, headers=handler)
+    assert r.status_code == 201, r.text
+    w.ids["draft"] = r.json()["id"]
+    r = await cat.post(f"{C}/documents", json=doc | {"title": "某某县甲局2025年工作总结"}, headers=handler)
+    assert r.status_code == 201, r.text
+    w.ids["published"] = r.json()["id"]
+    r = await cat.post(f"{C}/documents/{w.ids['published']}/attachments", files={"file": ("plan.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+                       headers=handler)
+    assert r.status_code == 201, r.text
+    w.ids["document_attachment"] = r.json()["id"]
+    assert (await cat.post(f"{C}/documents/{w.ids['published']}/submit", headers=handler)).status_code == 200
+    r = await cat.post(f"{C}/documents/{w.ids['published']}/approve", headers=reviewer)
+    assert r.status_code == 200, r.text
+
+    head = auth(w.settings["catalog"], "head", agency_id=w.ids["jia"], sub="head@own")
+    r = await cat.put(f"{C}/agencies/{w.ids['jia']}/guide", json=GUIDE, headers=head)
+    assert r.status_code in (200, 201), r.text
+
+    ntf, aud = w.clients["notify"], w.clients["audit"]
+    notify_owner = auth(w.settings["notify"], "applicant", sub="applicant-1")
+
+    async def inbox():
+        return (await ntf.get(f"{N}/inbox", headers=notify_owner)).json()
+    w.ids["message"] = (await eventually(inbox, timeout=60, message="applicant's notice"))[0]["id"]
+    supervisor = auth(w.settings["audit"], "admin", sub="admin-1")
+
+    async def logged():
+        return (await aud.get(f"{AU}/entries", params={"aggregate_id": w.ids["request"]}, headers=supervisor)).json()
+    await eventually(logged, timeout=60, message="audit entries for the request")
+    hook = await ntf.post(f"{N}/webhooks", json={"url": "https://hooks.example.gov.cn/authz", "event_types": ["RemedyDecided"],
+                                                  "agency_id": w.ids["jia"]}, headers=auth(w.settings["notify"], "admin", sub="admin-1"))
+    w.ids["webhook"] = hook.json()["id"] if hook.status_code == 201 else "missing-webhook"
+
+
+def operations(w: World) -> list[tuple[str, str, str]]:
+    """(service, METHOD, path) for every operation every app declares."""
+    ops = []
+    for service in SERVICES:
+        for path, methods in w.apps[service].openapi()["paths"].items():
+            for method in methods:
+                ops.append((service, method.upper(), path))
+    return ops
+
+
+def concrete(w: World, path: str) -> str:
+    values = {"agency_id": w.ids["jia"], "document_id": w.ids["draft"], "attachment_id": w.ids["proof"], "suggestion_id": "no-such-suggestion",
+              "request_id": w.ids["request"], "item_id": "no-such-item", "year": "2026", "day": "2026-10-10",
+              "message_id": w.ids["message"], "subscription_id": w.ids["webhook"], "notification_id": "no-such-notification"}
+    if path.startswith(f"{C}/documents/{{document_id}}/") and path.split("/")[5] in ("revisions", "validity", "withdraw"):
+        values["document_id"] = w.ids["published"]
+    if path.startswith(f"{C}/public/documents/"):
+        values["document_id"], values["attachment_id"] = w.ids["published"], w.ids["document_attachment"]
+    return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
+
+
+def params(w: World, path: str) -> dict[str, str]:
+    if path.startswith(f"{AU}/") and path != f"{AU}/entries" and path != f"{AU}/verify":
+        return {"agency_id": w.ids["jia"], "year": "2026"}
+    if path == f"{N}/deliveries":
+        return {"request_id": w.ids["request"]}
+    return {}
+
+
+def body(w: World, method: str, path: str) -> dict[str, Any] | None:
+    """A plausible, valid body for each write, so a refusal cannot hide behind validation."""
+    jia, today = w.ids["jia"], date.today().isoformat()
+    applicant = {"type": "natural_person", "name": "李四", "id_type": "resident_id", "id_number": "11010519491231002X", "mobile": "13800138000"}
+    tail = path.rsplit("}", 1)[-1]
+    table = {
+        f"POST {C}/agencies": {"name": "某某县新设局", "kind": "department", "parent_id": w.ids["county"]},
+        f"PATCH {C}/agencies/{{agency_id}}": {"phone": "0571-12345678"},
+        f"PUT {C}/agencies/{{agency_id}}/guide": GUIDE,
+        f"POST {C}/categories": {"code": "authz_test", "name": "测试分类", "kind": "topic"},
+        f"POST {C}/documents": {"agency_id": jia, "title": "某某县甲局关于测试的通知", "body": "正文。", "category_code": "normative_document", "made_on": today},
+        f"PATCH {C}/documents/{{document_id}}": {"title": "某某县甲局关于专项资金管理的通知（修改）"},
+        f"POST {C}/documents/{{document_id}}/return": {"note": "请修改"},
+        f"POST {C}/documents/{{document_id}}/revisions": {"title": "新标题", "reason": "补充"},
+        f"POST {C}/documents/{{document_id}}/revisions/return": {"note": "无需修订"},
+        f"POST {C}/documents/{{document_id}}/validity": {"validity": "repealed", "effective_on": today},
+        f"POST {C}/documents/{{document_id}}/withdraw": {"note": "误发"},
+        f"POST {C}/suggestions/{{suggestion_id}}/dismiss": {"reason": "不宜公开"},
+        f"POST {RQ}/requests": {"agency_id": jia, "applicant": applicant, "description": "请公开测试信息", "preferred_form": "electronic"},
+        f"POST {RQ}/registrations": {"agency_id": jia, "applicant": applicant, "description": "请公开测试信息", "preferred_form": "electronic",
+                                     "channel": "registered_post", "received_on": today},
+        f"POST {RQ}/public/status": {"tracking_number": w.ids["tracking"], "query_code": "000000"},
+        f"PUT {RQ}/calendar/days/{{day}}": {"workday": True, "note": "测试"},
+        f"PUT {RQ}/agencies/{{agency_id}}/rule-set": {"rule_set": "2008"},
+        f"PUT {N}/preferences/me": {"channels": ["inbox"]},
+        f"POST {N}/webhooks": {"url": "https://hooks.example.gov.cn/other", "event_types": ["RemedyDecided"], "agency_id": jia},
+        f"POST {N}/post/{{notification_id}}/posted": {"tracking_number": "EMS12345678", "posted_on": today},
+        f"POST {AU}/personal-data/erasures": {"request_id": w.ids["request"]},
+    }
+    actions = {
+        "/confirm-receipt": {"received_on": today}, "/assign": {"assignee_sub": "handler@own"},
+        "/correction-notice": {"items": ["请补充文号"]}, "/correction": {"description": "补正后的描述"},
+        "/consultations": {"kind": "third_party", "party": "某公司", "question": "是否同意公开？"},
+        "/reply": {"opinion": "consent"}, "/fee-notice": {"pages": 500}, "/payment": {"paid_on": today, "amount_yuan": 10},
+        "/extension": {"days": 10, "reason": "需要征求意见"}, "/extension/decision": {"approve": True},
+        "/later-answer-date": {"later_due_on": "2027-03-01", "reason": "申请数量明显超过合理范围"},
+        "/answer": {"category": "disclosed", "reason": "provided", "letter": "经审查，予以公开。"},
+        "/review/approve": {}, "/review/return": {"note": "请修改"}, "/answer/dispatch": {}, "/withdraw": {"reason": "不再需要"},
+        "/remedies": {"kind": "complaint", "filed_on": today, "authority": "某某县人民政府办公室"},
+        "/decision": {"outcome": "upheld", "decided_on": today},
+    }
+    key = f"{method} {path}"
+    if key in table:
+        return table[key]
+    if path.startswith(f"{RQ}/requests/{{request_id}}"):
+        return actions.get(tail if tail in actions else "/" + path.rsplit("/", 1)[-1], {})
+    return None
+
+
+async def call(w: World, service: str, method: str, path: str, c: Caller, *, valid: bool = True):
+    client, url = w.clients[service], concrete(w, path)
+    kwargs: dict[str, Any] = {"headers": w.headers(c, service), "params": params(w, path)}
+    if path == f"{RQ}/attachments" or path.endswith("/attachments") and method == "POST":
+        kwargs["files"] = {"file": ("a.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")}
+    elif method in ("POST", "PUT", "PATCH"):
+        kwargs["json"] = body(w, method, path) if valid else {"unexpected": ["x" * 10]}
+    return await client.request(method, url, **kwargs)
+
+
+async def snapshot(w: World, service: str) -> str:
+    """A digest of every row of the service's database (what "nothing changed" means)."""
+    engine = create_engine(w.settings[service].database_url)
+    digest = hashlib.sha256()
+    try:
+        async with engine.connect() as conn:
+            meta = MetaData()
+            await conn.run_sync(meta.reflect)
+            for name in sorted(meta.tables):
+                for row in (await conn.execute(select(meta.tables[name]))).all():
+                    digest.update(repr((name, tuple(row))).encode())
+    finally:
+        await engine.dispose()
+    return digest.hexdigest()
+
+
+def _empty(r) -> bool:
+    """A filtered list that is empty discloses nothing: as good as a refusal."""
+    try:
+        data = r.json()
+    except ValueError:
+        return False
+    return r.status_code == 200 and (data == [] or (isinstance(data, dict) and data.get("items") == [] and not data.get("total")))
+
+
+def sees_request(c: Caller) -> bool:
+    """Who may see that the request exists, and so whose it is (the name is shown, not masked: views.applicant_view)."""
+    return c.role == "admin" or (c.role == "applicant" and c.rel == "owner") or (c.role not in (None, "applicant") and c.rel != "sibling")
+
+
+def test_every_declared_operation_has_a_policy(world):
+    missing = [f"{m} {p}" for _, m, p in operations(world) if f"{m} {p}" not in POLICY]
+    assert not missing, f"operations without an authorisation policy: {missing}"
+
+
+READ_FINDINGS: list[str] = []
+
+
+async def test_reads_follow_the_policy_and_personal_data_reaches_only_the_entitled(world):
+    w, findings = world, []
+    for service, method, path in operations(w):
+        if method != "GET":
+            continue
+        rule = POLICY[f"{method} {path}"]
+        for c in CALLERS:
+            responses = [await call(w, service, method, path, c)]
+            if path in (f"{AU}/entries", f"{AU}/reports/annual"):
+                for fmt in (("csv", "jsonl") if path.endswith("entries") else ("csv", "html")):
+                    responses.append(await w.clients[service].get(concrete(w, path), params={**params(w, path), "format": fmt},
+                                                                   headers=w.headers(c, service)))
+            if path == f"{AU}/entries":
+                responses.append(await w.clients[service].get(path, params={"aggregate_id": w.ids["request"], "subtree": "true"},
+                                                              headers=w.headers(c, service)))
+            if path == f"{RQ}/queue":
+                responses.append(await w.clients[service].get(path, params={"agency_id": w.ids["jia"]}, headers=w.headers(c, service)))
+            expected = rule(c)
+            for r in responses:
+                where = f"{method} {r.request.url.path}?{r.request.url.query.decode()} as {c.key} → {r.status_code}"
+                if expected is True and r.status_code in (401, 403, 404):
+                    findings.append(f"allowed but refused: {where}")
+                if expected is False and r.status_code not in (401, 403, 404) and not _empty(r):
+                    findings.append(f"refused caller got {where}")
+                if r.status_code < 300:
+                    text = r.content.decode("utf-8", "replace")
+                    leaked = [] if entitled_to_pii(c) else [k for k, v in PII.items() if v in text]
+                    if NAME in text and not sees_request(c):
+                        leaked.append("name")
+                    if leaked:
+                        findings.append(f"personal data {leaked} reached {where}")
+    READ_FINDINGS.extend(findings)
+    assert not findings, "\n".join(findings)
+
+
+async def test_refused_writes_are_refused_before_validation_and_change_nothing(world):
+    w, findings = world, []
+    for service, method, path in operations(w):
+        if method == "GET":
+            continue
+        rule = POLICY[f"{method} {path}"]
+        refused = [c for c in CALLERS if rule(c) is False]
+        before = await snapshot(w, service)
+        for c in refused:
+            r = await call(w, service, method, path, c)
+            if r.status_code not in (401, 403, 404):
+                findings.append(f"refused caller got {method} {path} as {c.key} → {r.status_code} {r.text[:160]}")
+        if await snapshot(w, service) != before:
+            findings.append(f"{service} database changed while refusing {method} {path} to {[c.key for c in refused]}")
+    assert not findings, "\n".join(findings)
+
+
+async def test_allowed_writes_pass_the_gate(world):
+    """Probed with an invalid body, so they pass the role gate without changing the world: 422 is expected, never 401/403."""
+    w, findings = world, []
+    for service, method, path in operations(w):
+        if method not in ("POST", "PUT", "PATCH") or path.endswith("/attachments") and method == "POST":
+            continue
+        rule = POLICY[f"{method} {path}"]
+        if body(w, method, path) is None:
+            continue  # no body: a probe would act; covered by the refusals above
+        for c in CALLERS:
+            if rule(c) is True:
+                r = await call(w, service, method, path, c, valid=False)
+                if r.status_code in (401, 403):
+                    findings.append(f"allowed but refused: {method} {path} as {c.key} → {r.status_code} {r.text[:160]}")
+    assert not findings, "\n".join(findings)
+
+
+async def test_webhooks_cannot_point_inside(world):
+    w, findings = world, []
+    admin = w.headers(Caller("admin", "admin"), "notify")
+    for url in ("http://127.0.0.1:8001/internal", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/", "http://localhost/"):
+        r = await w.clients["notify"].post(f"{N}/webhooks", json={"url": url, "event_types": ["RemedyDecided"], "agency_id": w.ids["jia"]},
+                                           headers=admin)
+        if r.status_code < 400:
+            findings.append(f"webhook to {url} accepted ({r.status_code})")
+    assert not findings, "\n".join(findings)
