@@ -185,7 +185,7 @@ def params(w: World, path: str) -> dict[str, str]:
 def body(w: World, method: str, path: str) -> dict[str, Any] | None:
     """A plausible, valid body for each write, so a refusal cannot hide behind validation."""
     jia, today = w.ids["jia"], date.today().isoformat()
-    applicant = {"type": "natural_person", "name": "李四", "id_type": "resident_id", "id_number": "11010519491231002X", "mobile": "13800138000"}
+    applicant = {"type": "natural_person", "name": "李四", "id_type": "resident_id", "id_number": "110105199001011232", "mobile": "13800138000"}
     tail = path.rsplit("}", 1)[-1]
     table = {
         f"POST {C}/agencies": {"name": "某某县新设局", "kind": "department", "parent_id": w.ids["county"]},
@@ -199,11 +199,12 @@ def body(w: World, method: str, path: str) -> dict[str, Any] | None:
         f"POST {C}/documents/{{document_id}}/revisions/return": {"note": "无需修订"},
         f"POST {C}/documents/{{document_id}}/validity": {"validity": "repealed", "effective_on": today},
         f"POST {C}/documents/{{document_id}}/withdraw": {"note": "误发"},
-        f"POST {C}/suggestions/{{suggestion_id}}/dismiss": {"reason": "不宜公开"},
+        f"POST {C}/suggestions/{{suggestion_id}}/dismiss": {"note": "不宜公开"},
+        f"POST {C}/suggestions/{{suggestion_id}}/adopt": {"document_id": w.ids["published"]},
         f"POST {RQ}/requests": {"agency_id": jia, "applicant": applicant, "description": "请公开测试信息", "preferred_form": "electronic"},
         f"POST {RQ}/registrations": {"agency_id": jia, "applicant": applicant, "description": "请公开测试信息", "preferred_form": "electronic",
                                      "channel": "registered_post", "received_on": today},
-        f"POST {RQ}/public/status": {"tracking_number": w.ids["tracking"], "query_code": "000000"},
+        f"POST {RQ}/public/status": {"tracking_number": w.ids["tracking"], "query_code": w.ids["query_code"]},
         f"PUT {RQ}/calendar/days/{{day}}": {"workday": True, "note": "测试"},
         f"PUT {RQ}/agencies/{{agency_id}}/rule-set": {"rule_set": "2008"},
         f"PUT {N}/preferences/me": {"channels": ["inbox"]},
@@ -215,7 +216,7 @@ def body(w: World, method: str, path: str) -> dict[str, Any] | None:
         "/confirm-receipt": {"received_on": today}, "/assign": {"assignee_sub": "handler@own"},
         "/correction-notice": {"items": ["请补充文号"]}, "/correction": {"description": "补正后的描述"},
         "/consultations": {"kind": "third_party", "party": "某公司", "question": "是否同意公开？"},
-        "/reply": {"opinion": "consent"}, "/fee-notice": {"pages": 500}, "/payment": {"paid_on": today, "amount_yuan": 10},
+        "/reply": {"opinion": "consent", "replied_on": today}, "/fee-notice": {"pages": 500}, "/payment": {"paid_on": today, "amount_yuan": 10},
         "/extension": {"days": 10, "reason": "需要征求意见"}, "/extension/decision": {"approve": True},
         "/later-answer-date": {"later_due_on": "2027-03-01", "reason": "申请数量明显超过合理范围"},
         "/answer": {"category": "disclosed", "reason": "provided", "letter": "经审查，予以公开。"},
@@ -356,4 +357,32 @@ async def test_webhooks_cannot_point_inside(world):
                                            headers=admin)
         if r.status_code < 400:
             findings.append(f"webhook to {url} accepted ({r.status_code})")
+    assert not findings, "\n".join(findings)
+
+
+async def test_the_scanner_sees_personal_data_where_it_is_entitled(world):
+    """The scan can fail: the applicant and 甲局's own handler do receive every seeded value in full."""
+    w = world
+    for c in (Caller("applicant-owner", "applicant", "owner"), Caller("handler@own", "handler", "own")):
+        text = (await call(w, "requests", "GET", "/api/v1/requests/requests/{request_id}", c)).text
+        assert all(v in text for v in PII.values()) and NAME in text, (c.key, text[:300])
+
+
+async def test_allowed_writes_with_valid_bodies_are_not_refused(world):
+    """Last, as it changes the world: every allowed caller acts with a valid body; a state conflict (409) is fine, a refusal is not."""
+    w, findings = world, []
+    for service, method, path in operations(w):
+        if method == "GET":
+            continue
+        rule = POLICY[f"{method} {path}"]
+        for c in CALLERS:
+            if rule(c) is not True:
+                continue
+            r = await call(w, service, method, path, c)
+            placeholder = "no-such" in concrete(w, path)
+            if r.status_code in (401, 403) or (r.status_code == 404 and not placeholder and method != "DELETE"):
+                findings.append(f"allowed but refused: {method} {path} as {c.key} → {r.status_code} {r.text[:200]}")
+            leaked = [k for k, v in PII.items() if v in r.text and not entitled_to_pii(c)]
+            if r.status_code < 300 and leaked:
+                findings.append(f"personal data {leaked} reached {method} {path} as {c.key} → {r.status_code}")
     assert not findings, "\n".join(findings)
