@@ -115,6 +115,15 @@ async def _seed(w: World) -> None:
     w.ids["request"] = r.json()["id"]
     w.ids["tracking"], w.ids["query_code"] = r.json()["tracking_number"], r.json()["query_code"]
 
+    # Assigned and answered, so the answer waits in 甲局's reviewer mailbox (a role mailbox in notify).
+    rq_head = auth(w.settings["requests"], "head", agency_id=w.ids["jia"], sub="head@own")
+    rq_handler = auth(w.settings["requests"], "handler", agency_id=w.ids["jia"], sub="handler@own")
+    r = await req.post(f"{RQ}/requests/{w.ids['request']}/assign", json={"assignee_sub": "handler@own"}, headers=rq_head)
+    assert r.status_code == 200, r.text
+    r = await req.post(f"{RQ}/requests/{w.ids['request']}/answer", headers=rq_handler,
+                       json={"category": "disclosed", "reason": "provided", "letter": "经审查，您申请的信息予以公开。"})
+    assert r.status_code == 200, r.text
+
     handler = auth(w.settings["catalog"], "handler", agency_id=w.ids["jia"], sub="handler@own")
     reviewer = auth(w.settings["catalog"], "reviewer", agency_id=w.ids["jia"], sub="reviewer@own")
     doc = {"agency_id": w.ids["jia"], "title": "某某县甲局关于专项资金管理的通知", "body": "各科室：现将专项资金管理要求通知如下。",
@@ -148,9 +157,15 @@ async def _seed(w: World) -> None:
     async def logged():
         return (await aud.get(f"{AU}/entries", params={"aggregate_id": w.ids["request"]}, headers=supervisor)).json()
     await eventually(logged, timeout=60, message="audit entries for the request")
+    reviewer_box = auth(w.settings["notify"], "reviewer", agency_id=w.ids["jia"], sub="reviewer@own")
+
+    async def review_needed():
+        return [m for m in (await ntf.get(f"{N}/inbox", headers=reviewer_box)).json() if m["kind"] == "review_needed"]
+    w.ids["role_message"] = (await eventually(review_needed, timeout=60, message="review notice in 甲局's reviewer mailbox"))[0]["id"]
     hook = await ntf.post(f"{N}/webhooks", json={"url": "https://hooks.example.gov.cn/authz", "event_types": ["RemedyDecided"],
                                                   "agency_id": w.ids["jia"]}, headers=auth(w.settings["notify"], "admin", sub="admin-1"))
-    w.ids["webhook"] = hook.json()["id"] if hook.status_code == 201 else "missing-webhook"
+    assert hook.status_code == 201, hook.text
+    w.ids["webhook"] = hook.json()["id"]
 
 
 def operations(w: World) -> list[tuple[str, str, str]]:
@@ -357,6 +372,30 @@ async def test_webhooks_cannot_point_inside(world):
                                            headers=admin)
         if r.status_code < 400:
             findings.append(f"webhook to {url} accepted ({r.status_code})")
+    assert not findings, "\n".join(findings)
+
+
+async def test_role_mailboxes_are_read_only_by_their_agency_role_holders(world):
+    """甲局's reviewer mailbox: its reviewers read it; nobody else, not even a caller whose account id spells the mailbox's name."""
+    w, ntf, findings = world, world.clients["notify"], []
+    role_messages = {w.ids["role_message"]}
+    box = f"role:{w.ids['jia']}:reviewer"
+    s = w.settings["notify"]
+    squatters = {"applicant named like the mailbox": auth(s, "applicant", sub=box),
+                 "乙局 handler named like the mailbox": auth(s, "handler", agency_id=w.ids["yi"], sub=box),
+                 "admin named like the mailbox": auth(s, "admin", sub=box)}
+    for c in CALLERS:
+        if c.key != "reviewer@own":
+            squatters[c.key] = w.headers(c, "notify")
+    for who, headers in squatters.items():
+        r = await ntf.get(f"{N}/inbox", headers=headers)
+        seen = {m["id"] for m in r.json()} & role_messages if r.status_code == 200 else set()
+        if seen:
+            findings.append(f"{who} reads 甲局's reviewer mailbox: GET /inbox → {sorted(seen)}")
+        for message_id in sorted(role_messages):
+            r = await ntf.post(f"{N}/inbox/{message_id}/read", headers=headers)
+            if r.status_code < 400:
+                findings.append(f"{who} marks 甲局's reviewer mailbox message read: POST /inbox/{message_id}/read → {r.status_code}")
     assert not findings, "\n".join(findings)
 
 
