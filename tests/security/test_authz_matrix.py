@@ -4,7 +4,19 @@ One world per module (county → 甲局 → 甲局下属中心; 乙局 sibling),
 Every operation comes from the apps' OpenAPI, so an endpoint without a policy entry fails the suite.
 Refused callers get a plausible (valid) body and must be refused with 401/403/404 before validation
 or state matters, and the service's database must not change; allowed callers must not get 401/403.
-Every GET response of every caller is scanned for the seeded personal data in full.
+Every GET response of every caller (JSON, CSV, JSONL, HTML, files) is scanned for the seeded personal
+data in full (id number, mobile, e-mail, postal address: only the applicant and 甲局's own registrar,
+handler and head may receive them; the name, which the services show unmasked, only to those who may
+see the request). A refused caller given 200 with an empty filtered list has been told nothing.
+The policy (tests/security/policy.py) says None where the declared rule does not settle a case
+(e.g. officers of the parent agency drafting for 甲局); those cases are not asserted.
+
+Failing on main on 2026-12-02 until the fixes in flight are merged (#13):
+- reads: GET /requests/attachments/{ID proof} serves the file with the id number to parent-agency
+  officers, 甲局's reviewer and supervisor, and admin (masked roles);
+- refused writes: POST /requests/registrations by a registrar of sibling 乙局 into 甲局 → 201;
+- webhooks: loopback, link-local and private targets accepted (SSRF);
+- role mailboxes: an account id spelling "role:<agency>:reviewer" opens that agency's reviewer mailbox.
 """
 
 from __future__ import annotations
