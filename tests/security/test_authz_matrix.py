@@ -17,10 +17,14 @@ Failing on main on 2026-12-02 until the fixes in flight are merged (#13):
 - refused writes: POST /requests/registrations by a registrar of sibling 乙局 into 甲局 → 201;
 - webhooks: loopback, link-local and private targets accepted (SSRF);
 - role mailboxes: an account id spelling "role:<agency>:reviewer" opens that agency's reviewer mailbox.
+Found by this suite (new, not yet being fixed):
+- reads: GET /notify/post gives the full postal address to registrars and handlers of the parent
+  agency (services/notify/api/post.py FULL_ADDRESS_ROLES checks the role, not the agency).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from datetime import date
@@ -49,6 +53,7 @@ PII = {"mobile": "13912345678", "email": "pii.owner@example.org", "id_number": "
 GUIDE = {"office": "甲局办公室", "address": "某某县人民路2号", "hours": "工作日 9:00-17:00", "phone": "0571-12345678", "channels": ["online", "letter"]}
 C, RQ, N, AU = "/api/v1/catalog", "/api/v1/requests", "/api/v1/notify", "/api/v1/audit"
 SERVICES = ("catalog", "requests", "notify", "audit")
+RELAY_COLUMNS = {"published_at", "attempts", "last_error"}
 
 
 class World:
@@ -139,6 +144,13 @@ async def _seed(w: World) -> None:
                        json={"category": "disclosed", "reason": "provided", "letter": "经审查，您申请的信息予以公开。"})
     assert r.status_code == 200, r.text
 
+    # Registered on paper for the same person without e-mail or phone: the receipt goes out by post.
+    registrar = auth(w.settings["requests"], "registrar", agency_id=w.ids["jia"], sub="registrar@own")
+    paper = {**body, "attachment_ids": [], "channel": "in_person", "received_on": date.today().isoformat(),
+             "applicant": {k: v for k, v in body["applicant"].items() if k not in ("mobile", "email")}}
+    r = await req.post(f"{RQ}/registrations", json=paper, headers=registrar)
+    assert r.status_code == 201, r.text
+
     handler = auth(w.settings["catalog"], "handler", agency_id=w.ids["jia"], sub="handler@own")
     reviewer = auth(w.settings["catalog"], "reviewer", agency_id=w.ids["jia"], sub="reviewer@own")
     doc = {"agency_id": w.ids["jia"], "title": "某某县甲局关于专项资金管理的通知", "body": "各科室：现将专项资金管理要求通知如下。",
@@ -172,6 +184,11 @@ async def _seed(w: World) -> None:
     async def logged():
         return (await aud.get(f"{AU}/entries", params={"aggregate_id": w.ids["request"]}, headers=supervisor)).json()
     await eventually(logged, timeout=60, message="audit entries for the request")
+    mailer = auth(w.settings["notify"], "handler", agency_id=w.ids["jia"], sub="handler@own")
+
+    async def letters():
+        return (await ntf.get(f"{N}/post", headers=mailer)).json()
+    w.ids["letter"] = (await eventually(letters, timeout=60, message="a receipt to post"))[0]["id"]
     reviewer_box = auth(w.settings["notify"], "reviewer", agency_id=w.ids["jia"], sub="reviewer@own")
 
     async def review_needed():
@@ -196,7 +213,7 @@ def operations(w: World) -> list[tuple[str, str, str]]:
 def concrete(w: World, path: str) -> str:
     values = {"agency_id": w.ids["jia"], "document_id": w.ids["draft"], "attachment_id": w.ids["proof"], "suggestion_id": "no-such-suggestion",
               "request_id": w.ids["request"], "item_id": "no-such-item", "year": "2026", "day": "2026-10-10",
-              "message_id": w.ids["message"], "subscription_id": w.ids["webhook"], "notification_id": "no-such-notification"}
+              "message_id": w.ids["message"], "subscription_id": w.ids["webhook"], "notification_id": w.ids["letter"]}
     if path.startswith(f"{C}/documents/{{document_id}}/") and path.split("/")[5] in ("revisions", "validity", "withdraw"):
         values["document_id"] = w.ids["published"]
     if path.startswith(f"{C}/public/documents/"):
@@ -284,9 +301,23 @@ async def snapshot(w: World, service: str) -> str:
     digest = hashlib.sha256()
     async with engine.connect() as conn:
         for name in sorted(meta.tables):
-            for row in (await conn.execute(select(meta.tables[name]))).all():
+            # The relay's bookkeeping on rows already there is not a change a caller made.
+            columns = [c for c in meta.tables[name].columns if c.name not in RELAY_COLUMNS]
+            for row in (await conn.execute(select(*columns))).all():
                 digest.update(repr((name, tuple(row))).encode())
     return digest.hexdigest()
+
+
+async def quiet(w: World, service: str) -> str:
+    """The snapshot once background work (consumers, relay) has settled: two equal readings half a second apart."""
+    last = await snapshot(w, service)
+    for _ in range(30):
+        await asyncio.sleep(0.5)
+        now = await snapshot(w, service)
+        if now == last:
+            return now
+        last = now
+    return last
 
 
 def _empty(r) -> bool:
@@ -347,20 +378,20 @@ async def test_reads_follow_the_policy_and_personal_data_reaches_only_the_entitl
 
 
 async def test_refused_writes_are_refused_before_validation_and_change_nothing(world):
-    w, findings = world, []
+    w, findings, baselines = world, [], {}
     for service, method, path in operations(w):
         if method == "GET":
             continue
         rule = POLICY[f"{method} {path}"]
-        before = await snapshot(w, service)
+        if service not in baselines:
+            baselines[service] = await quiet(w, service)
         for c in (c for c in CALLERS if rule(c) is False):
             r = await call(w, service, method, path, c)
             if r.status_code not in (401, 403, 404):
                 findings.append(f"refused caller got {method} {path} as {c.key} → {r.status_code} {r.text[:160]}")
-            after = await snapshot(w, service)
-            if after != before:
+            if await snapshot(w, service) != baselines[service]:
                 findings.append(f"{service} database changed while refusing {method} {path} to {c.key}")
-                before = after
+                baselines[service] = await quiet(w, service)
     assert not findings, "\n".join(findings)
 
 
