@@ -158,6 +158,14 @@ POLICY = {
 }
 
 
+def mailing_address_allowed(c: Caller, path: str) -> bool:
+    """The post list (notify) gives the postal address in full to whoever may mail the letter: the
+    registrars and handlers of the sending agency and of the agencies above it, which may mark a
+    letter of their subtree posted (POST /post/{id}/posted). A decision, not an oversight: an
+    envelope cannot be addressed from a masked address."""
+    return path.endswith("/notify/post") and c.role in ("registrar", "handler") and c.rel in ("own", "parent")
+
+
 def entitled_to_pii(c: Caller) -> bool:
     """Need to know (services/requests/service/views.py): the applicant, and registrar/handler/head of the handling agency itself."""
     return (c.role == "applicant" and c.rel == "owner") or (c.role in ("registrar", "handler", "head") and c.rel == "own")
