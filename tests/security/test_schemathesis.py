@@ -84,8 +84,10 @@ def test_no_input_gives_a_server_error(system, service, tmp_path):
     for role in ROLES:
         args = [str(ST), "run", f"http://127.0.0.1:{ports[service]}/openapi.json", "--checks", "not_a_server_error",
                 "--max-examples", "8", "--workers", "1", "--seed", SEED, "--request-timeout", "20", "--max-failures", "10",
-                # Signing-in endpoints rate-limit themselves (429 is the answer under test elsewhere).
-                "--exclude-path-regex", r"/(captcha|sms/send)$"]
+                # Signing-in endpoints rate-limit themselves (429 is the answer under test elsewhere), and
+                # `make run` has no WeChat mini-program to talk to: its routes answer 503 wechat_not_configured
+                # by design there (the WeChat error mapping is tested against a local WeChat in the identity tests).
+                "--exclude-path-regex", r"/(captcha|sms/send|wechat/login|wechat/phone)$"]
         if tokens[role]:
             args += ["-H", f"Authorization: Bearer {tokens[role]}"]
         result = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its cache stays out of the repo

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from shared.bounds import BoundedDate
 from shared.auth import OFFICER_ROLES, Principal, Role, require
+from shared.errors import Problem
 from shared.service import UoW
 
 from services.audit.service.query import local_today
@@ -20,9 +21,12 @@ Today = Annotated[BoundedDate | None, Query(description="以此日为“今天�
 
 
 async def _scope(uow: UoW, principal: Principal, agency_id: str | None, subtree: bool) -> set[str] | None:
-    if agency_id is None and principal.has_any(Role.admin):
-        return None  # every agency
-    return await scope_for(uow.session, principal, agency_id or principal.agency_id, subtree)
+    if not agency_id and principal.has_any(Role.admin):
+        return None  # every agency (an empty agency_id= is no filter, as an absent one)
+    root = agency_id or principal.agency_id
+    if not root:
+        raise Problem(404, "agency_not_found", "机关不存在或不在本机关管辖范围内")
+    return await scope_for(uow.session, principal, root, subtree)
 
 
 @router.get("", summary="办理时效统计（本机关及下级的工作人员、政务公开办、系统管理员）",

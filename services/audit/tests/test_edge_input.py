@@ -46,3 +46,10 @@ async def test_timeliness_dates_out_of_range_are_422(settings, params):
     async with client(settings) as c:
         r = await c.get("/api/v1/audit/timeliness", params=params, headers=auth(settings, "admin"))
         assert_problem(r, 422, "validation_failed")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/audit/timeliness", "/api/v1/audit/timeliness/overdue"])
+async def test_an_empty_agency_filter_is_no_filter_for_an_admin(settings, path):
+    async with client(settings) as c:
+        admin = await c.get(path, params={"agency_id": "", "subtree": "true"}, headers=auth(settings, "admin"))
+        assert admin.status_code == 200, admin.text
