@@ -40,6 +40,13 @@ class OidcRepository:
     async def link(self, issuer: str, subject: str) -> OidcLink | None:
         return await self.session.get(OidcLink, (issuer, subject))
 
+    async def links_of(self, account_id: str, issuer: str) -> list[OidcLink]:
+        rows = await self.session.execute(select(OidcLink).where(OidcLink.account_id == account_id, OidcLink.issuer == issuer))
+        return list(rows.scalars())
+
+    async def remove(self, row: OidcLink) -> None:
+        await self.session.delete(row)
+
     async def known_agency(self, agency_id: str) -> bool:
         return await self.session.get(KnownAgency, agency_id) is not None
 

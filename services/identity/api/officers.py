@@ -12,7 +12,9 @@ from shared.errors import Problem
 from shared.service import UoW
 from shared.validators import is_valid_mobile, normalize_mobile
 
+from services.identity.api.deps import Settings
 from services.identity.service import directory
+from services.identity.service.oidc import provider_named
 from services.identity.service.directory import OfficerView
 
 router = APIRouter(tags=["工作人员名录"])
@@ -159,3 +161,23 @@ async def enable(officer_id: str, uow: UoW, principal: Keeper, response: Respons
     view = await directory.set_status(uow, principal, officer_id, "active",
                                       expected_version=_expected(if_match, body.version if body else None))
     return _out(view, response)
+
+
+class SsoLinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str = Field(min_length=1, max_length=255, description="该工作人员在认证系统中的用户标识（ID 令牌的 sub）")
+
+
+@router.put("/officers/{officer_id}/sso-links/{provider}", status_code=204,
+            summary="关联单点登录账号：该提供方的此用户登录即为此工作人员（名录模式）" + WHO,
+            description="用于未配置角色映射的提供方：角色与机关以名录为准。每名工作人员在每个提供方关联一个账号；再次关联即替换。")
+async def link_sso(officer_id: str, provider: str, body: SsoLinkIn, uow: UoW, principal: Keeper, settings: Settings) -> Response:
+    await directory.link_sso(uow, principal, officer_id, provider_named(settings, provider), body.subject)
+    return Response(status_code=204)
+
+
+@router.delete("/officers/{officer_id}/sso-links/{provider}", status_code=204, summary="取消单点登录账号关联" + WHO)
+async def unlink_sso(officer_id: str, provider: str, uow: UoW, principal: Keeper, settings: Settings) -> Response:
+    await directory.unlink_sso(uow, principal, officer_id, provider_named(settings, provider))
+    return Response(status_code=204)

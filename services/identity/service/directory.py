@@ -20,8 +20,10 @@ from shared.errors import Problem
 from shared.events import Actor
 from shared.uow import UnitOfWork
 
-from services.identity.adapters.orm import Account, Officer
+from services.identity.adapters.orm import Account, Officer, OidcLink
 from services.identity.adapters.repository import KnownAgencyRepository, OfficerRepository, RefreshTokenRepository
+from services.identity.adapters.signin import OidcRepository
+from services.identity.settings import OidcProvider
 
 Memberships = dict[str, list[str]]
 
@@ -175,3 +177,28 @@ async def set_status(uow: UnitOfWork, principal: Principal, account_id: str, sta
     if status == "disabled":
         await RefreshTokenRepository(uow.session).revoke_account(account_id, utcnow())
     return await _save(uow, principal, view)
+
+
+async def link_sso(uow: UnitOfWork, principal: Principal, account_id: str, provider: OidcProvider, subject: str) -> None:
+    """Let the provider's `subject` sign in as this officer (directory mode): one subject per officer and provider."""
+    await _keepable(uow, principal, await scope_of(uow, principal), account_id)
+    links = OidcRepository(uow.session)
+    existing = await links.link(provider.issuer, subject)
+    if existing is not None and existing.account_id != account_id:
+        raise Problem(409, "sso_subject_taken", "该单点登录账号已关联其他工作人员")
+    for old in await links.links_of(account_id, provider.issuer):
+        if old.subject != subject:
+            await links.remove(old)
+    if existing is None:
+        links.add(OidcLink(issuer=provider.issuer, subject=subject, account_id=account_id, created_at=utcnow()))
+    await uow.session.flush()
+
+
+async def unlink_sso(uow: UnitOfWork, principal: Principal, account_id: str, provider: OidcProvider) -> None:
+    await _keepable(uow, principal, await scope_of(uow, principal), account_id)
+    links = OidcRepository(uow.session)
+    found = await links.links_of(account_id, provider.issuer)
+    if not found:
+        raise Problem(404, "sso_link_not_found", "该工作人员未关联此单点登录提供方")
+    for old in found:
+        await links.remove(old)

@@ -211,3 +211,33 @@ async def test_directory_mode_needs_a_link_to_an_officer(sso):
         await uow.session.execute(update(Officer).values(status="disabled"))
         await uow.commit()
     assert_problem(await full_login(identity, "county-directory"), 403, "account_disabled")
+
+
+async def test_an_admin_links_a_directory_officer_to_the_providers_subject(sso):
+    identity, fake = sso
+    fake.user["keycloak"] = keycloak_claims("kc-user-9", ["gk-handler"])
+    made = {}
+    for key, name, role in (("handler", "李承办", "handler"), ("admin", "系统管理员", "admin")):
+        async with identity.runtime.uow() as uow:
+            made[key] = Account(kind="officer", display_name=name, status="active")
+            uow.session.add(made[key])
+            await uow.session.flush()
+            uow.session.add(Officer(account_id=made[key].id, name=name))
+            await uow.session.flush()
+            uow.session.add(OfficerRole(account_id=made[key].id, agency_id="county", role=role))
+            await uow.commit()
+    account = made["handler"]
+    admin = {"Authorization": f"Bearer {(await identity.session_for(made['admin'], agency_id='county')).access_token}"}
+    url = f"{API}/officers/{account.id}/sso-links/county-directory"
+    handler = await identity.session_for(account, agency_id="county")
+    refused = await identity.client.put(url, json={"subject": "kc-user-9"}, headers={"Authorization": f"Bearer {handler.access_token}"})
+    assert_problem(refused, 403)
+    assert_problem(await identity.client.put(f"{API}/officers/{account.id}/sso-links/nowhere", json={"subject": "x"}, headers=admin), 404,
+                   "oidc_provider_unknown")
+    assert (await identity.client.put(url, json={"subject": "kc-user-9"}, headers=admin)).status_code == 204
+    resp = await full_login(identity, "county-directory")
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["account"]["id"] == account.id and resp.json()["account"]["roles"] == ["handler"]
+    assert (await identity.client.delete(url, headers=admin)).status_code == 204
+    assert_problem(await full_login(identity, "county-directory"), 403, "oidc_not_linked")
+    assert_problem(await identity.client.delete(url, headers=admin), 404, "sso_link_not_found")
