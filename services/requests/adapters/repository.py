@@ -75,6 +75,10 @@ class RequestRepository:
         await self.session.execute(update(AccountAlias).where(AccountAlias.into_id == merged_id).values(into_id=into_id)
                                    .execution_options(synchronize_session=False))
 
+    async def aliases(self) -> dict[str, str]:
+        """Every merged account and the account it lives on as (merges are rare: the table is small)."""
+        return dict((await self.session.execute(select(AccountAlias.merged_id, AccountAlias.into_id))).all())
+
     async def alias_of(self, sub: str) -> str | None:
         return (await self.session.execute(select(AccountAlias.into_id).where(AccountAlias.merged_id == sub))).scalar_one_or_none()
 

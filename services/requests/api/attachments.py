@@ -18,6 +18,7 @@ from shared.storage import content_key, read_upload, safe_filename
 
 from services.requests.adapters.orm import Answer, Attachment, DisclosureRequest
 from services.requests.api.deps import visible_request
+from services.requests.service.accounts import resolve_applicant
 from services.requests.service.steps import SOURCE, actor_of
 from services.requests.service.views import sees_full_pii
 
@@ -33,6 +34,7 @@ async def upload(request: Request, uow: UoW, principal: Caller, file: Annotated[
     if purpose == "answer_document" and not principal.is_officer:
         raise Problem(403, "forbidden_role", "只有工作人员可以上传答复文件")
     content_type, data = await read_upload(file, allowed_types=settings.attachment_types, max_bytes=settings.attachment_max_bytes)
+    principal = await resolve_applicant(uow, principal)  # a merged account's last token uploads as the survivor
     attachment_id = new_id()
     digest, key = content_key(data, attachment_id)
     await request.app.state.storage.put(key, data)

@@ -19,6 +19,7 @@ from services.requests.domain.applicant import Channel
 from services.requests.domain.workflow import ACTION_ROLES, Action, State
 from services.requests.service import actions, commands as c, intake
 from services.requests.service.access import check_role, visible_agencies
+from services.requests.service.accounts import resolve_applicant
 from services.requests.service.deadlines import load_calendar, pauses_of
 from services.requests.service.views import detail_view, summary_view, timeline_entry
 
@@ -66,6 +67,7 @@ async def _submitted(uow, principal: Principal, command, channel: Channel, recei
                          "带 `Idempotency-Key` 重试不会重复提交。")
 async def submit(body: c.RequestIn, uow: UoW, principal: Applicant, request: Request, response: Response, key: IdempotencyKey = None,
                  channel: Annotated[Literal["online", "wechat"], Query(description="提交渠道")] = "online") -> dict[str, Any]:
+    principal = await resolve_applicant(uow, principal)  # a merged account's last token submits as the survivor
     return await _submitted(uow, principal, body, Channel(channel), today(request), principal.sub, request, response, key)
 
 

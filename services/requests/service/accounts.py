@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
+import time
 
 from shared.auth import Principal, Role
 from shared.contracts.identity import AccountsMerged
@@ -28,18 +30,46 @@ class MergedAccountVerifier:
     """Verifies tokens as usual; an applicant token of a merged account then acts as the surviving account.
 
     The identity service revokes the merged account's refresh tokens at once, but an access token it
-    issued stays valid for up to its lifetime: a request submitted with it in that window must not be
-    left under an account nobody signs in to any more.
+    issued stays valid for up to its lifetime. Merges are rare, so every replica keeps the whole
+    alias table in memory, re-read at most every `refresh_seconds` (one query, whatever the traffic):
+    verification stays free of database round trips. The writes that name the applicant (submit,
+    upload) look the alias up exactly, in their own transaction (`resolve_applicant`), so nothing
+    lands under the merged account even in the seconds before a replica's map catches up.
     """
 
-    def __init__(self, inner, sessions) -> None:
+    def __init__(self, inner, sessions, refresh_seconds: float = 5.0) -> None:
         self._inner = inner
         self._sessions = sessions
+        self._refresh_seconds = refresh_seconds
+        self._aliases: dict[str, str] = {}
+        self._loaded_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def _map(self) -> dict[str, str]:
+        if time.monotonic() - self._loaded_at < self._refresh_seconds:
+            return self._aliases
+        async with self._lock:
+            if time.monotonic() - self._loaded_at >= self._refresh_seconds:
+                async with self._sessions() as session:
+                    self._aliases = await RequestRepository(session).aliases()
+                self._loaded_at = time.monotonic()
+        return self._aliases
+
+    def expire(self) -> None:
+        """Re-read the alias table at the next verification (tests; an operator's debugging)."""
+        self._loaded_at = float("-inf")
 
     async def verify(self, token: str) -> Principal:
         principal = await self._inner.verify(token)
         if principal.roles != {Role.applicant}:
             return principal
-        async with self._sessions() as session:
-            into = await RequestRepository(session).alias_of(principal.sub)
+        into = (await self._map()).get(principal.sub)
         return principal if into is None else dataclasses.replace(principal, sub=into)
+
+
+async def resolve_applicant(uow: UnitOfWork, principal: Principal) -> Principal:
+    """The principal as the surviving account when its account was merged (exact, in this transaction)."""
+    if principal.roles != {Role.applicant}:
+        return principal
+    into = await RequestRepository(uow.session).alias_of(principal.sub)
+    return principal if into is None else dataclasses.replace(principal, sub=into)

@@ -16,6 +16,7 @@ async def _merge(harness, envelope) -> None:
     async with harness.app.state.runtime.uow() as uow:
         await on_accounts_merged(uow, envelope)
         await uow.commit()
+    harness.app.state.verifier.expire()  # the replica's alias map would catch up within seconds
 
 
 async def _mine(harness, sub: str) -> list[str]:
@@ -61,3 +62,16 @@ async def test_a_request_submitted_with_the_merged_accounts_token_after_the_merg
                                                                        actor=Actor(sub="web-2", role="applicant"))
     await _merge(harness, again)
     assert await _mine(harness, "mini-2") == await _mine(harness, "web-3") == [late.json()["id"]]
+
+
+async def test_a_submission_right_after_the_merge_lands_with_the_survivor_before_the_alias_map_catches_up(harness):
+    assert await _mine(harness, "mini-4") == []  # loads the (empty) alias map
+    envelope = AccountsMerged(merged_id="mini-4", into_id="web-4").envelope(source="identity", aggregate_id="mini-4",
+                                                                           actor=Actor(sub="mini-4", role="applicant"))
+    async with harness.app.state.runtime.uow() as uow:
+        await on_accounts_merged(uow, envelope)
+        await uow.commit()
+    # No expire(): the map is still the old one, but the write looks the alias up exactly.
+    late = await harness.client.post(f"{API}/requests", json=request_body(harness.agency_a), headers=harness.who("applicant", sub="mini-4"))
+    assert late.status_code == 201, late.text
+    assert await _mine(harness, "web-4") == [late.json()["id"]]
