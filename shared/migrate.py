@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import threading
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 
 from shared.db import create_engine, normalize_url
 
@@ -28,14 +31,36 @@ def alembic_config(script_location: Path | str, url: str, version_table: str) ->
     return cfg
 
 
+@contextlib.contextmanager
+def _sqlite_file_lock(url: str) -> Iterator[None]:
+    """Replicas of one service sharing a SQLite file: one migrates at a time.
+
+    PostgreSQL is kept in order by an advisory lock taken inside the migration transaction.
+    SQLite's deferred transactions let two processes both read an empty version table and
+    then collide on the first CREATE TABLE, so the processes take an exclusive lock on a file
+    beside the database instead (released by the kernel if a process dies).
+    """
+    parsed = make_url(normalize_url(url))
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def upgrade(script_location: Path | str, url: str, version_table: str, revision: str = "head") -> None:
     """Bring the database to `revision` (blocking; call through a thread from async code)."""
-    with _ALEMBIC_LOCK:
+    with _ALEMBIC_LOCK, _sqlite_file_lock(url):
         command.upgrade(alembic_config(script_location, url, version_table), revision)
 
 
 def downgrade(script_location: Path | str, url: str, version_table: str, revision: str = "base") -> None:
-    with _ALEMBIC_LOCK:
+    with _ALEMBIC_LOCK, _sqlite_file_lock(url):
         command.downgrade(alembic_config(script_location, url, version_table), revision)
 
 
