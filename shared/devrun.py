@@ -1,4 +1,4 @@
-"""`make run`: the embedded default — a local broker and the five services, in the foreground.
+"""`make run`: the embedded default — a local broker, the five API services and the web site, in the foreground.
 
 Each service gets its own SQLite file under `var/` and runs its relay and consumers in
 process. The identity service signs every token; the other four trust only its key set
@@ -19,7 +19,8 @@ from pathlib import Path
 
 import httpx
 
-SERVICES = {"catalog": 8001, "requests": 8002, "notify": 8003, "audit": 8004, "identity": 8005}
+SERVICES = {"catalog": 8001, "requests": 8002, "notify": 8003, "audit": 8004, "identity": 8005, "web": 8000}
+API_SERVICES = ("catalog", "requests", "notify", "audit", "identity")
 TOKEN_AUDIENCE = "gov-disclosure"
 
 
@@ -49,6 +50,16 @@ def start_broker(port: int, log_file) -> subprocess.Popen:
             raise RuntimeError(f"消息代理未能在端口 {port} 启动")
         time.sleep(0.1)
     return proc
+
+
+def web_env(port: int, ports: dict[str, int]) -> dict[str, str]:
+    """The site calls the five APIs on this machine; its session cookie key is the development one."""
+    env = dict(os.environ)
+    env.setdefault("WEB_PORT", str(port))
+    env.setdefault("WEB_LOG_JSON", "false")
+    for name in API_SERVICES:
+        env.setdefault(f"WEB_{name.upper()}_URL", f"http://127.0.0.1:{ports[name]}")
+    return env
 
 
 def service_env(name: str, port: int, var: Path, bootstrap: str, identity_port: int = SERVICES["identity"]) -> dict[str, str]:
@@ -101,7 +112,8 @@ def main() -> int:
     print(f"消息代理（tansu）已启动：{bootstrap}", flush=True)
     children: dict[str, subprocess.Popen] = {}
     for name, port in ports.items():
-        children[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}", "serve"], env=service_env(name, port, var, bootstrap, ports["identity"]))
+        env = web_env(port, ports) if name == "web" else service_env(name, port, var, bootstrap, ports["identity"])
+        children[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}", "serve"], env=env)
 
     started = time.monotonic()
     pending = set(ports)
@@ -116,11 +128,13 @@ def main() -> int:
                 try:
                     if client.get(f"http://127.0.0.1:{ports[name]}/readyz").status_code == 200:
                         pending.discard(name)
-                        print(f"  {name:<9} 就绪  http://127.0.0.1:{ports[name]}/api/v1/{name}/docs", flush=True)
+                        where = "/" if name == "web" else f"/api/v1/{name}/docs"
+                        print(f"  {name:<9} 就绪  http://127.0.0.1:{ports[name]}{where}", flush=True)
                 except httpx.HTTPError:
                     pass
                 if not pending:
                     print(f"全部服务已就绪（{time.monotonic() - started:.1f} 秒）。按 Ctrl-C 停止。", flush=True)
+                    print(f"  政府信息公开网站：http://127.0.0.1:{ports['web']}/", flush=True)
                     print(f"  短信验证码（开发用发件箱）：{var / 'sms-outbox.jsonl'}", flush=True)
             time.sleep(0.3)
 

@@ -87,6 +87,7 @@ def test_make_run_brings_all_five_services_to_ready_within_30_seconds_and_stops_
     ports = {name: free_port() for name in SERVICES}
     env = {**os.environ, "DEVRUN_BROKER_PORT": str(free_port()), "DEVRUN_VAR": str(tmp_path / "var")}
     env.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items()})
+    env["WEB_PORT"] = str(free_port())
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "shared.devrun"], cwd=REPO_ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -31,6 +31,7 @@ def system(tmp_path_factory):
     ports = {name: free_port() for name in SERVICES}
     env = {**os.environ, "DEVRUN_BROKER_PORT": str(free_port()), "DEVRUN_VAR": str(var)}
     env.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items()})
+    env["WEB_PORT"] = str(free_port())
     proc = subprocess.Popen([sys.executable, "-m", "shared.devrun"], cwd=REPO_ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
