@@ -51,6 +51,16 @@ class Form(StrEnum):
     inspection = "inspection"  # 查阅
 
 
+class DeliveryMethod(StrEnum):
+    """获取信息的方式 on the application form (separate from the form the information takes)."""
+
+    post = "post"  # 邮寄
+    email = "email"  # 电子邮件
+    fax = "fax"  # 传真
+    pickup = "pickup"  # 自行领取
+    onsite = "onsite"  # 当场阅读、抄录
+
+
 class RequestKind(StrEnum):
     disclosure = "disclosure"  # 政府信息公开申请
     record_correction = "record_correction"  # 第四十一条：要求更正本人相关政府信息记录

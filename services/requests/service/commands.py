@@ -11,7 +11,7 @@ from shared.bounds import BoundedDate
 from shared.validators import is_valid_credit_code, is_valid_id_number, is_valid_mobile, normalize_mobile
 
 from services.requests.domain.answers import AnswerCategory, is_valid_answer
-from services.requests.domain.applicant import ApplicantType, Channel, Form, IdType, OrganisationType, RemedyKind, RemedyOutcome, RequestKind
+from services.requests.domain.applicant import ApplicantType, Channel, DeliveryMethod, Form, IdType, OrganisationType, RemedyKind, RemedyOutcome, RequestKind
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -29,6 +29,7 @@ class ApplicantIn(_Command):
     type: ApplicantType
     organisation_type: OrganisationType | None = Field(default=None, description="法人或其他组织的类别（年报分列）")
     name: Annotated[Text, Field(max_length=100, description="姓名或组织名称")]
+    work_unit: Annotated[str | None, Field(default=None, max_length=100, description="工作单位（公民填写，可选）")] = None
     id_type: IdType
     id_number: Annotated[Text, Field(max_length=40, description="证件号码（居民身份证按 GB 11643 校验，统一社会信用代码按 GB 32100 校验）")]
     legal_representative: Annotated[str | None, Field(default=None, max_length=50)] = None
@@ -95,8 +96,18 @@ class RequestIn(_Command):
     document_title: Annotated[str | None, Field(default=None, max_length=300)] = None
     purpose: Annotated[str | None, Field(default=None, max_length=2000)] = None
     preferred_form: Form = Form.electronic
+    delivery_method: DeliveryMethod | None = Field(default=None, description="获取信息的方式：邮寄、电子邮件、传真、自行领取、当场阅读抄录")
     fee_waiver_requested: bool = False
     attachment_ids: list[str] = Field(default_factory=list, max_length=20, description="已上传的身份证明、佐证材料")
+
+    @model_validator(mode="after")
+    def _reachable_by_the_chosen_way(self) -> Self:
+        """Post needs an address, e-mail an address to mail to: asked at intake, not discovered at dispatch."""
+        if self.delivery_method == DeliveryMethod.post and not self.applicant.postal_address:
+            raise _invalid("RequestIn", "applicant.postal_address", "选择邮寄时须填写通信地址", None)
+        if self.delivery_method == DeliveryMethod.email and not self.applicant.email:
+            raise _invalid("RequestIn", "applicant.email", "选择电子邮件时须填写电子邮箱", None)
+        return self
 
 
 class RegistrationIn(RequestIn):

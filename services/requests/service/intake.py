@@ -101,10 +101,11 @@ async def create_request(uow: UnitOfWork, principal: Principal, command: Request
         state=(State.received if received_on else State.pending_receipt).value, rule_set=agency.rule_set or default_rule_set,
         channel=channel.value, applicant_sub=applicant_sub, registered_by=principal.sub if applicant_sub != principal.sub else None,
         applicant_type=a.type.value, organisation_type=a.organisation_type.value if a.organisation_type else None,
-        applicant_name=a.name, id_type=a.id_type.value, id_number=a.id_number, legal_representative=a.legal_representative,
+        applicant_name=a.name, work_unit=a.work_unit or None, id_type=a.id_type.value, id_number=a.id_number, legal_representative=a.legal_representative,
         contact_person=a.contact_person, mobile=a.mobile, email=str(a.email) if a.email else None, postal_address=a.postal_address,
         postal_code=a.postal_code, description=command.description, document_number=command.document_number,
         document_title=command.document_title, purpose=command.purpose, preferred_form=command.preferred_form.value,
+        delivery_method=command.delivery_method.value if command.delivery_method else None,
         fee_waiver_requested=command.fee_waiver_requested, received_on=received_on, clock_start=received_on,
     )
     uow.session.add(request)

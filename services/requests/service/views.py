@@ -37,6 +37,7 @@ def _mask_email(value: str | None) -> str | None:
 def applicant_view(request: DisclosureRequest, full: bool) -> dict[str, Any]:
     return {
         "type": request.applicant_type, "organisation_type": request.organisation_type, "name": request.applicant_name,
+        "work_unit": request.work_unit if full or not request.work_unit else request.work_unit[:2] + "……",
         "id_type": request.id_type,
         "id_number": request.id_number if full else mask_id_number(request.id_number),
         "mobile": request.mobile if full or not request.mobile else mask_mobile(request.mobile),
@@ -121,7 +122,7 @@ def detail_view(r: DisclosureRequest, principal: Principal, calendar: WorkCalend
     officer = principal.is_officer
     view = summary_view(r, principal, calendar, pauses, today)
     view.update({
-        "purpose": r.purpose, "preferred_form": r.preferred_form, "rule_set": r.rule_set,
+        "purpose": r.purpose, "preferred_form": r.preferred_form, "delivery_method": r.delivery_method, "rule_set": r.rule_set,
         "due": due_view(explain(calendar, r, pauses, today), calendar),
         "correction": {"items": r.correction_items, "requested_on": r.correction_requested_on, "due_on": r.correction_due_on}
         if r.correction_used else None,

@@ -214,6 +214,19 @@ async def test_full_identity_for_the_handling_office_and_the_applicant_masked_fo
         assert VALID_ID not in listing.text and MOBILE not in listing.text
 
 
+async def test_the_forms_work_unit_and_delivery_method_are_kept_and_the_work_unit_masked_like_the_address(harness):
+    h = harness
+    applicant = h.who("applicant", sub="citizen-1")
+    rid = (await submit(h, applicant, delivery_method="post", applicant=natural_person(work_unit="某某县第一中学")))["id"]
+    for headers in (applicant, h.who("handler")):
+        got = (await h.client.get(f"{API}/requests/{rid}", headers=headers)).json()
+        assert got["delivery_method"] == "post"
+        assert got["applicant"]["work_unit"] == "某某县第一中学"
+    masked = await h.client.get(f"{API}/requests/{rid}", headers=h.who("reviewer"))
+    assert masked.json()["applicant"]["work_unit"] == "某某……"
+    assert "某某县第一中学" not in masked.text
+
+
 async def test_public_status_shows_progress_without_personal_data_or_the_answer(harness):
     h = harness
     created = await submit(h, h.who("applicant", sub="citizen-1"))
@@ -271,6 +284,11 @@ async def test_bad_input_is_refused_field_by_field_in_chinese_and_stores_nothing
         "missing description": (no_description, "validation_failed", "description", "必填"),
         "over-long description": (request_body(h.agency_a, description="请" * 5001), "validation_failed", "description", "5000"),
         "unknown extra field": (request_body(h.agency_a, priority="urgent"), "validation_failed", "priority", "不允许"),
+        "post chosen without an address": (request_body(h.agency_a, delivery_method="post", applicant=natural_person(postal_address=None)),
+                                           "validation_failed", "applicant.postal_address", "通信地址"),
+        "e-mail chosen without an e-mail": (request_body(h.agency_a, delivery_method="email", applicant=natural_person(email=None)),
+                                            "validation_failed", "applicant.email", "电子邮箱"),
+        "unknown delivery method": (request_body(h.agency_a, delivery_method="pigeon"), "validation_failed", "delivery_method", ""),
     }
     for name, (body, code, field, words) in cases.items():
         r = await h.client.post(f"{API}/requests", json=body, headers={**applicant, "Idempotency-Key": f"bad-{name}"})
