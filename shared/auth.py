@@ -40,6 +40,9 @@ class Role(StrEnum):
 
 
 OFFICER_ROLES = frozenset({Role.registrar, Role.handler, Role.reviewer, Role.head, Role.supervisor, Role.admin})
+# Officers who handle a request need the applicant's full identity and contacts; a supervisor,
+# a reviewer or an officer of an agency above does not, and sees them masked.
+FULL_PII_ROLES = frozenset({Role.registrar, Role.handler, Role.head})
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,10 @@ class Principal:
     @property
     def is_officer(self) -> bool:
         return bool(self.roles & OFFICER_ROLES)
+
+    def needs_to_know(self, agency_id: str | None) -> bool:
+        """Whether this officer handles requests of `agency_id` (and so sees its applicants unmasked)."""
+        return agency_id is not None and self.has_any(*FULL_PII_ROLES) and self.agency_id == agency_id
 
     @property
     def primary_role(self) -> Role:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.auth import Principal, Role
+from shared.auth import Principal
 from shared.db import utcnow
 from shared.events import Actor, EventEnvelope
 from shared.sealing import derive_key, seal_with, unseal_with
@@ -26,12 +26,7 @@ from services.audit.adapters.repository import AuditLog, EntryCriteria, SubjectK
 from services.audit.domain.personal import ERASED, has_personal, open_payload, seal_payload, subject_of
 from services.audit.settings import AuditSettings
 
-FULL_PII_ROLES = (Role.registrar, Role.handler, Role.head)
 _KEY_PURPOSE = "audit-subject-key"
-
-
-def sees_full(principal: Principal, agency_id: str | None) -> bool:
-    return agency_id is not None and principal.has_any(*FULL_PII_ROLES) and principal.agency_id == agency_id
 
 
 def _aad(event_id: str, subject: str, path: str) -> bytes:
@@ -115,7 +110,7 @@ class EntryReader:
         def open_(path: str, token: str) -> bytes | None:
             return None if key is None else unseal_with(key, token, _aad(event_id, subject, path))
 
-        return open_payload(envelope.get("payload") or {}, open_, full=sees_full(self._principal, envelope.get("agency_id")))
+        return open_payload(envelope.get("payload") or {}, open_, full=self._principal.needs_to_know(envelope.get("agency_id")))
 
 
 async def stream_readable(sessions: async_sessionmaker[AsyncSession], settings: AuditSettings, principal: Principal,

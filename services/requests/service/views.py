@@ -15,16 +15,11 @@ from services.requests.domain.clock import DueDate, Pause
 from services.requests.domain.workflow import ACTION_LABELS, ACTION_ROLES, STATE_LABELS, Action, State, allowed_actions
 from services.requests.service.deadlines import explain, status_of
 
-# Officers who handle the request need the applicant's full identity and contacts; a
-# supervisor or a reviewer does not, and sees them masked.
-FULL_PII_ROLES = (Role.registrar, Role.handler, Role.head)
-
-
 def sees_full_pii(principal: Principal, request: DisclosureRequest) -> bool:
+    """The applicant themself, and the officers of the agency handling the request (need to know)."""
     if Role.applicant in principal.roles and request.applicant_sub == principal.sub:
         return True
-    # Need to know: the officers of the agency handling the request, not those above it.
-    return principal.has_any(*FULL_PII_ROLES) and principal.agency_id == request.agency_id
+    return principal.needs_to_know(request.agency_id)
 
 
 def _mask_email(value: str | None) -> str | None:
