@@ -43,20 +43,23 @@ def has_personal(value: Any) -> bool:
     return False
 
 
-def seal_payload(value: Any, seal: Sealer, path: str = "payload") -> Any:
-    """A copy of `value` with every non-null value under a personal key replaced by its sealed marker."""
+def replace_personal(value: Any, replace: Callable[[str, Any], Any], path: str = "payload") -> Any:
+    """A copy of `value` with every non-null value under a personal key replaced by `replace(path, value)`."""
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
             here = f"{path}.{key}"
-            if key in PERSONAL_KEYS and item is not None:
-                out[key] = {MARKER: seal(here, json.dumps(item, ensure_ascii=False, sort_keys=True).encode())}
-            else:
-                out[key] = seal_payload(item, seal, here)
+            out[key] = replace(here, item) if key in PERSONAL_KEYS and item is not None else replace_personal(item, replace, here)
         return out
     if isinstance(value, list):
-        return [seal_payload(item, seal, f"{path}[{i}]") for i, item in enumerate(value)]
+        return [replace_personal(item, replace, f"{path}[{i}]") for i, item in enumerate(value)]
     return value
+
+
+def seal_payload(value: Any, seal: Sealer, path: str = "payload") -> Any:
+    """A copy of `value` with every non-null value under a personal key replaced by its sealed marker."""
+    return replace_personal(value, lambda here, item: {MARKER: seal(here, json.dumps(item, ensure_ascii=False, sort_keys=True).encode())},
+                            path)
 
 
 def open_payload(value: Any, open_: Opener, *, full: bool, path: str = "payload") -> Any:

@@ -23,7 +23,7 @@ from shared.uow import UnitOfWork
 
 from services.audit.adapters.orm import AuditEntry, SubjectKey
 from services.audit.adapters.repository import AuditLog, EntryCriteria, SubjectKeys
-from services.audit.domain.personal import ERASED, has_personal, open_payload, seal_payload, subject_of
+from services.audit.domain.personal import ERASED, has_personal, open_payload, replace_personal, seal_payload, subject_of
 from services.audit.settings import AuditSettings
 
 _KEY_PURPOSE = "audit-subject-key"
@@ -66,21 +66,9 @@ async def seal_envelope(uow: UnitOfWork, envelope: dict[str, Any]) -> dict[str, 
     event_id = envelope["event_id"]
     if key is None:
         # Erased already: what arrives late about this subject is not kept either.
-        sealed = seal_payload(payload, lambda path, plain: ERASED)
-        return {**envelope, "payload": _erased_markers(sealed)}
+        return {**envelope, "payload": replace_personal(payload, lambda path, item: ERASED)}
     sealed = seal_payload(payload, lambda path, plain: seal_with(key, plain, _aad(event_id, subject, path)))
     return {**envelope, "payload": sealed}
-
-
-def _erased_markers(value: Any) -> Any:
-    """Markers whose token is ERASED become the plain ERASED text (nothing to decrypt)."""
-    if isinstance(value, dict):
-        if set(value) == {"$sealed"} and value["$sealed"] == ERASED:
-            return ERASED
-        return {k: _erased_markers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_erased_markers(v) for v in value]
-    return value
 
 
 class EntryReader:
