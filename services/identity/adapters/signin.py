@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.adapters.orm import KnownAgency, LocalCredential, OfficerRole, OidcLink, OidcLoginState
@@ -50,8 +50,3 @@ class OidcRepository:
     async def known_agency(self, agency_id: str) -> bool:
         return await self.session.get(KnownAgency, agency_id) is not None
 
-    async def replace_roles(self, account_id: str, pairs: set[tuple[str, str]]) -> None:
-        """Make the officer hold exactly `pairs` of (agency, role)."""
-        await self.session.execute(delete(OfficerRole).where(OfficerRole.account_id == account_id))
-        for agency_id, role in sorted(pairs):
-            self.session.add(OfficerRole(account_id=account_id, agency_id=agency_id, role=role))

@@ -28,7 +28,7 @@ from shared.uow import UnitOfWork
 
 from services.identity.adapters.orm import SigningKey
 from services.identity.adapters.repository import SigningKeyRepository
-from services.identity.adapters.sealing import seal, unseal
+from shared.sealing import seal, unseal
 from services.identity.settings import IdentitySettings
 
 log = logging.getLogger(__name__)

@@ -161,7 +161,7 @@ async def _officer_from_claims(uow: UnitOfWork, provider: OidcProvider, claims: 
             account.display_name = name
     if changed:
         await uow.session.flush()
-        await repo.replace_roles(account.id, {(agency_id, r) for r in roles})
+        await officers.replace_roles(account.id, {agency_id: sorted(roles)})
         event = OfficerChanged(officer_id=account.id, name=officer.name, status=officer.status, email=officer.email,
                                mobile=officer.mobile, version=officer.version,
                                memberships=[OfficerMembership(agency_id=agency_id, roles=sorted(roles))])

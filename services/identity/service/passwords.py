@@ -26,7 +26,7 @@ from shared.uow import UnitOfWork
 
 from services.identity.adapters.orm import Account, LocalCredential, Officer, OfficerRole
 from services.identity.adapters.repository import AccountRepository
-from services.identity.adapters.sealing import seal, unseal
+from shared.sealing import seal, unseal
 from services.identity.adapters.signin import CredentialRepository
 from services.identity.settings import IdentitySettings
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from shared.testing import REPO_ROOT, assert_problem, running_app
 
 from services.identity.adapters.orm import Account, LocalCredential, Officer, OfficerRole, RefreshToken
-from services.identity.adapters.sealing import unseal
+from shared.sealing import unseal
 from services.identity.service.passwords import hash_password, new_totp_secret
 from services.identity.app import create_app
 from services.identity.tests.conftest import API, IdentityHarness, identity_settings
