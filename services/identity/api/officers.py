@@ -147,20 +147,23 @@ async def update(officer_id: str, body: OfficerPatch, uow: UoW, principal: Keepe
     return _out(view, response)
 
 
+async def _set_status(uow, principal, officer_id: str, status: str, response: Response, body: StatusIn | None,
+                      if_match: str | None) -> OfficerOut:
+    view = await directory.set_status(uow, principal, officer_id, status,
+                                      expected_version=_expected(if_match, body.version if body else None))
+    return _out(view, response)
+
+
 @router.post("/officers/{officer_id}/disable", summary="停用工作人员：立即撤销其会话，刷新令牌不再换发" + WHO)
 async def disable(officer_id: str, uow: UoW, principal: Keeper, response: Response, body: StatusIn | None = None,
                   if_match: Annotated[str | None, Header()] = None) -> OfficerOut:
-    view = await directory.set_status(uow, principal, officer_id, "disabled",
-                                      expected_version=_expected(if_match, body.version if body else None))
-    return _out(view, response)
+    return await _set_status(uow, principal, officer_id, "disabled", response, body, if_match)
 
 
 @router.post("/officers/{officer_id}/enable", summary="重新启用工作人员" + WHO)
 async def enable(officer_id: str, uow: UoW, principal: Keeper, response: Response, body: StatusIn | None = None,
                  if_match: Annotated[str | None, Header()] = None) -> OfficerOut:
-    view = await directory.set_status(uow, principal, officer_id, "active",
-                                      expected_version=_expected(if_match, body.version if body else None))
-    return _out(view, response)
+    return await _set_status(uow, principal, officer_id, "active", response, body, if_match)
 
 
 class SsoLinkIn(BaseModel):
