@@ -114,6 +114,22 @@ async def _log(client, headers, subscription_id: str):
     return (await client.get(f"/api/v1/notify/webhooks/{subscription_id}/deliveries", headers=headers)).json()
 
 
+async def _subscribe_and_send(app, client, headers, url: str, agency: str) -> str:
+    """Register `url` for the agency, queue one event for it; the subscription's id."""
+    created = await client.post("/api/v1/notify/webhooks", json={"url": url}, headers=headers)
+    assert created.status_code == 201, created.text
+    await _enqueue(app, agency)
+    return created.json()["id"]
+
+
+async def _first_delivery(client, headers, subscription_id: str, done, message: str) -> dict:
+    """The subscription's first delivery record, once `done(record)` holds."""
+    async def ready():
+        log = await _log(client, headers, subscription_id)
+        return log and done(log[0]) and log[0]
+    return await eventually(ready, timeout=20, message=message)
+
+
 def test_the_address_rule():
     for address in ("127.0.0.1", "::1", "0.0.0.0", "::", "169.254.169.254", "::ffff:127.0.0.1", "2002:7f00:1::", "64:ff9b::a00:1",
                     "::7f00:1", "10.1.2.3", "fc00::1", "ff05::2", "198.18.0.1", "255.255.255.255"):
@@ -163,15 +179,9 @@ async def test_a_name_rebound_to_an_internal_address_after_registration_is_never
     agency = new_id()
     async with running_app(app) as client:
         head = auth(settings, "head", agency_id=agency)
-        created = await client.post("/api/v1/notify/webhooks", json={"url": f"http://rebind.example:{port}/hook"}, headers=head)
-        assert created.status_code == 201, created.text
-        await _enqueue(app, agency)
-
-        async def failed():
-            log = await _log(client, head, created.json()["id"])
-            return log and log[0]["status"] == "failed" and log
-        log = await eventually(failed, timeout=20, message="refused at send time")
-        assert "已拒绝" in log[0]["last_error"] and "127.0.0.1" in log[0]["last_error"] and log[0]["last_status_code"] is None
+        sid = await _subscribe_and_send(app, client, head, f"http://rebind.example:{port}/hook", agency)
+        first = await _first_delivery(client, head, sid, lambda d: d["status"] == "failed", "refused at send time")
+        assert "已拒绝" in first["last_error"] and "127.0.0.1" in first["last_error"] and first["last_status_code"] is None
         assert r.calls == [] and names.lookups["rebind.example"] >= 2
 
 
@@ -184,15 +194,9 @@ async def test_the_post_goes_to_the_vetted_address_with_the_registered_host_name
     agency = new_id()
     async with running_app(app) as client:
         head = auth(settings, "head", agency_id=agency)
-        created = await client.post("/api/v1/notify/webhooks", json={"url": f"http://receiver.test:{port}/hook"}, headers=head)
-        assert created.status_code == 201, created.text
         assert (await client.post("/api/v1/notify/webhooks", json={"url": f"http://127.0.0.2:{port}/hook"}, headers=head)).status_code == 422
-        await _enqueue(app, agency)
-
-        async def sent():
-            log = await _log(client, head, created.json()["id"])
-            return log and log[0]["status"] == "sent" and log
-        await eventually(sent, timeout=20, message="delivered")
+        sid = await _subscribe_and_send(app, client, head, f"http://receiver.test:{port}/hook", agency)
+        await _first_delivery(client, head, sid, lambda d: d["status"] == "sent", "delivered")
         assert [c["host"] for c in r.calls] == [f"receiver.test:{port}"]
 
 
@@ -204,14 +208,9 @@ async def test_a_redirect_is_not_followed(broker, databases, topic_prefix, recei
     agency = new_id()
     async with running_app(app) as client:
         head = auth(settings, "head", agency_id=agency)
-        created = await client.post("/api/v1/notify/webhooks", json={"url": f"http://127.0.0.1:{port}/hook"}, headers=head)
-        await _enqueue(app, agency)
-
-        async def failed():
-            log = await _log(client, head, created.json()["id"])
-            return log and log[0]["status"] == "failed" and log
-        log = await eventually(failed, timeout=20, message="redirect refused")
-        assert log[0]["last_status_code"] == 307 and log[0]["attempts"] == 1 and "重定向" in log[0]["last_error"]
+        sid = await _subscribe_and_send(app, client, head, f"http://127.0.0.1:{port}/hook", agency)
+        first = await _first_delivery(client, head, sid, lambda d: d["status"] == "failed", "redirect refused")
+        assert first["last_status_code"] == 307 and first["attempts"] == 1 and "重定向" in first["last_error"]
         assert len(r.calls) == 1 and r.internal_calls == 0
 
 
@@ -224,14 +223,9 @@ async def test_a_slow_receiver_times_out_and_is_retried(broker, databases, topic
     agency = new_id()
     async with running_app(app) as client:
         head = auth(settings, "head", agency_id=agency)
-        created = await client.post("/api/v1/notify/webhooks", json={"url": f"http://127.0.0.1:{port}/hook"}, headers=head)
-        await _enqueue(app, agency)
-
-        async def timed_out():
-            log = await _log(client, head, created.json()["id"])
-            return log and log[0]["last_error"] and log
-        log = await eventually(timed_out, timeout=10, message="read timeout recorded")
-        assert log[0]["status"] == "pending" and log[0]["attempts"] == 1 and "Timeout" in log[0]["last_error"]
+        sid = await _subscribe_and_send(app, client, head, f"http://127.0.0.1:{port}/hook", agency)
+        first = await _first_delivery(client, head, sid, lambda d: bool(d["last_error"]), "read timeout recorded")
+        assert first["status"] == "pending" and first["attempts"] == 1 and "Timeout" in first["last_error"]
 
 
 async def test_no_database_connection_is_held_while_a_receiver_is_answering(broker, databases, topic_prefix, receiver):
@@ -242,8 +236,7 @@ async def test_no_database_connection_is_held_while_a_receiver_is_answering(brok
     agency = new_id()
     async with running_app(app) as client:
         head = auth(settings, "head", agency_id=agency)
-        created = await client.post("/api/v1/notify/webhooks", json={"url": f"http://127.0.0.1:{port}/hook"}, headers=head)
-        await _enqueue(app, agency)
+        sid = await _subscribe_and_send(app, client, head, f"http://127.0.0.1:{port}/hook", agency)
         await asyncio.wait_for(r.entered.wait(), timeout=20)
         try:
             pool = app.state.runtime.engine.pool
@@ -255,13 +248,13 @@ async def test_no_database_connection_is_held_while_a_receiver_is_answering(brok
                                                         created_by="t"))
                     await uow.commit()
             await asyncio.wait_for(write(), timeout=5)
-            log = await _log(client, head, created.json()["id"])
+            log = await _log(client, head, sid)
             assert log[0]["status"] == "pending" and log[0]["attempts"] == 1  # the attempt was counted and committed before the POST
         finally:
             r.release.set()
 
         async def sent():
-            log = await _log(client, head, created.json()["id"])
+            log = await _log(client, head, sid)
             return log and log[0]["status"] == "sent" and log
         await eventually(sent, timeout=20, message="outcome recorded in a new unit of work")
         async with app.state.runtime.sessions() as s:
