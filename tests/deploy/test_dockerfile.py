@@ -57,11 +57,23 @@ def test_final_stage_has_no_compilers_and_copies_only_the_venv(dockerfile):
     assert any("/opt/venv" in c for c in copies)
 
 
-def test_builder_installs_the_project_not_editable(dockerfile):
+def test_builder_installs_the_locked_versions_and_the_project_not_editable(dockerfile):
     builder = stages(dockerfile)[0]
     runs = [i["value"] for i in builder if i["instruction"] == "RUN"]
-    assert any("pip install" in r and r.rstrip().split("&&")[0].rstrip().endswith(" .") for r in runs), runs
-    assert not any("-e ." in r or "--editable" in r for r in runs)
+    syncs = [r for r in runs if "uv sync" in r]
+    # Exactly uv.lock (the same lockfile as make install and CI), no resolution at build time.
+    assert syncs and all("--frozen" in r for r in syncs), runs
+    assert any("--no-editable" in r for r in syncs), runs
+    assert not any("pip install -r" in r or "pip install ." in r for r in runs), runs
+    copies = [i["value"] for i in builder if i["instruction"] == "COPY"]
+    assert any("uv.lock" in c for c in copies), copies
+
+
+def test_image_python_is_the_one_make_install_and_ci_use(dockerfile):
+    import re
+
+    version = re.search(r"ARG PYTHON_VERSION=(3\.\d+)", (REPO / "Dockerfile").read_text()).group(1)
+    assert version == f"{sys.version_info.major}.{sys.version_info.minor}", version
 
 
 def test_runs_as_a_numeric_non_root_user(dockerfile):
@@ -119,7 +131,7 @@ def test_build_context_is_only_the_code():
     patterns = [line.strip() for line in (REPO / ".dockerignore").read_text().splitlines()
                 if line.strip() and not line.startswith("#")]
     context = _context_files(patterns)
-    assert "pyproject.toml" in context
+    assert "pyproject.toml" in context and "uv.lock" in context
     assert any(f.startswith("shared/") for f in context) and any(f.startswith("services/") for f in context)
     assert not [f for f in context if f.startswith(("tests/", "deploy/", ".ci/", "bench/")) or "/tests/" in f]
     assert _dockerignored(".venv/bin/python", patterns) and _dockerignored("var/catalog.db", patterns)

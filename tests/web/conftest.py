@@ -91,7 +91,11 @@ def site(tmp_path_factory) -> Iterator[Site]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is open it leaves its own event loop set as
+# the thread's running loop, and every async test or fixture set up after it (pytest-asyncio's
+# Runner.run) fails with "cannot be called from a running event loop". Closing the browser at the
+# end of each module hands the thread back; a module with browser tests holds no async tests.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         message = f"浏览器测试需要 Debian 的 chromium（{CHROMIUM} 不存在）：apt-get install chromium"
