@@ -4,15 +4,17 @@ For each message: parse the envelope; in one transaction, skip it if the inbox a
 holds (consumer, event_id), else run the handler and insert the inbox row; commit; and
 only after the database commit, commit the Kafka offset. A crash anywhere replays the
 message, and the inbox makes the replay a no-op. A handler that keeps failing is retried
-with backoff a bounded number of times, then the message goes to the dead-letter topic
+with backoff and jitter a bounded number of times, then the message goes to the dead-letter topic
 with its error and the partition moves on; a message that is not an envelope at all goes
-there at once.
+there at once. A database that is down or busy is waited for, without limit: such an event is
+never dead-lettered. While a message waits for its next try only its partition is paused.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -22,11 +24,11 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from shared.context import correlation_id
-from shared.db import utcnow
+from shared.db import database_unavailable, utcnow
 from shared.events import EventEnvelope, dead_letter_topic
 from shared.faults import crash_point
 from shared.kafka import ensure_topics, make_consumer, make_producer
-from shared.metrics import EVENT_HANDLER_ERRORS, EVENTS_HANDLED
+from shared.metrics import EVENT_HANDLER_ERRORS, EVENT_RETRIES, EVENTS_HANDLED
 from shared.settings import ServiceSettings
 from shared.uow import UnitOfWork
 
@@ -47,6 +49,16 @@ class Subscription:
         return self.handlers.get(event_type) or self.handlers.get("*")
 
 
+@dataclass
+class _Retry:
+    """The next try of the message at `offset`, whose partition is paused until `due` (loop time)."""
+
+    offset: int
+    failures: int = 0  # handler errors: count toward consumer_max_attempts
+    outages: int = 0  # database unavailable: retried without limit
+    due: float = 0.0
+
+
 class PoisonMessage(Exception):
     """A message no retry can fix (not an envelope)."""
 
@@ -64,6 +76,8 @@ class ConsumerRunner:
         self._dlq_producer: AIOKafkaProducer | None = None
         self.assigned: set[TopicPartition] = set()
         self._applying = False  # True while a fetched batch is being applied and committed
+        self._retries: dict[TopicPartition, _Retry] = {}  # partitions paused until their message's next try
+        self.outage: str | None = None  # set while a message waits for the database to come back (readiness)
 
     # -- one message -------------------------------------------------------------------
 
@@ -92,37 +106,72 @@ class ConsumerRunner:
         crash_point("consumer.after_db_commit")
         return "handled"
 
+    async def _handle_or_recheck(self, msg: ConsumerRecord, envelope: EventEnvelope) -> str:
+        try:
+            return await self._handle_once(msg, envelope)
+        except IntegrityError:
+            # Another replica handled it between our check and our commit: its inbox row says so.
+            async with self.new_uow() as uow:
+                if await self._already_done(uow, envelope.event_id):
+                    log.info("event %s raced with another consumer; already handled", envelope.event_id)
+                    return "duplicate"
+            raise
+
     async def process(self, msg: ConsumerRecord) -> str:
-        """Apply one message exactly once; returns the outcome."""
+        """Try one message once; returns its outcome, or "retry" when it must be tried again later.
+
+        Two kinds of failure are told apart. The database (or the way to it) being down or busy
+        says nothing about the event: it is retried without limit, never dead-lettered (an event
+        parked because the database was restarting would be lost to every later reader). A
+        failing handler counts toward `consumer_max_attempts`, then the message is parked on the
+        dead-letter topic and the partition moves on. Between tries the caller pauses only this
+        message's partition; the others go on.
+        """
         try:
             envelope = EventEnvelope.from_bytes(msg.value or b"")
         except (ValidationError, ValueError) as exc:
             await self._dead_letter(msg, None, f"not an event envelope: {exc}", attempts=0)
             return self._count("poison")
+        tp = TopicPartition(msg.topic, msg.partition)
         token = correlation_id.set(envelope.correlation_id)
         try:
-            delay = self.settings.consumer_retry_base_delay
-            for attempt in range(1, self.settings.consumer_max_attempts + 1):
-                try:
-                    return self._count(await self._handle_once(msg, envelope))
-                except IntegrityError:
-                    # Another replica handled it between our check and our commit: the
-                    # next attempt sees its inbox row and skips.
-                    log.info("event %s raced with another consumer; rechecking", envelope.event_id)
-                except Exception as exc:
-                    EVENT_HANDLER_ERRORS.labels(self.settings.service_name, self.sub.name).inc()
-                    log.warning("handler for %s failed (attempt %d/%d): %r", envelope.type, attempt, self.settings.consumer_max_attempts, exc,
-                                extra={"event_id": envelope.event_id, "event_type": envelope.type})
-                    last_error = exc
-                    if attempt < self.settings.consumer_max_attempts:
-                        await asyncio.sleep(delay)
-                        delay = min(delay * 2, self.settings.consumer_retry_max_delay)
-                        continue
-                    await self._dead_letter(msg, envelope, repr(last_error), attempts=attempt)
+            outcome = await self._handle_or_recheck(msg, envelope)
+            self._retries.pop(tp, None)
+            if not any(r.outages for r in self._retries.values()):
+                self.outage = None
+            return self._count(outcome)
+        except Exception as exc:
+            state = self._retries.get(tp)
+            if state is None or state.offset != msg.offset:
+                state = self._retries[tp] = _Retry(msg.offset)
+            extra = {"event_id": envelope.event_id, "event_type": envelope.type}
+            if database_unavailable(exc):
+                state.outages += 1
+                self.outage = f"database unavailable: {type(exc).__name__}"
+                EVENT_RETRIES.labels(self.settings.service_name, self.sub.name, "outage").inc()
+                delay = self._backoff(state.outages)
+                log.warning("database unavailable while handling %s (try %d); retrying in %.1fs: %r", envelope.type,
+                            state.outages, delay, exc, extra=extra)
+            else:
+                state.failures += 1
+                EVENT_HANDLER_ERRORS.labels(self.settings.service_name, self.sub.name).inc()
+                log.warning("handler for %s failed (attempt %d/%d): %r", envelope.type, state.failures,
+                            self.settings.consumer_max_attempts, exc, extra=extra)
+                if state.failures >= self.settings.consumer_max_attempts:
+                    await self._dead_letter(msg, envelope, repr(exc), attempts=state.failures)
+                    self._retries.pop(tp, None)
                     return self._count("dead_lettered")
-            return self._count("duplicate")
+                EVENT_RETRIES.labels(self.settings.service_name, self.sub.name, "handler").inc()
+                delay = self._backoff(state.failures)
+            state.due = asyncio.get_running_loop().time() + delay
+            return "retry"
         finally:
             correlation_id.reset(token)
+
+    def _backoff(self, tries: int) -> float:
+        """Exponential backoff with jitter, so replicas hit by one outage do not retry in step."""
+        ceiling = min(self.settings.consumer_retry_base_delay * 2 ** (tries - 1), self.settings.consumer_retry_max_delay)
+        return random.uniform(ceiling / 2, ceiling)
 
     def _count(self, outcome: str) -> str:
         EVENTS_HANDLED.labels(self.settings.service_name, self.sub.name, outcome).inc()
@@ -147,11 +196,22 @@ class ConsumerRunner:
         ]
         await self._dlq_producer.send_and_wait(self.dlq_topic, msg.value, key=msg.key, headers=headers)
         log.error("event parked on %s: %s", self.dlq_topic, error[:500], extra={"topic": msg.topic})
-        if envelope is not None:
-            async with self.new_uow() as uow:
-                if not await self._already_done(uow, envelope.event_id):
-                    await uow.session.execute(insert(self.inbox).values(self._inbox_row(msg, envelope, "dead_lettered", error[:4000])))
-                    await uow.commit()
+        if envelope is None:
+            return
+        tries = 0
+        while True:  # the letter is parked: record that, even if the database is briefly away now
+            try:
+                async with self.new_uow() as uow:
+                    if not await self._already_done(uow, envelope.event_id):
+                        row = self._inbox_row(msg, envelope, "dead_lettered", error[:4000])
+                        await uow.session.execute(insert(self.inbox).values(row))
+                        await uow.commit()
+                return
+            except Exception as exc:
+                if not database_unavailable(exc):
+                    raise
+                tries += 1
+                await asyncio.sleep(self._backoff(tries))
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -188,6 +248,7 @@ class ConsumerRunner:
         unapplied and uncommitted, so a shutdown never waits for a whole batch.
         """
         consumer = await self._connect()
+        self._resume_due(consumer)
         batch = await consumer.getmany(timeout_ms=timeout_ms, max_records=200)
         self.assigned = set(consumer.assignment())
         offsets: dict[TopicPartition, int] = {}
@@ -200,7 +261,11 @@ class ConsumerRunner:
                         # Rewind, so this consumer (if it went on) would fetch them again.
                         consumer.seek(tp, msg.offset)
                         break
-                    await self.process(msg)
+                    if await self.process(msg) == "retry":
+                        # Only this partition waits for its retry; the rest of the batch goes on.
+                        consumer.seek(tp, msg.offset)
+                        consumer.pause(tp)
+                        break
                     offsets[tp] = msg.offset + 1
                     applied += 1
             if offsets:
@@ -209,6 +274,18 @@ class ConsumerRunner:
         finally:
             self._applying = False
         return applied
+
+    def _resume_due(self, consumer: AIOKafkaConsumer) -> None:
+        """Resume the paused partitions whose retry is due; forget those this consumer lost."""
+        assigned = consumer.assignment()
+        now = asyncio.get_running_loop().time()
+        for tp, state in list(self._retries.items()):
+            if tp not in assigned:
+                del self._retries[tp]  # another replica owns it now (and starts its own count)
+            elif state.due <= now:
+                consumer.resume(tp)
+        if not any(r.outages for r in self._retries.values()):
+            self.outage = None
 
     async def _poll_until(self, stop: asyncio.Event) -> None:
         """One poll; on stop, abandon a fetch or group join, or finish the message being applied and commit."""

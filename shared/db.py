@@ -114,3 +114,44 @@ async def ping(engine: AsyncEngine) -> None:
     """Raise if the database cannot answer a trivial query."""
     async with engine.connect() as conn:
         await conn.execute(text("SELECT 1"))
+
+
+# SQLSTATE classes that mean "the database cannot serve you right now", not "your statement is
+# wrong": 08 connection exception, 53 insufficient resources (too many connections, disk full),
+# 57 operator intervention (admin shutdown, cannot connect now), 40 transaction rollback
+# (serialization failure, deadlock: try again). 55000 is only transient with this message
+# (ALTER DATABASE … ALLOW_CONNECTIONS false while an operator works on it).
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "53", "57", "40")
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    for candidate in (getattr(exc, "orig", None), getattr(getattr(exc, "orig", None), "__cause__", None), exc):
+        state = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(state, str):
+            return state
+    return None
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when `exc` says the database (or the way to it) is down or busy, so the same work
+    will succeed later unchanged; False for errors in the work itself (a bug, a bad statement,
+    a constraint), which no retry fixes."""
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(exc, sa_exc.IntegrityError | sa_exc.ProgrammingError | sa_exc.DataError | sa_exc.NotSupportedError):
+        return False
+    if isinstance(exc, sa_exc.TimeoutError | ConnectionError | TimeoutError):
+        return True  # pool exhausted, connection refused or reset, connect timeout
+    if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, sa_exc.InterfaceError):
+            return True
+        state = _sqlstate(exc)
+        if state:
+            if state[:2] in _TRANSIENT_SQLSTATE_CLASSES:
+                return True
+            return state == "55000" and "not currently accepting connections" in str(exc)
+        # SQLite: "database is locked", "unable to open database file", disk I/O errors.
+        return isinstance(exc, sa_exc.OperationalError)
+    return False

@@ -14,8 +14,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.context import current_correlation_id
+from shared.db import database_unavailable
 
 PROBLEM_JSON = "application/problem+json"
+# How long a client should wait before retrying a call refused while the database was unavailable.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
 log = logging.getLogger(__name__)
 
 # Default Chinese detail for errors raised by the framework itself.
@@ -144,8 +148,19 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(500, "internal_error", _DEFAULT_DETAIL[500][1], instance=request.url.path)
+        return unexpected_error_response(exc, request.method, request.url.path)
+
+
+def unexpected_error_response(exc: BaseException, method: str | None, path: str | None) -> JSONResponse:
+    """The answer to an exception no handler expected: 503 when the database is down or busy, else 500."""
+    if database_unavailable(exc):
+        # Down or busy, not wrong: nothing was committed, and the same call will succeed later.
+        # 503 + Retry-After is what clients and gateways retry (with the same Idempotency-Key).
+        log.warning("database unavailable on %s %s: %r", method, path, exc)
+        return problem_response(503, "database_unavailable", "数据库暂时不可用，请稍后重试（您的提交未被保存）",
+                                instance=path, headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
+    log.error("unhandled error on %s %s", method, path, exc_info=exc)
+    return problem_response(500, "internal_error", _DEFAULT_DETAIL[500][1], instance=path)
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -14,3 +14,5 @@ OUTBOX_FAILURES = Counter("outbox_publish_failures_total", "Outbox publish round
 OUTBOX_PENDING = Gauge("outbox_pending", "Outbox rows not yet published (last seen by the relay)", ["service"])
 EVENTS_HANDLED = Counter("events_handled_total", "Events handled by consumers", ["service", "consumer", "outcome"])
 EVENT_HANDLER_ERRORS = Counter("event_handler_errors_total", "Handler attempts that raised", ["service", "consumer"])
+EVENT_RETRIES = Counter("event_retries_total", "Messages scheduled for another try, by cause (handler error or database outage)",
+                        ["service", "consumer", "cause"])

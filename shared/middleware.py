@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared import faults
 from shared.context import correlation_id
 from shared.db import new_id
-from shared.errors import problem_response
+from shared.errors import problem_response, unexpected_error_response
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 log = logging.getLogger("access")
@@ -57,13 +57,13 @@ class RequestContextMiddleware:
             if self.slow_requests and (hold := headers.get(b"x-failpoint-slow")):
                 await faults.slow_point("http.slow", float(hold), f"{scope.get('method')} {scope.get('path')}")
             await self.app(scope, receive, send_with_id)
-        except Exception:
+        except Exception as exc:
             # Answer here, while the correlation id is still set: Starlette's own error
             # layer sits outside this middleware and would lose it.
-            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started_response:
+                log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
                 raise
-            await problem_response(500, "internal_error", "服务器内部错误，请稍后再试", instance=scope.get("path"))(scope, receive, send_with_id)
+            await unexpected_error_response(exc, scope.get("method"), scope.get("path"))(scope, receive, send_with_id)
         except asyncio.CancelledError:
             # uvicorn cancels what outlasts SHUTDOWN_HTTP_TIMEOUT: say "retry" (its transaction
             # rolled back, or committed under an Idempotency-Key) instead of uvicorn's bare 500.

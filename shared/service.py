@@ -137,6 +137,9 @@ class ServiceRuntime:
         except Exception as exc:
             checks["database"] = f"error: {type(exc).__name__}"
         checks["broker"] = "ok" if await broker_reachable(self.settings) else "unreachable"
+        for runner in self.consumers:
+            if runner.outage:  # a message waiting for the database to come back (retried without limit)
+                checks[f"consumer {runner.group_id}"] = f"waiting: {runner.outage}"
         return checks
 
 
