@@ -26,11 +26,14 @@ from sqlalchemy import MetaData
 from shared import migrate
 from shared.auth import TokenVerifier
 from shared.consumer import ConsumerRunner, Subscription
+from shared.contracts.topics import PLATFORM_OPERATIONS
 from shared.db import create_engine, ping, session_factory
 from shared.errors import PROBLEM_RESPONSES, install_problem_handlers, problem_response
 from shared.kafka import broker_reachable
 from shared.logging import configure_logging
 from shared.middleware import RequestContextMiddleware, SizeLimitMiddleware
+from shared.operations import purge_expired
+from shared.periodic import every
 from shared.plumbing import Plumbing
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
@@ -76,7 +79,8 @@ class ServiceRuntime:
         self.sessions = session_factory(self.engine)
         # The county's date for schedulers; under `serve` it follows the app's (possibly pinned) clock.
         self.today: Callable[[], date] = county_today(self.settings.timezone)
-        self.relay = OutboxRelay(self.sessions, spec.plumbing, self.settings, spec.produces)
+        # Any process of a service may record an operator's replay on platform.operations.
+        self.relay = OutboxRelay(self.sessions, spec.plumbing, self.settings, [*spec.produces, PLATFORM_OPERATIONS])
         self.consumers = [ConsumerRunner(s, self.uow, self.settings, spec.plumbing.inbox) for s in spec.subscriptions]
         self._stop = asyncio.Event()  # consumers and background loops
         self._stop_relay = asyncio.Event()  # set only once nothing else in this process can write events
@@ -94,8 +98,14 @@ class ServiceRuntime:
         self._relay_task = asyncio.create_task(self.relay.run(self._stop_relay), name=f"{self.spec.name}-relay")
         for runner in self.consumers if self.settings.run_consumers else []:
             self._tasks.append(asyncio.create_task(runner.run(self._stop), name=f"{runner.group_id}-consumer"))
+        self._tasks.append(asyncio.create_task(self._retention(self._stop), name=f"{self.spec.name}-retention"))
         for i, loop in enumerate(self.spec.background):
             self._tasks.append(asyncio.create_task(loop(self, self._stop), name=f"{self.spec.name}-background-{i}"))
+
+    async def _retention(self, stop: asyncio.Event) -> None:
+        """Delete expired outbox and inbox rows now and then (every replica may: the deletes are idempotent)."""
+        await every(self.settings.retention_interval_seconds, stop,
+                    lambda: purge_expired(self.sessions, self.spec.plumbing, self.settings), what="retention", log=log)
 
     async def stop(self, timeout: float | None = None) -> None:
         """Stop consumers and loops (each commits what it finished), then flush the relay, close the engine.

@@ -42,6 +42,12 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = Field(5, description="处理失败的消息进入死信主题前的尝试次数")
     consumer_retry_base_delay: float = Field(0.2, description="重试退避的初始间隔（秒）")
     consumer_retry_max_delay: float = Field(10.0, description="重试退避的最大间隔（秒）")
+    # Kafka keeps a topic's messages for days; an inbox row must outlive any redelivery of its
+    # event, and an outbox row any replay (a reset broker is refilled from what is kept).
+    outbox_retention_days: float = Field(7.0, gt=0, description="已发送的发件箱事件保留天数（中转站重置后据此重发），之后分批删除")
+    inbox_retention_days: float = Field(30.0, gt=0, description="已处理事件的收件箱记录保留天数（须不短于发件箱保留期与 Kafka 主题保留期），之后分批删除；死信记录保留至重放")
+    retention_interval_seconds: float = Field(3600.0, gt=0, description="清理过期发件箱与收件箱记录的间隔（秒）")
+    retention_batch_size: int = Field(1000, gt=0, description="每个事务删除的过期记录数")
     # SIGTERM: HTTP drains first, then consumers and loops stop, then the relay flushes. The two
     # budgets add up to under the usual 30 s grace period (Kubernetes, `make run`'s 25 s).
     shutdown_http_timeout: float = Field(
@@ -66,6 +72,8 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> "ServiceSettings":
+        if self.inbox_retention_days < self.outbox_retention_days:
+            raise ValueError("INBOX_RETENTION_DAYS 不得短于 OUTBOX_RETENTION_DAYS：重发的事件须仍能被收件箱识别")
         if self.environment == "production":
             if self.jwt_algorithm == "HS256" and self.jwt_secret == DEV_JWT_SECRET:
                 raise ValueError("生产环境不得使用开发用 JWT 密钥：请配置 RS256 公钥或 JWKS 地址")

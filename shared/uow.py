@@ -39,6 +39,10 @@ class UnitOfWork:
     def settings(self) -> ServiceSettings:
         return self._settings
 
+    @property
+    def plumbing(self) -> Plumbing:
+        return self._plumbing
+
     def emit(self, topic: str, envelope: EventEnvelope) -> None:
         """Queue an event for `topic` (logical name); it is stored only if the transaction commits."""
         self._pending.append((self._settings.topic(topic), envelope))

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from shared.consumer import Subscription
-from shared.contracts.topics import ALL_DOMAIN_TOPICS
+from shared.contracts.topics import ALL_DOMAIN_TOPICS, PLATFORM_OPERATIONS
 from shared.service import ServiceSpec, create_service_app
 
 from services.audit.adapters.orm import Base, plumbing
@@ -26,7 +26,8 @@ def build_spec(settings: AuditSettings | None = None) -> ServiceSpec:
         plumbing=plumbing,
         migrations=Path(__file__).parent / "migrations",
         routers=[entries.router, erasures.router, verify.router, timeliness.router, reports.router, assessment.router],
-        subscriptions=[Subscription("event-log", ALL_DOMAIN_TOPICS, {"*": record_and_project})],
+        # Every domain event, and the operators' replays (platform.operations), go on the record.
+        subscriptions=[Subscription("event-log", [*ALL_DOMAIN_TOPICS, PLATFORM_OPERATIONS], {"*": record_and_project})],
     )
 
 

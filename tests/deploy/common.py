@@ -48,8 +48,9 @@ def default_port(name: str) -> int:
 
 
 def expected_topics() -> set[str]:
-    """Every domain topic, every topic a service produces, and one dead-letter topic per consumer group."""
+    """Every domain topic, every topic a service produces or reads, and one dead-letter topic per consumer group."""
     produced = {topic for spec in specs().values() for topic in spec.produces}
+    produced |= {topic for spec in specs().values() for sub in spec.subscriptions for topic in sub.topics}
     dlq = {dead_letter_topic("", f"{spec.name}.{sub.name}") for spec in specs().values() for sub in spec.subscriptions}
     return set(ALL_DOMAIN_TOPICS) | produced | dlq
 
