@@ -78,6 +78,7 @@ class ConsumerRunner:
         self._applying = False  # True while a fetched batch is being applied and committed
         self._retries: dict[TopicPartition, _Retry] = {}  # partitions paused until their message's next try
         self.outage: str | None = None  # set while a message waits for the database to come back (readiness)
+        self._last_reset_check = 0.0
 
     # -- one message -------------------------------------------------------------------
 
@@ -249,6 +250,7 @@ class ConsumerRunner:
         """
         consumer = await self._connect()
         self._resume_due(consumer)
+        await self._rewind_if_reset(consumer)
         batch = await consumer.getmany(timeout_ms=timeout_ms, max_records=200)
         self.assigned = set(consumer.assignment())
         offsets: dict[TopicPartition, int] = {}
@@ -274,6 +276,26 @@ class ConsumerRunner:
         finally:
             self._applying = False
         return applied
+
+    async def _rewind_if_reset(self, consumer: AIOKafkaConsumer) -> None:
+        """A partition found empty after we had read from it was reset (its events are being
+        published again by their relay): read it from the start; the inbox skips what we had."""
+        now = asyncio.get_running_loop().time()
+        if now - self._last_reset_check < self.settings.broker_check_interval or not consumer.assignment():
+            return
+        self._last_reset_check = now
+        assigned = list(consumer.assignment())
+        ends = await consumer.end_offsets(assigned)
+        for tp in assigned:
+            position = await consumer.position(tp)
+            # An empty log behind a consumer that had read it: the broker lost it. (Only "empty":
+            # the development broker reports a partition's end as the base of its last batch + 1,
+            # so "ends before our position" would misfire there; a non-empty log reset under us
+            # answers OFFSET_OUT_OF_RANGE and aiokafka rewinds, auto_offset_reset=earliest.)
+            if ends.get(tp) == 0 < position:
+                log.warning("consumer %s: %s[%d] ends at %d, before our position %d (broker reset); reading it from the start",
+                            self.group_id, tp.topic, tp.partition, ends[tp], position)
+                await consumer.seek_to_beginning(tp)
 
     def _resume_due(self, consumer: AIOKafkaConsumer) -> None:
         """Resume the paused partitions whose retry is due; forget those this consumer lost."""

@@ -12,6 +12,7 @@ HTTP_LATENCY = Histogram(
 OUTBOX_PUBLISHED = Counter("outbox_published_total", "Outbox rows published to Kafka", ["service"])
 OUTBOX_FAILURES = Counter("outbox_publish_failures_total", "Outbox publish rounds that failed", ["service"])
 OUTBOX_PENDING = Gauge("outbox_pending", "Outbox rows not yet published (last seen by the relay)", ["service"])
+BROKER_RESETS = Counter("broker_resets_total", "Times the relay found the broker had lost acknowledged events and re-published", ["service"])
 EVENTS_HANDLED = Counter("events_handled_total", "Events handled by consumers", ["service", "consumer", "outcome"])
 EVENT_HANDLER_ERRORS = Counter("event_handler_errors_total", "Handler attempts that raised", ["service", "consumer"])
 EVENT_RETRIES = Counter("event_retries_total", "Messages scheduled for another try, by cause (handler error or database outage)",

@@ -4,7 +4,9 @@ Safe with several replicas: each round locks a batch with `FOR UPDATE SKIP LOCKE
 (PostgreSQL), and publishes a row only when no earlier unsent row of the same key is
 held by another replica, so one aggregate's events still reach Kafka in order.
 A crash between publish and mark re-publishes the row: delivery is at-least-once and
-consumers dedupe by event_id.
+consumers dedupe by event_id. A broker that lost what it acknowledged (a development broker
+restarted, a cluster rebuilt) is noticed, by offsets going back or topics gone, and healed: the
+topics are re-created as configured and every event still kept in the outbox is published again.
 """
 
 from __future__ import annotations
@@ -12,13 +14,18 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiokafka import AIOKafkaProducer
-from sqlalchemy import func, select, update
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.contracts.operations import OutboxReplayed
+from shared.contracts.topics import BROKER_MARKER
 from shared.db import utcnow
+from shared.events import Actor
 from shared.kafka import ensure_topics, make_producer
-from shared.metrics import OUTBOX_FAILURES, OUTBOX_PENDING, OUTBOX_PUBLISHED
+from shared.metrics import BROKER_RESETS, OUTBOX_FAILURES, OUTBOX_PENDING, OUTBOX_PUBLISHED
 from shared.plumbing import Plumbing
 from shared.settings import ServiceSettings
 
@@ -34,6 +41,13 @@ class OutboxRelay:
         self._producer: AIOKafkaProducer | None = None
         self._known_topics: set[str] = set()
         self._wake = asyncio.Event()
+        # The highest offset the broker acknowledged per partition: a broker that answers with a
+        # lower one, or whose log ends below it, has lost what it acknowledged (a reset).
+        self._acked: dict[tuple[str, int], int] = {}
+        self._last_check = 0.0
+        self.resets = 0
+        self.marker = settings.topic(BROKER_MARKER)
+        self._marker_seen = False
 
     def wake(self) -> None:
         """Called after a commit that wrote events, so they go out without waiting for the poll."""
@@ -45,7 +59,7 @@ class OutboxRelay:
             try:
                 await producer.start()
                 if self.settings.kafka_ensure_topics:
-                    await ensure_topics(self.settings, self.topics)
+                    await ensure_topics(self.settings, [*self.topics, self.marker])
                     self._known_topics = set(self.topics)
             except BaseException:
                 await producer.stop()
@@ -96,6 +110,7 @@ class OutboxRelay:
                 self._known_topics |= new
             futures = [await producer.send(r.topic, r.body.encode(), key=r.key.encode()) for r in sendable]
             results = await asyncio.gather(*futures, return_exceptions=True)
+            went_back = self._note_acks(results)
             sent = [r.id for r, res in zip(sendable, results) if not isinstance(res, BaseException)]
             failed = [(r.id, res) for r, res in zip(sendable, results) if isinstance(res, BaseException)]
             if sent:
@@ -103,9 +118,79 @@ class OutboxRelay:
             for row_id, error in failed:
                 await session.execute(update(t).where(t.c.id == row_id).values(attempts=t.c.attempts + 1, last_error=repr(error)[:2000]))
         OUTBOX_PUBLISHED.labels(self.settings.service_name).inc(len(sent))
+        if went_back:
+            await self._heal(f"offsets went back on {went_back}")
         if failed:
             raise ConnectionError(f"{len(failed)} outbox rows failed to publish: {failed[0][1]!r}")
         return len(sent)
+
+    def _note_acks(self, results: list) -> str | None:
+        """Remember the acknowledged offsets; name a partition whose new offset is below one seen before."""
+        went_back = None
+        for res in results:
+            if isinstance(res, BaseException) or getattr(res, "offset", None) is None:
+                continue
+            key = (res.topic, res.partition)
+            if res.offset <= self._acked.get(key, -1):
+                went_back = went_back or f"{res.topic}[{res.partition}]"
+            self._acked[key] = max(res.offset, self._acked.get(key, -1))
+        return went_back
+
+    async def check_broker(self) -> str | None:
+        """Whether the broker lost what it acknowledged; returns the sign, or None.
+
+        Signs: the marker topic every relay keeps is gone (nothing but the relays creates it, so a
+        consumer's metadata request re-creating the domain topics cannot hide the reset); a topic
+        we published to is gone; or a partition we published to is empty. (Not "ends below our
+        offset": the development broker reports a partition's end as the base of its last batch
+        + 1, which would misfire; offsets going back at the next publish catch the rest.)
+        """
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.bootstrap_servers, enable_auto_commit=False,
+                                    request_timeout_ms=self.settings.kafka_request_timeout_ms)
+        await consumer.start()
+        try:
+            metadata = await consumer._client.fetch_all_metadata()  # noqa: SLF001 - no public "describe topics"
+            existing = metadata.topics()
+            if self.marker in existing:
+                self._marker_seen = True
+            elif self._marker_seen:
+                return f"marker topic {self.marker} gone"
+            if gone := sorted({t for t, _ in self._acked} - existing):
+                return f"topics gone: {', '.join(gone)}"
+            tps = [TopicPartition(t, p) for t, p in self._acked if p in (metadata.partitions_for_topic(t) or set())]
+            for tp, end in (await consumer.end_offsets(tps) if tps else {}).items():
+                if end == 0:
+                    return f"{tp.topic}[{tp.partition}] is empty, though it acknowledged offset {self._acked[(tp.topic, tp.partition)]}"
+            return None
+        finally:
+            await consumer.stop()
+
+    async def _heal(self, sign: str) -> None:
+        """A reset broker: re-create the topics as configured and publish again every event still kept.
+
+        Consumers' inboxes make the second delivery a no-op for those who had the event; those
+        who had not (the broker dropped it, or their group's offsets went with it) get it now.
+        """
+        self.resets += 1
+        BROKER_RESETS.labels(self.settings.service_name).inc()
+        log.error("broker reset detected (%s): re-creating topics and publishing the kept outbox again", sign)
+        self._acked.clear()
+        self._known_topics.clear()
+        if self.settings.kafka_ensure_topics:
+            await ensure_topics(self.settings, [*self.topics, self.marker])
+            self._known_topics = set(self.topics)
+        since = datetime(1970, 1, 1, tzinfo=UTC)
+        async with self.sessions() as session, session.begin():
+            marked = (await session.execute(update(self.table).where(self.table.c.published_at.is_not(None), self.table.c.published_at >= since)
+                                            .values(published_at=None))).rowcount or 0
+            record = OutboxReplayed(since=since.isoformat(), events=marked, reason=f"消息中转站重置：{sign}", operator="relay")
+            envelope = record.envelope(source=self.settings.service_name, aggregate_id=self.settings.service_name,
+                                       actor=Actor.system(self.settings.service_name))
+            await session.execute(insert(self.table).values(
+                event_id=envelope.event_id, topic=self.settings.topic(OutboxReplayed.topic), key=envelope.aggregate_id,
+                event_type=envelope.type, body=envelope.model_dump_json(), created_at=utcnow()))
+        log.warning("after the broker reset, %d published events will be sent again", marked)
+        self._wake.set()
 
     async def pending_count(self) -> int:
         async with self.sessions() as session:
@@ -130,6 +215,10 @@ class OutboxRelay:
         while not stop.is_set():
             self._wake.clear()
             try:
+                if (loop := asyncio.get_running_loop()).time() - self._last_check >= self.settings.broker_check_interval:
+                    self._last_check = loop.time()
+                    if sign := await self.check_broker():
+                        await self._heal(sign)
                 published = await self.drain()
                 delay = self.settings.outbox_poll_interval
                 if published:

@@ -38,6 +38,7 @@ class ServiceSettings(BaseSettings):
     run_workers: bool = Field(True, description="在 API 进程内运行发件箱中继、消费者与后台任务（生产设为 false，另起 worker 进程）")
     run_consumers: bool = Field(True, description="与 RUN_WORKERS 同时开启时，也在本进程运行消费者（false：消费者只在 worker 进程）")  # with run_workers: also run this service's consumers here
     outbox_batch_size: int = Field(200, description="中继每轮发送的发件箱行数")
+    broker_check_interval: float = Field(5.0, gt=0, description="中继检查消息中转站是否丢失已确认事件（重启、重建）的间隔（秒）；发现后重建主题并重发发件箱中保留的事件")
     outbox_poll_interval: float = Field(0.5, description="中继轮询间隔（秒；事务提交时立即唤醒）")
     consumer_max_attempts: int = Field(5, description="处理失败的消息进入死信主题前的尝试次数")
     consumer_retry_base_delay: float = Field(0.2, description="重试退避的初始间隔（秒）")

@@ -15,7 +15,7 @@ TOPICS_BIN="${KAFKA_BIN:-/opt/kafka/bin}/kafka-topics.sh"
 
 # shared/contracts/topics.py: keyed by aggregate id; kept forever, because a new consumer group
 # (a new service, a rebuilt replica) starts from the earliest offset and must see every event.
-DOMAIN_TOPICS="catalog.agencies catalog.documents requests.requests notify.deliveries identity.accounts identity.officers platform.operations"
+DOMAIN_TOPICS="catalog.agencies catalog.documents requests.requests notify.deliveries identity.accounts identity.officers platform.operations platform.broker-marker"
 # One dead-letter topic per consumer group: dlq.<service>.<consumer> (shared/events.py).
 DLQ_TOPICS="dlq.catalog.art44-suggestions dlq.requests.agency-replica dlq.notify.deliveries dlq.notify.webhooks dlq.notify.agency-replica dlq.audit.event-log dlq.identity.agencies dlq.requests.accounts dlq.notify.accounts dlq.requests.officer-replica dlq.notify.officer-replica"
 

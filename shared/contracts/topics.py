@@ -10,3 +10,6 @@ IDENTITY_ACCOUNTS = "identity.accounts"
 IDENTITY_OFFICERS = "identity.officers"
 # Operators' and the relays' own acts on the event flow (replays, resets): read by the audit log only.
 PLATFORM_OPERATIONS = "platform.operations"
+# Created by every relay and by deploy/kafka/create-topics.sh, read and written by nobody: when it is
+# gone, the broker has lost its topics (a development broker restarted, a cluster rebuilt).
+BROKER_MARKER = "platform.broker-marker"

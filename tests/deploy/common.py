@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from shared.contracts.topics import ALL_DOMAIN_TOPICS
+from shared.contracts.topics import ALL_DOMAIN_TOPICS, BROKER_MARKER
 from shared.events import dead_letter_topic
 from shared.settings_doc import SERVICES, env_names, settings_classes
 
@@ -52,7 +52,7 @@ def expected_topics() -> set[str]:
     produced = {topic for spec in specs().values() for topic in spec.produces}
     produced |= {topic for spec in specs().values() for sub in spec.subscriptions for topic in sub.topics}
     dlq = {dead_letter_topic("", f"{spec.name}.{sub.name}") for spec in specs().values() for sub in spec.subscriptions}
-    return set(ALL_DOMAIN_TOPICS) | produced | dlq
+    return set(ALL_DOMAIN_TOPICS) | produced | dlq | {BROKER_MARKER}
 
 
 def api_prefixes() -> dict[str, str]:
