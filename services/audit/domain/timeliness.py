@@ -46,11 +46,12 @@ def _in(day: date | None, since: date | None, until: date | None) -> bool:
 def timeliness(facts: Iterable[TimelinessFact], *, since: date | None, until: date | None, today: date) -> dict:
     """Counts for one group of requests over the period [since, until] (both inclusive).
 
-    received: first receipt in the period; answered: first answer or closure in the period;
-    extensions_used and corrections_issued: among requests received in the period;
-    overdue_now: a snapshot on `today`, whatever the period.
+    received: first receipt in the period; answered: first answer dispatched in the period (a
+    request withdrawn, or closed without an answer, is `closed_without_answer`, never answered:
+    the assessment counts the same way); extensions_used and corrections_issued: among requests
+    received in the period; overdue_now: a snapshot on `today`, whatever the period.
     """
-    received = answered = on_time = overdue = extensions = corrections = 0
+    received = answered = on_time = closed = overdue = extensions = corrections = 0
     days: list[int] = []
     for f in facts:
         if _in(f.received_on, since, until):
@@ -58,13 +59,17 @@ def timeliness(facts: Iterable[TimelinessFact], *, since: date | None, until: da
             extensions += f.extension_days > 0
             corrections += bool(f.correction_requested)
         if _in(f.finished_on, since, until):
-            answered += 1
-            on_time += f.on_time is True
-            if f.working_days_taken is not None:
-                days.append(f.working_days_taken)
+            if f.on_time is None:  # finished without an answer: withdrawn, lapsed, closed
+                closed += 1
+            else:
+                answered += 1
+                on_time += f.on_time is True
+                if f.working_days_taken is not None:
+                    days.append(f.working_days_taken)
         overdue += is_overdue(f, today)
     return {
-        "received": received, "answered": answered, "answered_on_time": on_time, "overdue_now": overdue,
+        "received": received, "answered": answered, "answered_on_time": on_time, "closed_without_answer": closed,
+        "overdue_now": overdue,
         "avg_working_days": round(sum(days) / len(days), 1) if days else None, "p90_working_days": p90(days),
         "extensions_used": extensions, "corrections_issued": corrections,
     }

@@ -89,9 +89,9 @@ async def facts(databases, topic_prefix):
     return settings, ids, r
 
 
-A = {"received": 3, "answered": 2, "answered_on_time": 1, "overdue_now": 1, "avg_working_days": 13.0,
+A = {"received": 3, "answered": 1, "answered_on_time": 1, "closed_without_answer": 1, "overdue_now": 1, "avg_working_days": 13.0,
      "p90_working_days": 13, "extensions_used": 1, "corrections_issued": 1}
-A1 = {"received": 2, "answered": 1, "answered_on_time": 0, "overdue_now": 1, "avg_working_days": 38.0,
+A1 = {"received": 2, "answered": 1, "answered_on_time": 0, "closed_without_answer": 0, "overdue_now": 1, "avg_working_days": 38.0,
       "p90_working_days": 38, "extensions_used": 0, "corrections_issued": 1}
 
 
@@ -106,7 +106,7 @@ async def test_statistics_per_agency_and_in_total(facts):
     assert set(rows) == {ids["a"], ids["a1"]}
     assert rows[ids["a"]] == {"agency_id": ids["a"], "agency_name": "某某县甲局", **A}
     assert rows[ids["a1"]] == {"agency_id": ids["a1"], "agency_name": "某某县甲局下属中心", **A1}
-    assert body["total"] == {"received": 5, "answered": 3, "answered_on_time": 1, "overdue_now": 2, "avg_working_days": 25.5,
+    assert body["total"] == {"received": 5, "answered": 2, "answered_on_time": 1, "closed_without_answer": 1, "overdue_now": 2, "avg_working_days": 25.5,
                              "p90_working_days": 38, "extensions_used": 1, "corrections_issued": 2}
     assert (body["since"], body["until"], body["today"]) == ("2025-03-01", "2025-03-31", "2025-04-10")
 
@@ -154,3 +154,17 @@ async def test_the_overdue_list_names_agency_and_handler(facts):
         earlier = (await c.get(URL + "/overdue", params={"agency_id": ids["a1"], "today": "2025-04-09"},
                                headers=auth(settings, "admin"))).json()
         assert earlier == []
+
+
+async def test_timeliness_and_the_assessment_count_the_same_answers_for_the_same_subtree_and_year(facts):
+    """A withdrawal is not an answer in either (issue #17: timeliness had counted r7 as answered)."""
+    settings, ids, _ = facts
+    year = {"since": "2025-01-01", "until": "2025-12-31", "today": "2025-12-31"}
+    headers = auth(settings, "supervisor", agency_id=ids["a"])
+    async with client(settings) as c:
+        for agency in ("a", "a1"):
+            t = (await c.get(URL, params={**year, "agency_id": ids[agency], "subtree": "true"}, headers=headers)).json()["total"]
+            s = (await c.get("/api/v1/audit/assessment", params={"agency_id": ids[agency], "year": 2025, "subtree": "true"},
+                             headers=headers)).json()["statistics"]
+            assert (t["answered"], t["answered_on_time"], t["overdue_now"]) == (s["answered"], s["answered_on_time"], s["overdue_open"])
+    assert (t["answered"], t["closed_without_answer"]) == (1, 0)  # 下属中心: r3 only
