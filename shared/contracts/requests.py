@@ -89,7 +89,9 @@ AnswerDispatched = _event("AnswerDispatched", answer_id=(str, ...), category=(st
                           answered_on=(date, ...), on_time=(bool, ...), working_days_taken=(int, ...),
                           provided=(list[ProvidedDocument], []))
 RequestClosed = _event("RequestClosed", category=(str, ...), reason=(str, ...), closed_on=(date, ...))
-RemedyRecorded = _event("RemedyRecorded", remedy_id=(str, ...), remedy_kind=(str, ...), filed_on=(date, ...))
+# against_silence: filed against an open request past its due date (逾期不答复), not against an answer.
+RemedyRecorded = _event("RemedyRecorded", remedy_id=(str, ...), remedy_kind=(str, ...), filed_on=(date, ...),
+                        against_silence=(bool, False))
 RemedyDecided = _event("RemedyDecided", remedy_id=(str, ...), remedy_kind=(str, ...), outcome=(str, ...),
                        decided_on=(date | None, None))
 RequestReopened = _event("RequestReopened", remedy_id=(str, ...))

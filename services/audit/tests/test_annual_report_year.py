@@ -135,7 +135,8 @@ def scripted_year() -> list[EventEnvelope]:
 
     requests = [*a, reopened, carried_in, done_last_year, carried_out, next_year, carried_through, answered_next_year, *b,
                 county_own, elsewhere]
-    events = agency_events()
+    silent = Req(DEPT_B, "NP", d(2026, 7, 1), d(2026, 10, 15), "disclosed", "provided")  # overdue from 29 July
+    events = agency_events() + request_events(silent)[:1]
     for r in requests:
         events += request_events(r)
     R = "reconsideration"
@@ -168,8 +169,19 @@ def scripted_year() -> list[EventEnvelope]:
         *remedy_events(b[0], "rem-17", LD, d(2026, 3, 10)),
         # another county: never in this county's tables
         *remedy_events(elsewhere, "rem-18", R, d(2026, 7, 1), "corrected", d(2026, 8, 1)),
+        # department B: a 复议 against silence (逾期不答复), ordered to answer, then answered
+        *silence_remedy_events(silent, "rem-19", R, d(2026, 8, 15), "corrected", d(2026, 9, 30)),
+        *request_events(silent)[1:],
     ]
     return events
+
+
+def silence_remedy_events(r: Req, remedy_id: str, kind: str, filed: date, outcome: str, decided: date) -> list[EventEnvelope]:
+    """A remedy against an open request past its due date: recorded and decided while it stays open (no reopening)."""
+    return [_wrap(ev.RemedyRecorded(**_facts(r, "in_progress"), remedy_id=remedy_id, remedy_kind=kind, filed_on=filed,
+                                    against_silence=True), r),
+            _wrap(ev.RemedyDecided(**_facts(r, "in_progress"), remedy_id=remedy_id, remedy_kind=kind, outcome=outcome,
+                                   decided_on=decided), r)]
 
 
 # -- the expected tables, by hand ------------------------------------------------------------------
@@ -206,9 +218,9 @@ DEPT_A_THREE = {
     "carried_out":                              [0, 0, 0, 0, 1, 2, 3],
 }
 COUNTY_THREE = {
-    "new":                                      [6, 5, 5, 5, 5, 5, 31],
+    "new":                                      [7, 5, 5, 5, 5, 5, 32],
     "carried_in":                               [1, 1, 0, 0, 0, 1, 3],
-    "disclosed":                                [3, 2, 0, 0, 0, 1, 6],
+    "disclosed":                                [4, 2, 0, 0, 0, 1, 7],
     "partially_disclosed":                      [0, 1, 1, 0, 0, 0, 2],
     "not_disclosed":                            [1, 1, 1, 2, 3, 1, 9],
     "not_disclosed.state_secret":               [0, 0, 0, 1, 0, 0, 1],
@@ -233,7 +245,7 @@ COUNTY_THREE = {
     "other.no_correction":                      [0, 1, 0, 0, 0, 0, 1],
     "other.fee_unpaid":                         [0, 0, 1, 0, 0, 0, 1],
     "other.other":                              [0, 0, 0, 2, 0, 0, 2],
-    "total":                                    [7, 6, 4, 5, 4, 4, 30],
+    "total":                                    [8, 6, 4, 5, 4, 4, 31],
     "carried_out":                              [0, 0, 1, 0, 1, 2, 4],
 }
 #                                     维持 纠正 其他 尚未审结 总计
@@ -243,7 +255,7 @@ DEPT_A_FOUR = {
     "litigation_after_reconsideration": [1, 1, 1, 1, 4],
 }
 COUNTY_FOUR = {
-    "reconsideration":                  [2, 1, 1, 1, 5],
+    "reconsideration":                  [2, 2, 1, 1, 6],  # with the 复议 against silence (corrected)
     "litigation_direct":                [1, 1, 1, 3, 6],
     "litigation_after_reconsideration": [1, 1, 1, 1, 4],
 }
@@ -349,16 +361,16 @@ async def test_xlsx_and_html_show_the_official_layout_and_the_numbers(audit):
     for r in range(6, three.max_row + 1):
         label = next(v for v in (three.cell(r, c).value for c in (3, 2, 1)) if v)
         rows[label] = [three.cell(r, c).value for c in range(4, 11)]
-    assert rows["一、本年新收政府信息公开申请数量"] == [6, 5, 5, 5, 5, 5, 31]
+    assert rows["一、本年新收政府信息公开申请数量"] == [7, 5, 5, 5, 5, 5, 32]
     assert rows["二、上年结转政府信息公开申请数量"] == [1, 1, 0, 0, 0, 1, 3]
-    assert rows["（一）予以公开"] == [3, 2, 0, 0, 0, 1, 6]
+    assert rows["（一）予以公开"] == [4, 2, 0, 0, 0, 1, 7]
     assert rows["（二）部分公开（区分处理的，只计这一情形，不计其他情形）"] == [0, 1, 1, 0, 0, 0, 2]
     assert rows["（三）不予公开"] == [1, 1, 1, 2, 3, 1, 9]
     assert rows["4.保护第三方合法权益"] == [1, 0, 0, 0, 1, 0, 2]
     assert rows["1.本机关不掌握相关政府信息"] == [0, 0, 0, 0, 0, 1, 1]
     assert rows["2.重复申请"] == [1, 0, 0, 1, 0, 0, 2]
     assert rows["3.其他"] == [0, 0, 0, 2, 0, 0, 2]
-    assert rows["（七）总计"] == [7, 6, 4, 5, 4, 4, 30]
+    assert rows["（七）总计"] == [8, 6, 4, 5, 4, 4, 31]
     assert rows["四、结转下年度继续办理"] == [0, 0, 1, 0, 1, 2, 4]
     assert len(rows) == len(ar.ROWS)
     results_block = [str(r) for r in three.merged_cells.ranges if r.min_col == 1 and r.max_col == 1]
@@ -367,7 +379,7 @@ async def test_xlsx_and_html_show_the_official_layout_and_the_numbers(audit):
     assert four["A2"].value == "四、政府信息公开行政复议、行政诉讼情况"
     assert [four["A3"].value, four["F3"].value, four["F4"].value, four["K4"].value] == ["行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉"]
     assert [four.cell(5, c).value for c in range(1, 16)] == ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] * 3
-    assert [four.cell(6, c).value for c in range(1, 16)] == [2, 1, 1, 1, 5, 1, 1, 1, 3, 6, 1, 1, 1, 1, 4]
+    assert [four.cell(6, c).value for c in range(1, 16)] == [2, 2, 1, 1, 6, 1, 1, 1, 3, 6, 1, 1, 1, 1, 4]
 
     assert html.headers["content-type"].startswith("text/html")
     page = html.text
@@ -379,8 +391,8 @@ async def test_xlsx_and_html_show_the_official_layout_and_the_numbers(audit):
                   "8.属于行政查询事项", "四、结转下年度继续办理", "行政复议", "未经复议直接起诉", "复议后起诉", "尚未审结"]:
         assert label in page, label
     assert '<td class="l" colspan="3">一、本年新收政府信息公开申请数量</td>' + "".join(
-        f'<td class="n">{n}</td>' for n in [6, 5, 5, 5, 5, 5, 31]) in page
-    assert "".join(f'<td class="n">{n}</td>' for n in [2, 1, 1, 1, 5, 1, 1, 1, 3, 6, 1, 1, 1, 1, 4]) in page
+        f'<td class="n">{n}</td>' for n in [7, 5, 5, 5, 5, 5, 32]) in page
+    assert "".join(f'<td class="n">{n}</td>' for n in [2, 2, 1, 1, 6, 1, 1, 1, 3, 6, 1, 1, 1, 1, 4]) in page
     assert "<svg" in page and "</svg>" in page
     # The chart's bars: in January the county received 3 requests (dept A's first three) and answered 5 (those
     # three plus the two carried in from 2025); in December it received 3, all still open or answered in 2027.

@@ -7,12 +7,14 @@
     in_progress ─start_consultation→ consulting ─(all replies or lapse)→ in_progress
     in_progress ─issue_fee_notice→ awaiting_fee ─record_payment→ in_progress
     answered / closed ─(remedy corrected)→ in_progress (reopened with a new deadline)
+    remedies: against an answered or closed request, or against silence (open, past its due date)
     lapses: awaiting_correction → closed (no_correction); awaiting_fee → closed (fee_unpaid)
     withdraw: any open state → closed (withdrawn)
 """
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 
 from shared.auth import Role
@@ -92,9 +94,15 @@ TRANSITIONS: dict[Action, tuple[frozenset[State], State | None]] = {
     Action.return_review: (frozenset({State.under_review}), State.in_progress),
     Action.dispatch_answer: (frozenset({State.approved}), State.answered),
     Action.withdraw: (OPEN_STATES, State.closed),
+    # Against an answer or a closure; against silence (逾期不答复) also while the request is still open
+    # and past its period, which dates decide, not the state: `remedy_against_silence_allowed`.
     Action.record_remedy: (FINISHED_STATES, None),
     Action.decide_remedy: (FINISHED_STATES, None),
 }
+
+# The clock runs in these open states; in the others it is stopped or paused (the applicant, a third
+# party or a fee is awaited), so the agency is not silent past its period there.
+CLOCK_RUNNING = frozenset({State.received, State.in_progress, State.under_review, State.approved})
 
 OFFICE = (Role.registrar, Role.handler, Role.head)
 ACTION_ROLES: dict[Action, tuple[Role, ...]] = {
@@ -119,9 +127,24 @@ ACTION_ROLES: dict[Action, tuple[Role, ...]] = {
 }
 
 
-def allowed_actions(state: State) -> list[Action]:
-    """Actions the state machine admits in `state` (before role and rule checks)."""
-    return [a for a, (sources, _) in TRANSITIONS.items() if state in sources]
+def remedy_against_silence_allowed(state: State, due_on: date | None, filed_on: date) -> bool:
+    """A remedy may be recorded against a finished request, or against silence: an open request whose
+    answer period had run out when the remedy was filed (Art. 51; 行政复议法: 逾期不答复).
+
+    The last day of the period is still the agency's: only a filing after `due_on` is against silence.
+    """
+    if state in FINISHED_STATES:
+        return True
+    return state in CLOCK_RUNNING and due_on is not None and filed_on > due_on
+
+
+def allowed_actions(state: State, *, overdue: bool = False) -> list[Action]:
+    """Actions the state machine admits in `state` (before role and rule checks); `overdue`: an open
+    request past its due date, which may be contested for silence."""
+    actions = [a for a, (sources, _) in TRANSITIONS.items() if state in sources]
+    if overdue and state in CLOCK_RUNNING:
+        actions += [Action.record_remedy, Action.decide_remedy]
+    return actions
 
 
 def can(action: Action, state: State) -> bool:

@@ -19,7 +19,7 @@ from services.requests.domain.answers import SYSTEM_ONLY, AnswerCategory
 from services.requests.domain.clock import CONSULTATION_DAYS, CORRECTION_NOTICE_DAYS, FEE_PAYMENT_DAYS, MAX_EXTENSION_DAYS, PauseKind, RuleSet
 from services.requests.domain.fees import assess_fee
 from services.requests.domain.applicant import RemedyOutcome
-from services.requests.domain.workflow import Action, State
+from services.requests.domain.workflow import FINISHED_STATES, Action, State, remedy_against_silence_allowed
 from services.requests.service import commands as c
 from services.requests.service.access import agency_subtree
 from services.requests.service.deadlines import pauses_of, refresh_due
@@ -320,19 +320,25 @@ async def withdraw(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.W
 
 
 async def record_remedy(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.RemedyIn, cal: WorkCalendar, today: date) -> Remedy:
-    guard(r, Action.record_remedy)
     require_date_not_future(cmd.filed_on, today, "filed_on")
+    against_silence = r.state not in FINISHED_STATES
+    if not remedy_against_silence_allowed(State(r.state), r.due_on, cmd.filed_on):
+        raise Problem(409, "remedy_not_yet_possible",
+                      "申请尚在办理且未超过答复期限（或计时暂停中），不能登记投诉、复议或诉讼；答复、终止或逾期未答复后方可登记",
+                      current_state=r.state, due_on=r.due_on.isoformat() if r.due_on else None)
     remedy = Remedy(request_id=r.id, kind=cmd.kind.value, filed_on=cmd.filed_on, authority=cmd.authority, case_number=cmd.case_number,
                     recorded_by=p.sub)
     uow.session.add(remedy)
     await uow.session.flush()
-    record(uow, r, p, Action.record_remedy, r.state, ev.RemedyRecorded, remedy_id=remedy.id, remedy_kind=remedy.kind, filed_on=cmd.filed_on)
+    record(uow, r, p, Action.record_remedy, r.state, ev.RemedyRecorded, note="针对逾期不答复" if against_silence else None,
+           remedy_id=remedy.id, remedy_kind=remedy.kind, filed_on=cmd.filed_on, against_silence=against_silence)
     return remedy
 
 
 async def decide_remedy(uow: UnitOfWork, r: DisclosureRequest, p: Principal, remedy_id: str, cmd: c.RemedyDecisionIn, cal: WorkCalendar, today: date) -> None:
-    """A 纠正 (corrected) outcome reopens the request for a new answer with a new deadline."""
-    guard(r, Action.decide_remedy)  # only against an answered or closed request: a reopened one is not reopened again
+    """A 纠正 (corrected) outcome reopens an answered or closed request for a new answer with a new deadline;
+    an open one (a remedy against silence, or a request already reopened) is still owed its answer and stays as it is."""
+    # Any state: a remedy exists only where one could be recorded (a finished request, or silence).
     remedy = await uow.session.get(Remedy, remedy_id)
     if remedy is None or remedy.request_id != r.id:
         raise Problem(404, "remedy_not_found", "救济记录不存在")
@@ -344,7 +350,7 @@ async def decide_remedy(uow: UnitOfWork, r: DisclosureRequest, p: Principal, rem
     remedy.outcome, remedy.decided_on, remedy.note = cmd.outcome.value, cmd.decided_on, cmd.note
     record(uow, r, p, Action.decide_remedy, r.state, ev.RemedyDecided, note=cmd.note, remedy_id=remedy.id, remedy_kind=remedy.kind,
            outcome=cmd.outcome.value, decided_on=cmd.decided_on)
-    if cmd.outcome == RemedyOutcome.corrected:
+    if cmd.outcome == RemedyOutcome.corrected and r.state in FINISHED_STATES:
         r.round += 1
         r.clock_start = cmd.decided_on
         r.extension_status = r.extension_requested_by = r.extension_reason = r.extension_decided_by = None

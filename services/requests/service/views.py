@@ -101,10 +101,11 @@ def outcome_view(r: DisclosureRequest) -> dict[str, str] | None:
             "reason_label": REASONS[category].get(r.outcome_reason or "", "")}
 
 
-def actions_for(principal: Principal, r: DisclosureRequest) -> list[dict[str, str]]:
+def actions_for(principal: Principal, r: DisclosureRequest, today: date) -> list[dict[str, str]]:
     """What this caller may do next (the state machine intersected with their roles)."""
     result = []
-    for action in allowed_actions(State(r.state)):
+    overdue = r.due_on is not None and r.due_on < today
+    for action in allowed_actions(State(r.state), overdue=overdue):
         roles = ACTION_ROLES[action]
         own = Role.applicant in roles and Role.applicant in principal.roles and r.applicant_sub == principal.sub
         if own or principal.has_any(*[x for x in roles if x != Role.applicant]):
@@ -130,7 +131,7 @@ def detail_view(r: DisclosureRequest, principal: Principal, calendar: WorkCalend
         "consultations": [consultation_view(x) for x in consultations] if officer else None,
         "answers": [answer_view(a, officer=officer) for a in answers if officer or a.dispatched_on],
         "remedies": [remedy_view(x) for x in remedies],
-        "allowed_actions": actions_for(principal, r),
+        "allowed_actions": actions_for(principal, r, today),
     })
     return view
 

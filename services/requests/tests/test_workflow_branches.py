@@ -830,7 +830,9 @@ async def test_a_corrected_remedy_reopens_the_request_for_a_second_round(harness
     h, p = harness, People(harness)
     rid = await assigned(h, p)
     remedy = {"kind": "reconsideration", "filed_on": "2026-09-28", "authority": "某某县人民政府"}
-    await _illegal(h, p, rid, "remedies", remedy, p.handler, "in_progress")  # nothing to contest yet
+    # nothing to contest yet: neither answered nor past its due date
+    refused = await assert_refused_without_change(h, rid, "remedies", remedy, p.handler, 409, "remedy_not_yet_possible", p.head)
+    assert refused["current_state"] == "in_progress"
 
     h.set_today(date(2026, 10, 20))
     first = await answer_through_review(h, p, rid, answer_for("not_disclosed", "process_information"))
@@ -873,27 +875,26 @@ async def test_a_corrected_remedy_reopens_the_request_for_a_second_round(harness
     assert reopened["previous_state"] == "answered" and reopened["received_on"] == "2026-11-10" and reopened["due_on"] == "2026-12-08"
     assert reopened["contact"] == CONTACT
 
-    # a remedy outcome can only be recorded against a finished request: a second 'corrected' must not reopen it again
-    await _illegal(h, p, rid, f"remedies/{complaint['id']}/decision", {"outcome": "corrected", "decided_on": "2026-11-10"}, p.handler,
-                   "in_progress")
+    # a second 'corrected' while the request is already reopened is recorded, but does not reopen it again
+    body = await act(h, rid, f"remedies/{complaint['id']}/decision", {"outcome": "corrected", "decided_on": "2026-11-10"}, p.handler)
+    assert body["state"] == "in_progress" and body["round"] == 2 and body["due_on"] == "2026-12-08"
 
     h.set_today(date(2026, 11, 20))
     body = await answer_through_review(h, p, rid, answer_for("disclosed", "provided"), reviewer=p.reviewer2)
     assert body["round"] == 2 and body["outcome"]["category"] == "disclosed" and body["answered_on_time"] is True
     assert sorted((a["round"], a["category"]) for a in body["answers"]) == [(1, "not_disclosed"), (2, "disclosed")]
     assert next(a for a in body["answers"] if a["round"] == 1)["id"] == first_answer
-    body = await act(h, rid, f"remedies/{complaint['id']}/decision", {"outcome": "other", "decided_on": "2026-11-20"}, p.head)
-    assert body["state"] == "answered" and body["round"] == 2
 
     events = await h.outbox_events(rid)
     assert [e["type"] for e in events] == START + [
         "AnswerProposed", "ReviewApproved", "AnswerDispatched",
-        "RemedyRecorded", "RemedyDecided", "RemedyRecorded", "RemedyRecorded", "RemedyDecided", "RequestReopened",
-        "AnswerProposed", "ReviewApproved", "AnswerDispatched", "RemedyDecided"]
+        "RemedyRecorded", "RemedyDecided", "RemedyRecorded", "RemedyRecorded", "RemedyDecided", "RequestReopened", "RemedyDecided",
+        "AnswerProposed", "ReviewApproved", "AnswerDispatched"]
     recorded = of_type(events, "RemedyRecorded")
-    assert [(r["remedy_kind"], r["filed_on"]) for r in recorded] == [
-        ("reconsideration", "2026-10-23"), ("litigation_after_reconsideration", "2026-10-28"), ("complaint", "2026-10-28")]
-    assert [d["outcome"] for d in of_type(events, "RemedyDecided")] == ["upheld", "corrected", "other"]
+    assert [(r["remedy_kind"], r["filed_on"], r["against_silence"]) for r in recorded] == [
+        ("reconsideration", "2026-10-23", False), ("litigation_after_reconsideration", "2026-10-28", False),
+        ("complaint", "2026-10-28", False)]
+    assert [d["outcome"] for d in of_type(events, "RemedyDecided")] == ["upheld", "corrected", "corrected"]
     dispatches = of_type(events, "AnswerDispatched")
     assert [d["round"] for d in dispatches] == [1, 2]
     second = dispatches[1]
@@ -988,3 +989,41 @@ async def test_a_consultation_reply_after_its_deadline_pauses_the_clock_only_unt
     expected = compute_due(WorkCalendar(), date(2026, 9, 28), RuleSet.rules_2019,
                            pauses=[Pause(PauseKind.third_party, date(2026, 10, 12), reply_due)], today=late).due
     assert replied.json()["due_on"] == expected.isoformat()
+
+
+async def test_a_reconsideration_against_silence_is_recorded_once_the_answer_period_has_run_out(harness):
+    """Issue #17: 逾期不答复 is one of the commonest grounds for 行政复议, and it was refused with 409."""
+    h, p = harness, People(harness)
+    rid = await assigned(h, p)
+    due = date.fromisoformat((await view(h, rid, p.head))["due_on"])
+    remedy = {"kind": "reconsideration", "filed_on": due.isoformat(), "authority": "某某县人民政府"}
+    h.set_today(due)
+    # The last day of the period is still the agency's.
+    await assert_refused_without_change(h, rid, "remedies", remedy, p.handler, 409, "remedy_not_yet_possible", p.head)
+
+    assert "record_remedy" not in [a["action"] for a in (await view(h, rid, p.handler))["allowed_actions"]]
+
+    h.set_today(due + timedelta(days=3))
+    assert "record_remedy" in [a["action"] for a in (await view(h, rid, p.handler))["allowed_actions"]]
+    filed = (due + timedelta(days=1)).isoformat()
+    body = await act(h, rid, "remedies", {**remedy, "filed_on": filed, "case_number": "某复〔2026〕30号"}, p.handler)
+    assert body["state"] == "in_progress" and body["round"] == 1
+    [silence] = body["remedies"]
+    assert silence["outcome"] == "pending" and silence["filed_on"] == filed
+    recorded = last(await h.outbox_events(rid), "RemedyRecorded")
+    assert recorded["against_silence"] is True and recorded["state"] == "in_progress"
+
+    # The authority orders an answer: recorded; the request, still open, keeps its round and its clock.
+    body = await act(h, rid, f"remedies/{silence['id']}/decision", {"outcome": "corrected", "decided_on": filed, "note": "责令限期答复"}, p.head)
+    assert body["state"] == "in_progress" and body["round"] == 1 and body["remedies"][0]["outcome"] == "corrected"
+    assert "RequestReopened" not in await h.outbox_types(rid)
+
+
+async def test_no_remedy_against_silence_while_the_clock_waits_for_the_applicant(harness):
+    h, p = harness, People(harness)
+    rid = await assigned(h, p)
+    due = date.fromisoformat((await view(h, rid, p.head))["due_on"])
+    await act(h, rid, "correction-notice", {"items": ["请说明所需信息的文号或名称"], "period_days": 15}, p.handler)
+    h.set_today(due + timedelta(days=5))
+    remedy = {"kind": "reconsideration", "filed_on": (due + timedelta(days=5)).isoformat(), "authority": "某某县人民政府"}
+    await assert_refused_without_change(h, rid, "remedies", remedy, p.handler, 409, "remedy_not_yet_possible", p.head)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from services.requests.domain import answers
@@ -18,6 +20,7 @@ from services.requests.domain.workflow import (
     State,
     allowed_actions,
     can,
+    remedy_against_silence_allowed,
     target,
 )
 from shared.auth import Role
@@ -89,8 +92,18 @@ def test_answered_and_closed_requests_allow_only_remedy_actions(state):
 
 
 @pytest.mark.parametrize("state", sorted(OPEN_STATES))
-def test_remedies_are_not_recorded_on_open_requests(state):
-    assert not set(allowed_actions(state)) & REMEDY_ACTIONS
+def test_an_open_request_takes_a_remedy_only_against_silence_past_its_due_date(state):
+    """Art. 51: 逾期不答复 may be contested; a request within its period, or whose clock waits, may not."""
+    due = date(2026, 10, 30)
+    running = state in {State.received, State.in_progress, State.under_review, State.approved}
+    assert remedy_against_silence_allowed(state, due, date(2026, 11, 2)) == running
+    assert not remedy_against_silence_allowed(state, due, due)  # the last day is still the agency's
+    assert not remedy_against_silence_allowed(state, None, date(2026, 11, 2))
+
+
+@pytest.mark.parametrize("state", sorted(FINISHED_STATES))
+def test_a_finished_request_takes_a_remedy_whatever_its_dates(state):
+    assert remedy_against_silence_allowed(state, None, date(2026, 1, 1))
 
 
 # -- withdrawal ------------------------------------------------------------------------------
