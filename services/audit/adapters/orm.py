@@ -61,6 +61,8 @@ class RequestFact(Base):
 
     request_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     agency_id: Mapped[str] = mapped_column(String(36), index=True)
+    # disclosure | record_correction (Art. 41: correcting one's own records is no 政府信息公开申请, not in table 三)
+    kind: Mapped[str] = mapped_column(String(30), default="disclosure", server_default="disclosure")
     tracking_number: Mapped[str] = mapped_column(String(40))
     applicant_type: Mapped[str] = mapped_column(String(30))
     organisation_type: Mapped[str | None] = mapped_column(String(30))

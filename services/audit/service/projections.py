@@ -36,6 +36,7 @@ async def project_request(uow: UnitOfWork, envelope: EventEnvelope) -> None:
                            state=p["state"], extension_days=0, correction_requested=False, rounds=1, updated_at=utcnow())
         uow.session.add(fact)
     fact.state, fact.due_on, fact.assignee_sub = p["state"], _date(p.get("due_on")), p.get("assignee_sub")
+    fact.kind = p.get("kind") or "disclosure"
     fact.rounds = max(fact.rounds or 1, p.get("round", 1))
     fact.updated_at = utcnow()
     # The first receipt date counts for the report; a correction restarts the clock, not the receipt.

@@ -47,6 +47,7 @@ class Req:
     category: str | None = None
     reason: str | None = None
     closed: bool = False  # finished by RequestClosed rather than AnswerDispatched
+    kind: str = "disclosure"  # or record_correction (Art. 41): not in table 三
     id: str = ""
 
     def __post_init__(self) -> None:
@@ -55,7 +56,7 @@ class Req:
 
 def _facts(r: Req, state: str, round_: int = 1) -> dict:
     applicant_type, organisation_type = APPLICANT[r.col]
-    return dict(request_id=r.id, tracking_number=f"GK{r.id}", agency_id=r.agency, state=state, round=round_,
+    return dict(request_id=r.id, tracking_number=f"GK{r.id}", agency_id=r.agency, state=state, round=round_, kind=r.kind,
                 applicant_type=applicant_type, organisation_type=organisation_type, channel="online", received_on=r.received)
 
 
@@ -133,8 +134,10 @@ def scripted_year() -> list[EventEnvelope]:
     county_own = Req(COUNTY, "OTH", d(2026, 6, 1), d(2026, 6, 10), "disclosed", "already_public")
     elsewhere = Req(OTHER_COUNTY, "NP", d(2026, 6, 1), d(2026, 6, 10), "disclosed", "provided")
 
+    # Art. 41: correcting one's own records is no 政府信息公开申请; it must not appear in table 三.
+    record_correction = Req(DEPT_A, "NP", d(2026, 4, 6), d(2026, 4, 20), "other", "other", kind="record_correction")
     requests = [*a, reopened, carried_in, done_last_year, carried_out, next_year, carried_through, answered_next_year, *b,
-                county_own, elsewhere]
+                county_own, elsewhere, record_correction]
     silent = Req(DEPT_B, "NP", d(2026, 7, 1), d(2026, 10, 15), "disclosed", "provided")  # overdue from 29 July
     events = agency_events() + request_events(silent)[:1]
     for r in requests:
@@ -304,6 +307,7 @@ async def assert_expected_tables(settings) -> None:
         county = (await fetch(client, settings, COUNTY, True)).json()
     assert dept["checks"] == county["checks"] == "passed"
     assert county["agencies"] == sorted([COUNTY, DEPT_A, DEPT_B])
+    assert dept["record_corrections"] == county["record_corrections"] == {"received": 1, "finished": 1}
     assert three_as_lists(dept) == DEPT_A_THREE
     assert four_as_lists(dept) == DEPT_A_FOUR
     assert three_as_lists(county) == COUNTY_THREE
