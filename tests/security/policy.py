@@ -126,6 +126,7 @@ POLICY = {
     f"POST {R}/withdraw": officers(("registrar",), "subtree", admin=False, owner=True),
     f"POST {R}/remedies": officers(("handler", "head", "supervisor"), "subtree", admin=False),
     f"POST {R}/remedies/{{item_id}}/decision": officers(("handler", "head", "supervisor"), "subtree", admin=False),
+    f"POST {R}/query-code": officers(("registrar",), "subtree", admin=False),
     "POST /api/v1/requests/public/status": public,
     "POST /api/v1/requests/attachments": signed_in,
     "GET /api/v1/requests/attachments/{attachment_id}": unasserted,

@@ -19,7 +19,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "receipt": ("政府信息公开申请受理回执（{{ p.tracking_number }}）",
                 "{{ name }}：您的政府信息公开申请已于{{ p.received_on }}收到，受理编号 {{ p.tracking_number }}。"
                 "{% if p.due_on %}我们将在{{ p.due_on }}前作出答复（法定期限，按工作日计算）。{% endif %}"
-                "您可凭受理编号和查询码在{{ site }}网站查询办理进度。"),
+                "您可凭受理编号和查询码（网上申请的见提交成功页面，其他方式申请的见书面受理回执；遗失的可请受理机关重新发放）"
+                "在{{ site }}网站查询办理进度。"),
     "correction_notice": ("政府信息公开申请补正通知（{{ p.tracking_number }}）",
                           "{{ name }}：您的申请内容需要补正，请在{{ p.correction_due_on }}前补正以下事项：\n"
                           "{% for item in p['items'] %}{{ loop.index }}. {{ item }}\n{% endfor %}"

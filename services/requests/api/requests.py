@@ -81,6 +81,17 @@ async def register(body: c.RegistrationIn, uow: UoW, principal: Registrar, reque
     return await _submitted(uow, principal, command, body.channel, received_on, body.applicant_sub, request, response, key)
 
 
+@router.post("/requests/{request_id}/query-code", summary="重新发放查询码（登记人员；原查询码随即失效）",
+             description="纸质、电话等渠道的申请人遗失查询码时，由登记人员重新发放，用于打印新的受理回执。新查询码只显示这一次，"
+                         "时间线记录“重新发放查询码”，不记录查询码本身。")
+async def reissue_query_code(request_id: str, body: c.ReissueQueryCodeIn, uow: UoW, principal: Registrar, request: Request,
+                             response: Response) -> dict[str, Any]:
+    r = await visible_request(uow, principal, request_id)
+    code = intake.reissue_query_code(uow, r, principal, body.reason)
+    await uow.session.flush()
+    return jsonable_encoder({**await _detail(uow, principal, r, request, response), "query_code": code})
+
+
 def _check_sort(sort: str) -> None:
     if sort not in SORTS:
         raise Problem(422, "invalid_sort", f"排序字段无效，可选：{', '.join(SORTS)}", errors=[{"field": "sort", "message": "无效"}])

@@ -238,3 +238,9 @@ class RemedyDecisionIn(_Command):
     outcome: RemedyOutcome
     decided_on: BoundedDate
     note: Annotated[str | None, Field(default=None, max_length=5000)] = None
+
+
+class ReissueQueryCodeIn(_Command):
+    """Why the code is reissued (kept in the timeline for officers)."""
+
+    reason: str | None = Field(default=None, max_length=200, description="原因，如“申请人遗失受理回执”")

@@ -19,13 +19,13 @@ from shared.contracts.requests import RequestReceived, RequestSubmitted
 from shared.errors import Problem
 from shared.uow import UnitOfWork
 
-from services.requests.adapters.orm import Attachment, DisclosureRequest, IdempotencyKey, KnownAgency, TrackingSequence
+from services.requests.adapters.orm import Attachment, DisclosureRequest, HistoryEntry, IdempotencyKey, KnownAgency, TrackingSequence
 from services.requests.domain.applicant import CONFIRMED_AT_ONCE, SIGNING_DATE, Channel
 from services.requests.domain.workflow import State
 from services.requests.service.access import visible_agencies
 from services.requests.service.commands import RegistrationIn, RequestIn
 from services.requests.service.deadlines import load_calendar, refresh_due
-from services.requests.service.steps import record, require_date_not_future
+from services.requests.service.steps import actor_of, record, require_date_not_future
 
 SELF_SERVICE = frozenset({Channel.online, Channel.wechat})  # the applicant submits in person; any other channel is registered
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud over the phone
@@ -37,6 +37,24 @@ def hash_query_code(tracking_number: str, code: str) -> str:
 
 def query_code_matches(request: DisclosureRequest, code: str) -> bool:
     return hmac.compare_digest(request.query_code_hash, hash_query_code(request.tracking_number, code))
+
+
+def new_query_code() -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+
+
+def reissue_query_code(uow: UnitOfWork, request: DisclosureRequest, principal: Principal, reason: str | None) -> str:
+    """A new query code for a paper applicant who lost theirs; the old one stops working at once.
+
+    Only its hash is kept, as at intake: the code itself is shown once, in this answer, for the
+    receipt the registrar prints. The timeline records that it was reissued, never the code.
+    """
+    code = new_query_code()
+    request.query_code_hash = hash_query_code(request.tracking_number, code)
+    actor = actor_of(principal)
+    uow.session.add(HistoryEntry(request_id=request.id, action="reissue_query_code", from_state=request.state, to_state=request.state,
+                                 actor_sub=actor.sub, actor_role=actor.role or actor.kind, note=reason or "重新发放查询码"))
+    return code
 
 
 async def _next_serial(uow: UnitOfWork, agency_id: str, year: int) -> int:
@@ -94,7 +112,7 @@ async def create_request(uow: UnitOfWork, principal: Principal, command: Request
         require_date_not_future(received_on, today, "received_on")
     year = (received_on or today).year
     number = tracking_number(agency.id, year, await _next_serial(uow, agency.id, year))
-    code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+    code = new_query_code()
     a = command.applicant
     request = DisclosureRequest(
         agency_id=agency.id, tracking_number=number, query_code_hash=hash_query_code(number, code), kind=command.kind.value,

@@ -139,7 +139,7 @@ def detail_view(r: DisclosureRequest, principal: Principal, calendar: WorkCalend
 def timeline_entry(h: HistoryEntry, *, with_notes: bool) -> dict[str, Any]:
     label = ACTION_LABELS.get(Action(h.action), h.action) if h.action in Action.__members__ else {
         "submit": "提交申请", "receive": "确认收到", "reopen": "依复议或诉讼结果重新办理", "lapse": "期限届满",
-        "remind": "期限提醒",
+        "remind": "期限提醒", "reissue_query_code": "重新发放查询码",
     }.get(h.action, h.action)
     entry = {"at": h.at, "action": h.action, "label": label, "to_state": h.to_state, "state_label": STATE_LABELS[State(h.to_state)]}
     if with_notes:
