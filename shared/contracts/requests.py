@@ -78,7 +78,8 @@ ConsultationStarted = _event("ConsultationStarted", consultation_id=(str, ...), 
                              question=(str | None, None), information=(str | None, None))
 ConsultationReplied = _event("ConsultationReplied", consultation_id=(str, ...), opinion=(str, ...), silent=(bool, False))
 FeeNoticeIssued = _event("FeeNoticeIssued", amount_yuan=(int, ...), method=(str, ...), pay_by=(date, ...))
-FeePaid = _event("FeePaid", amount_yuan=(int, ...))
+# paid_on: the day the office records as paid (part 六 of the annual report totals the fees by it).
+FeePaid = _event("FeePaid", amount_yuan=(int, ...), paid_on=(date | None, None))
 ExtensionRequested = _event("ExtensionRequested", days=(int, ...))
 ExtensionDecided = _event("ExtensionDecided", approved=(bool, ...), days=(int, ...), decided_by=(str, ...))
 LaterAnswerDateSet = _event("LaterAnswerDateSet", later_due_on=(date, ...))

@@ -80,6 +80,9 @@ class RequestFact(Base):
     extension_days: Mapped[int] = mapped_column(Integer, default=0)
     correction_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     rounds: Mapped[int] = mapped_column(Integer, default=1)
+    # 信息处理费 paid (国办函〔2020〕109号), totalled per year in part 六 of the annual report.
+    fee_paid_yuan: Mapped[int | None] = mapped_column(Integer)
+    fee_paid_on: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -74,4 +74,6 @@ async def annual(uow: UoW, principal: Officer, year: Annotated[int, Query(ge=200
     return {"year": year, "agency_id": agency_id, "agency_name": agency.name if agency else None, "subtree": subtree,
             "agencies": sorted(agencies), "tables": labelled(tables), "checks": "passed",
             # Art. 41 corrections of one's own records: not 政府信息公开申请, so outside table 三; counted for the office.
-            "record_corrections": tables["record_corrections"]}
+            "record_corrections": tables["record_corrections"],
+            # Part 六 (其他需要报告的事项): 信息处理费 collected in the year.
+            "fees": tables["fees"]}

@@ -44,6 +44,9 @@ async def project_request(uow: UnitOfWork, envelope: EventEnvelope) -> None:
         fact.received_on = _date(p["received_on"])
     if envelope.type == "CorrectionRequested":
         fact.correction_requested = True
+    if envelope.type == "FeePaid":
+        fact.fee_paid_yuan = p["amount_yuan"]
+        fact.fee_paid_on = _date(p.get("paid_on")) or envelope.occurred_at.date()
     if envelope.type == "ExtensionDecided" and p.get("approved"):
         fact.extension_days = p.get("days", 0)
     if envelope.type in _FINISHING and fact.finished_on is None and p.get("round", 1) == 1:

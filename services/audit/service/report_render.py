@@ -264,6 +264,15 @@ def monthly_chart_svg(received: list[int], answered: list[int], year: int) -> st
     return "".join(parts)
 
 
+def _part_six_html(fees: dict | None) -> str:
+    """六、其他需要报告的事项: the 信息处理费 collected (国办函〔2020〕109号)."""
+    if fees is None:
+        return ""
+    text = (f"本年度依据《政府信息公开信息处理费管理办法》收取信息处理费 {fees['payments']} 笔，共计 {fees['total_yuan']} 元。"
+            if fees["payments"] else "本年度未收取信息处理费。")
+    return f"<h2>六、其他需要报告的事项</h2><p>{text}</p>"
+
+
 def as_html(tables: dict, title: str, year: int, monthly: dict[str, list[int]], generated_on: str | None = None) -> str:
     chart = monthly_chart_svg(monthly["received"], monthly["answered"], year)
     legend = (f'<div class="legend"><span style="background:{RECEIVED_COLOUR}"></span>本年收到申请'
@@ -278,6 +287,7 @@ def as_html(tables: dict, title: str, year: int, monthly: dict[str, list[int]], 
         f"<h2>{TABLE_THREE_TITLE}</h2>{_table_three_html(tables['three'])}"
         f"<h2>{TABLE_FOUR_TITLE}</h2>{_table_four_html(tables['four'])}"
         f'<h2>{year}年每月收到和办结的申请</h2><div class="chart">{legend}{chart}</div>'
+        f"{_part_six_html(tables.get('fees'))}"
         f"{footer}</body></html>"
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role
@@ -47,7 +47,15 @@ async def annual_report(session: AsyncSession, agencies: set[str], year: int) ->
         # Never hand out a table that contradicts itself: say which checks failed.
         raise Problem(500, "report_check_failed", "年度报告表格未通过校验，请联系管理员", failures=exc.failures) from exc
     tables["record_corrections"] = await record_corrections(session, agencies, year)
+    tables["fees"] = await fees_collected(session, agencies, year)
     return tables
+
+
+async def fees_collected(session: AsyncSession, agencies: set[str], year: int) -> dict[str, int]:
+    """信息处理费 paid in the year (by the day paid), for part 六 (其他需要报告的事项)."""
+    row = (await session.execute(select(func.count(), func.coalesce(func.sum(RequestFact.fee_paid_yuan), 0)).where(
+        RequestFact.agency_id.in_(agencies), RequestFact.fee_paid_on.between(date(year, 1, 1), date(year, 12, 31))))).one()
+    return {"payments": row[0], "total_yuan": int(row[1])}
 
 
 async def record_corrections(session: AsyncSession, agencies: set[str], year: int) -> dict[str, int]:

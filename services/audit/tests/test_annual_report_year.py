@@ -175,6 +175,10 @@ def scripted_year() -> list[EventEnvelope]:
         # department B: a 复议 against silence (逾期不答复), ordered to answer, then answered
         *silence_remedy_events(silent, "rem-19", R, d(2026, 8, 15), "corrected", d(2026, 9, 30)),
         *request_events(silent)[1:],
+        # 信息处理费 (part 六): paid in 2026 in department A and B; one paid in 2025 counts in 2025
+        _wrap(ev.FeePaid(**_facts(a[0], "in_progress"), amount_yuan=20, paid_on=d(2026, 1, 10)), a[0]),
+        _wrap(ev.FeePaid(**_facts(b[1], "in_progress"), amount_yuan=30, paid_on=d(2026, 3, 5)), b[1]),
+        _wrap(ev.FeePaid(**_facts(done_last_year, "in_progress"), amount_yuan=50, paid_on=d(2025, 11, 10)), done_last_year),
     ]
     return events
 
@@ -308,6 +312,7 @@ async def assert_expected_tables(settings) -> None:
     assert dept["checks"] == county["checks"] == "passed"
     assert county["agencies"] == sorted([COUNTY, DEPT_A, DEPT_B])
     assert dept["record_corrections"] == county["record_corrections"] == {"received": 1, "finished": 1}
+    assert (dept["fees"], county["fees"]) == ({"payments": 1, "total_yuan": 20}, {"payments": 2, "total_yuan": 50})
     assert three_as_lists(dept) == DEPT_A_THREE
     assert four_as_lists(dept) == DEPT_A_FOUR
     assert three_as_lists(county) == COUNTY_THREE
@@ -398,6 +403,7 @@ async def test_xlsx_and_html_show_the_official_layout_and_the_numbers(audit):
         f'<td class="n">{n}</td>' for n in [7, 5, 5, 5, 5, 5, 32]) in page
     assert "".join(f'<td class="n">{n}</td>' for n in [2, 2, 1, 1, 6, 1, 1, 1, 3, 6, 1, 1, 1, 1, 4]) in page
     assert "<svg" in page and "</svg>" in page
+    assert "<h2>六、其他需要报告的事项</h2><p>本年度依据《政府信息公开信息处理费管理办法》收取信息处理费 2 笔，共计 50 元。</p>" in page
     # The chart's bars: in January the county received 3 requests (dept A's first three) and answered 5 (those
     # three plus the two carried in from 2025); in December it received 3, all still open or answered in 2027.
     assert "<title>1月收到 3 件</title>" in page

@@ -184,7 +184,7 @@ async def record_payment(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cm
     prev = move(r, State.in_progress)
     await uow.session.flush()
     await refresh_due(uow.session, cal, r, today)
-    record(uow, r, p, Action.record_payment, prev, ev.FeePaid, amount_yuan=cmd.amount_yuan)
+    record(uow, r, p, Action.record_payment, prev, ev.FeePaid, amount_yuan=cmd.amount_yuan, paid_on=cmd.paid_on)
 
 
 async def request_extension(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.ExtensionIn, cal: WorkCalendar, today: date) -> None:

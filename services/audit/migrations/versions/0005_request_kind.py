@@ -1,4 +1,4 @@
-"""The kind of each request fact: an Art. 41 correction of records is no 政府信息公开申请 (not in table 三).
+"""The kind of each request fact (an Art. 41 correction of records is not in table 三), and the fee it paid (part 六).
 
 Revision ID: 0005
 Revises: 0004
@@ -18,6 +18,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('request_facts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('kind', sa.String(length=30), nullable=False, server_default='disclosure'))
+        batch_op.add_column(sa.Column('fee_paid_yuan', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('fee_paid_on', sa.Date(), nullable=True))
     # Facts projected before this revision: the log still has each request's events, whose payload names
     # the kind (canonical JSON: sorted keys, no spaces), so the correction-of-records requests are found there.
     op.execute(
@@ -29,4 +31,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('request_facts', schema=None) as batch_op:
+        batch_op.drop_column('fee_paid_on')
+        batch_op.drop_column('fee_paid_yuan')
         batch_op.drop_column('kind')
