@@ -121,3 +121,18 @@ def county_today(timezone: str) -> Callable[[], date]:
     """Today's calendar date where the county is: the day dates and deadlines count in."""
     zone = ZoneInfo(timezone)
     return lambda: datetime.now(zone).date()
+
+
+# The State Council announces next year's holidays in November or December; from 1 November on, a
+# due date can reach into a year nobody has entered yet.
+NEXT_YEAR_WARNING_FROM = (11, 1)
+
+
+def next_year_warning(calendar: WorkCalendar, today: date) -> str | None:
+    """From 1 November, while next year's holidays are neither in the official data nor entered by an
+    admin: the warning officers must see (due dates crossing into that year count only weekends)."""
+    year = today.year + 1
+    if (today.month, today.day) < NEXT_YEAR_WARNING_FROM or calendar.source_of(year) != CalendarSource.weekends_only:
+        return None
+    return (f"{year}年放假安排尚未录入：跨入{year}年的答复期限暂只扣除周末，元旦、春节等假期未计入，相关期限标为“暂定”。"
+            f"国务院公布后，请系统管理员录入放假与调休日期并确认{year}年已录入完毕。")

@@ -131,6 +131,7 @@ POLICY = {
     "POST /api/v1/requests/attachments": signed_in,
     "GET /api/v1/requests/attachments/{attachment_id}": unasserted,
     "GET /api/v1/requests/calendar/{year}": public,
+    "GET /api/v1/requests/calendar-notice": public,
     "PUT /api/v1/requests/calendar/days/{day}": admin_only,
     "DELETE /api/v1/requests/calendar/days/{day}": admin_only,
     "POST /api/v1/requests/calendar/years/{year}/announce": admin_only,

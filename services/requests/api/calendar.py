@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from shared.auth import Principal, Role, require
 from shared.errors import Problem
 from shared.service import UoW
-from shared.workdays import DayKind
+from shared.workdays import DayKind, next_year_warning
 
 from services.requests.adapters.orm import CalendarOverride, CalendarYear, KnownAgency
 from services.requests.api.deps import today
@@ -36,6 +36,15 @@ async def calendar_year(year: Year, uow: UoW) -> dict[str, Any]:
     source = calendar.source_of(year)
     warning = "该年度放假安排尚未公布，暂按周末计算，相关期限为暂定。" if source.value == "weekends_only" else None
     return {"year": year, "source": source.value, "warning": warning, "special_days": special}
+
+
+@router.get("/calendar-notice", summary="下一年度放假安排是否已录入（公开）",
+            description="每年 11 月 1 日起，若下一年度放假安排既不在官方数据中、也未由管理员录入并确认，返回提醒文字；否则 warning 为 null。")
+async def calendar_notice(uow: UoW, request: Request) -> dict[str, Any]:
+    day = today(request)
+    calendar = await load_calendar(uow.session)
+    return {"today": day, "next_year": day.year + 1, "source": calendar.source_of(day.year + 1).value,
+            "warning": next_year_warning(calendar, day)}
 
 
 class OverrideIn(BaseModel):

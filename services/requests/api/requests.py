@@ -11,6 +11,7 @@ from shared.bounds import Page
 from shared.auth import OFFICER_ROLES, Principal, Role, current_principal, require
 from shared.errors import Problem
 from shared.service import UoW
+from shared.workdays import next_year_warning
 
 from services.requests.adapters.orm import DisclosureRequest
 from services.requests.adapters.repository import SORTS, RequestRepository
@@ -129,7 +130,10 @@ async def queue(uow: UoW, principal: Officer, request: Request, state: State | N
                        due_by=calendar.add_workdays(day, due_within_days) if due_within_days is not None else None,
                        overdue_on=day if overdue else None, text=q, agency_id=agency_id)
     rows, total = await repo.page(query, sort, page, page_size)
-    return await _listing(uow, principal, rows, total, page, page_size, request)
+    listing = await _listing(uow, principal, rows, total, page, page_size, request)
+    # From 1 November, while next year's holidays are not entered: every officer's queue says so.
+    listing["calendar_warning"] = next_year_warning(calendar, day)
+    return listing
 
 
 @router.get("/requests/{request_id}", name="get_request", summary="申请详情（申请人本人或有权的工作人员）",

@@ -111,3 +111,30 @@ async def test_an_admin_announces_2027_and_due_dates_skip_new_years_day(harness)
     assert (await detail(h, early["id"]))["due_on"] == "2027-01-25"
     r = await h.client.delete(f"{API}/calendar/days/2027-01-01", headers=admin)
     assert r.status_code == 404 and r.json()["code"] == "override_not_found"
+
+
+async def test_from_1_november_officers_are_warned_while_next_years_holidays_are_not_entered(harness):
+    """Issue #17: due dates crossing into an unannounced year counted 1 January as a working day, unflagged."""
+    h = harness
+    officer = h.who("handler", sub="handler-1")
+
+    async def warnings() -> tuple[str | None, str | None]:
+        notice = (await h.client.get(f"{API}/calendar-notice")).json()
+        queue = (await h.client.get(f"{API}/queue", headers=officer)).json()
+        return notice["warning"], queue["calendar_warning"]
+
+    # Years the packaged calendar cannot know yet: 2030 entered by the admin, 2031 not.
+    assert (await h.client.post(f"{API}/calendar/years/2030/announce", headers=h.who("admin"))).status_code == 200
+    h.set_today(date(2030, 10, 31))
+    assert await warnings() == (None, None)
+    h.set_today(date(2030, 11, 1))
+    notice, queue = await warnings()
+    assert notice == queue and "2031年放假安排尚未录入" in notice and "暂定" in notice
+    # A request received in December has a due date past New Year: flagged provisional until 2031 is entered.
+    h.set_today(date(2030, 12, 16))
+    rid = (await h.client.post(f"{API}/requests", json=request_body(h.agency_a), headers=h.who("applicant", sub="citizen-cal"))).json()["id"]
+    detail = (await h.client.get(f"{API}/requests/{rid}", headers=officer)).json()
+    assert detail["due_on"] > "2031-01-01" and detail["due"]["provisional"] is True
+    assert (await h.client.post(f"{API}/calendar/years/2031/announce", headers=h.who("admin"))).status_code == 200
+    assert await warnings() == (None, None)
+    assert (await h.client.get(f"{API}/requests/{rid}", headers=officer)).json()["due"]["provisional"] is False
