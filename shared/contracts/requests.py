@@ -75,9 +75,11 @@ CorrectionSubmitted = _event("CorrectionSubmitted")  # the clock restarts from r
 # party_contact, question and information (what the applicant asked for) let notify write the letter (Art. 32/34).
 ConsultationStarted = _event("ConsultationStarted", consultation_id=(str, ...), consultation_kind=(str, ...),
                              party=(str, ...), reply_due_on=(date, ...), party_contact=(str | None, None),
-                             question=(str | None, None), information=(str | None, None))
+                             question=(str | None, None), information=(str | None, None),
+                             sent_on=(date | None, None))  # the day the letter went out (it may be entered later)
 ConsultationReplied = _event("ConsultationReplied", consultation_id=(str, ...), opinion=(str, ...), silent=(bool, False))
-FeeNoticeIssued = _event("FeeNoticeIssued", amount_yuan=(int, ...), method=(str, ...), pay_by=(date, ...))
+FeeNoticeIssued = _event("FeeNoticeIssued", amount_yuan=(int, ...), method=(str, ...), pay_by=(date, ...),
+                          notice_on=(date | None, None))  # the day of the notice (it may be entered later)
 # paid_on: the day the office records as paid (part 六 of the annual report totals the fees by it).
 FeePaid = _event("FeePaid", amount_yuan=(int, ...), paid_on=(date | None, None))
 ExtensionRequested = _event("ExtensionRequested", days=(int, ...))

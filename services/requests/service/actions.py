@@ -24,7 +24,7 @@ from services.requests.service import commands as c
 from services.requests.service.access import agency_subtree
 from services.requests.service.deadlines import pauses_of, refresh_due
 from services.requests.service.intake import link_attachments
-from services.requests.service.steps import guard, move, record, require_date_not_future
+from services.requests.service.steps import acted_on, guard, move, record, require_date_not_future, with_note
 
 
 def _separation(principal: Principal, other_sub: str | None, what: str) -> None:
@@ -93,15 +93,16 @@ async def submit_correction(uow: UnitOfWork, r: DisclosureRequest, p: Principal,
 async def start_consultation(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.ConsultationIn, cal: WorkCalendar, today: date) -> Consultation:
     """Art. 32 / 34: the clock pauses until the reply (or 15 working days of silence)."""
     guard(r, Action.start_consultation)
+    sent_on, late = acted_on(r, cmd, today)
     consultation = Consultation(request_id=r.id, kind=cmd.kind, party=cmd.party, party_contact=cmd.party_contact, question=cmd.question,
-                                sent_on=today, reply_due_on=cal.add_workdays(today, CONSULTATION_DAYS))
+                                sent_on=sent_on, reply_due_on=cal.add_workdays(sent_on, CONSULTATION_DAYS))
     uow.session.add(consultation)
     await uow.session.flush()
-    uow.session.add(RequestPause(request_id=r.id, round=r.round, kind=cmd.kind, start=today, reference_id=consultation.id))
+    uow.session.add(RequestPause(request_id=r.id, round=r.round, kind=cmd.kind, start=sent_on, reference_id=consultation.id))
     await uow.session.flush()
     prev = move(r, State.consulting)
     await refresh_due(uow.session, cal, r, today)
-    record(uow, r, p, Action.start_consultation, prev, ev.ConsultationStarted, consultation_id=consultation.id,
+    record(uow, r, p, Action.start_consultation, prev, ev.ConsultationStarted, note=late, consultation_id=consultation.id, sent_on=sent_on,
            consultation_kind=cmd.kind, party=cmd.party, reply_due_on=consultation.reply_due_on, party_contact=cmd.party_contact,
            question=cmd.question, information=r.document_title or r.description[:300])
     return consultation
@@ -158,14 +159,15 @@ async def issue_fee_notice(uow: UnitOfWork, r: DisclosureRequest, p: Principal, 
     fee = assess_fee(await _rank_in_month(uow, r), cmd.pages)
     if fee.amount == 0:
         raise Problem(422, "no_fee_due", "按国办函〔2020〕109号标准，本申请无需收取信息处理费")
-    r.fee_amount, r.fee_method, r.fee_notice_on = fee.amount, fee.method, today
-    r.fee_pay_by = cal.add_workdays(today, FEE_PAYMENT_DAYS)
-    uow.session.add(RequestPause(request_id=r.id, round=r.round, kind=PauseKind.fee.value, start=today))
+    notice_on, late = acted_on(r, cmd, today)
+    r.fee_amount, r.fee_method, r.fee_notice_on = fee.amount, fee.method, notice_on
+    r.fee_pay_by = cal.add_workdays(notice_on, FEE_PAYMENT_DAYS)
+    uow.session.add(RequestPause(request_id=r.id, round=r.round, kind=PauseKind.fee.value, start=notice_on))
     await uow.session.flush()
     prev = move(r, State.awaiting_fee)
     await refresh_due(uow.session, cal, r, today)
-    record(uow, r, p, Action.issue_fee_notice, prev, ev.FeeNoticeIssued, note=cmd.note, notify_applicant=True,
-           amount_yuan=fee.amount, method=fee.method, pay_by=r.fee_pay_by)
+    record(uow, r, p, Action.issue_fee_notice, prev, ev.FeeNoticeIssued, note=with_note(cmd.note, late), notify_applicant=True,
+           amount_yuan=fee.amount, method=fee.method, pay_by=r.fee_pay_by, notice_on=notice_on)
 
 
 async def record_payment(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.PaymentIn, cal: WorkCalendar, today: date) -> None:
@@ -316,7 +318,8 @@ async def _open_pauses(uow: UnitOfWork, r: DisclosureRequest) -> list[RequestPau
 
 async def withdraw(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.WithdrawIn, cal: WorkCalendar, today: date) -> None:
     guard(r, Action.withdraw)
-    await close(uow, r, p, Action.withdraw, "other", today, cmd.reason or "申请人撤回申请")
+    withdrawn_on, late = acted_on(r, cmd, today)
+    await close(uow, r, p, Action.withdraw, "other", withdrawn_on, with_note(cmd.reason or "申请人撤回申请", late))
 
 
 async def record_remedy(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.RemedyIn, cal: WorkCalendar, today: date) -> Remedy:

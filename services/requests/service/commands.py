@@ -142,7 +142,15 @@ class CorrectionIn(_Command):
     attachment_ids: list[str] = Field(default_factory=list, max_length=20)
 
 
-class ConsultationIn(_Command):
+class _AsOf(_Command):
+    """An act the office performed on paper before entering it: its real date, and why it is entered late."""
+
+    acted_on: BoundedDate | None = Field(default=None, description="实际发生日期（补录时填写；不得晚于今天，不得早于上一步）")
+    acted_on_reason: Annotated[str | None, Field(default=None, max_length=500,
+                                                 description="补录原因（填写了早于今天的实际发生日期时必填，记入时间线）")] = None
+
+
+class ConsultationIn(_AsOf):
     kind: str = Field(pattern="^(third_party|inter_agency)$", description="third_party 第三方（第三十二条）；inter_agency 其他机关（第三十四条）")
     party: Annotated[Text, Field(max_length=200)]
     party_contact: Annotated[str | None, Field(default=None, max_length=300)] = None
@@ -155,7 +163,7 @@ class ConsultationReplyIn(_Command):
     replied_on: BoundedDate
 
 
-class FeeNoticeIn(_Command):
+class FeeNoticeIn(_AsOf):
     pages: int = Field(ge=0, le=1_000_000, description="拟提供信息的页数")
     note: Annotated[str | None, Field(default=None, max_length=1000)] = None
 
@@ -223,7 +231,7 @@ class DispatchIn(_Command):
     dispatched_on: BoundedDate | None = None
 
 
-class WithdrawIn(_Command):
+class WithdrawIn(_AsOf):
     reason: Annotated[str | None, Field(default=None, max_length=2000)] = None
 
 

@@ -60,18 +60,22 @@ async def run_once(new_uow: Callable[[], UnitOfWork], today: date, reminder_days
         running = list((await s.execute(select(DisclosureRequest.id).where(
             DisclosureRequest.state.in_(RUNNING), DisclosureRequest.due_on.is_not(None)))).scalars())
 
-    def lapse(state: State, reason: str, note: str):
-        """Close requests still waiting in `state` after their period ran out."""
+    def lapse(state: State, reason: str, note: str, last_day: Callable[[DisclosureRequest], date | None]):
+        """Close requests still waiting in `state` after their period ran out, on the day after its last day
+        (the statutory day), not the day the scheduler happened to run (after a holiday, a restart, an outage)."""
         async def apply(uow: UnitOfWork, request_id: str) -> bool:
             r = await uow.session.get(DisclosureRequest, request_id)
             if r is None or r.state != state.value:
                 return False
-            await actions.close(uow, r, None, "lapse", reason, today, note)
+            end = last_day(r)
+            lapsed_on = min(end + timedelta(days=1), today) if end is not None else today
+            await actions.close(uow, r, None, "lapse", reason, lapsed_on, note)
             return True
         return apply
 
-    lapse_correction = lapse(State.awaiting_correction, "no_correction", "补正期限届满，申请人未补正，视为放弃申请（第三十条）")
-    lapse_fee = lapse(State.awaiting_fee, "fee_unpaid", "逾期未缴纳信息处理费，不再处理该申请")
+    lapse_correction = lapse(State.awaiting_correction, "no_correction", "补正期限届满，申请人未补正，视为放弃申请（第三十条）",
+                             lambda r: r.correction_due_on)
+    lapse_fee = lapse(State.awaiting_fee, "fee_unpaid", "逾期未缴纳信息处理费，不再处理该申请", lambda r: r.fee_pay_by)
 
     async def lapse_consultation(uow: UnitOfWork, consultation_id: str) -> bool:
         consultation = await uow.session.get(Consultation, consultation_id)

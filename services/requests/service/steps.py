@@ -65,6 +65,37 @@ def move(request: DisclosureRequest, to: State) -> str:
     return previous
 
 
+def last_step_on(request: DisclosureRequest) -> date | None:
+    """The date of the request's latest dated step so far: an act cannot be dated before it."""
+    dates = [d for d in (request.received_on, request.clock_start, request.correction_requested_on, request.fee_notice_on,
+                         request.fee_paid_on, request.answered_on, request.closed_on) if d is not None]
+    return max(dates, default=None)
+
+
+def acted_on(request: DisclosureRequest, command: Any, today: date) -> tuple[date, str | None]:
+    """The day an act happened: today, or the earlier day the office records with a reason (kept in the timeline).
+
+    A letter received on 30 December and entered in January must count in December: not in the
+    future, not before the request's previous step, and never without saying why.
+    """
+    day = getattr(command, "acted_on", None)
+    if day is None or day == today:
+        return today, None
+    require_date_not_future(day, today, "acted_on")
+    if (previous := last_step_on(request)) is not None and day < previous:
+        raise Problem(422, "date_before_previous_step", f"实际发生日期不能早于上一步的日期（{previous.isoformat()}）",
+                      errors=[{"field": "acted_on", "message": f"不能早于 {previous.isoformat()}"}])
+    reason = (getattr(command, "acted_on_reason", None) or "").strip()
+    if not reason:
+        raise Problem(422, "acted_on_reason_required", "补录早于今天的实际发生日期时，请说明原因",
+                      errors=[{"field": "acted_on_reason", "message": "请说明补录原因"}])
+    return day, f"补录：实际发生于{day.isoformat()}（{today.isoformat()}录入），原因：{reason}"
+
+
+def with_note(*notes: str | None) -> str | None:
+    return "；".join(n for n in notes if n) or None
+
+
 def require_date_not_future(value: date, today: date, field: str) -> None:
     if value > today:
         raise Problem(422, "date_in_future", "日期不能晚于今天", errors=[{"field": field, "message": "日期不能晚于今天"}])
