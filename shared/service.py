@@ -17,7 +17,10 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
+import swagger_ui_bundle
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -214,7 +217,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         version="1.0.0",
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url=f"{spec.api_prefix}/docs",
+        docs_url=None,  # served below from the package's own files: a county network (政务外网) reaches no CDN
         redoc_url=None,
         responses={k: v for k, v in PROBLEM_RESPONSES.items() if k in (401, 403, 422)},
     )
@@ -229,10 +232,23 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"],
                            expose_headers=["X-Request-ID", "ETag", "Location"])
     app.include_router(_ops_router())
+    _add_offline_docs(app, spec.api_prefix)
     for router in spec.routers:
         app.include_router(router, prefix=spec.api_prefix)
     _add_problem_schema(app)
     return app
+
+
+def _add_offline_docs(app: FastAPI, prefix: str) -> None:
+    """Swagger UI at `<prefix>/docs`, its script and styles from the installed swagger-ui-bundle-v2 package."""
+    assets = f"{prefix}/docs/assets"
+    app.mount(assets, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name=f"docs-assets-{prefix}")
+
+    @app.get(f"{prefix}/docs", include_in_schema=False)
+    async def docs() -> Response:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} · 接口文档",
+                                   swagger_js_url=f"{assets}/swagger-ui-bundle.js", swagger_css_url=f"{assets}/swagger-ui.css",
+                                   swagger_favicon_url=f"{assets}/favicon-32x32.png")
 
 
 def _add_problem_schema(app: FastAPI) -> None:
