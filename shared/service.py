@@ -210,6 +210,8 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
             yield
         finally:
             await runtime.stop()
+            if (storage := getattr(app.state, "storage", None)) is not None:
+                await storage.aclose()  # the S3 client and its connection pool
 
     app = FastAPI(
         title=spec.title,

@@ -6,12 +6,13 @@ import asyncio
 import hashlib
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Storage(Protocol):
     async def put(self, key: str, data: bytes) -> None: ...
     async def get(self, key: str) -> bytes: ...
+    async def aclose(self) -> None: ...
 
 
 class LocalStorage:
@@ -41,9 +42,16 @@ class LocalStorage:
     async def get(self, key: str) -> bytes:
         return await asyncio.to_thread(self._path(key).read_bytes)
 
+    async def aclose(self) -> None:
+        return None
+
 
 class S3Storage:
-    """An S3-compatible bucket (MinIO, OSS, COS, S3) through aiobotocore."""
+    """An S3-compatible bucket (MinIO, OSS, COS, S3) through aiobotocore: one client per process.
+
+    A client holds a connection pool and its TLS sessions; making one per put or get paid a new
+    handshake every time. It is made on first use and closed with the service (`aclose`).
+    """
 
     def __init__(self, *, endpoint_url: str, bucket: str, access_key: str, secret_key: str, region: str = "us-east-1") -> None:
         from aiobotocore.session import get_session
@@ -52,16 +60,30 @@ class S3Storage:
         self._session = get_session()
         self._options = {"endpoint_url": endpoint_url, "aws_access_key_id": access_key, "aws_secret_access_key": secret_key,
                          "region_name": region}
+        self._context: Any = None
+        self._client: Any = None
+        self._lock = asyncio.Lock()
+
+    async def _s3(self) -> Any:
+        if self._client is None:
+            async with self._lock:
+                if self._client is None:
+                    self._context = self._session.create_client("s3", **self._options)
+                    self._client = await self._context.__aenter__()
+        return self._client
 
     async def put(self, key: str, data: bytes) -> None:
-        async with self._session.create_client("s3", **self._options) as client:
-            await client.put_object(Bucket=self.bucket, Key=key, Body=data)
+        await (await self._s3()).put_object(Bucket=self.bucket, Key=key, Body=data)
 
     async def get(self, key: str) -> bytes:
-        async with self._session.create_client("s3", **self._options) as client:
-            response = await client.get_object(Bucket=self.bucket, Key=key)
-            async with response["Body"] as stream:
-                return await stream.read()
+        response = await (await self._s3()).get_object(Bucket=self.bucket, Key=key)
+        async with response["Body"] as stream:
+            return await stream.read()
+
+    async def aclose(self) -> None:
+        context, self._context, self._client = self._context, None, None
+        if context is not None:
+            await context.__aexit__(None, None, None)
 
 
 def storage_from_settings(settings) -> Storage:

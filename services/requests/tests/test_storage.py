@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 import pytest
@@ -46,3 +47,22 @@ async def test_s3_storage_round_trips_through_an_s3_protocol_server(s3_server):
     assert await storage.get(key) == data
     with pytest.raises(Exception):
         await storage.get("missing/key")
+    await storage.aclose()
+
+
+async def test_s3_storage_makes_one_client_for_many_calls_and_closes_it(s3_server):
+    from aiobotocore.session import get_session
+
+    async with get_session().create_client("s3", endpoint_url=s3_server, aws_access_key_id="k", aws_secret_access_key="s",
+                                           region_name="us-east-1") as client:
+        await client.create_bucket(Bucket="pooled")
+    storage = S3Storage(endpoint_url=s3_server, bucket="pooled", access_key="k", secret_key="s")
+    made = []
+    create = storage._session.create_client
+    storage._session.create_client = lambda *a, **kw: made.append(a) or create(*a, **kw)
+    await asyncio.gather(*(storage.put(f"k{i}", b"x" * i) for i in range(1, 9)))
+    assert [await storage.get(f"k{i}") for i in range(1, 9)] == [b"x" * i for i in range(1, 9)]
+    assert len(made) == 1  # one client (and its connection pool) for every call, concurrent ones included
+    await storage.aclose()
+    assert storage._client is None
+    assert await storage.get("k3") == b"xxx" and len(made) == 2  # usable again after closing: a new client
