@@ -60,7 +60,7 @@ async def verification(identity, tmp: Path, bootstrap: str) -> None:
     async with served(identity.app, lifespan="off") as url:
         settings = settings_for(RequestsSettings, database_url=f"sqlite+aiosqlite:///{tmp / 'requests.db'}", bootstrap=bootstrap,
                                 prefix="bench.", storage_dir=str(tmp / "files"), run_scheduler=False, run_consumers=False,
-                                jwt_algorithm="RS256", jwt_jwks_url=f"{url}/.well-known/jwks.json",
+                                log_level="WARNING", jwt_algorithm="RS256", jwt_jwks_url=f"{url}/.well-known/jwks.json",
                                 jwt_issuer=identity.settings.issuer, jwt_audience=identity.settings.token_audience)
         app = create_requests_app(settings)
         async with running_app(app) as client:
@@ -164,7 +164,7 @@ async def main() -> int:
             tmp = Path(tmp_dir)
             settings = settings_for(IdentitySettings, database_url=f"sqlite+aiosqlite:///{tmp / 'identity.db'}",
                                     bootstrap=broker.bootstrap, prefix="bench.", sms_outbox_path=str(tmp / "sms.jsonl"),
-                                    sms_daily_budget=10**9)
+                                    sms_daily_budget=10**9, log_level="WARNING")
             app = create_identity_app(settings)
             async with running_app(app) as client:
                 identity = type("Identity", (), {"app": app, "settings": settings, "client": client})()

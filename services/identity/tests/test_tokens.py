@@ -10,16 +10,18 @@ from datetime import timedelta
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
-from shared.db import utcnow
+from shared.db import create_engine, utcnow
 from shared.testing import assert_problem, running_app, served, settings_for, token
 
 from services.identity.adapters.orm import Account, Officer, OfficerRole, SigningKey
 from services.identity.service.sessions import Grant, access_claims
 from services.identity.tests.conftest import API
+from services.requests.adapters.orm import Attachment, DisclosureRequest
 from services.requests.app import create_app as create_requests_app
 from services.requests.settings import RequestsSettings
+from services.requests.tests.conftest import request_body
 
 REQUESTS = "/api/v1/requests"
 
@@ -119,6 +121,18 @@ async def test_requests_service_accepts_identity_tokens_and_nothing_else(identit
     kid = jwt.get_unverified_header(pair.access_token)["kid"]
     forged = jwt.encode(claims, foreign, algorithm="RS256", headers={"kid": kid})
     assert_problem(await requests.get(f"{REQUESTS}/requests/mine", headers=bearer(forged)), 401, "token_invalid")
+    # Nothing is stored on their word: a submission or an upload under any of them leaves no row.
+    for bad in (dev, f"{head}.{forged_body}.{sig}", forged):
+        assert_problem(await requests.post(f"{REQUESTS}/requests", json=request_body("any-agency"), headers=bearer(bad)), 401)
+        assert_problem(await requests.post(f"{REQUESTS}/attachments", files={"file": ("a.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")},
+                                           headers=bearer(bad)), 401)
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as conn:
+            for model in (DisclosureRequest, Attachment):
+                assert (await conn.execute(select(func.count()).select_from(model))).scalar_one() == 0
+    finally:
+        await engine.dispose()
 
 
 async def test_token_of_a_retired_key_verifies_until_it_expires_not_after(identity_and_requests):
