@@ -151,7 +151,7 @@ def main(build_spec: Callable[[], ServiceSpec], create_app: Callable[[], FastAPI
             # On SIGTERM uvicorn stops accepting, lets in-flight requests finish (or cancels them
             # after the timeout), then runs the lifespan shutdown: consumers stop, the relay flushes.
             uvicorn.run(app, host=s.host, port=s.port, log_config=None, access_log=False,
-                        timeout_graceful_shutdown=s.shutdown_http_timeout, proxy_headers=True, forwarded_allow_ips="*")
+                        timeout_graceful_shutdown=s.shutdown_http_timeout, proxy_headers=True, forwarded_allow_ips=s.forwarded_allow_ips)
         case "worker":
             asyncio.run(_run_worker(spec))
         case "migrate":

@@ -20,6 +20,9 @@ class ServiceSettings(BaseSettings):
     environment: Literal["dev", "test", "production"] = Field("dev", description="运行环境：dev、test 或 production（production 拒绝开发用密钥）")
     host: str = Field("127.0.0.1", description="HTTP 监听地址（容器内为 0.0.0.0）")
     port: int = Field(8000, description="HTTP 监听端口")
+    # Per-address limits (SMS codes, the status lookup) count the caller's address: only a proxy we
+    # trust may say what it is. Anyone else's X-Forwarded-For is ignored, or limits are a header away.
+    forwarded_allow_ips: str = Field("127.0.0.1", description="可信的反向代理地址或网段（逗号分隔，如网关、网站服务所在网段）：只采信它们转发的 X-Forwarded-For；默认只信本机")
 
     database_url: str = Field("sqlite+aiosqlite:///var/service.db", description="数据库地址：SQLite 或 PostgreSQL（postgresql://… 自动使用 asyncpg）")
     database_pool_size: int = Field(10, description="每个进程的数据库连接池大小（PostgreSQL）")
