@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -92,11 +92,8 @@ class Listing:
 
     def url(self, base: str, **changes: Any) -> str:
         """This view's address with `changes` (None removes); any change but the page goes back to page 1."""
-        if "page" not in changes:
-            changes["page"] = 1
-        view = replace(self, **changes)
-        pairs = [(_NAMES[f.name], getattr(view, f.name)) for f in fields(view)]
-        query = urlencode([(k, v) for k, v in pairs if v not in (None, "") and not (k == "page" and v == 1)])
+        values = {**self.__dict__, "page": 1, **changes}  # (a page shows dozens of these links: no dataclass copies)
+        query = urlencode([(_NAMES[k], v) for k, v in values.items() if v not in (None, "") and not (k == "page" and v == 1)])
         return f"{base}?{query}" if query else base
 
 
