@@ -58,6 +58,27 @@ class Backends:
             resp = await self.client.request(method, url, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
             raise BackendUnavailable(service, type(exc).__name__) from exc
+        return self._checked(service, resp)
+
+    async def open_stream(self, service: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A GET whose body is not read yet, for passing a file through; the caller must `aclose()` it.
+        Errors as `call` (the error body, being small, is read first)."""
+        request = self.client.build_request("GET", f"{self.urls[service]}/api/v1/{service}{path}", **kwargs)
+        try:
+            resp = await self.client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise BackendUnavailable(service, type(exc).__name__) from exc
+        if resp.status_code >= 400:
+            try:
+                await resp.aread()
+            except httpx.HTTPError as exc:
+                raise BackendUnavailable(service, type(exc).__name__) from exc
+            finally:
+                await resp.aclose()
+        return self._checked(service, resp)
+
+    @staticmethod
+    def _checked(service: str, resp: httpx.Response) -> httpx.Response:
         if resp.status_code >= 500:
             raise BackendUnavailable(service, f"HTTP {resp.status_code}")
         if resp.status_code >= 400:

@@ -49,5 +49,23 @@ def file_size(value: Any) -> str:
     return f"{n / 1024 / 1024:.1f} MB"
 
 
+def file_kind(content_type: Any) -> str:
+    """A file's type in the words a reader knows (the MIME type otherwise)."""
+    base = str(content_type or "").split(";")[0].strip().lower()
+    return FILE_KINDS.get(base, base.split("/")[-1].upper() if base else "")
+
+
+FILE_KINDS = {
+    "application/pdf": "PDF", "application/ofd": "OFD", "text/plain": "文本", "text/csv": "CSV", "text/html": "网页",
+    "image/jpeg": "JPG 图片", "image/png": "PNG 图片", "application/zip": "ZIP 压缩包",
+    "application/msword": "Word", "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
+    "application/vnd.ms-excel": "Excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel",
+}
+
+
 def install(env: Environment) -> None:
-    env.filters.update(cn_date=cn_date, cn_datetime=cn_datetime, file_size=file_size)
+    from services.web.listing import count_text
+    from services.web.trees import paragraphs
+
+    env.filters.update(cn_date=cn_date, cn_datetime=cn_datetime, file_size=file_size, file_kind=file_kind, paragraphs=paragraphs)
+    env.globals.update(count_text=count_text)

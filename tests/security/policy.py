@@ -156,6 +156,9 @@ POLICY = {
     "GET /api/v1/audit/timeliness": officers(scope="subtree"),
     "GET /api/v1/audit/timeliness/overdue": officers(scope="subtree"),
     "GET /api/v1/audit/reports/annual": officers(scope="subtree"),
+    "POST /api/v1/audit/reports/annual/published": officers(("head", "supervisor"), scope="subtree"),
+    "GET /api/v1/audit/reports/published": public,
+    "GET /api/v1/audit/reports/published/{report_id}": public,
     "GET /api/v1/audit/assessment": officers(scope="subtree"),
 }
 

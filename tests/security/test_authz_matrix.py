@@ -193,6 +193,12 @@ async def _seed(w: World) -> None:
     async def logged():
         return (await aud.get(f"{AU}/entries", params={"aggregate_id": w.ids["request"]}, headers=supervisor)).json()
     await eventually(logged, timeout=60, message="audit entries for the request")
+
+    async def published_report():
+        r = await aud.post(f"{AU}/reports/annual/published", json={"year": date.today().year - 1, "agency_id": w.ids["jia"]},
+                           headers=supervisor)
+        return r.json()["id"] if r.status_code == 200 else None
+    w.ids["report"] = await eventually(published_report, timeout=60, message="甲局's annual report published")
     mailer = auth(w.settings["notify"], "handler", agency_id=w.ids["jia"], sub="handler@own")
 
     async def letters():
@@ -222,7 +228,8 @@ def operations(w: World) -> list[tuple[str, str, str]]:
 def concrete(w: World, path: str) -> str:
     values = {"agency_id": w.ids["jia"], "document_id": w.ids["draft"], "attachment_id": w.ids["proof"], "suggestion_id": "no-such-suggestion",
               "request_id": w.ids["request"], "item_id": "no-such-item", "year": "2026", "day": "2026-10-10",
-              "message_id": w.ids["message"], "subscription_id": w.ids["webhook"], "notification_id": w.ids["letter"]}
+              "message_id": w.ids["message"], "subscription_id": w.ids["webhook"], "notification_id": w.ids["letter"],
+              "report_id": w.ids["report"]}
     if path.startswith(f"{C}/documents/{{document_id}}/") and path.split("/")[5] in ("revisions", "validity", "withdraw"):
         values["document_id"] = w.ids["published"]
     if path.startswith(f"{C}/public/documents/"):
@@ -267,6 +274,7 @@ def body(w: World, method: str, path: str) -> dict[str, Any] | None:
         f"POST {N}/webhooks": {"url": "https://hooks.example.gov.cn/other", "event_types": ["RemedyDecided"], "agency_id": jia},
         f"POST {N}/post/{{notification_id}}/posted": {"tracking_number": "EMS12345678", "posted_on": today},
         f"POST {AU}/personal-data/erasures": {"request_id": w.ids["request"]},
+        f"POST {AU}/reports/annual/published": {"year": date.today().year - 1, "agency_id": jia},
     }
     actions = {
         "/confirm-receipt": {"received_on": today}, "/assign": {"assignee_sub": "handler@own"},

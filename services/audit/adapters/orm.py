@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Date, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import BigIntPK, UTCDateTime, make_metadata
@@ -129,3 +129,26 @@ class SubjectKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     erased_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class PublishedReport(Base):
+    """An annual report as its agency published it (Art. 49-50): the verified tables frozen on that day.
+
+    The live tables keep changing as late answers and remedies arrive; what the public reads is
+    the text the agency put out, until the agency publishes it again (a correction replaces it).
+    """
+
+    __tablename__ = "published_reports"
+    __table_args__ = (UniqueConstraint("agency_id", "year", "subtree"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(36), index=True)
+    agency_name: Mapped[str] = mapped_column(String(100))
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    subtree: Mapped[bool] = mapped_column(Boolean)
+    title: Mapped[str] = mapped_column(String(200))
+    tables: Mapped[str] = mapped_column(Text)  # JSON of annual_tables(): the numbers, never recomputed
+    monthly: Mapped[str] = mapped_column(Text)  # JSON {"received": [12], "answered": [12]}
+    published_on: Mapped[date] = mapped_column(Date)
+    published_by: Mapped[str] = mapped_column(String(128))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)

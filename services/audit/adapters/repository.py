@@ -10,7 +10,7 @@ from sqlalchemy import Select, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit.adapters.orm import AuditEntry, SubjectKey
+from services.audit.adapters.orm import AuditEntry, PublishedReport, SubjectKey
 from services.audit.domain.chain import GENESIS
 
 _CHAIN_LOCK = zlib.crc32(b"audit_entries.chain")
@@ -98,3 +98,29 @@ class SubjectKeys:
         if subject_id is not None:
             query = query.where(SubjectKey.subject_id == subject_id)
         return list((await self.session.execute(query.with_for_update())).scalars())
+
+
+class PublishedReports:
+    """The annual reports agencies have published (the only reports the public reads)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, report_id: str) -> PublishedReport | None:
+        return await self.session.get(PublishedReport, report_id)
+
+    async def find(self, agency_id: str, year: int, subtree: bool) -> PublishedReport | None:
+        return (await self.session.execute(select(PublishedReport).where(
+            PublishedReport.agency_id == agency_id, PublishedReport.year == year, PublishedReport.subtree.is_(subtree)))).scalar_one_or_none()
+
+    async def list(self, *, agency_id: str | None = None, year: int | None = None) -> list[PublishedReport]:
+        query = select(PublishedReport)
+        if agency_id:
+            query = query.where(PublishedReport.agency_id == agency_id)
+        if year:
+            query = query.where(PublishedReport.year == year)
+        order = (PublishedReport.year.desc(), PublishedReport.subtree.desc(), PublishedReport.agency_name, PublishedReport.id)
+        return list((await self.session.execute(query.order_by(*order))).scalars())
+
+    def add(self, report: PublishedReport) -> None:
+        self.session.add(report)

@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from shared.auth import OFFICER_ROLES, Principal, require
+from shared.auth import OFFICER_ROLES, Principal, Role, require
+from shared.errors import Problem
 from shared.filetypes import download_headers
 from shared.service import UoW
 
-from services.audit.adapters.orm import KnownAgency
+from services.audit.adapters.orm import KnownAgency, PublishedReport
+from services.audit.adapters.repository import PublishedReports
 from services.audit.domain.annual_report import COLUMN_LABELS, COLUMNS, REMEDY_COLUMNS, REMEDY_GROUPS, ROWS
 from services.audit.service.report_render import TABLE_TWO_TITLE, as_html, as_xlsx, report_title, table_two_blocks
+from services.audit.service.published import publish
+from services.audit.service.query import local_today
 from services.audit.service.reports import annual_report, monthly_counts, scope_for
 
 router = APIRouter(prefix="/reports", tags=["年度报告"])
 Officer = Annotated[Principal, Depends(require(*OFFICER_ROLES))]
+Publisher = Annotated[Principal, Depends(require(Role.head, Role.supervisor, Role.admin))]
 
 
 def labelled(tables: dict) -> dict[str, Any]:
@@ -77,3 +84,52 @@ async def annual(uow: UoW, principal: Officer, year: Annotated[int, Query(ge=200
             "record_corrections": tables["record_corrections"],
             # Part 六 (其他需要报告的事项): 信息处理费 collected in the year.
             "fees": tables["fees"]}
+
+
+class PublishIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    year: int = Field(ge=2008, le=2100, description="报告年度（已结束的年度）")
+    agency_id: str = Field(min_length=1, max_length=36, description="机关")
+    subtree: bool = Field(False, description="含下级机关（县政府的汇总报告）")
+
+
+def published_view(report: PublishedReport, *, tables: bool = False) -> dict[str, Any]:
+    view: dict[str, Any] = {"id": report.id, "agency_id": report.agency_id, "agency_name": report.agency_name, "year": report.year,
+                            "subtree": report.subtree, "title": report.title, "published_on": report.published_on}
+    if tables:
+        view |= {"tables": labelled(json.loads(report.tables)), "monthly": json.loads(report.monthly)}
+    return view
+
+
+@router.post("/annual/published", summary="发布年度报告（负责人、政务公开办、系统管理员；本机关及下级）",
+             description="把已结束年度的、通过全部勾稽关系校验的表格固定下来向社会公布（第四十九条、第五十条）；"
+                         "同一机关同一年度再次发布即为更正，替换原文。未结束的年度返回 409。")
+async def publish_report(body: PublishIn, uow: UoW, principal: Publisher) -> dict[str, Any]:
+    report = await publish(uow.session, principal, body.agency_id, body.year, body.subtree, local_today())
+    return published_view(report, tables=True)
+
+
+@router.get("/published", summary="已发布的年度报告（公开）", description="按年度倒序；可按机关、年度筛选。只列已发布的报告。")
+async def list_published(uow: UoW, agency_id: Annotated[str | None, Query(max_length=36)] = None,
+                         year: Annotated[int | None, Query(ge=2008, le=2100)] = None) -> list[dict[str, Any]]:
+    return [published_view(r) for r in await PublishedReports(uow.session).list(agency_id=agency_id, year=year)]
+
+
+@router.get("/published/{report_id}", summary="已发布的年度报告全文与下载（公开）",
+            description="format=json 表格；html 可直接发布的独立网页；csv、xlsx 按官方表样。")
+async def read_published(report_id: str, uow: UoW, format: Literal["json", "csv", "xlsx", "html"] = "json") -> Any:
+    report = await PublishedReports(uow.session).get(report_id)
+    if report is None:
+        raise Problem(404, "report_not_found", "年度报告不存在或尚未发布")
+    tables = json.loads(report.tables)
+    if format == "csv":
+        return Response(("\ufeff" + as_csv(tables)).encode(), media_type="text/csv; charset=utf-8",
+                        headers=download_headers(f"{report.title}.csv"))
+    if format == "xlsx":
+        return Response(as_xlsx(tables, report.title), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers=download_headers(f"{report.title}.xlsx"))
+    if format == "html":
+        page = as_html(tables, report.title, report.year, json.loads(report.monthly), generated_on=report.published_on.isoformat())
+        return Response(page, media_type="text/html; charset=utf-8", headers=download_headers(f"{report.title}.html"))
+    return published_view(report, tables=True)

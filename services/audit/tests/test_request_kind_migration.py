@@ -1,4 +1,4 @@
-"""Migration 0005 on existing data: facts of Art. 41 requests, projected before it, are found in the log."""
+"""Migration 0006 on existing data: facts of Art. 41 requests, projected before it, are found in the log."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from services.audit.settings import AuditSettings
 async def test_facts_of_correction_requests_projected_before_the_kind_existed_are_rekeyed(databases) -> None:
     url = await databases.new("audit")
     spec = build_spec(settings_for(AuditSettings, database_url=url, bootstrap="127.0.0.1:1", prefix="t."))
-    await asyncio.to_thread(migrate.upgrade, spec.migrations, url, spec.version_table, "0004")
+    await asyncio.to_thread(migrate.upgrade, spec.migrations, url, spec.version_table, "0005")
     now = datetime(2026, 4, 1, tzinfo=UTC)
     engine = create_engine(url)
     try:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from services.web.pages import account, apply, column, display
+from services.web.pages import account, apply, catalog, column, display, documents, reports
 
-ROUTERS = (display.router, column.router, account.router, apply.router)
+ROUTERS = (display.router, column.router, catalog.router, documents.router, reports.router, account.router, apply.router)
