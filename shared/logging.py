@@ -62,8 +62,13 @@ def configure_logging(service: str, level: str = "INFO", as_json: bool = True) -
     handler.setFormatter(
         JsonFormatter(service) if as_json else MaskingFormatter(f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s")
     )
+    handler._gov_disclosure = True  # type: ignore[attr-defined]  # ours: replaced on the next call, others kept
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    # Replace only the handler an earlier call installed: another's (pytest's log capture, an
+    # operator's) stays, so tests see every service's log lines and a failure shows them.
+    for old in [h for h in root.handlers if getattr(h, "_gov_disclosure", False)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
     root.setLevel(level)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []

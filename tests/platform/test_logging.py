@@ -193,3 +193,23 @@ def test_plain_text_formatter_masks_too_and_prefixes_the_correlation_id():
     finally:
         correlation_id.reset(token)
     assert line == "[abcdef01] INFO 手机 138****5678"
+
+
+def test_configuring_logging_keeps_other_handlers_and_replaces_only_its_own():
+    """Issue #19: configure_logging replaced every root handler, so pytest's log capture saw nothing."""
+    import logging
+
+    from shared.logging import configure_logging
+
+    root = logging.getLogger()
+    saved, level = list(root.handlers), root.level
+    foreign = logging.Handler()
+    try:
+        root.addHandler(foreign)
+        configure_logging("catalog", "INFO", as_json=False)
+        configure_logging("requests", "INFO", as_json=True)
+        ours = [h for h in root.handlers if getattr(h, "_gov_disclosure", False)]
+        assert foreign in root.handlers and len(ours) == 1
+    finally:
+        root.handlers[:] = saved
+        root.setLevel(level)
