@@ -151,7 +151,7 @@ class TokenVerifier:
 
     async def _key_for(self, token: str) -> Any:
         if self._algorithm == "HS256":
-            return self.settings.jwt_secret
+            return self.settings.jwt_secret.get_secret_value()
         if self.settings.jwt_public_key and not self._resolver:
             return self.settings.jwt_public_key
         try:
@@ -245,4 +245,4 @@ def issue_dev_token(settings: ServiceSettings, *, sub: str, roles: list[str], ag
         body["iss"] = settings.jwt_issuer
     if settings.jwt_audience:
         body["aud"] = settings.jwt_audience
-    return jwt.encode(body, settings.jwt_secret, algorithm="HS256")
+    return jwt.encode(body, settings.jwt_secret.get_secret_value(), algorithm="HS256")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
@@ -60,7 +60,7 @@ class ServiceSettings(BaseSettings):
         10.0, gt=0, description="SIGTERM 后停止消费者与后台任务并发送发件箱剩余事件的总秒数；超时的任务被取消，未发送的事件留待下次启动")
 
     jwt_algorithm: Literal["HS256", "RS256"] = Field("HS256", description="令牌签名算法：HS256（开发）或 RS256（生产）")
-    jwt_secret: str = Field(DEV_JWT_SECRET, description="HS256 密钥（仅开发使用）")
+    jwt_secret: SecretStr = Field(SecretStr(DEV_JWT_SECRET), description="HS256 密钥（仅开发使用）")
     jwt_public_key: str | None = Field(None, description="RS256 验签公钥（PEM）")
     jwt_jwks_url: str | None = Field(None, description="RS256 公钥集（JWKS）地址，密钥轮换无需重启")
     jwt_issuer: str | None = Field(None, description="设置后，令牌的 iss 必须与之相同")
@@ -79,7 +79,7 @@ class ServiceSettings(BaseSettings):
         if self.inbox_retention_days < self.outbox_retention_days:
             raise ValueError("INBOX_RETENTION_DAYS 不得短于 OUTBOX_RETENTION_DAYS：重发的事件须仍能被收件箱识别")
         if self.environment == "production":
-            if self.jwt_algorithm == "HS256" and self.jwt_secret == DEV_JWT_SECRET:
+            if self.jwt_algorithm == "HS256" and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
                 raise ValueError("生产环境不得使用开发用 JWT 密钥：请配置 RS256 公钥或 JWKS 地址")
             if self.jwt_algorithm == "RS256" and not (self.jwt_public_key or self.jwt_jwks_url):
                 raise ValueError("RS256 需要 JWT_PUBLIC_KEY 或 JWT_JWKS_URL")

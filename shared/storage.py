@@ -90,7 +90,7 @@ def storage_from_settings(settings) -> Storage:
     """`local` (a directory) unless S3 settings are given."""
     if settings.storage_backend == "s3":
         return S3Storage(endpoint_url=settings.s3_endpoint_url, bucket=settings.s3_bucket, access_key=settings.s3_access_key,
-                         secret_key=settings.s3_secret_key, region=settings.s3_region)
+                         secret_key=settings.s3_secret_key.get_secret_value(), region=settings.s3_region)
     return LocalStorage(settings.storage_dir)
 
 

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings, cached
@@ -19,7 +19,7 @@ class CatalogSettings(ServiceSettings):
     s3_endpoint_url: str | None = Field(None, description="S3 兼容存储的地址，如 http://minio:9000")
     s3_bucket: str = Field("catalog-attachments", description="附件存储桶")
     s3_access_key: str = Field("", description="S3 访问密钥 ID")
-    s3_secret_key: str = Field("", description="S3 访问密钥")
+    s3_secret_key: SecretStr = Field(SecretStr(""), description="S3 访问密钥")
     s3_region: str = Field("us-east-1", description="S3 区域")
     attachment_max_bytes: int = Field(50 * 1024 * 1024, description="单个附件的最大字节数")
     attachment_types: list[str] = Field(default_factory=lambda: [

@@ -37,12 +37,12 @@ def channels_from(settings: NotifySettings) -> dict[str, Channel]:
     channels: dict[str, Channel] = {}
     if settings.smtp_host:
         channels["email"] = SmtpEmail(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from,
-                                      username=settings.smtp_username, password=settings.smtp_password, starttls=settings.smtp_starttls)
-    if settings.sms_access_key_id and settings.sms_access_key_secret and settings.sms_sign_name:
-        channels["sms"] = AliyunSms(access_key_id=settings.sms_access_key_id, access_key_secret=settings.sms_access_key_secret,
+                                      username=settings.smtp_username, password=settings.smtp_password.get_secret_value(), starttls=settings.smtp_starttls)
+    if settings.sms_access_key_id and settings.sms_access_key_secret.get_secret_value() and settings.sms_sign_name:
+        channels["sms"] = AliyunSms(access_key_id=settings.sms_access_key_id, access_key_secret=settings.sms_access_key_secret.get_secret_value(),
                                     sign_name=settings.sms_sign_name, base_url=settings.sms_base_url)
-    if settings.wechat_appid and settings.wechat_secret:
-        channels["wechat"] = WeChatSubscribe(appid=settings.wechat_appid, secret=settings.wechat_secret, base_url=settings.wechat_base_url,
+    if settings.wechat_appid and settings.wechat_secret.get_secret_value():
+        channels["wechat"] = WeChatSubscribe(appid=settings.wechat_appid, secret=settings.wechat_secret.get_secret_value(), base_url=settings.wechat_base_url,
                                              miniprogram_state=settings.wechat_miniprogram_state)
     return channels
 

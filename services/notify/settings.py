@@ -3,7 +3,7 @@
 import json
 from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from shared.settings import ServiceSettings, cached
@@ -30,12 +30,12 @@ class NotifySettings(ServiceSettings):
     smtp_host: str = Field("", description="SMTP 服务器；为空则不发邮件（记为 skipped）")
     smtp_port: int = Field(25, description="SMTP 端口")
     smtp_username: str = Field("", description="SMTP 用户名")
-    smtp_password: str = Field("", description="SMTP 密码")
+    smtp_password: SecretStr = Field(SecretStr(""), description="SMTP 密码")
     smtp_starttls: bool = Field(False, description="连接后使用 STARTTLS")
     smtp_from: str = Field("政府信息公开 <noreply@example.gov.cn>", description="发件人")
     # SMS through Aliyun Dysmsapi; empty access key: no SMS (recorded as skipped).
     sms_access_key_id: str = Field("", description="阿里云短信 AccessKey ID；为空则不发短信（记为 skipped）")
-    sms_access_key_secret: str = Field("", description="阿里云短信 AccessKey Secret")
+    sms_access_key_secret: SecretStr = Field(SecretStr(""), description="阿里云短信 AccessKey Secret")
     sms_sign_name: str = Field("", description="短信签名")
     sms_base_url: str = Field("https://dysmsapi.aliyuncs.com/", description="阿里云短信接口地址")
     # JSON: message kind → approved TemplateCode, e.g. {"receipt": "SMS_123456"}; a kind without one gets no SMS.
@@ -43,7 +43,7 @@ class NotifySettings(ServiceSettings):
 
     # WeChat mini-program subscribe messages; empty appid: none sent (recorded as skipped).
     wechat_appid: str = Field("", description="微信小程序 AppID；为空则不发订阅消息（记为 skipped）")
-    wechat_secret: str = Field("", description="微信小程序 AppSecret")
+    wechat_secret: SecretStr = Field(SecretStr(""), description="微信小程序 AppSecret")
     wechat_base_url: str = Field("https://api.weixin.qq.com", description="微信接口地址")
     wechat_miniprogram_state: str = Field("formal", description="订阅消息跳转的小程序版本：developer、trial 或 formal")  # developer | trial | formal
     # JSON: message kind → {"template_id": ..., "page": ..., "keys": [...]}; a kind without one gets no WeChat message.

@@ -281,4 +281,4 @@ def test_production_settings_with_a_real_key_are_accepted():
     s = CatalogSettings(environment="production", jwt_algorithm="RS256", jwt_public_key=public_pem(rsa_key()))
     assert s.environment == "production"
     s = CatalogSettings(environment="production", jwt_secret="a-real-production-secret-from-the-vault-0123")
-    assert s.jwt_secret != DEV_JWT_SECRET
+    assert s.jwt_secret.get_secret_value() != DEV_JWT_SECRET

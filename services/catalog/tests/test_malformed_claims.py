@@ -23,7 +23,7 @@ def signed(c, role: str = "handler", **claims: Any) -> dict[str, str]:
     """A token signed with the service's key, its claims exactly as given (none filled in or dropped)."""
     now = int(time.time())
     body = {"sub": "officer-1", "roles": [role], "iat": now, "exp": now + 600, **claims}
-    return {"Authorization": f"Bearer {jwt.encode(body, c.settings.jwt_secret, algorithm='HS256')}"}
+    return {"Authorization": f"Bearer {jwt.encode(body, c.settings.jwt_secret.get_secret_value(), algorithm='HS256')}"}
 
 
 @pytest.mark.parametrize("agency_id", [["a", "b"], {"id": "x"}, 7, True, ""])

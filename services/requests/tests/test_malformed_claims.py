@@ -20,7 +20,7 @@ def signed(h, role: str, **claims: Any) -> dict[str, str]:
     """A token signed with the service's key, its claims exactly as given."""
     now = int(time.time())
     body = {"sub": f"{role}-1", "roles": [role], "iat": now, "exp": now + 600, **claims}
-    return {"Authorization": f"Bearer {jwt.encode(body, h.settings.jwt_secret, algorithm='HS256')}"}
+    return {"Authorization": f"Bearer {jwt.encode(body, h.settings.jwt_secret.get_secret_value(), algorithm='HS256')}"}
 
 
 async def requests_stored(h) -> int:
