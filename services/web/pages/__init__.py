@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from services.web.pages import account, apply, column, display
+from services.web.pages import account, apply, column, display, inbox, my, status
 
-ROUTERS = (display.router, column.router, account.router, apply.router)
+ROUTERS = (display.router, column.router, account.router, apply.router, my.router, inbox.router, status.router)
