@@ -7,6 +7,7 @@ by each field and in the summary; nothing is uploaded or stored until the site's
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Any
 
@@ -19,6 +20,7 @@ from services.web.backends import ApiProblem, Backends
 from services.web.deps import AccessToken, Api, CheckedForm, CurrentSession, PageError, Settings, redirect, render
 
 router = APIRouter()
+IN_FLIGHT_TRIES = 10
 
 
 async def agencies(api: Backends) -> list[dict[str, Any]]:
@@ -73,13 +75,18 @@ async def _send(api: Backends, token: str, kind: str, values: dict[str, str], up
     except ApiProblem as problem:  # 413 too large, 415 not what it claims: the API's Chinese words, by the file
         return {FILE_FIELD: problem.detail}, None
     body = applyform.request_body(values, kind, [attachment["id"]])
+    # The form's own key: a double click posts it twice, and the API answers the second with the first's receipt.
     key = values.get("submission_key") or secrets.token_urlsafe(18)
-    try:
-        return {}, await api.post_json("requests", "/requests", body, token=token, headers={"Idempotency-Key": key})
-    except ApiProblem as problem:
-        if problem.code == "idempotency_key_reused":
-            return {GENERAL: "这份申请已经提交过，请勿重复提交。请到“我的申请”中查看。"}, None
-        return applyform.api_errors(problem.errors, problem.detail, kind), None
+    for _ in range(IN_FLIGHT_TRIES):
+        try:
+            return {}, await api.post_json("requests", "/requests", body, token=token, headers={"Idempotency-Key": key})
+        except ApiProblem as problem:
+            if problem.code == "idempotency_key_reused":  # this form was sent before, with other content
+                return {GENERAL: "这份申请表已经提交过。如需提交新的申请，请重新打开申请表填写。"}, None
+            if problem.code != "idempotent_request_in_flight":
+                return applyform.api_errors(problem.errors, problem.detail, kind), None
+        await asyncio.sleep(0.3)  # the first post is still being stored: its receipt is moments away
+    return {GENERAL: "您的申请正在提交，请稍后到“我的申请”中查看，请勿重复提交。"}, None
 
 
 @router.get("/apply/done", summary="申请已提交：受理编号和查询码（已登录的申请人，仅提交后显示一次）")
