@@ -12,6 +12,11 @@ CONFIRM = "confirm"
 APPLICANT_ACTIONS = {"submit_correction", "withdraw"}
 
 
+def is_id(value: str) -> bool:
+    """An id as the APIs make them (UUIDs): anything else never reaches an API path."""
+    return bool(re.fullmatch(r"[0-9A-Za-z-]{1,64}", value))
+
+
 def may(detail: dict[str, Any], action: str) -> bool:
     """Whether the API offers this person `action` on this request now (it decides; the page only follows)."""
     return any(a.get("action") == action for a in detail.get("allowed_actions") or [])

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from shared.validators import credit_code_check_char, id_number_check_char
+from shared.validators import credit_code_check_char
 
 DIGITS = "零一二三四五六七八九"
 ID_NUMBER = "11010519491231002X"  # GB 11643's own example: a valid check character

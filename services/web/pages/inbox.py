@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from services.web.deps import AccessToken, Api, CheckedForm, PageError, redirect, render
+from services.web.myrequests import is_id
 
 router = APIRouter()
 
@@ -19,7 +20,7 @@ async def inbox(request: Request, api: Api, token: AccessToken) -> Response:
 
 @router.post("/inbox/{message_id}/read", summary="标记站内信为已读（已登录者，仅本人）")
 async def mark_read(message_id: str, api: Api, token: AccessToken, form: CheckedForm) -> Response:
-    if not message_id.replace("-", "").isalnum() or len(message_id) > 64:
+    if not is_id(message_id):
         raise PageError(404, "未找到", "没有找到这条站内信。")
     await api.post_json("notify", f"/inbox/{message_id}/read", token=token)
     return redirect(f"/inbox#message-{message_id}")

@@ -19,7 +19,7 @@ PAGE_SIZE = 10
 
 
 async def _detail(api: Backends, token: str, request_id: str) -> dict[str, Any]:
-    if not request_id.replace("-", "").isalnum() or len(request_id) > 64:
+    if not my.is_id(request_id):
         raise PageError(404, "未找到", "没有找到这份申请。")
     return await api.get_json("requests", f"/requests/{request_id}", token=token)
 

@@ -119,6 +119,7 @@ def test_the_applicants_actions_need_a_confirmation_and_send_the_version_they_sa
     assert my.if_match("r-1", "3") == {"If-Match": '"r-1.3"'} and my.if_match("r-1", "") == {}
     assert my.refusal([], "申请已被他人修改，请刷新后重试", {"reason"}) == {"confirm": "申请已被他人修改，请刷新后重试"}
     assert my.refusal([{"field": "description", "message": "长度不足"}], "x", {"description"}) == {"description": "长度不足"}
+    assert my.is_id("0192f3a4-5dd3-7d27-acdc-177bae475916") and not my.is_id("..") and not my.is_id("申请") and not my.is_id("a" * 65)
     assert my.may({"allowed_actions": [{"action": "withdraw", "label": "撤回申请"}]}, "withdraw")
     assert not my.may({"allowed_actions": []}, "submit_correction")
 
