@@ -63,7 +63,7 @@ def sign_in(page: Any, site: Any, phone: str, next_path: str = "/my") -> None:
     page.wait_for_url("**/signin/code")
     page.get_by_label("短信验证码").fill(site.sms_code(phone))
     page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    page.wait_for_url(lambda url: "/signin" not in url)  # htmx may swap the page in: wait for the address, not a load
 
 
 def png(width: int = 2, height: int = 2) -> bytes:
