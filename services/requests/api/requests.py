@@ -47,7 +47,9 @@ async def _detail(uow, principal: Principal, r: DisclosureRequest, request: Requ
 
 async def _submitted(uow, principal: Principal, command, channel: Channel, received_on, applicant_sub, request: Request,
                      response: Response, key: str | None) -> dict[str, Any]:
-    body_fingerprint = intake.fingerprint(command.model_dump(mode="json") | {"channel": channel.value})
+    attachments = await intake.attachment_digests(uow, principal.sub, command.attachment_ids)
+    body_fingerprint = intake.fingerprint(command.model_dump(mode="json", exclude={"attachment_ids"})
+                                          | {"channel": channel.value, "attachments": attachments})
     if key and (stored := await intake.replay(uow, principal.sub, key, body_fingerprint)):
         response.headers["Idempotent-Replayed"] = "true"
         response.headers["Location"] = f"{request.url.path.rsplit('/', 1)[0]}/requests/{stored['id']}"

@@ -83,6 +83,16 @@ async def link_attachments(uow: UnitOfWork, ids: list[str], owner: str, request_
         attachment.request_id = request_id
 
 
+async def attachment_digests(uow: UnitOfWork, owner: str, ids: list[str]) -> list[str]:
+    """The caller's attachments by content, for the idempotency fingerprint: a form sent twice (a double click,
+    a retry) uploads the same file twice under two ids, and is still the same submission."""
+    if not ids:
+        return []
+    rows = await uow.session.execute(select(Attachment.id, Attachment.sha256).where(Attachment.id.in_(ids), Attachment.owner_sub == owner))
+    digests = {attachment_id: digest for attachment_id, digest in rows.all()}
+    return sorted(f"sha256:{digests[i]}" if i in digests else f"id:{i}" for i in ids)
+
+
 def fingerprint(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
 

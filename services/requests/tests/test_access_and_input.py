@@ -434,6 +434,23 @@ async def test_a_retried_submission_with_the_same_key_returns_the_same_request(h
     assert len(await requests_of(h, "citizen-1")) == 2
 
 
+async def test_a_form_sent_twice_uploads_its_file_twice_and_is_still_one_request(harness):
+    # A double click without JavaScript: each post uploads the ID proof again (a new attachment id), same key.
+    h = harness
+    applicant = h.who("applicant", sub="citizen-1")
+    headers = {**applicant, "Idempotency-Key": "form-with-file"}
+    ids = [(await upload(h, applicant, PDF, purpose="identity_proof")).json()["id"] for _ in range(2)]
+    first = await h.client.post(f"{API}/requests", json=request_body(h.agency_a, attachment_ids=[ids[0]]), headers=headers)
+    again = await h.client.post(f"{API}/requests", json=request_body(h.agency_a, attachment_ids=[ids[1]]), headers=headers)
+    assert first.status_code == again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"] and again.json()["query_code"] == first.json()["query_code"]
+    assert len(await requests_of(h, "citizen-1")) == 1
+    # Another file under the same key is another submission: refused, as a changed description is.
+    other = (await upload(h, applicant, PDF + b"%another scan")).json()["id"]
+    problem(await h.client.post(f"{API}/requests", json=request_body(h.agency_a, attachment_ids=[other]), headers=headers),
+            422, "idempotency_key_reused")
+
+
 async def test_tracking_numbers_are_sequential_per_agency_and_year(harness):
     h = harness
     applicant = h.who("applicant", sub="citizen-1")
