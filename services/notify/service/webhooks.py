@@ -48,13 +48,16 @@ async def enqueue(uow: UnitOfWork, envelope: EventEnvelope) -> int:
     subscriptions = (await uow.session.execute(select(WebhookSubscription).where(
         WebhookSubscription.active.is_(True),
         or_(WebhookSubscription.agency_id.is_(None), WebhookSubscription.agency_id == envelope.agency_id)))).scalars()
+    subscriptions = [s for s in subscriptions if "*" in s.event_types or envelope.type in s.event_types]
+    if not subscriptions:
+        return 0
+    # One query for the event's existing deliveries, not one per subscription (this runs for every event);
+    # it still uses the (subscription_id, event_id) unique index.
+    existing = set((await uow.session.execute(select(WebhookDelivery.subscription_id).where(
+        WebhookDelivery.subscription_id.in_([s.id for s in subscriptions]), WebhookDelivery.event_id == envelope.event_id))).scalars())
     created = 0
     for sub in subscriptions:
-        if "*" not in sub.event_types and envelope.type not in sub.event_types:
-            continue
-        exists = await uow.session.execute(select(WebhookDelivery.id).where(
-            WebhookDelivery.subscription_id == sub.id, WebhookDelivery.event_id == envelope.event_id))
-        if exists.first():
+        if sub.id in existing:
             continue
         uow.session.add(WebhookDelivery(subscription_id=sub.id, event_id=envelope.event_id, event_type=envelope.type,
                                         body=envelope.model_dump_json(), status="pending"))
