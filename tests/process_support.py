@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import os
 import signal
 from typing import Any
 
+import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import create_engine
 from shared.events import EventEnvelope
-from shared.testing import ServiceProcess, eventually
+from shared.testing import ServiceProcess, eventually, postgres_admin_url
 from tests.helpers import agency_event, scalar
 
 VALID_ID = "11010519491231002X"
+
+
+def require_postgres(what: str = "several processes share one database here") -> None:
+    """PostgreSQL or nothing: fail under CI without it, skip on a developer's machine."""
+    if postgres_admin_url():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run this test against PostgreSQL ({what}): set TEST_POSTGRES_URL")
+    pytest.skip(f"{what}: needs PostgreSQL (set TEST_POSTGRES_URL)")
 
 
 def submission(agency_id: str, n: int) -> dict[str, Any]:
@@ -81,3 +94,26 @@ async def terminate(process: ServiceProcess, timeout: float = 40) -> int:
 
 async def count_rows(database_url: str, table, *where) -> int:
     return await scalar(database_url, select(func.count()).select_from(table).where(*where))
+
+
+async def column(database_url: str, col, *where) -> list:
+    """Every value of one column (optionally filtered), read with an engine of our own."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            return list((await conn.execute(select(col).where(*where))).scalars())
+    finally:
+        await engine.dispose()
+
+
+async def verify_audit_chain(database_url: str):
+    """The audit log's hash chain, checked from the first entry to the last."""
+    from services.audit.service.verify import verify_log
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            async with AsyncSession(bind=conn) as session:
+                return await verify_log(session)
+    finally:
+        await engine.dispose()

@@ -13,29 +13,24 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 
 import httpx
-import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.topics import CATALOG_AGENCIES, REQUESTS_REQUESTS
-from shared.db import create_engine
 from shared.events import EventEnvelope
 from shared.kafka import ensure_topics
 from shared.service import ServiceRuntime
-from shared.testing import ServiceProcess, auth, eventually, postgres_admin_url, service_env, settings_for
+from shared.testing import ServiceProcess, auth, eventually, service_env, settings_for
 
 from services.audit.adapters.orm import AuditEntry
 from services.audit.app import build_spec as audit_spec
-from services.audit.service.verify import verify_log
 from services.audit.settings import AuditSettings
 from services.requests.adapters.orm import DisclosureRequest, IdempotencyKey, KnownAgency, plumbing
 from services.requests.app import build_spec as requests_spec
 from services.requests.settings import RequestsSettings
 from tests.helpers import metric_value
-from tests.process_support import count_rows, event_ids, publish_agencies, read_topic, submission, terminate
+from tests.process_support import (column, count_rows, event_ids, publish_agencies, read_topic, require_postgres, submission, terminate,
+                                   verify_audit_chain)
 
 API = "/api/v1/requests"
 CLIENTS, PER_CLIENT = 6, 40  # 240 submissions
@@ -44,16 +39,8 @@ HELD = 3  # submissions committed by the API to be killed, whose answers it hold
 OUTBOX, INBOX = plumbing.outbox, plumbing.inbox
 
 
-def _require_postgres() -> None:
-    if postgres_admin_url():
-        return
-    if os.environ.get("CI"):
-        pytest.fail("CI must run the scale-out test against PostgreSQL: set TEST_POSTGRES_URL")
-    pytest.skip("several processes share one database here: needs PostgreSQL (set TEST_POSTGRES_URL)")
-
-
 async def test_killing_an_api_a_worker_and_a_consumer_mid_load_loses_and_doubles_nothing(broker, databases, topic_prefix, processes, tmp_path):
-    _require_postgres()
+    require_postgres()
     urls = {"requests": await databases.new("requests"), "audit": await databases.new("audit")}
     settings = settings_for(RequestsSettings, database_url=urls["requests"], bootstrap=broker.bootstrap, prefix=topic_prefix)
     audit_settings = settings_for(AuditSettings, database_url=urls["audit"], bootstrap=broker.bootstrap, prefix=topic_prefix)
@@ -105,13 +92,13 @@ async def test_killing_an_api_a_worker_and_a_consumer_mid_load_loses_and_doubles
 
     # Every 201 is one stored request, and nothing else is stored: retries were not duplicated.
     assert len(set(load.ids.values())) == len(load.ids)
-    stored = await _column(urls["requests"], DisclosureRequest.id)
+    stored = await column(urls["requests"], DisclosureRequest.id)
     assert sorted(stored) == sorted(load.ids.values())
     assert await count_rows(urls["requests"], IdempotencyKey) == len(load.ids)
 
     # Every outbox event was published (the survivor took over the killed relay's rows) ...
     await eventually(lambda: _none_pending(urls["requests"]), timeout=60, message="the outbox drained by the surviving worker")
-    outbox_ids = await _column(urls["requests"], OUTBOX.c.event_id)
+    outbox_ids = await column(urls["requests"], OUTBOX.c.event_id)
     assert len(outbox_ids) == 2 * len(load.ids)  # RequestSubmitted and RequestReceived
     on_topic = event_ids(await read_topic(broker.bootstrap, settings.topic(REQUESTS_REQUESTS)))
     assert set(outbox_ids) <= set(on_topic)  # at least once; a relay killed between send and mark may resend
@@ -119,15 +106,15 @@ async def test_killing_an_api_a_worker_and_a_consumer_mid_load_loses_and_doubles
     # ... and each consumer applied each event exactly once.
     expected_in_audit = set(outbox_ids) | {a.event_id for a in agencies}
     await eventually(lambda: _count_at_least(urls["audit"], len(expected_in_audit)), timeout=60, message="every event in the audit log")
-    logged = await _column(urls["audit"], AuditEntry.event_id)
+    logged = await column(urls["audit"], AuditEntry.event_id)
     assert len(logged) == len(expected_in_audit) and set(logged) == expected_in_audit, "each event logged exactly once"
-    verification = await _verify_chain(urls["audit"])
+    verification = await verify_audit_chain(urls["audit"])
     assert verification.ok and verification.checked == len(expected_in_audit), verification
 
     await eventually(lambda: _replicated(urls["requests"], len(agencies)), timeout=60, message="every agency replicated")
-    replica_inbox = await _column(urls["requests"], INBOX.c.event_id, INBOX.c.consumer == "requests.agency-replica")
+    replica_inbox = await column(urls["requests"], INBOX.c.event_id, INBOX.c.consumer == "requests.agency-replica")
     assert sorted(replica_inbox) == sorted(a.event_id for a in agencies)
-    assert sorted(await _column(urls["requests"], KnownAgency.id)) == sorted(a.aggregate_id for a in agencies)
+    assert sorted(await column(urls["requests"], KnownAgency.id)) == sorted(a.aggregate_id for a in agencies)
 
     # The survivors, having carried the load, still stop cleanly.
     survivors = [apis[1], workers[1], audits[1]]
@@ -212,15 +199,6 @@ async def _handled(client: httpx.AsyncClient, audit: ServiceProcess) -> float:
     return metric_value(text, "events_handled_total", service="audit", consumer="event-log", outcome="handled")
 
 
-async def _column(database_url: str, column, *where) -> list:
-    engine = create_engine(database_url)
-    try:
-        async with engine.connect() as conn:
-            return list((await conn.execute(select(column).where(*where))).scalars())
-    finally:
-        await engine.dispose()
-
-
 async def _none_pending(database_url: str) -> bool:
     return await count_rows(database_url, OUTBOX, OUTBOX.c.published_at.is_(None)) == 0
 
@@ -232,12 +210,3 @@ async def _count_at_least(database_url: str, expected: int) -> bool:
 async def _replicated(database_url: str, expected: int) -> bool:
     return await count_rows(database_url, KnownAgency) >= expected
 
-
-async def _verify_chain(database_url: str):
-    engine = create_engine(database_url)
-    try:
-        async with engine.connect() as conn:
-            async with AsyncSession(bind=conn) as session:
-                return await verify_log(session)
-    finally:
-        await engine.dispose()

@@ -27,7 +27,7 @@ from services.notify.service.dispatch import run_dispatcher
 from services.notify.service.fanout import FanOutConfig, fan_out
 from services.notify.service.officer_replica import on_officer_changed
 from services.notify.service.post import on_agency_event
-from services.notify.service.webhooks import deliver_once, enqueue
+from services.notify.service.webhooks import WebhookSender, enqueue
 from services.notify.domain.webhook_targets import Allowlist
 from services.notify.settings import NotifySettings, get_settings
 
@@ -72,8 +72,12 @@ def build_spec(settings: NotifySettings | None = None, poster: WebhookPoster | N
                     await channel.aclose()
 
     async def webhook_sender(runtime: ServiceRuntime, stop) -> None:
-        await every(settings.dispatch_interval_seconds, stop, lambda: deliver_once(runtime.uow, settings, poster),
-                    what="webhook round", log=logging.getLogger(__name__))
+        sender = WebhookSender(runtime.uow, settings, poster)
+        try:
+            await every(settings.dispatch_interval_seconds, stop, sender.round, what="webhook round", log=logging.getLogger(__name__))
+        finally:
+            # Sends under way finish if they are quick; a lane cut off is sent again after its lease.
+            await sender.wait(timeout=min(settings.webhook_total_timeout_seconds, settings.shutdown_worker_timeout / 4))
 
     return ServiceSpec(
         name="notify",

@@ -261,6 +261,48 @@ async def test_no_database_connection_is_held_while_a_receiver_is_answering(brok
             assert len((await s.execute(select(WebhookSubscription))).scalars().all()) == 2
 
 
+async def test_a_receiver_that_never_answers_does_not_hold_up_the_others(broker, databases, topic_prefix, receiver):
+    """Issue #16: deliveries went out one after another in a round, so every silent receiver's read timeout delayed
+    every other subscription's events (a healthy receiver got 1 of 120 events in a minute in the fault suite)."""
+    r, port = receiver
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)  # accepts, reads, never answers
+        while await reader.read(65536):
+            pass
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    silent_port = server.sockets[0].getsockname()[1]
+    settings = _settings(await databases.new("notify"), broker, topic_prefix, webhook_allowed_hosts=["127.0.0.1"],
+                         webhook_read_timeout_seconds=30, retry_base_seconds=60)
+    app = create_app(settings)
+    agency = new_id()
+    try:
+        async with running_app(app) as client:
+            head = auth(settings, "head", agency_id=agency)
+            ids = {}
+            for name, url in (("silent", f"http://127.0.0.1:{silent_port}/hook"), ("healthy", f"http://127.0.0.1:{port}/hook")):
+                created = await client.post("/api/v1/notify/webhooks", json={"url": url}, headers=head)
+                assert created.status_code == 201, created.text
+                ids[name] = created.json()["id"]
+            for _ in range(5):
+                await _enqueue(app, agency)
+
+            async def healthy_all_sent():
+                log = await _log(client, head, ids["healthy"])
+                return len(log) == 5 and all(d["status"] == "sent" for d in log)
+            await eventually(healthy_all_sent, timeout=10, message="the healthy receiver's five deliveries sent")
+            # ... while the silent receiver still holds the first of its lane (its 30 s read limit has not run out).
+            silent_log = await _log(client, head, ids["silent"])
+            assert len(silent_log) == 5 and all(d["status"] == "pending" and not d["last_error"] for d in silent_log), silent_log
+            assert silent_log[0]["attempts"] == 1 and len(held) == 1
+            assert len(r.calls) == 5 and len({c["delivery"] for c in r.calls}) == 5
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+
+
 def _tls_files(tmp_path, name: str) -> tuple[str, str, ssl.SSLContext]:
     """A throw-away CA and a certificate for `name` signed by it; the client context trusts only that CA."""
     from cryptography import x509
