@@ -32,6 +32,8 @@ async def _run_worker(spec: ServiceSpec) -> None:
     runtime = ServiceRuntime(spec)
     if spec.settings.migrate_on_start:
         await runtime.migrate()
+    for warm in spec.warm_up:
+        await asyncio.to_thread(warm)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -60,6 +60,9 @@ class ServiceSpec:
     subscriptions: list[Subscription] = field(default_factory=list)
     # Extra background loops (e.g. a scheduler), run with the relay and consumers.
     background: list[Callable[["ServiceRuntime", asyncio.Event], Awaitable[None]]] = field(default_factory=list)
+    # Work done once before the process says it is ready (e.g. loading a dictionary): blocking
+    # functions, run in a thread so the event loop stays free.
+    warm_up: list[Callable[[], object]] = field(default_factory=list)
     # Upload routes: (path pattern under api_prefix, byte cap) instead of settings.max_body_bytes.
     large_bodies: list[tuple[str, int]] = field(default_factory=list)
 
@@ -201,6 +204,8 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         runtime = ServiceRuntime(spec)
         if settings.migrate_on_start:
             await runtime.migrate()
+        for warm in spec.warm_up:  # before the first request and before /readyz answers
+            await asyncio.to_thread(warm)
         app.state.runtime = runtime
         runtime.today = lambda: app.state.today()
         if settings.run_workers:

@@ -13,6 +13,7 @@ from shared.service import ServiceRuntime, ServiceSpec, create_service_app
 from shared.storage import storage_from_settings
 from shared.workdays import WorkCalendar
 
+from services.catalog.domain import search as search_terms
 from services.catalog.adapters.orm import Base, plumbing
 from services.catalog.api import agencies, documents, guide, public, suggestions, taxonomy
 from services.catalog.service.suggestions import on_answer_dispatched
@@ -46,6 +47,7 @@ def build_spec(settings: CatalogSettings | None = None) -> ServiceSpec:
         produces=[CATALOG_AGENCIES, CATALOG_DOCUMENTS],
         subscriptions=[Subscription("art44-suggestions", [REQUESTS_REQUESTS], {AnswerDispatched.event_type: on_answer_dispatched})],
         background=[publication_watch] if settings.run_scheduler else [],
+        warm_up=[search_terms.warm_up],
         large_bodies=[("/documents/[^/]+/attachments", settings.attachment_max_bytes + MULTIPART_OVERHEAD)],
     )
 

@@ -41,6 +41,11 @@ MAX_POSITIONS = 8  # per lexeme: enough for ranking, keeps the tsvector small
 MAX_LEXEME = 60
 
 
+def warm_up() -> None:
+    """Load jieba's dictionary now (about a second of CPU): at start-up, not inside the first search or publish."""
+    _ensure_init()
+
+
 def _ensure_init() -> None:
     global _initialised
     if not _initialised:
