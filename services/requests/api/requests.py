@@ -21,7 +21,7 @@ from services.requests.domain.workflow import ACTION_ROLES, Action, State
 from services.requests.service import actions, commands as c, intake
 from services.requests.service.access import check_role, visible_agencies
 from services.requests.service.accounts import resolve_applicant
-from services.requests.service.deadlines import load_calendar, pauses_of
+from services.requests.service.deadlines import load_calendar, pauses_of, pauses_of_many
 from services.requests.service.views import detail_view, summary_view, timeline_entry
 
 router = APIRouter(tags=["依申请公开"])
@@ -112,7 +112,8 @@ async def my_requests(uow: UoW, principal: Applicant, request: Request, state: S
 
 async def _listing(uow, principal, rows, total, page, page_size, request) -> dict[str, Any]:
     calendar = await load_calendar(uow.session)
-    items = [summary_view(r, principal, calendar, await pauses_of(uow.session, r), today(request)) for r in rows]
+    pauses = await pauses_of_many(uow.session, list(rows))
+    items = [summary_view(r, principal, calendar, pauses[r.id], today(request)) for r in rows]
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 

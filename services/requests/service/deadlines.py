@@ -46,6 +46,21 @@ async def pauses_of(session: AsyncSession, request: DisclosureRequest) -> list[P
     return [Pause(PauseKind(p.kind), p.start, p.end) for p in rows]
 
 
+async def pauses_of_many(session: AsyncSession, requests: list[DisclosureRequest]) -> dict[str, list[Pause]]:
+    """The current round's pauses of a page of requests, in one query (a listing must not ask once per row)."""
+    rounds = {r.id: r.round for r in requests}
+    found: dict[str, list[Pause]] = {r.id: [] for r in requests}
+    if not rounds:
+        return found
+    rows = (await session.execute(
+        select(RequestPause).where(RequestPause.request_id.in_(sorted(rounds))).order_by(RequestPause.request_id, RequestPause.id)
+    )).scalars()
+    for p in rows:
+        if p.round == rounds[p.request_id]:
+            found[p.request_id].append(Pause(PauseKind(p.kind), p.start, p.end))
+    return found
+
+
 def explain(calendar: WorkCalendar, request: DisclosureRequest, pauses: list[Pause], today: date) -> DueDate | None:
     """The due date of the current round, or None while the clock has not started."""
     if request.clock_start is None:
