@@ -27,6 +27,7 @@ from shared.events import Actor
 from shared.kafka import ensure_topics, make_producer
 from shared.metrics import BROKER_RESETS, OUTBOX_FAILURES, OUTBOX_PENDING, OUTBOX_PUBLISHED
 from shared.plumbing import Plumbing
+from shared.uow import outbox_channel
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class OutboxRelay:
         self._acked: dict[tuple[str, int], int] = {}
         self._last_check = 0.0
         self.resets = 0
+        self.notified = 0  # wake-ups by a commit's NOTIFY (PostgreSQL)
         self.marker = settings.topic(BROKER_MARKER)
         self._marker_seen = False
 
@@ -205,10 +207,56 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set, then flush what is committed; back off while the broker is unreachable."""
+        listener = asyncio.create_task(self._listen(stop), name=f"{self.settings.service_name}-outbox-listener")
         try:
             await self._run(stop)
         finally:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
             await self._disconnect()  # also when the runtime cancels a flush that ran out of time
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        """On PostgreSQL, wake on every commit that wrote events, in any process of this service.
+
+        An API process with its workers elsewhere cannot call `wake()` on the worker's relay: it
+        NOTIFYs in the committing transaction, and this LISTEN hears it. Polling stays as the
+        fallback (a lost connection, a notification missed while reconnecting).
+        """
+        if not self.settings.database_url.startswith(("postgresql", "postgres")):
+            return
+        delay = 1.0
+        while not stop.is_set():
+            try:
+                async with self.sessions() as session:
+                    connection = await session.connection()
+                    raw = (await connection.get_raw_connection()).driver_connection
+                    channel = outbox_channel(self.settings)
+                    lost = asyncio.Event()
+                    raw.add_termination_listener(lambda _conn: lost.set())
+                    await raw.add_listener(channel, self._notified)
+                    delay = 1.0
+                    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait())]
+                    try:
+                        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        for waiter in waiters:
+                            waiter.cancel()
+                        if not raw.is_closed():
+                            await raw.remove_listener(channel, self._notified)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox listener cannot listen yet (%r); polling meanwhile, retrying in %.0fs", exc, delay)
+            if not stop.is_set():
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=delay)
+                except TimeoutError:
+                    pass
+                delay = min(delay * 2, 30.0)
+
+    def _notified(self, *_args: object) -> None:
+        self.notified += 1
+        self._wake.set()
 
     async def _run(self, stop: asyncio.Event) -> None:
         delay = self.settings.outbox_poll_interval

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db import utcnow
 from shared.events import EventEnvelope
 from shared.plumbing import Plumbing
 from shared.settings import ServiceSettings
+
+
+def outbox_channel(settings: ServiceSettings) -> str:
+    """The PostgreSQL NOTIFY channel a service's commits wake its relays on (one database per service)."""
+    return f"outbox_{settings.service_name}".replace("-", "_")
 
 
 class UnitOfWork:
@@ -61,6 +66,10 @@ class UnitOfWork:
                     for topic, e in self._pending
                 ],
             )
+            if self.session.bind.dialect.name == "postgresql":
+                # Delivered at commit to the relays of this service listening in other processes
+                # (a worker): they publish at once instead of at their next poll.
+                await self.session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": outbox_channel(self._settings)})
         await self.session.commit()
         had_events = bool(self._pending)
         self._pending.clear()
