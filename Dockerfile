@@ -4,11 +4,13 @@
 #   python -m services.<name> worker                            outbox relay, consumers and background loops, no HTTP
 #   python -m services.<name> migrate                           Alembic upgrade to head, then exit (a one-shot / Job)
 #   python -m services.identity rotate-keys                     a new signing key now (the API also rotates on schedule)
+#   python -m services.web serve                                the public site (port 8000, WEB_*), behind the gateway
 #
-# Probes (API processes only; the port is the service's <NAME>_PORT: catalog 8001, requests 8002,
-# notify 8003, audit 8004, identity 8005): liveness GET /healthz, readiness GET /readyz (database and broker
-# reachable), Prometheus GET /metrics. The image declares no HEALTHCHECK because one image runs
-# five services on five ports, and workers have no HTTP at all: compose and Kubernetes declare them.
+# Probes (HTTP processes only; the port is <NAME>_PORT: catalog 8001, requests 8002, notify 8003,
+# audit 8004, identity 8005, the site WEB_PORT 8000): liveness GET /healthz, readiness GET /readyz
+# (database and broker reachable; for the site, the APIs), Prometheus GET /metrics. The image
+# declares no HEALTHCHECK because one image serves on six ports, and workers have no HTTP at all:
+# compose and Kubernetes declare them.
 #
 # Build: docker build -t gov-disclosure:1.0.0 .
 
@@ -48,7 +50,7 @@ RUN uv sync --frozen --no-dev --no-editable \
 FROM python:${PYTHON_VERSION}-slim-bookworm AS runtime
 
 LABEL org.opencontainers.image.title="gov-disclosure" \
-      org.opencontainers.image.description="政府信息公开平台：catalog / requests / notify / audit / identity 服务（同一镜像，按命令运行）" \
+      org.opencontainers.image.description="政府信息公开平台：catalog / requests / notify / audit / identity 服务与 web 网站（同一镜像，按命令运行）" \
       io.gov-disclosure.probe.liveness="GET /healthz" \
       io.gov-disclosure.probe.readiness="GET /readyz" \
       io.gov-disclosure.metrics="GET /metrics"
@@ -60,7 +62,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     REQUESTS_HOST=0.0.0.0 \
     NOTIFY_HOST=0.0.0.0 \
     AUDIT_HOST=0.0.0.0 \
-    IDENTITY_HOST=0.0.0.0
+    IDENTITY_HOST=0.0.0.0 \
+    WEB_HOST=0.0.0.0
 
 # A fixed numeric uid/gid so Kubernetes' runAsNonRoot can verify it without a passwd lookup.
 RUN groupadd --system --gid 10001 app \
@@ -73,6 +76,6 @@ COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app
 USER 10001:10001
 
-EXPOSE 8001 8002 8003 8004 8005
+EXPOSE 8000 8001 8002 8003 8004 8005
 
 CMD ["python", "-m", "services.catalog", "serve"]

@@ -12,6 +12,7 @@ import yaml
 from shared.contracts.topics import ALL_DOMAIN_TOPICS, BROKER_MARKER
 from shared.events import dead_letter_topic
 from shared.settings_doc import SERVICES, env_names, settings_classes
+from services.web.settings import WebSettings
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -26,16 +27,28 @@ PENDING_SETTINGS: frozenset[str] = frozenset()
 
 SERVICE_PREFIXES = tuple(f"{name.upper()}_" for name in SERVICES)
 
+# The web site: no database, broker or tokens of its own, so its settings are not a ServiceSettings
+# subclass (nor in the README's generated table) but a class of their own, read with prefix WEB_.
+WEB = "web"
+WEB_PREFIX = str(WebSettings.model_config["env_prefix"])
+
 
 @cache
 def known_settings() -> frozenset[str]:
-    """Every environment variable some service's settings class reads."""
+    """Every environment variable some service's settings class reads (the ServiceSettings subclasses)."""
     return frozenset().union(*(env_names(cls) for cls in settings_classes().values()))
 
 
+@cache
+def web_settings() -> frozenset[str]:
+    """Every environment variable WebSettings reads."""
+    return frozenset(env_names(WebSettings))
+
+
 def unknown_settings(names) -> list[str]:
-    """Names that look like service settings (a service prefix) but that no settings class reads."""
-    return sorted(n for n in names if n.startswith(SERVICE_PREFIXES) and n not in known_settings() | PENDING_SETTINGS)
+    """Names that look like settings (a service's prefix or WEB_) but that no settings class reads."""
+    known = known_settings() | web_settings() | PENDING_SETTINGS
+    return sorted(n for n in names if n.startswith((*SERVICE_PREFIXES, WEB_PREFIX)) and n not in known)
 
 
 @cache
@@ -44,7 +57,7 @@ def specs() -> dict:
 
 
 def default_port(name: str) -> int:
-    return settings_classes()[name]().port
+    return WebSettings().port if name == WEB else settings_classes()[name]().port
 
 
 def expected_topics() -> set[str]:

@@ -18,9 +18,10 @@ import jsonschema
 import pytest
 import yaml
 
+from services.web.settings import WebSettings
 from shared.settings_doc import SERVICES, settings_classes
 from tests.deploy.common import (
-    DEPLOY, default_port, expected_topics, interpolate, compose_variables, read_env_file, unknown_settings,
+    DEPLOY, WEB_PREFIX, default_port, expected_topics, interpolate, compose_variables, read_env_file, unknown_settings,
 )
 
 COMPOSE = DEPLOY / "compose.yaml"
@@ -37,9 +38,18 @@ def env_example() -> dict[str, str]:
 
 
 def app_services(compose: dict) -> dict[str, dict]:
-    """The containers that run this repository's image."""
+    """The containers that run this repository's image (the services' and the web site's)."""
     image = compose["x-app"]["image"]
     return {name: svc for name, svc in compose["services"].items() if svc.get("image") == image}
+
+
+def service_containers(compose: dict) -> dict[str, dict]:
+    """The five services' containers (`<service>-<role>`), without the web site."""
+    return {name: svc for name, svc in app_services(compose).items() if name.rsplit("-", 1)[0] in SERVICES}
+
+
+def test_every_container_from_the_image_is_a_service_or_the_web_site(compose):
+    assert set(app_services(compose)) - set(service_containers(compose)) == {"web"}
 
 
 def test_matches_the_official_compose_spec_schema(compose):
@@ -99,14 +109,14 @@ def filled_in(env_example: dict[str, str]) -> dict[str, str]:
 
 
 def load_settings(svc: dict, service: str, env_file: dict[str, str], monkeypatch):
-    """The service's settings class, loaded from the container's environment interpolated from `env_file`."""
+    """The service's settings class (WebSettings for "web"), loaded from the container's environment interpolated from `env_file`."""
     env = {k: interpolate(str(v), env_file) for k, v in svc["environment"].items()}
     for key in [k for k in os.environ if k.startswith(f"{service.upper()}_")]:
         monkeypatch.delenv(key)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     try:
-        return settings_classes()[service]()
+        return WebSettings() if service == "web" else settings_classes()[service]()
     finally:
         for key in env:
             monkeypatch.delenv(key)
@@ -115,7 +125,7 @@ def load_settings(svc: dict, service: str, env_file: dict[str, str], monkeypatch
 def test_settings_load_in_production_from_the_example_env(compose, env_example, monkeypatch):
     """Each container's environment, interpolated from .env.example once filled in, is a valid production configuration."""
     env_file = filled_in(env_example)
-    for name, svc in app_services(compose).items():
+    for name, svc in service_containers(compose).items():
         service = name.rsplit("-", 1)[0]
         settings = load_settings(svc, service, env_file, monkeypatch)
         assert settings.environment == "production"
@@ -133,7 +143,7 @@ def test_settings_load_in_production_from_the_example_env(compose, env_example, 
 def test_every_service_trusts_only_the_identity_key_set(compose, env_example, monkeypatch):
     """JWKS from identity-api on its port, issuer and audience exactly what identity puts in its tokens."""
     env_file = filled_in(env_example)
-    apps = app_services(compose)
+    apps = service_containers(compose)
     identity = load_settings(apps["identity-api"], "identity", env_file, monkeypatch)
     assert identity.issuer.startswith("https://")
     for name, svc in apps.items():
@@ -254,3 +264,40 @@ def test_grace_period_covers_the_shutdown_budget(compose):
         s = cls()
         budget = getattr(s, "shutdown_http_timeout", 20) + getattr(s, "shutdown_worker_timeout", 15)
         assert seconds >= budget, f"stop_grace_period {seconds}s < 关停预算 {budget}s"
+
+
+# ---------------------------------------------------------------- the web site
+
+
+def test_web_serves_from_the_image_read_only_after_the_apis(compose):
+    web = app_services(compose)["web"]
+    assert web["command"] == ["python", "-m", "services.web", "serve"]
+    assert web["read_only"] is True and "/tmp" in web["tmpfs"]
+    assert web["depends_on"] == {f"{name}-api": {"condition": "service_healthy"} for name in SERVICES}
+    probe = " ".join(web["healthcheck"]["test"])
+    assert f"127.0.0.1:{default_port('web')}/healthz" in probe, probe
+    assert compose["services"]["gateway"]["depends_on"]["web"] == {"condition": "service_healthy"}
+    assert "ports" not in web  # reached through the gateway only
+
+
+def test_web_settings_load_in_production_from_the_example_env(compose, env_example, monkeypatch):
+    """The site's environment, from .env.example filled in: production, each API on its internal address."""
+    env_file = filled_in(env_example)
+    settings = load_settings(app_services(compose)["web"], "web", env_file, monkeypatch)
+    assert settings.environment == "production" and settings.secure_cookies
+    assert settings.host == "0.0.0.0" and settings.port == default_port("web")
+    assert settings.session_secret.get_secret_value() == env_file["WEB_SESSION_SECRET"]
+    assert settings.site_name == env_file["SITE_NAME"]
+    for name in SERVICES:
+        assert getattr(settings, f"{name}_url") == f"http://{name}-api:{default_port(name)}", name
+    # The gateway's X-Forwarded-For is trusted from the same network as identity's and requests'.
+    identity = app_services(compose)["identity-api"]["environment"]["IDENTITY_FORWARDED_ALLOW_IPS"]
+    assert app_services(compose)["web"]["environment"][f"{WEB_PREFIX}FORWARDED_ALLOW_IPS"] == identity
+    assert settings.forwarded_allow_ips == env_file["TRUSTED_PROXIES"]
+
+
+def test_web_refuses_to_start_on_the_placeholder_session_secret(compose, env_example, monkeypatch):
+    """WEB_SESSION_SECRET left at CHANGE-ME: a refusal, not session cookies sealed under a public value."""
+    env_file = filled_in(env_example) | {"WEB_SESSION_SECRET": env_example["WEB_SESSION_SECRET"]}
+    with pytest.raises(ValueError, match="WEB_SESSION_SECRET"):
+        load_settings(app_services(compose)["web"], "web", env_file, monkeypatch)

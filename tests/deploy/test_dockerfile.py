@@ -17,7 +17,7 @@ import pytest
 from dockerfile_parse import DockerfileParser
 
 from shared.settings_doc import SERVICES
-from tests.deploy.common import REPO, unknown_settings
+from tests.deploy.common import REPO, WEB_PREFIX, default_port, unknown_settings
 
 COMPILERS = ("build-essential", "gcc", "g++", "clang", "make ", "libc6-dev", "python3-dev")
 
@@ -95,6 +95,12 @@ def test_environment_names_are_real_settings(dockerfile):
     assert not unknown_settings(env), unknown_settings(env)
     for name in SERVICES:  # listening on loopback inside a container would serve nobody
         assert env.get(f"{name.upper()}_HOST") == "0.0.0.0"
+    assert env.get(f"{WEB_PREFIX}HOST") == "0.0.0.0"  # the site too (its own default is 127.0.0.1)
+
+
+def test_exposes_every_services_port_and_the_sites(dockerfile):
+    exposed = {int(p) for i in stages(dockerfile)[-1] if i["instruction"] == "EXPOSE" for p in i["value"].split()}
+    assert exposed == {default_port(name) for name in (*SERVICES, "web")}, exposed
 
 
 def test_default_command_runs_a_service(dockerfile):

@@ -11,9 +11,10 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from services.web.settings import WebSettings
 from shared.settings_doc import SERVICES, settings_classes
 from tests.deploy.common import (
-    DEPLOY, K8S, SIGNIN_PREFIXES, api_prefixes, default_port, gateway_signin_limit, load_yaml_docs, nginx_locations,
+    DEPLOY, K8S, SIGNIN_PREFIXES, WEB, api_prefixes, default_port, gateway_signin_limit, load_yaml_docs, nginx_locations,
     read_env_file, unknown_settings,
 )
 
@@ -58,7 +59,7 @@ def test_kustomization_lists_every_manifest_and_secret_template():
     assert sorted(kustomization["resources"]) == sorted(p.name for p in MANIFESTS)
     assert kustomization["namespace"] == "gov-disclosure"
     generated = {g["name"]: g["envs"] for g in kustomization["secretGenerator"]}
-    assert set(generated) == {f"{s}-secrets" for s in SERVICES} | {"redis-secrets"}
+    assert set(generated) == {f"{s}-secrets" for s in SERVICES} | {"redis-secrets", "web-secrets"}
     for envs in generated.values():
         for env in envs:
             assert (K8S / f"{env}.example").is_file(), f"缺少 {env}.example"
@@ -95,7 +96,7 @@ def load_settings(objects, name: str, monkeypatch, secret: dict[str, str] | None
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     try:
-        return settings_classes()[name]()
+        return WebSettings() if name == WEB else settings_classes()[name]()
     finally:
         for key in env:
             monkeypatch.delenv(key)
@@ -266,7 +267,67 @@ def test_ingress_routes_match_the_gateway(objects):
                                              int(notes["nginx.ingress.kubernetes.io/limit-burst-multiplier"]))
     expected = {f"{prefix}/": f"{name}-api" for name, prefix in api_prefixes().items()}
     expected |= {path: "identity-api" for path in ("/.well-known/", *SIGNIN_PREFIXES)}
+    expected |= {"/": "web", "/healthz": "web", "/readyz": "web", "/metrics": "web"}  # the site, as at the gateway's `location /`
     assert routes == expected
+    upstream = re.search(r"set \$upstream ([a-z-]+):(\d+);", locations["/"])
+    assert upstream and (upstream.group(1), int(upstream.group(2))) == (WEB, default_port(WEB))
     # The same sign-in paths and the same rate and burst as the gateway's `signin` zone.
     rate, burst = gateway_signin_limit(nginx_conf)
     assert limited == {path: (rate, burst // rate) for path in SIGNIN_PREFIXES} and burst % rate == 0
+
+
+# ---------------------------------------------------------------- the web site
+
+
+def test_web_settings_load_in_production_from_configmap_and_secret_template(objects, monkeypatch):
+    settings = load_settings(objects, WEB, monkeypatch)
+    assert settings.environment == "production" and settings.secure_cookies
+    assert settings.host == "0.0.0.0" and settings.port == default_port(WEB)
+    assert settings.session_secret.get_secret_value() == FILLED
+    assert settings.forwarded_allow_ips == find(objects, "ConfigMap", "identity-config")["data"]["IDENTITY_FORWARDED_ALLOW_IPS"]
+    for name in SERVICES:  # each API's Service inside the cluster, never the public Ingress
+        port = find(objects, "Service", f"{name}-api")["spec"]["ports"][0]["port"]
+        assert getattr(settings, f"{name}_url") == f"http://{name}-api{'' if port == 80 else f':{port}'}", name
+
+
+def test_web_session_secret_comes_from_the_secret(objects, monkeypatch):
+    assert "WEB_SESSION_SECRET" not in find(objects, "ConfigMap", "web-config")["data"]
+    assert set(read_env_file(K8S / "secrets" / "web.env.example")) == {"WEB_SESSION_SECRET"}
+    with pytest.raises(ValueError, match="WEB_SESSION_SECRET"):
+        load_settings(objects, WEB, monkeypatch, secret={"WEB_SESSION_SECRET": "CHANGE-ME"})
+
+
+def test_web_deployment_probes_service_hpa_and_pdb(objects):
+    web = find(objects, "Deployment", "web")
+    (container,) = _pod(web)["containers"]
+    assert container["command"] == ["python", "-m", "services.web", "serve"]
+    assert container["ports"] == [{"name": "http", "containerPort": default_port(WEB)}]
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert {next(iter(e.values()))["name"] for e in container["envFrom"]} == {"web-config", "web-secrets"}
+    assert container["resources"]["requests"] and container["resources"]["limits"]
+    assert container["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", str(PRESTOP_SECONDS)]
+    # preStop + uvicorn's graceful shutdown (timeout_graceful_shutdown=10 in services/web/__main__.py).
+    assert _pod(web)["terminationGracePeriodSeconds"] >= PRESTOP_SECONDS + 10
+    assert web["spec"]["replicas"] >= 2  # sessions live in the cookie: any replica, same WEB_SESSION_SECRET
+    service = find(objects, "Service", "web")
+    assert service["spec"]["selector"] == web["spec"]["selector"]["matchLabels"]
+    assert service["spec"]["ports"][0]["targetPort"] == "http"
+    hpa = find(objects, "HorizontalPodAutoscaler", "web")
+    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}
+    assert 2 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
+    pdb = find(objects, "PodDisruptionBudget", "web")
+    assert pdb["spec"]["selector"]["matchLabels"] == web["spec"]["selector"]["matchLabels"]
+
+
+def test_ingress_routes_the_root_to_web_and_keeps_its_probes_internal(objects):
+    web = find(objects, "Ingress", "web")
+    (path,) = web["spec"]["rules"][0]["http"]["paths"]
+    assert (path["path"], path["pathType"], path["backend"]["service"]["name"]) == ("/", "Prefix", "web")
+    hosts = {rule["host"] for o in objects if o["kind"] == "Ingress" for rule in o["spec"]["rules"]}
+    assert hosts == {web["spec"]["rules"][0]["host"]}  # one host, as behind the compose gateway
+    internal = find(objects, "Ingress", "web-internal")
+    paths = internal["spec"]["rules"][0]["http"]["paths"]
+    assert {(p["path"], p["pathType"]) for p in paths} == {(p, "Exact") for p in ("/healthz", "/readyz", "/metrics")}
+    assert internal["metadata"]["annotations"]["nginx.ingress.kubernetes.io/whitelist-source-range"] == "127.0.0.1/32"

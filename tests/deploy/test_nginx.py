@@ -22,8 +22,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.web.settings import WebSettings
 from shared.settings_doc import SERVICES, settings_classes
-from tests.deploy.common import DEPLOY, SIGNIN_PREFIXES, api_prefixes, default_port, gateway_signin_limit, nginx_locations, specs
+from tests.deploy.common import (
+    DEPLOY, SIGNIN_PREFIXES, WEB, api_prefixes, default_port, gateway_signin_limit, nginx_locations, specs,
+)
 
 CONF = DEPLOY / "nginx" / "nginx.conf"
 ORIGINS = DEPLOY / "nginx" / "cors-origins.conf"
@@ -65,12 +68,15 @@ def upstream_of(body: str) -> tuple[str, int] | None:
 
 def test_every_route_is_a_real_service_prefix_on_its_own_port():
     all_locations = nginx_locations(CONF.read_text())
-    locations = {path: body for path, body in all_locations.items() if path.startswith("/api/")}
+    locations = {path: body for path, body in all_locations.items() if path.startswith("/api/") and upstream_of(body)}
     prefixes = api_prefixes()
     assert set(locations) == {p + "/" for p in prefixes.values()}, "网关路由应与各服务的 API 前缀一一对应"
-    # Routes at the root (identity's /.well-known/): each gateway location outside /api/ that proxies.
+    # Any other /api/ path is answered by the gateway (404), never by the site.
+    assert not upstream_of(all_locations["/api/"]) and "return 404;" in all_locations["/api/"]
+    # Routes at the root (identity's /.well-known/): each gateway location outside /api/ that proxies,
+    # but the site's catch-all `/` (checked on its own below).
     roots = {path: upstream_of(body) for path, body in all_locations.items()
-             if not path.startswith("/api/") and upstream_of(body)}
+             if not path.startswith("/api/") and path != "/" and upstream_of(body)}
     for name, prefix in prefixes.items():
         assert upstream_of(locations[prefix + "/"]) == (f"{name}-api", default_port(name))
         app = __import__(f"services.{name}.app", fromlist=["create_app"]).create_app(specs()[name].settings)
@@ -80,6 +86,29 @@ def test_every_route_is_a_real_service_prefix_on_its_own_port():
             served = [loc for loc, upstream in roots.items() if route.startswith(loc)]
             assert served and roots[served[0]] == (f"{name}-api", default_port(name)), f"{name} 的 {route} 不在 {prefix}/ 下，网关也未转发"
     assert set(roots) == {"/.well-known/"} and roots["/.well-known/"] == ("identity-api", default_port("identity"))
+
+
+def test_the_root_goes_to_the_web_site_on_its_port():
+    """`/` (every path no API or /.well-known/ claims) is the site: the web service on WEB_PORT."""
+    locations = nginx_locations(CONF.read_text())
+    assert upstream_of(locations["/"]) == (WEB, default_port(WEB))
+    assert WebSettings().port == default_port(WEB) == 8000
+    # Every page the site serves is under `/` and none under a path the APIs or the gateway claim.
+    from services.web.app import create_app
+    from services.web.pages import ROUTERS
+
+    app = create_app(WebSettings())
+    paths = [r.path for router in ROUTERS for r in router.routes] + [r.path for r in app.routes if hasattr(r, "path")]
+    assert "/" in paths and "/static" in paths and "/signin" in paths
+    assert app.openapi_url is None  # so /openapi.json at the site is its own 404 page
+    claimed = [loc for loc in locations if loc != "/"]
+    assert not [p for p in paths if p.startswith(tuple(claimed))], paths
+
+
+def test_site_body_limit_fits_its_upload_limit():
+    match = re.search(r"client_max_body_size (\d+)m;", nginx_locations(CONF.read_text())["/"])
+    limit = WebSettings().max_upload_bytes
+    assert match and int(match.group(1)) * 1024 * 1024 > limit, f"网站：网关上限应大于 WEB_MAX_UPLOAD_BYTES={limit}"
 
 
 def test_signin_limit_covers_exactly_the_public_sign_in_paths():
@@ -184,8 +213,24 @@ def test_routes_each_prefix_upstream_with_the_path_unchanged(gateway):
 
 def test_the_client_address_upstream_cannot_be_forged(gateway):
     """identity counts per-IP budgets on the first X-Forwarded-For entry: only the gateway may write it."""
-    r = httpx.get(f"{gateway}/api/v1/identity/me", headers={"X-Forwarded-For": "203.0.113.9"})
-    assert r.json()["forwarded_for"] == "127.0.0.1"
+    for path in ("/api/v1/identity/me", "/signin"):  # the site passes it on to identity
+        r = httpx.get(gateway + path, headers={"X-Forwarded-For": "203.0.113.9"})
+        assert r.json()["forwarded_for"] == "127.0.0.1", path
+
+
+def test_site_pages_reach_the_web_site_with_the_proxy_headers(gateway):
+    for path in ("/", "/search?q=%E5%85%AC%E5%BC%80&page=2", "/documents/abc", "/static/site.css", "/my/r-1"):
+        r = httpx.get(gateway + path, headers={"X-Request-ID": "req-site-0123456789"})
+        assert r.status_code == 200, path
+        assert r.json()["path"] == path and r.json()["request_id"] == "req-site-0123456789", path
+        assert r.headers["x-request-id"] == "req-site-0123456789"
+    generated = httpx.get(f"{gateway}/guide")
+    assert re.fullmatch(r"[0-9a-f]{32}", generated.json()["request_id"])
+    # A form with an attachment up to WEB_MAX_UPLOAD_BYTES passes; more is the gateway's 413.
+    form = httpx.post(f"{gateway}/apply", content=b"x" * WebSettings().max_upload_bytes)
+    assert form.status_code == 200 and form.json()["bytes"] == WebSettings().max_upload_bytes
+    too_large = httpx.post(f"{gateway}/apply", content=b"x" * (13 * 1024 * 1024))
+    assert too_large.status_code == 413 and too_large.json()["code"] == "payload_too_large"
 
 
 def test_sign_in_endpoints_are_rate_limited_per_client_as_problem_json(gateway):
@@ -214,7 +259,8 @@ def test_a_service_429_keeps_its_own_retry_after(gateway):
 
 
 def test_unknown_paths_and_probes_are_not_exposed(gateway):
-    for path in ("/healthz", "/readyz", "/metrics", "/api/v1/billing/x", "/openapi.json"):
+    # (/openapi.json and other unknown root paths now belong to the site, which answers its own 404 page.)
+    for path in ("/healthz", "/readyz", "/metrics", "/api/v1/billing/x", "/api/v2/catalog/x", "/api/"):
         r = httpx.get(gateway + path)
         assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", path
         assert r.json()["code"] == "not_found"
