@@ -304,7 +304,8 @@ def test_web_deployment_probes_service_hpa_and_pdb(objects):
     assert container["ports"] == [{"name": "http", "containerPort": default_port(WEB)}]
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert container["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    # One API down must not take the whole site out of the Service: readiness is the process's own.
+    assert container["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert {next(iter(e.values()))["name"] for e in container["envFrom"]} == {"web-config", "web-secrets"}
     assert container["resources"]["requests"] and container["resources"]["limits"]
     assert container["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", str(PRESTOP_SECONDS)]
