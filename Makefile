@@ -8,7 +8,7 @@ SUB ?=
 UV_VERSION := 0.13.9
 SERVICES := catalog requests notify audit identity
 
-.PHONY: install run test bench migrate downgrade token clean
+.PHONY: install run test lint bench migrate downgrade token clean
 
 install: ## create .venv and install exactly the versions in uv.lock, with the dev extras (incl. the dev broker)
 	test -x $(PY) || $(PYTHON) -m venv .venv
@@ -21,6 +21,10 @@ run: ## broker on :9092 + catalog :8001, requests :8002, notify :8003, audit :80
 
 test: ## the whole suite (uses PostgreSQL when TEST_POSTGRES_URL is set)
 	$(PY) -m pytest -q
+
+lint: ## ruff: the lint rules and the formatting (configured in pyproject.toml)
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
 
 bench: ## benchmarks against local PostgreSQL (BENCH_POSTGRES_URL); prints ratios measured in one run
 	$(PY) -m bench.requests_submit

@@ -33,13 +33,12 @@ from pathlib import Path
 
 import asyncpg
 
-from shared import migrate
-from shared.testing import auth, running_app
-
 import services.catalog
 from services.catalog.app import create_app
 from services.catalog.domain.search import Fields, terms, tsvector_from_terms, tsvector_literal
 from services.catalog.settings import CatalogSettings
+from shared import migrate
+from shared.testing import auth, running_app
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DOCUMENTS = int(os.environ.get("BENCH_DOCUMENTS", "2400000"))
@@ -58,14 +57,32 @@ TOPICS = {
     "major_projects": ("重大建设项目", "道路改扩建工程", "水利工程", "产业园区建设", "项目批准"),
     "public_resources": ("公共资源交易", "政府采购", "工程招标", "中标结果", "土地出让"),
 }
-GENRES = {"normative_document": "通知", "plan": "规划", "budget": "预算公开", "administrative_license": "行政许可决定",
-          "administrative_penalty": "行政处罚决定", "work_update": "工作动态", "other_document": "意见", "personnel": "任免通知"}
+GENRES = {
+    "normative_document": "通知",
+    "plan": "规划",
+    "budget": "预算公开",
+    "administrative_license": "行政许可决定",
+    "administrative_penalty": "行政处罚决定",
+    "work_update": "工作动态",
+    "other_document": "意见",
+    "personnel": "任免通知",
+}
 ACTIONS = ("关于进一步做好", "关于印发", "关于调整", "关于开展", "关于公布", "关于加强")
 SENTENCES = (
-    "各乡镇人民政府、街道办事处，县直有关部门：", "现将有关事项通知如下。", "请结合实际认真贯彻落实。",
-    "按照县委、县政府的统一部署，", "切实保障困难群众基本生活，", "资金由县级财政统筹安排，", "各地要加强组织领导，明确责任分工，",
-    "严格执行公示制度，接受社会监督。", "本通知自印发之日起施行。", "对工作中发现的问题及时整改。", "确保政策落实到位、群众得到实惠。",
-    "申请人应当如实提供家庭收入和财产情况。", "审核审批结果在村（居）务公开栏公示7天。", "联系电话：0550-1234567。",
+    "各乡镇人民政府、街道办事处，县直有关部门：",
+    "现将有关事项通知如下。",
+    "请结合实际认真贯彻落实。",
+    "按照县委、县政府的统一部署，",
+    "切实保障困难群众基本生活，",
+    "资金由县级财政统筹安排，",
+    "各地要加强组织领导，明确责任分工，",
+    "严格执行公示制度，接受社会监督。",
+    "本通知自印发之日起施行。",
+    "对工作中发现的问题及时整改。",
+    "确保政策落实到位、群众得到实惠。",
+    "申请人应当如实提供家庭收入和财产情况。",
+    "审核审批结果在村（居）务公开栏公示7天。",
+    "联系电话：0550-1234567。",
 )
 VILLAGE_A = "东西南北上下前后大小新老高低长"
 VILLAGE_B = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗梁"
@@ -121,25 +138,44 @@ async def load(name: str) -> None:
         agencies = [(str(uuid.uuid4()), "滁山县人民政府", "county_government", None, "11341100003000001X")]
         for i in range(42):
             kind = "department" if i < 30 else "township"
-            agencies.append((str(uuid.uuid4()), f"滁山县第{i + 1}{'局' if kind == 'department' else '镇人民政府'}", kind, agencies[0][0],
-                             f"1134110000{3000002 + i:07d}X"))
-        await conn.executemany("INSERT INTO agencies (id, name, kind, parent_id, credit_code, created_at, updated_at) "
-                               "VALUES ($1, $2, $3, $4, $5, now(), now())", agencies)
+            agencies.append(
+                (
+                    str(uuid.uuid4()),
+                    f"滁山县第{i + 1}{'局' if kind == 'department' else '镇人民政府'}",
+                    kind,
+                    agencies[0][0],
+                    f"1134110000{3000002 + i:07d}X",
+                )
+            )
+        await conn.executemany(
+            "INSERT INTO agencies (id, name, kind, parent_id, credit_code, created_at, updated_at) "
+            "VALUES ($1, $2, $3, $4, $5, now(), now())",
+            agencies,
+        )
         t0 = time.perf_counter()
         pool = synthetic_pool(rng)
-        await conn.execute("CREATE TEMP TABLE bench_pool (i int PRIMARY KEY, title text, summary text, body text, vec tsvector, "
-                           "tvec tsvector, category_code text, topic_code text, phrase text)")
+        await conn.execute(
+            "CREATE TEMP TABLE bench_pool (i int PRIMARY KEY, title text, summary text, body text, vec tsvector, "
+            "tvec tsvector, category_code text, topic_code text, phrase text)"
+        )
         await conn.executemany("INSERT INTO bench_pool VALUES ($1, $2, $3, $4, $5::tsvector, $6::tsvector, $7, $8, $9)", pool)
         await conn.execute("CREATE TEMP TABLE bench_village (i int PRIMARY KEY, name text, vec tsvector)")
         await conn.executemany("INSERT INTO bench_village VALUES ($1, $2, $3::tsvector)", villages())
-        await conn.execute("CREATE TEMP TABLE bench_agency AS SELECT row_number() OVER (ORDER BY name) - 1 AS i, id, credit_code, "
-                           "substr(name, 4, 3) AS prefix FROM agencies")
+        await conn.execute(
+            "CREATE TEMP TABLE bench_agency AS SELECT row_number() OVER (ORDER BY name) - 1 AS i, id, credit_code, "
+            "substr(name, 4, 3) AS prefix FROM agencies"
+        )
         print(f"segmented {POOL:,} synthetic documents and {VILLAGES:,} village names with jieba in {time.perf_counter() - t0:.1f} s")
         # Indexes are built after the load, as an operator would for a bulk import.
-        indexes = [r["indexdef"] for r in await conn.fetch(
-            "SELECT indexdef FROM pg_indexes WHERE tablename = 'documents' AND indexname NOT LIKE 'pk_%' AND indexname NOT LIKE 'uq_%'")]
-        for r in await conn.fetch("SELECT indexname FROM pg_indexes WHERE tablename = 'documents' AND indexname NOT LIKE 'pk_%' "
-                                  "AND indexname NOT LIKE 'uq_%'"):
+        indexes = [
+            r["indexdef"]
+            for r in await conn.fetch(
+                "SELECT indexdef FROM pg_indexes WHERE tablename = 'documents' AND indexname NOT LIKE 'pk_%' AND indexname NOT LIKE 'uq_%'"
+            )
+        ]
+        for r in await conn.fetch(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'documents' AND indexname NOT LIKE 'pk_%' AND indexname NOT LIKE 'uq_%'"
+        ):
             await conn.execute(f'DROP INDEX "{r["indexname"]}"')
         t0 = time.perf_counter()
         n_agencies = len(agencies)
@@ -174,7 +210,9 @@ async def load(name: str) -> None:
             await conn.execute(ddl)
         await conn.execute("VACUUM ANALYZE documents")
         size = await conn.fetchval("SELECT pg_size_pretty(pg_total_relation_size('documents'))")
-        print(f"loaded {DOCUMENTS:,} documents in {load_s:.0f} s; indexes and VACUUM ANALYZE in {time.perf_counter() - t0:.0f} s; table {size}")
+        print(
+            f"loaded {DOCUMENTS:,} documents in {load_s:.0f} s; indexes and VACUUM ANALYZE in {time.perf_counter() - t0:.0f} s; table {size}"
+        )
     finally:
         await conn.close()
 
@@ -192,22 +230,40 @@ async def timed(fn: Callable[[int], Awaitable[None]], runs: int, warmup: int = 3
 
 async def measure(name: str) -> int:
     conn = await asyncpg.connect(db_url(name, "postgresql"))
-    settings = CatalogSettings(database_url=db_url(name), run_workers=False, run_consumers=False, run_scheduler=False,
-                               kafka_bootstrap_servers="127.0.0.1:1", storage_dir="var/bench-catalog-files", log_level="WARNING")
+    settings = CatalogSettings(
+        database_url=db_url(name),
+        run_workers=False,
+        run_consumers=False,
+        run_scheduler=False,
+        kafka_bootstrap_servers="127.0.0.1:1",
+        storage_dir="var/bench-catalog-files",
+        log_level="WARNING",
+    )
     app = create_app(settings)
     rows: list[tuple[str, list[float], list[float] | None, str]] = []
     try:
         county = await conn.fetchval("SELECT id FROM agencies WHERE parent_id IS NULL")
         dept = await conn.fetchval("SELECT id FROM agencies WHERE kind = 'department' ORDER BY name LIMIT 1")
-        numbers = [r[0] for r in await conn.fetch("SELECT doc_number FROM documents WHERE doc_number IS NOT NULL AND status = 'published' "
-                                                  f"ORDER BY index_number LIMIT 40 OFFSET {DOCUMENTS // 20}")]
+        numbers = [
+            r[0]
+            for r in await conn.fetch(
+                "SELECT doc_number FROM documents WHERE doc_number IS NOT NULL AND status = 'published' "
+                f"ORDER BY index_number LIMIT 40 OFFSET {DOCUMENTS // 20}"
+            )
+        ]
         common = ["低保", "乡村振兴", "公租房", "就业补贴", "环境保护", "义务教育", "政府采购", "高标准农田"]  # each in 2-10% of documents
-        rare = [f"{a}{b}{c}村" for a, b, c in zip("东西南北上下前后", "王李张刘陈杨黄赵", "庄集圩岗湾塘桥庄")]  # a village: under 1%
+        rare = [
+            f"{a}{b}{c}村" for a, b, c in zip("东西南北上下前后", "王李张刘陈杨黄赵", "庄集圩岗湾塘桥庄", strict=False)
+        ]  # a village: under 1%
         words = common
-        filters = [{"agency_id": county, "category": "regulatory", "from": "2021-01-01", "to": "2021-12-31"},
-                   {"agency_id": dept, "from": "2025-01-01"}, {"topic": "social_assistance", "validity": "valid"},
-                   {"category": "administrative_penalty", "agency_id": county, "from": "2019-03-01", "to": "2019-03-31"}]
+        filters = [
+            {"agency_id": county, "category": "regulatory", "from": "2021-01-01", "to": "2021-12-31"},
+            {"agency_id": dept, "from": "2025-01-01"},
+            {"topic": "social_assistance", "validity": "valid"},
+            {"category": "administrative_penalty", "agency_id": county, "from": "2019-03-01", "to": "2019-03-31"},
+        ]
         async with running_app(app) as client:
+
             async def api(params: dict) -> None:
                 r = await client.get("/api/v1/catalog/public/documents", params=params)
                 assert r.status_code == 200, r.text
@@ -222,7 +278,9 @@ async def measure(name: str) -> int:
             async def ilike_word(i: int) -> None:
                 pattern = f"%{words[i % len(words)]}%"
                 where = "status = 'published' AND (title ILIKE $1 OR body ILIKE $1 OR keywords::text ILIKE $1)"
-                await conn.fetch(f"SELECT id, title, published_on FROM documents WHERE {where} ORDER BY published_on DESC LIMIT 20", pattern)
+                await conn.fetch(
+                    f"SELECT id, title, published_on FROM documents WHERE {where} ORDER BY published_on DESC LIMIT 20", pattern
+                )
                 await conn.fetchval(f"SELECT count(*) FROM documents WHERE {where}", pattern)
 
             async def ilike_number(i: int) -> None:
@@ -245,9 +303,19 @@ async def measure(name: str) -> int:
             n_publish = 150
             t0 = time.perf_counter()
             for i in range(n_publish):
-                r = await client.post("/api/v1/catalog/documents", headers=editor, json={
-                    "agency_id": dept, "title": f"关于做好城乡低保提标工作的通知（第{i}号）", "body": body, "category_code": "normative_document",
-                    "topic_code": "social_assistance", "made_on": "2026-11-10", "doc_number": f"滁民〔2026〕{i + 1}号"})
+                r = await client.post(
+                    "/api/v1/catalog/documents",
+                    headers=editor,
+                    json={
+                        "agency_id": dept,
+                        "title": f"关于做好城乡低保提标工作的通知（第{i}号）",
+                        "body": body,
+                        "category_code": "normative_document",
+                        "topic_code": "social_assistance",
+                        "made_on": "2026-11-10",
+                        "doc_number": f"滁民〔2026〕{i + 1}号",
+                    },
+                )
                 assert r.status_code == 201, r.text
                 doc = r.json()["id"]
                 assert (await client.post(f"/api/v1/catalog/documents/{doc}/submit", headers=editor)).status_code == 200
@@ -260,16 +328,22 @@ async def measure(name: str) -> int:
     finally:
         await conn.close()
 
-    print(f"\ncatalog search over {DOCUMENTS:,} documents (PostgreSQL, catalog API in process, {RUNS} runs each; baseline {BASELINE_RUNS} runs)")
+    print(
+        f"\ncatalog search over {DOCUMENTS:,} documents (PostgreSQL, catalog API in process, {RUNS} runs each; baseline {BASELINE_RUNS} runs)"
+    )
     print(f"{'query':32} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}   {'baseline':26} {'p50 ms':>9} {'p95 ms':>9}  {'ratio p50':>9}")
     for label, ours, base, base_label in rows:
         line = f"{label:32} {percentile(ours, 50):8.1f} {percentile(ours, 95):8.1f} {percentile(ours, 99):8.1f}"
         if base:
-            line += (f"   {base_label:26} {percentile(base, 50):9.1f} {percentile(base, 95):9.1f}"
-                     f"  {percentile(ours, 50) / percentile(base, 50):9.3f}")
+            line += (
+                f"   {base_label:26} {percentile(base, 50):9.1f} {percentile(base, 95):9.1f}"
+                f"  {percentile(ours, 50) / percentile(base, 50):9.3f}"
+            )
         print(line)
-    print(f"publish (draft + submit + approve through the API): {n_publish / publish_s:.1f} documents/s "
-          f"({publish_s / n_publish * 1000:.0f} ms each, mean of {n_publish})")
+    print(
+        f"publish (draft + submit + approve through the API): {n_publish / publish_s:.1f} documents/s "
+        f"({publish_s / n_publish * 1000:.0f} ms each, mean of {n_publish})"
+    )
     target = max(percentile(r[1], 95) for r in rows)
     print(f"worst p95: {target:.1f} ms (target: under 100 ms)   mean common-word latency: {statistics.mean(word):.1f} ms")
     print(f"a common word matches about {approx_total:,} documents: its total and facets are sampled estimates (approximate={approx_flag})")

@@ -28,12 +28,11 @@ from pathlib import Path
 
 import httpx
 
-from shared.testing import Broker, running_app, served, settings_for
-
 from services.identity.app import create_app as create_identity_app
 from services.identity.settings import IdentitySettings
 from services.requests.app import create_app as create_requests_app
 from services.requests.settings import RequestsSettings
+from shared.testing import Broker, running_app, served, settings_for
 
 VERIFY_N = int(os.environ.get("BENCH_VERIFY_N", "5000"))
 REQUEST_N = int(os.environ.get("BENCH_REQUEST_N", "1000"))
@@ -58,10 +57,20 @@ async def verification(identity, tmp: Path, bootstrap: str) -> None:
         pair = await start_session(uow, identity.app.state.keyring, identity.settings, account, methods="sms")
         await uow.commit()
     async with served(identity.app, lifespan="off") as url:
-        settings = settings_for(RequestsSettings, database_url=f"sqlite+aiosqlite:///{tmp / 'requests.db'}", bootstrap=bootstrap,
-                                prefix="bench.", storage_dir=str(tmp / "files"), run_scheduler=False, run_consumers=False,
-                                log_level="WARNING", jwt_algorithm="RS256", jwt_jwks_url=f"{url}/.well-known/jwks.json",
-                                jwt_issuer=identity.settings.issuer, jwt_audience=identity.settings.token_audience)
+        settings = settings_for(
+            RequestsSettings,
+            database_url=f"sqlite+aiosqlite:///{tmp / 'requests.db'}",
+            bootstrap=bootstrap,
+            prefix="bench.",
+            storage_dir=str(tmp / "files"),
+            run_scheduler=False,
+            run_consumers=False,
+            log_level="WARNING",
+            jwt_algorithm="RS256",
+            jwt_jwks_url=f"{url}/.well-known/jwks.json",
+            jwt_issuer=identity.settings.issuer,
+            jwt_audience=identity.settings.token_audience,
+        )
         app = create_requests_app(settings)
         async with running_app(app) as client:
             verifier = app.state.verifier
@@ -101,7 +110,7 @@ class Outbox:
         with self.path.open("rb") as f:
             f.seek(self.offset)
             data = f.read()
-        complete = data[:data.rfind(b"\n") + 1]  # a line still being written waits for the next read
+        complete = data[: data.rfind(b"\n") + 1]  # a line still being written waits for the next read
         self.offset += len(complete)
         for line in complete.splitlines():
             message = json.loads(line)
@@ -142,8 +151,11 @@ async def sms_login(identity, outbox: Outbox) -> None:
             async def sign_in(n: int) -> None:
                 phone, who = f"139{n:08d}", {"X-Forwarded-For": f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"}
                 c = (await client.post(f"{API}/captcha", headers=who)).json()
-                sent = await client.post(f"{API}/sms/send", headers=who, json={
-                    "phone": phone, "captcha_id": c["captcha_id"], "captcha_answer": answer(c["text_challenge"])})
+                sent = await client.post(
+                    f"{API}/sms/send",
+                    headers=who,
+                    json={"phone": phone, "captcha_id": c["captcha_id"], "captcha_answer": answer(c["text_challenge"])},
+                )
                 assert sent.status_code == 202, sent.text
                 login = await client.post(f"{API}/sms/login", headers=who, json={"phone": phone, "code": outbox.code_for(phone)})
                 assert login.status_code == 200, login.text
@@ -162,9 +174,15 @@ async def main() -> int:
     try:
         with tempfile.TemporaryDirectory() as tmp_dir:
             tmp = Path(tmp_dir)
-            settings = settings_for(IdentitySettings, database_url=f"sqlite+aiosqlite:///{tmp / 'identity.db'}",
-                                    bootstrap=broker.bootstrap, prefix="bench.", sms_outbox_path=str(tmp / "sms.jsonl"),
-                                    sms_daily_budget=10**9, log_level="WARNING")
+            settings = settings_for(
+                IdentitySettings,
+                database_url=f"sqlite+aiosqlite:///{tmp / 'identity.db'}",
+                bootstrap=broker.bootstrap,
+                prefix="bench.",
+                sms_outbox_path=str(tmp / "sms.jsonl"),
+                sms_daily_budget=10**9,
+                log_level="WARNING",
+            )
             app = create_identity_app(settings)
             async with running_app(app) as client:
                 identity = type("Identity", (), {"app": app, "settings": settings, "client": client})()

@@ -23,9 +23,9 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench.requests_submit import body, drop_database, new_database
+from services.requests.settings import RequestsSettings
 from shared.auth import issue_dev_token
 from shared.testing import Broker, ServiceProcess, service_env
-from services.requests.settings import RequestsSettings
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
 RATE = float(os.environ.get("BENCH_RATE", "10"))
@@ -71,10 +71,18 @@ async def main() -> int:
     note_url, note_db = await new_database("note")
     log_dir = Path(os.environ.get("BENCH_LOG_DIR", "/tmp"))
     prefix = f"bench{uuid.uuid4().hex[:4]}."
-    requests = ServiceProcess("requests", service_env("requests", database_url=req_url, bootstrap=broker.bootstrap, prefix=prefix,
-                                                      log_level="WARNING", outbox_poll_interval="0.5"), log_path=log_dir / "bench-req.log")
-    notify = ServiceProcess("notify", service_env("notify", database_url=note_url, bootstrap=broker.bootstrap, prefix=prefix,
-                                                  log_level="WARNING"), log_path=log_dir / "bench-notify.log")
+    requests = ServiceProcess(
+        "requests",
+        service_env(
+            "requests", database_url=req_url, bootstrap=broker.bootstrap, prefix=prefix, log_level="WARNING", outbox_poll_interval="0.5"
+        ),
+        log_path=log_dir / "bench-req.log",
+    )
+    notify = ServiceProcess(
+        "notify",
+        service_env("notify", database_url=note_url, bootstrap=broker.bootstrap, prefix=prefix, log_level="WARNING"),
+        log_path=log_dir / "bench-notify.log",
+    )
     try:
         requests.start()
         notify.start()
@@ -82,16 +90,24 @@ async def main() -> int:
         await notify.wait_ready(60)
         agency = str(uuid.uuid4())
         conn = await asyncpg.connect(req_url)
-        await conn.execute("INSERT INTO known_agencies (id, name, kind, replicated_at, source_event_id) VALUES ($1, '某某县民政局', 'department', now(), 'bench')", agency)
+        await conn.execute(
+            "INSERT INTO known_agencies (id, name, kind, replicated_at, source_event_id) VALUES ($1, '某某县民政局', 'department', now(), 'bench')",
+            agency,
+        )
         await conn.close()
         token = issue_dev_token(RequestsSettings(), sub="bench-applicant", roles=["applicant"])
         ids: list[str] = []
         async with httpx.AsyncClient(timeout=30) as client:
+
             async def submit():
-                r = await client.post(f"{requests.url}/api/v1/requests/requests", json=body(agency),
-                                      headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex})
+                r = await client.post(
+                    f"{requests.url}/api/v1/requests/requests",
+                    json=body(agency),
+                    headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex},
+                )
                 if r.status_code == 201:
                     ids.append(r.json()["id"])
+
             # Warm-up: one receipt end to end, so the consumer group has formed before we measure.
             await submit()
             warm = ids.pop()

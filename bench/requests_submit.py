@@ -20,9 +20,9 @@ import uuid
 import asyncpg
 import httpx
 
-from shared.testing import Broker, ServiceProcess, free_port, service_env
-from shared.auth import issue_dev_token
 from services.requests.settings import RequestsSettings
+from shared.auth import issue_dev_token
+from shared.testing import Broker, ServiceProcess, free_port, service_env
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
@@ -44,9 +44,18 @@ async def drop_database(name: str) -> None:
 
 
 def body(agency_id: str) -> dict:
-    return {"agency_id": agency_id, "description": "请公开2025年度城乡低保资金发放情况及其依据文件",
-            "applicant": {"type": "natural_person", "name": "张三", "id_type": "resident_id", "id_number": "11010519491231002X",
-                          "mobile": "13800138000", "email": "zhangsan@example.com"}}
+    return {
+        "agency_id": agency_id,
+        "description": "请公开2025年度城乡低保资金发放情况及其依据文件",
+        "applicant": {
+            "type": "natural_person",
+            "name": "张三",
+            "id_type": "resident_id",
+            "id_number": "11010519491231002X",
+            "mobile": "13800138000",
+            "email": "zhangsan@example.com",
+        },
+    }
 
 
 async def load(url: str, headers: dict, payload: dict, *, idempotency: bool) -> tuple[int, list[float], int]:
@@ -84,19 +93,29 @@ async def main() -> int:
     log_dir = os.environ.get("BENCH_LOG_DIR", "/tmp")
     from pathlib import Path
 
-    service = ServiceProcess("requests", service_env("requests", database_url=requests_url, bootstrap=broker.bootstrap, prefix="bench.",
-                                                     log_level="WARNING"), log_path=Path(log_dir) / "bench-requests.log")
+    service = ServiceProcess(
+        "requests",
+        service_env("requests", database_url=requests_url, bootstrap=broker.bootstrap, prefix="bench.", log_level="WARNING"),
+        log_path=Path(log_dir) / "bench-requests.log",
+    )
     bare_port = free_port()
     import subprocess
 
-    bare = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.bare_insert:app", "--port", str(bare_port), "--log-level", "warning"],
-                            env={**os.environ, "BARE_DATABASE_URL": bare_url}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    bare = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bench.bare_insert:app", "--port", str(bare_port), "--log-level", "warning"],
+        env={**os.environ, "BARE_DATABASE_URL": bare_url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         service.start()
         await service.wait_ready(60)
         agency_id = str(uuid.uuid4())
         conn = await asyncpg.connect(requests_url)
-        await conn.execute("INSERT INTO known_agencies (id, name, kind, replicated_at, source_event_id) VALUES ($1, '某某县民政局', 'department', now(), 'bench')", agency_id)
+        await conn.execute(
+            "INSERT INTO known_agencies (id, name, kind, replicated_at, source_event_id) VALUES ($1, '某某县民政局', 'department', now(), 'bench')",
+            agency_id,
+        )
         await conn.close()
         async with httpx.AsyncClient() as c:
             for _ in range(100):
@@ -110,13 +129,19 @@ async def main() -> int:
         payload = body(agency_id)
         print(f"PostgreSQL, {CONCURRENCY} concurrent clients, {SECONDS:.0f} s each, 2 cores", flush=True)
         await load(f"{service.url}/api/v1/requests/requests", headers, payload, idempotency=True)  # warm-up pass (discarded)
-        ours = summary("requests service: POST /requests", *await load(f"{service.url}/api/v1/requests/requests", headers, payload, idempotency=True))
-        bare_result = summary("bare FastAPI: one INSERT", *await load(f"http://127.0.0.1:{bare_port}/submit", headers, payload, idempotency=False))
+        ours = summary(
+            "requests service: POST /requests", *await load(f"{service.url}/api/v1/requests/requests", headers, payload, idempotency=True)
+        )
+        bare_result = summary(
+            "bare FastAPI: one INSERT", *await load(f"http://127.0.0.1:{bare_port}/submit", headers, payload, idempotency=False)
+        )
         print(f"{'':38} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
         for row in (ours, bare_result):
             print(f"{row['name']:38} {row['rps']:8.1f} {row['p50']:8.1f} {row['p99']:8.1f} {row['errors']:7d}")
-        print(f"ratio (service / bare): throughput {ours['rps'] / bare_result['rps']:.2f}x, "
-              f"p50 {ours['p50'] / bare_result['p50']:.2f}x, p99 {ours['p99'] / bare_result['p99']:.2f}x")
+        print(
+            f"ratio (service / bare): throughput {ours['rps'] / bare_result['rps']:.2f}x, "
+            f"p50 {ours['p50'] / bare_result['p50']:.2f}x, p99 {ours['p99'] / bare_result['p99']:.2f}x"
+        )
         conn = await asyncpg.connect(requests_url)
         stored = await conn.fetchval("SELECT count(*) FROM disclosure_requests")
         unsent = await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")

@@ -30,14 +30,13 @@ from typing import Any
 import asyncpg
 import httpx
 
-from shared.testing import auth, running_app
-from shared.validators import credit_code_check_char
-
 from bench.catalog_search import ACTIONS, GENRES, SENTENCES, TOPICS, db_url, percentile
 from services.catalog.app import create_app as create_catalog_app
 from services.catalog.settings import CatalogSettings
 from services.web.app import create_app as create_web_app
 from services.web.settings import WebSettings
+from shared.testing import auth, running_app
+from shared.validators import credit_code_check_char
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SQLITE = os.environ.get("BENCH_SQLITE") == "1"
@@ -64,12 +63,21 @@ async def load(catalog: httpx.AsyncClient, app: Any, settings: CatalogSettings) 
     """Agencies through the API, then DOCUMENTS documents drafted, submitted and approved; returns (agency ids, 文号)."""
     rng = random.Random(2026)
     root = auth(settings, "admin")
-    r = await catalog.post(f"{API}/agencies", headers=root, json={"name": "滁山县人民政府", "kind": "county_government", "credit_code": credit_code(0)})
+    r = await catalog.post(
+        f"{API}/agencies", headers=root, json={"name": "滁山县人民政府", "kind": "county_government", "credit_code": credit_code(0)}
+    )
     agencies = [r.json()["id"]]
     for i in range(1, 12):
-        r = await catalog.post(f"{API}/agencies", headers=root, json={
-            "name": f"滁山县第{i}{'局' if i < 9 else '镇人民政府'}", "kind": "department" if i < 9 else "township",
-            "parent_id": agencies[0], "credit_code": credit_code(i)})
+        r = await catalog.post(
+            f"{API}/agencies",
+            headers=root,
+            json={
+                "name": f"滁山县第{i}{'局' if i < 9 else '镇人民政府'}",
+                "kind": "department" if i < 9 else "township",
+                "parent_id": agencies[0],
+                "credit_code": credit_code(i),
+            },
+        )
         assert r.status_code == 201, r.text
         agencies.append(r.json()["id"])
     numbers: list[str] = []
@@ -81,9 +89,20 @@ async def load(catalog: httpx.AsyncClient, app: Any, settings: CatalogSettings) 
         topic = list(TOPICS)[i % len(TOPICS)]
         phrase = rng.choice(TOPICS[topic])
         category = list(GENRES)[(i // len(TOPICS)) % len(GENRES)]
-        body = "\n".join(rng.choice(SENTENCES) for _ in range(8)) + f"\n{phrase}。同时做好{rng.choice(TOPICS[rng.choice(list(TOPICS))])}相关工作。"
-        doc = {"agency_id": agency, "title": f"{rng.choice(ACTIONS)}{phrase}工作的{GENRES[category]}", "summary": f"{phrase}有关事项。",
-               "body": body, "category_code": category, "topic_code": topic, "keywords": [phrase], "made_on": made_on.isoformat()}
+        body = (
+            "\n".join(rng.choice(SENTENCES) for _ in range(8))
+            + f"\n{phrase}。同时做好{rng.choice(TOPICS[rng.choice(list(TOPICS))])}相关工作。"
+        )
+        doc = {
+            "agency_id": agency,
+            "title": f"{rng.choice(ACTIONS)}{phrase}工作的{GENRES[category]}",
+            "summary": f"{phrase}有关事项。",
+            "body": body,
+            "category_code": category,
+            "topic_code": topic,
+            "keywords": [phrase],
+            "made_on": made_on.isoformat(),
+        }
         if i % 3 == 0:
             doc["doc_number"] = f"滁{agencies.index(agency)}办〔{made_on.year}〕{i + 1}号"
             numbers.append(doc["doc_number"])
@@ -112,7 +131,10 @@ def queries(agencies: list[str], numbers: list[str]) -> list[tuple[str, list[dic
         ("a common word (facets)", [{"q": w} for w in words]),
         ("two words", [{"q": f"{w} 通知"} for w in words]),
         ("word + agency + year", [{"q": w, "agency_id": agencies[i % 4], "year": year} for i, w in enumerate(words)]),
-        ("a 文号 (brackets as typed)", [{"wh": n.replace("〔", "[").replace("〕", "]")} for n in numbers[::max(1, len(numbers) // 8)][:8]]),
+        (
+            "a 文号 (brackets as typed)",
+            [{"wh": n.replace("〔", "[").replace("〕", "]")} for n in numbers[:: max(1, len(numbers) // 8)][:8]],
+        ),
         ("filter-only, page 3", [{"category": c, "page": 3} for c in ("regulatory", "finance", "plan", "normative_document")]),
     ]
 
@@ -149,8 +171,15 @@ async def measure(catalog: httpx.AsyncClient, web: httpx.AsyncClient, agencies: 
 
 
 async def run(database_url: str, storage: str) -> int:
-    settings = CatalogSettings(database_url=database_url, run_workers=False, run_consumers=False, run_scheduler=False,
-                               kafka_bootstrap_servers="127.0.0.1:1", storage_dir=storage, log_level="WARNING")
+    settings = CatalogSettings(
+        database_url=database_url,
+        run_workers=False,
+        run_consumers=False,
+        run_scheduler=False,
+        kafka_bootstrap_servers="127.0.0.1:1",
+        storage_dir=storage,
+        log_level="WARNING",
+    )
     catalog_app = create_catalog_app(settings)
     async with running_app(catalog_app) as catalog:
         agencies, numbers = await load(catalog, catalog_app, settings)
@@ -159,19 +188,27 @@ async def run(database_url: str, storage: str) -> int:
         async with running_app(web_app) as web:
             rows = await measure(catalog, web, agencies, numbers)
     kind = "SQLite" if SQLITE else "PostgreSQL"
-    print(f"\nthe search results page next to the search API, {DOCUMENTS:,} documents ({kind}, both in process, {RUNS} runs each, interleaved)")
+    print(
+        f"\nthe search results page next to the search API, {DOCUMENTS:,} documents ({kind}, both in process, {RUNS} runs each, interleaved)"
+    )
     print(f"{'query':28} {'hits':>6} {'API p50':>8} {'API p95':>8} {'page p50':>9} {'page p95':>9} {'ratio p95':>10}")
     all_api, all_page = [], []
     for label, api_ms, page_ms, total in rows:
         all_api += api_ms
         all_page += page_ms
-        print(f"{label:28} {total:6} {percentile(api_ms, 50):8.1f} {percentile(api_ms, 95):8.1f} {percentile(page_ms, 50):9.1f}"
-              f" {percentile(page_ms, 95):9.1f} {percentile(page_ms, 95) / percentile(api_ms, 95):10.3f}")
+        print(
+            f"{label:28} {total:6} {percentile(api_ms, 50):8.1f} {percentile(api_ms, 95):8.1f} {percentile(page_ms, 50):9.1f}"
+            f" {percentile(page_ms, 95):9.1f} {percentile(page_ms, 95) / percentile(api_ms, 95):10.3f}"
+        )
     ratio = percentile(all_page, 95) / percentile(all_api, 95)
-    print(f"{'all queries':28} {'':6} {percentile(all_api, 50):8.1f} {percentile(all_api, 95):8.1f} {percentile(all_page, 50):9.1f}"
-          f" {percentile(all_page, 95):9.1f} {ratio:10.3f}")
-    print(f"search page p95 / search API p95: {ratio:.3f}× (target ≤ 1.25×); the page adds "
-          f"{percentile(all_page, 50) - percentile(all_api, 50):.1f} ms at p50")
+    print(
+        f"{'all queries':28} {'':6} {percentile(all_api, 50):8.1f} {percentile(all_api, 95):8.1f} {percentile(all_page, 50):9.1f}"
+        f" {percentile(all_page, 95):9.1f} {ratio:10.3f}"
+    )
+    print(
+        f"search page p95 / search API p95: {ratio:.3f}× (target ≤ 1.25×); the page adds "
+        f"{percentile(all_page, 50) - percentile(all_api, 50):.1f} ms at p50"
+    )
     return 0
 
 

@@ -231,7 +231,16 @@ def require(*roles: Role):
     return dependency
 
 
-def issue_dev_token(settings: ServiceSettings, *, sub: str, roles: list[str], agency_id: str | None = None, ttl_seconds: int = 8 * 3600, name: str | None = None, **claims: Any) -> str:
+def issue_dev_token(
+    settings: ServiceSettings,
+    *,
+    sub: str,
+    roles: list[str],
+    agency_id: str | None = None,
+    ttl_seconds: int = 8 * 3600,
+    name: str | None = None,
+    **claims: Any,
+) -> str:
     """Sign an HS256 token with the dev secret: for local runs and tests only."""
     if settings.environment == "production":
         raise RuntimeError("生产环境不签发开发令牌")

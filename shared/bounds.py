@@ -6,7 +6,7 @@ A page number past MAX_PAGE, a cursor past 64 bits or a year before 1970 is refu
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -30,7 +30,7 @@ def _within_times(value: datetime) -> datetime:
     """Also reject offsets that move the instant out of range once read as UTC."""
     aware = value if value.tzinfo is not None else value.replace(tzinfo=LOCAL_TZ)
     try:
-        utc = aware.astimezone(timezone.utc)
+        utc = aware.astimezone(UTC)
     except (OverflowError, ValueError):
         utc = None
     if utc is None or not EARLIEST <= utc.date() <= LATEST or not EARLIEST <= value.date() <= LATEST:
@@ -55,4 +55,3 @@ Seq = Annotated[int, Query(ge=0, le=INT64_MAX, description="从此序号之后�
 def page_size(most: int, description: str = "每页条数") -> object:
     """The Query of a page size (or limit) from 1 to `most`."""
     return Query(ge=1, le=most, description=f"{description}（1–{most}）")
-

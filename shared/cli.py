@@ -51,6 +51,7 @@ def _exit_zero_after_graceful_shutdown(name: str) -> None:
     By then every request is answered and the outbox flushed, so an orchestrator should see a
     clean exit (0), not a death by SIGTERM.
     """
+
     def stopped(signum: int, _frame: object) -> None:
         log.info("%s stopped on %s", name, signal.Signals(signum).name)
 
@@ -70,8 +71,12 @@ async def _outbox(spec: ServiceSpec, args: argparse.Namespace) -> int:
         if args.action == "replay":
             since = _since(args.since)
             marked = await replay_outbox(runtime.uow, since, reason=args.reason, operator=operator_name(), service=spec.name)
-            print(json.dumps({"since": since.isoformat(), "marked_unsent": marked,
-                              "note": "运行中的中继（serve 或 worker 进程）将重新发送这些事件"}, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {"since": since.isoformat(), "marked_unsent": marked, "note": "运行中的中继（serve 或 worker 进程）将重新发送这些事件"},
+                    ensure_ascii=False,
+                )
+            )
         else:
             print(json.dumps(await purge_expired(runtime.sessions, spec.plumbing, spec.settings), ensure_ascii=False))
         return 0
@@ -95,7 +100,7 @@ async def _dlq(spec: ServiceSpec, args: argparse.Namespace) -> int:
             if not args.all and not args.event_id:
                 print("请指定 --event-id（可多次）或 --all", file=sys.stderr)
                 return 2
-            wanted = [l for l in letters if args.all or l.event_id in set(args.event_id)]
+            wanted = [letter for letter in letters if args.all or letter.event_id in set(args.event_id)]
             letters = await replay_dead_letters(runtime.uow, spec.settings, wanted, operator=operator_name())
         for letter in letters:
             print(json.dumps(letter.public(), ensure_ascii=False))
@@ -108,8 +113,12 @@ Command = Callable[[ServiceSpec], Awaitable[int | None]]
 BUILTIN_COMMANDS = frozenset({"serve", "worker", "migrate", "downgrade", "current", "outbox", "dlq"})
 
 
-def main(build_spec: Callable[[], ServiceSpec], create_app: Callable[[], FastAPI] | None = None, argv: list[str] | None = None,
-         commands: Mapping[str, Command] | None = None) -> int:
+def main(
+    build_spec: Callable[[], ServiceSpec],
+    create_app: Callable[[], FastAPI] | None = None,
+    argv: list[str] | None = None,
+    commands: Mapping[str, Command] | None = None,
+) -> int:
     """Run a service's command line; `create_app` is the service's own app factory (defaults to the bare spec).
 
     `commands` adds service-specific subcommands; a command's return value is the exit code.
@@ -134,8 +143,10 @@ def main(build_spec: Callable[[], ServiceSpec], create_app: Callable[[], FastAPI
     outbox_actions.add_parser("purge", help="按保留期删除过期的发件箱与收件箱记录")
     dlq = sub.add_parser("dlq", help="死信：列出（list）或重放（replay）消费者搁置的事件")
     dlq_actions = dlq.add_subparsers(dest="action", required=True)
-    for action, text in (("list", "列出各消费者死信主题上的事件及其状态（parked 搁置中、replayed 已重放待处理、handled 已处理）"),
-                         ("replay", "清除其收件箱记录并把原消息发回原主题（记入审计日志）")):
+    for action, text in (
+        ("list", "列出各消费者死信主题上的事件及其状态（parked 搁置中、replayed 已重放待处理、handled 已处理）"),
+        ("replay", "清除其收件箱记录并把原消息发回原主题（记入审计日志）"),
+    ):
         p = dlq_actions.add_parser(action, help=text)
         p.add_argument("--consumer", help="只看某个消费者（如 event-log）")
         if action == "replay":
@@ -152,8 +163,16 @@ def main(build_spec: Callable[[], ServiceSpec], create_app: Callable[[], FastAPI
             _exit_zero_after_graceful_shutdown(spec.name)
             # On SIGTERM uvicorn stops accepting, lets in-flight requests finish (or cancels them
             # after the timeout), then runs the lifespan shutdown: consumers stop, the relay flushes.
-            uvicorn.run(app, host=s.host, port=s.port, log_config=None, access_log=False,
-                        timeout_graceful_shutdown=s.shutdown_http_timeout, proxy_headers=True, forwarded_allow_ips=s.forwarded_allow_ips)
+            uvicorn.run(
+                app,
+                host=s.host,
+                port=s.port,
+                log_config=None,
+                access_log=False,
+                timeout_graceful_shutdown=s.shutdown_http_timeout,
+                proxy_headers=True,
+                forwarded_allow_ips=s.forwarded_allow_ips,
+            )
         case "worker":
             asyncio.run(_run_worker(spec))
         case "migrate":

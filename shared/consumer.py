@@ -90,8 +90,15 @@ class ConsumerRunner:
 
     def _inbox_row(self, msg: ConsumerRecord, envelope: EventEnvelope, outcome: str, error: str | None = None) -> dict:
         return {
-            "consumer": self.group_id, "event_id": envelope.event_id, "event_type": envelope.type, "topic": msg.topic,
-            "partition": msg.partition, "offset": msg.offset, "outcome": outcome, "error": error, "processed_at": utcnow(),
+            "consumer": self.group_id,
+            "event_id": envelope.event_id,
+            "event_type": envelope.type,
+            "topic": msg.topic,
+            "partition": msg.partition,
+            "offset": msg.offset,
+            "outcome": outcome,
+            "error": error,
+            "processed_at": utcnow(),
         }
 
     async def _handle_once(self, msg: ConsumerRecord, envelope: EventEnvelope) -> str:
@@ -151,13 +158,25 @@ class ConsumerRunner:
                 self.outage = f"database unavailable: {type(exc).__name__}"
                 EVENT_RETRIES.labels(self.settings.service_name, self.sub.name, "outage").inc()
                 delay = self._backoff(state.outages)
-                log.warning("database unavailable while handling %s (try %d); retrying in %.1fs: %r", envelope.type,
-                            state.outages, delay, exc, extra=extra)
+                log.warning(
+                    "database unavailable while handling %s (try %d); retrying in %.1fs: %r",
+                    envelope.type,
+                    state.outages,
+                    delay,
+                    exc,
+                    extra=extra,
+                )
             else:
                 state.failures += 1
                 EVENT_HANDLER_ERRORS.labels(self.settings.service_name, self.sub.name).inc()
-                log.warning("handler for %s failed (attempt %d/%d): %r", envelope.type, state.failures,
-                            self.settings.consumer_max_attempts, exc, extra=extra)
+                log.warning(
+                    "handler for %s failed (attempt %d/%d): %r",
+                    envelope.type,
+                    state.failures,
+                    self.settings.consumer_max_attempts,
+                    exc,
+                    extra=extra,
+                )
                 if state.failures >= self.settings.consumer_max_attempts:
                     await self._dead_letter(msg, envelope, repr(exc), attempts=state.failures)
                     self._retries.pop(tp, None)
@@ -293,8 +312,14 @@ class ConsumerRunner:
             # so "ends before our position" would misfire there; a non-empty log reset under us
             # answers OFFSET_OUT_OF_RANGE and aiokafka rewinds, auto_offset_reset=earliest.)
             if ends.get(tp) == 0 < position:
-                log.warning("consumer %s: %s[%d] ends at %d, before our position %d (broker reset); reading it from the start",
-                            self.group_id, tp.topic, tp.partition, ends[tp], position)
+                log.warning(
+                    "consumer %s: %s[%d] ends at %d, before our position %d (broker reset); reading it from the start",
+                    self.group_id,
+                    tp.topic,
+                    tp.partition,
+                    ends[tp],
+                    position,
+                )
                 await consumer.seek_to_beginning(tp)
 
     def _resume_due(self, consumer: AIOKafkaConsumer) -> None:

@@ -41,8 +41,12 @@ def port_open(host: str, port: int) -> bool:
 def start_broker(port: int, log_file) -> subprocess.Popen:
     """Start tansu (memory storage) on 127.0.0.1:`port` and wait until it accepts connections."""
     url = f"tcp://127.0.0.1:{port}"
-    proc = subprocess.Popen([resolve_broker(), "broker", "--listener-url", url, "--advertised-listener-url", url],
-                            stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [resolve_broker(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 15
     while not port_open("127.0.0.1", port):
         if proc.poll() is not None or time.monotonic() > deadline:

@@ -43,7 +43,9 @@ _DEFAULT_DETAIL = {
 class Problem(Exception):
     """An error meant for the caller: HTTP status, stable machine code, Chinese detail."""
 
-    def __init__(self, status: int, code: str, detail: str, *, title: str | None = None, headers: dict[str, str] | None = None, **extra: Any) -> None:
+    def __init__(
+        self, status: int, code: str, detail: str, *, title: str | None = None, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.code = code
@@ -53,7 +55,16 @@ class Problem(Exception):
         self.extra = extra
 
 
-def problem_response(status: int, code: str, detail: str, *, title: str | None = None, instance: str | None = None, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"https://gov-disclosure.example/problems/{code}",
         "title": title or HTTPStatus(status).phrase,
@@ -118,12 +129,19 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(exc.status, exc.code, exc.detail, title=exc.title, instance=request.url.path, headers=exc.headers, **exc.extra)
+        return problem_response(
+            exc.status, exc.code, exc.detail, title=exc.title, instance=request.url.path, headers=exc.headers, **exc.extra
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _field_path(tuple(e.get("loc", ()))), "location": (e.get("loc") or ["body"])[0], "message": _message(e), "type": e.get("type", "")}
+            {
+                "field": _field_path(tuple(e.get("loc", ()))),
+                "location": (e.get("loc") or ["body"])[0],
+                "message": _message(e),
+                "type": e.get("type", ""),
+            }
             for e in exc.errors()
         ]
         fields = "、".join(dict.fromkeys(e["field"] for e in errors))
@@ -157,8 +175,13 @@ def unexpected_error_response(exc: BaseException, method: str | None, path: str 
         # Down or busy, not wrong: nothing was committed, and the same call will succeed later.
         # 503 + Retry-After is what clients and gateways retry (with the same Idempotency-Key).
         log.warning("database unavailable on %s %s: %r", method, path, exc)
-        return problem_response(503, "database_unavailable", "数据库暂时不可用，请稍后重试（您的提交未被保存）",
-                                instance=path, headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
+        return problem_response(
+            503,
+            "database_unavailable",
+            "数据库暂时不可用，请稍后重试（您的提交未被保存）",
+            instance=path,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
     log.error("unhandled error on %s %s", method, path, exc_info=exc)
     return problem_response(500, "internal_error", _DEFAULT_DETAIL[500][1], instance=path)
 

@@ -33,7 +33,7 @@ class Actor(BaseModel):
     agency_id: str | None = None
 
     @classmethod
-    def system(cls, name: str) -> "Actor":
+    def system(cls, name: str) -> Actor:
         return cls(kind="system", sub=name)
 
 
@@ -59,7 +59,7 @@ class EventEnvelope(BaseModel):
         return self.model_dump_json().encode()
 
     @classmethod
-    def from_bytes(cls, raw: bytes) -> "EventEnvelope":
+    def from_bytes(cls, raw: bytes) -> EventEnvelope:
         return cls.model_validate_json(raw)
 
 

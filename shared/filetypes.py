@@ -20,10 +20,19 @@ from shared.errors import Problem
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .doc / .xls (Compound File Binary)
 ZIP_HEADERS = (b"PK\x03\x04", b"PK\x05\x06")
 # Types no upload may be, whatever it claims: programs and pages a browser would render.
-_NEVER = {"application/x-msdownload", "application/x-executable", "application/x-elf", "application/x-mach-binary",
-          "application/x-sharedlib", "application/x-shockwave-flash", "application/wasm", "text/html"}
-_MARKUP = re.compile(r"<\s*/?\s*(?:!doctype|html|head|body|script|iframe|frame|object|embed|svg|math|meta|link|style|img|form|a\s)|<\?xml",
-                     re.IGNORECASE)
+_NEVER = {
+    "application/x-msdownload",
+    "application/x-executable",
+    "application/x-elf",
+    "application/x-mach-binary",
+    "application/x-sharedlib",
+    "application/x-shockwave-flash",
+    "application/wasm",
+    "text/html",
+}
+_MARKUP = re.compile(
+    r"<\s*/?\s*(?:!doctype|html|head|body|script|iframe|frame|object|embed|svg|math|meta|link|style|img|form|a\s)|<\?xml", re.IGNORECASE
+)
 _SNIFF_BYTES = 4096
 
 

@@ -52,9 +52,7 @@ async def ensure_topics(settings: ServiceSettings, topics: list[str]) -> None:
         missing = [t for t in dict.fromkeys(topics) if t not in existing]
         if missing:
             try:
-                await admin.create_topics(
-                    [NewTopic(t, settings.kafka_topic_partitions, settings.kafka_topic_replication) for t in missing]
-                )
+                await admin.create_topics([NewTopic(t, settings.kafka_topic_partitions, settings.kafka_topic_replication) for t in missing])
             except TopicAlreadyExistsError:
                 pass  # another replica won the race
             log.info("created topics %s", ", ".join(missing))

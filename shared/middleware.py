@@ -70,8 +70,13 @@ class RequestContextMiddleware:
             if started_response:
                 raise
             log.warning("%s %s cancelled by shutdown", scope.get("method"), scope.get("path"))
-            await problem_response(503, "shutting_down", "服务正在停止，请稍后重试", instance=scope.get("path"),
-                                   headers={"Retry-After": "1", "Connection": "close"})(scope, receive, send_with_id)
+            await problem_response(
+                503,
+                "shutting_down",
+                "服务正在停止，请稍后重试",
+                instance=scope.get("path"),
+                headers={"Retry-After": "1", "Connection": "close"},
+            )(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             template = self._route_template(scope)
@@ -79,8 +84,13 @@ class RequestContextMiddleware:
             HTTP_REQUESTS.labels(self.service, method, template, str(status)).inc()
             HTTP_LATENCY.labels(self.service, method, template).observe(elapsed)
             if template not in ("/healthz", "/readyz", "/metrics"):
-                log.info("%s %s %s", method, scope.get("path"), status,
-                         extra={"method": method, "path": scope.get("path"), "status": status, "duration_ms": round(elapsed * 1000, 1)})
+                log.info(
+                    "%s %s %s",
+                    method,
+                    scope.get("path"),
+                    status,
+                    extra={"method": method, "path": scope.get("path"), "status": status, "duration_ms": round(elapsed * 1000, 1)},
+                )
             correlation_id.reset(token)
 
     def _route_template(self, scope: Scope) -> str:
@@ -114,8 +124,7 @@ class SizeLimitMiddleware:
     routes (`large`: path pattern → cap) get their own, larger cap.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, max_header_bytes: int,
-                 large: list[tuple[str, int]] | None = None) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_header_bytes: int, large: list[tuple[str, int]] | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_header_bytes = max_header_bytes
@@ -130,9 +139,13 @@ class SizeLimitMiddleware:
             return
         raw = scope.get("headers") or []
         if sum(len(k) + len(v) + 4 for k, v in raw) > self.max_header_bytes:
-            await problem_response(431, "request_headers_too_large", "请求头过大（如 Cookie 过多），请清理后重试",
-                                   title="Request Header Fields Too Large",
-                                   headers={"Connection": "close"})(scope, receive, send)
+            await problem_response(
+                431,
+                "request_headers_too_large",
+                "请求头过大（如 Cookie 过多），请清理后重试",
+                title="Request Header Fields Too Large",
+                headers={"Connection": "close"},
+            )(scope, receive, send)
             return
         limit = self.cap_for(scope.get("path", ""))
         declared = next((v for k, v in raw if k == b"content-length"), None)
@@ -171,5 +184,6 @@ class SizeLimitMiddleware:
 
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        await problem_response(413, "payload_too_large", _too_large_detail(limit), instance=scope.get("path"),
-                               max_bytes=limit)(scope, receive, send)
+        await problem_response(413, "payload_too_large", _too_large_detail(limit), instance=scope.get("path"), max_bytes=limit)(
+            scope, receive, send
+        )

@@ -71,7 +71,9 @@ def current(script_location: Path | str, url: str, version_table: str) -> str | 
         engine = create_engine(url)
         try:
             async with engine.connect() as conn:
-                return await conn.run_sync(lambda c: MigrationContext.configure(c, opts={"version_table": version_table}).get_current_revision())
+                return await conn.run_sync(
+                    lambda c: MigrationContext.configure(c, opts={"version_table": version_table}).get_current_revision()
+                )
         finally:
             await engine.dispose()
 

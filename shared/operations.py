@@ -41,8 +41,9 @@ def operator_name() -> str:
 # -- retention -------------------------------------------------------------------------------
 
 
-async def purge_expired(sessions: async_sessionmaker[AsyncSession], plumbing: Plumbing, settings: ServiceSettings,
-                        now: datetime | None = None) -> dict[str, int]:
+async def purge_expired(
+    sessions: async_sessionmaker[AsyncSession], plumbing: Plumbing, settings: ServiceSettings, now: datetime | None = None
+) -> dict[str, int]:
     """Delete published outbox rows and handled inbox rows past their retention, a batch per transaction."""
     now = now or utcnow()
     outbox, inbox = plumbing.outbox, plumbing.inbox
@@ -51,18 +52,25 @@ async def purge_expired(sessions: async_sessionmaker[AsyncSession], plumbing: Pl
     deleted = {"outbox": 0, "inbox": 0}
     while True:
         async with sessions() as session, session.begin():
-            ids = select(outbox.c.id).where(outbox.c.published_at.is_not(None), outbox.c.published_at < outbox_cutoff) \
-                .order_by(outbox.c.id).limit(settings.retention_batch_size)
+            ids = (
+                select(outbox.c.id)
+                .where(outbox.c.published_at.is_not(None), outbox.c.published_at < outbox_cutoff)
+                .order_by(outbox.c.id)
+                .limit(settings.retention_batch_size)
+            )
             n = (await session.execute(delete(outbox).where(outbox.c.id.in_(ids.scalar_subquery())))).rowcount or 0
         deleted["outbox"] += n
         if n < settings.retention_batch_size:
             break
     while True:
         async with sessions() as session, session.begin():
-            keys = (await session.execute(
-                select(inbox.c.consumer, inbox.c.event_id)
-                .where(inbox.c.outcome != "dead_lettered", inbox.c.processed_at < inbox_cutoff)
-                .limit(settings.retention_batch_size))).all()
+            keys = (
+                await session.execute(
+                    select(inbox.c.consumer, inbox.c.event_id)
+                    .where(inbox.c.outcome != "dead_lettered", inbox.c.processed_at < inbox_cutoff)
+                    .limit(settings.retention_batch_size)
+                )
+            ).all()
             for consumer, event_id in keys:
                 await session.execute(delete(inbox).where(inbox.c.consumer == consumer, inbox.c.event_id == event_id))
         deleted["inbox"] += len(keys)
@@ -80,9 +88,11 @@ async def replay_outbox(new_uow, since: datetime, *, reason: str, operator: str,
     """Mark every row published at or after `since` unsent again; returns how many (recorded in the audit log)."""
     async with new_uow() as uow:
         outbox = uow.plumbing.outbox
-        marked = (await uow.session.execute(
-            update(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at >= since)
-            .values(published_at=None))).rowcount or 0
+        marked = (
+            await uow.session.execute(
+                update(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at >= since).values(published_at=None)
+            )
+        ).rowcount or 0
         event = OutboxReplayed(since=since.isoformat(), events=marked, reason=reason, operator=operator)
         uow.emit(OutboxReplayed.topic, event.envelope(source=service, aggregate_id=service, actor=Actor.system(service)))
         await uow.commit()
@@ -124,8 +134,9 @@ def _int_or_none(text: str) -> int | None:
 async def read_dead_letters(settings: ServiceSettings, group_id: str) -> list[DeadLetter]:
     """Every letter on the consumer group's dead-letter topic, oldest first (read without a consumer group)."""
     topic = dead_letter_topic(settings.kafka_topic_prefix, group_id)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
-                                request_timeout_ms=settings.kafka_request_timeout_ms)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False, request_timeout_ms=settings.kafka_request_timeout_ms
+    )
     await consumer.start()
     letters: list[DeadLetter] = []
     try:
@@ -159,13 +170,19 @@ def _letter(group_id: str, msg) -> DeadLetter:
     except (ValidationError, ValueError):
         envelope = None
     return DeadLetter(
-        consumer=group_id, dlq_offset=f"{msg.partition}:{msg.offset}",
-        event_id=envelope.event_id if envelope else None, event_type=envelope.type if envelope else None,
-        error=_header(headers, "dlq.error"), attempts=_int_or_none(_header(headers, "dlq.attempts")) or 0,
-        failed_at=_header(headers, "dlq.failed_at"), original_topic=_header(headers, "dlq.original_topic"),
+        consumer=group_id,
+        dlq_offset=f"{msg.partition}:{msg.offset}",
+        event_id=envelope.event_id if envelope else None,
+        event_type=envelope.type if envelope else None,
+        error=_header(headers, "dlq.error"),
+        attempts=_int_or_none(_header(headers, "dlq.attempts")) or 0,
+        failed_at=_header(headers, "dlq.failed_at"),
+        original_topic=_header(headers, "dlq.original_topic"),
         original_partition=_int_or_none(_header(headers, "dlq.original_partition")),
         original_offset=_int_or_none(_header(headers, "dlq.original_offset")),
-        state="parked" if envelope else "poison", key=msg.key, value=msg.value or b"",
+        state="parked" if envelope else "poison",
+        key=msg.key,
+        value=msg.value or b"",
     )
 
 
@@ -176,8 +193,11 @@ async def with_inbox_states(sessions: async_sessionmaker[AsyncSession], plumbing
         for letter in letters:
             if letter.event_id is None:
                 continue
-            outcome = (await session.execute(select(inbox.c.outcome).where(
-                inbox.c.consumer == letter.consumer, inbox.c.event_id == letter.event_id))).scalar_one_or_none()
+            outcome = (
+                await session.execute(
+                    select(inbox.c.outcome).where(inbox.c.consumer == letter.consumer, inbox.c.event_id == letter.event_id)
+                )
+            ).scalar_one_or_none()
             letter.state = {"dead_lettered": "parked", None: "replayed"}.get(outcome, "handled")
     return letters
 
@@ -199,19 +219,35 @@ async def replay_dead_letters(new_uow, settings: ServiceSettings, letters: list[
         for letter in chosen:
             async with new_uow() as uow:
                 inbox = uow.plumbing.inbox
-                await uow.session.execute(delete(inbox).where(inbox.c.consumer == letter.consumer, inbox.c.event_id == letter.event_id,
-                                                              inbox.c.outcome == "dead_lettered"))
+                await uow.session.execute(
+                    delete(inbox).where(
+                        inbox.c.consumer == letter.consumer, inbox.c.event_id == letter.event_id, inbox.c.outcome == "dead_lettered"
+                    )
+                )
                 original = EventEnvelope.from_bytes(letter.value)
-                record = DeadLetterReplayed(consumer=letter.consumer, event_id=letter.event_id or "", event_type_replayed=letter.event_type or "",
-                                            original_topic=letter.original_topic, original_offset=letter.original_offset,
-                                            error=letter.error[:2000], attempts=letter.attempts, operator=operator)
-                envelope = record.envelope(source=settings.service_name, aggregate_id=original.aggregate_id, agency_id=original.agency_id,
-                                           actor=Actor.system(settings.service_name))
+                record = DeadLetterReplayed(
+                    consumer=letter.consumer,
+                    event_id=letter.event_id or "",
+                    event_type_replayed=letter.event_type or "",
+                    original_topic=letter.original_topic,
+                    original_offset=letter.original_offset,
+                    error=letter.error[:2000],
+                    attempts=letter.attempts,
+                    operator=operator,
+                )
+                envelope = record.envelope(
+                    source=settings.service_name,
+                    aggregate_id=original.aggregate_id,
+                    agency_id=original.agency_id,
+                    actor=Actor.system(settings.service_name),
+                )
                 uow.emit(DeadLetterReplayed.topic, envelope)
                 await uow.commit()
             await producer.send_and_wait(letter.original_topic, letter.value, key=letter.key)
             letter.state = "replayed"
-            log.warning("dead letter %s (%s) replayed to %s for %s", letter.event_id, letter.event_type, letter.original_topic, letter.consumer)
+            log.warning(
+                "dead letter %s (%s) replayed to %s for %s", letter.event_id, letter.event_type, letter.original_topic, letter.consumer
+            )
     finally:
         await producer.stop()
     return chosen
@@ -219,6 +255,6 @@ async def replay_dead_letters(new_uow, settings: ServiceSettings, letters: list[
 
 async def pending_outbox(sessions: async_sessionmaker[AsyncSession], plumbing: Plumbing) -> int:
     async with sessions() as session:
-        return (await session.execute(select(func.count()).select_from(plumbing.outbox)
-                                      .where(plumbing.outbox.c.published_at.is_(None)))).scalar_one()
-
+        return (
+            await session.execute(select(func.count()).select_from(plumbing.outbox).where(plumbing.outbox.c.published_at.is_(None)))
+        ).scalar_one()

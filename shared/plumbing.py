@@ -73,8 +73,11 @@ def create_plumbing_v1(op) -> None:
         sa.UniqueConstraint("event_id", name="uq_outbox_event_id"),
     )
     op.create_index(
-        "ix_outbox_pending", "outbox", ["key", "id"],
-        postgresql_where=sa.text("published_at IS NULL"), sqlite_where=sa.text("published_at IS NULL"),
+        "ix_outbox_pending",
+        "outbox",
+        ["key", "id"],
+        postgresql_where=sa.text("published_at IS NULL"),
+        sqlite_where=sa.text("published_at IS NULL"),
     )
     op.create_table(
         "inbox",

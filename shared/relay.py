@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -27,14 +26,16 @@ from shared.events import Actor
 from shared.kafka import ensure_topics, make_producer
 from shared.metrics import BROKER_RESETS, OUTBOX_FAILURES, OUTBOX_PENDING, OUTBOX_PUBLISHED
 from shared.plumbing import Plumbing
-from shared.uow import outbox_channel
 from shared.settings import ServiceSettings
+from shared.uow import outbox_channel
 
 log = logging.getLogger(__name__)
 
 
 class OutboxRelay:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], plumbing: Plumbing, settings: ServiceSettings, topics: list[str]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], plumbing: Plumbing, settings: ServiceSettings, topics: list[str]
+    ) -> None:
         self.sessions = sessions
         self.table = plumbing.outbox
         self.settings = settings
@@ -113,8 +114,8 @@ class OutboxRelay:
             futures = [await producer.send(r.topic, r.body.encode(), key=r.key.encode()) for r in sendable]
             results = await asyncio.gather(*futures, return_exceptions=True)
             went_back = self._note_acks(results)
-            sent = [r.id for r, res in zip(sendable, results) if not isinstance(res, BaseException)]
-            failed = [(r.id, res) for r, res in zip(sendable, results) if isinstance(res, BaseException)]
+            sent = [r.id for r, res in zip(sendable, results, strict=False) if not isinstance(res, BaseException)]
+            failed = [(r.id, res) for r, res in zip(sendable, results, strict=False) if isinstance(res, BaseException)]
             if sent:
                 await session.execute(update(t).where(t.c.id.in_(sent)).values(published_at=utcnow(), attempts=t.c.attempts + 1))
             for row_id, error in failed:
@@ -147,8 +148,11 @@ class OutboxRelay:
         offset": the development broker reports a partition's end as the base of its last batch
         + 1, which would misfire; offsets going back at the next publish catch the rest.)
         """
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.bootstrap_servers, enable_auto_commit=False,
-                                    request_timeout_ms=self.settings.kafka_request_timeout_ms)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.bootstrap_servers,
+            enable_auto_commit=False,
+            request_timeout_ms=self.settings.kafka_request_timeout_ms,
+        )
         await consumer.start()
         try:
             metadata = await consumer._client.fetch_all_metadata()  # noqa: SLF001 - no public "describe topics"
@@ -183,20 +187,35 @@ class OutboxRelay:
             self._known_topics = set(self.topics)
         since = datetime(1970, 1, 1, tzinfo=UTC)
         async with self.sessions() as session, session.begin():
-            marked = (await session.execute(update(self.table).where(self.table.c.published_at.is_not(None), self.table.c.published_at >= since)
-                                            .values(published_at=None))).rowcount or 0
+            marked = (
+                await session.execute(
+                    update(self.table)
+                    .where(self.table.c.published_at.is_not(None), self.table.c.published_at >= since)
+                    .values(published_at=None)
+                )
+            ).rowcount or 0
             record = OutboxReplayed(since=since.isoformat(), events=marked, reason=f"消息中转站重置：{sign}", operator="relay")
-            envelope = record.envelope(source=self.settings.service_name, aggregate_id=self.settings.service_name,
-                                       actor=Actor.system(self.settings.service_name))
-            await session.execute(insert(self.table).values(
-                event_id=envelope.event_id, topic=self.settings.topic(OutboxReplayed.topic), key=envelope.aggregate_id,
-                event_type=envelope.type, body=envelope.model_dump_json(), created_at=utcnow()))
+            envelope = record.envelope(
+                source=self.settings.service_name, aggregate_id=self.settings.service_name, actor=Actor.system(self.settings.service_name)
+            )
+            await session.execute(
+                insert(self.table).values(
+                    event_id=envelope.event_id,
+                    topic=self.settings.topic(OutboxReplayed.topic),
+                    key=envelope.aggregate_id,
+                    event_type=envelope.type,
+                    body=envelope.model_dump_json(),
+                    created_at=utcnow(),
+                )
+            )
         log.warning("after the broker reset, %d published events will be sent again", marked)
         self._wake.set()
 
     async def pending_count(self) -> int:
         async with self.sessions() as session:
-            return (await session.execute(select(func.count()).select_from(self.table).where(self.table.c.published_at.is_(None)))).scalar_one()
+            return (
+                await session.execute(select(func.count()).select_from(self.table).where(self.table.c.published_at.is_(None)))
+            ).scalar_one()
 
     async def drain(self) -> int:
         """Publish until nothing is left (or only rows held by other replicas)."""
@@ -232,7 +251,7 @@ class OutboxRelay:
                     raw = (await connection.get_raw_connection()).driver_connection
                     channel = outbox_channel(self.settings)
                     lost = asyncio.Event()
-                    raw.add_termination_listener(lambda _conn: lost.set())
+                    raw.add_termination_listener(lambda _conn, lost=lost: lost.set())
                     await raw.add_listener(channel, self._notified)
                     delay = 1.0
                     waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait())]

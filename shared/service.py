@@ -19,10 +19,10 @@ from typing import Annotated
 
 import swagger_ui_bundle
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.staticfiles import StaticFiles
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData
 
@@ -59,7 +59,7 @@ class ServiceSpec:
     produces: list[str] = field(default_factory=list)
     subscriptions: list[Subscription] = field(default_factory=list)
     # Extra background loops (e.g. a scheduler), run with the relay and consumers.
-    background: list[Callable[["ServiceRuntime", asyncio.Event], Awaitable[None]]] = field(default_factory=list)
+    background: list[Callable[[ServiceRuntime, asyncio.Event], Awaitable[None]]] = field(default_factory=list)
     # Work done once before the process says it is ready (e.g. loading a dictionary): blocking
     # functions, run in a thread so the event loop stays free.
     warm_up: list[Callable[[], object]] = field(default_factory=list)
@@ -110,8 +110,13 @@ class ServiceRuntime:
 
     async def _retention(self, stop: asyncio.Event) -> None:
         """Delete expired outbox and inbox rows now and then (every replica may: the deletes are idempotent)."""
-        await every(self.settings.retention_interval_seconds, stop,
-                    lambda: purge_expired(self.sessions, self.spec.plumbing, self.settings), what="retention", log=log)
+        await every(
+            self.settings.retention_interval_seconds,
+            stop,
+            lambda: purge_expired(self.sessions, self.spec.plumbing, self.settings),
+            what="retention",
+            log=log,
+        )
 
     async def stop(self, timeout: float | None = None) -> None:
         """Stop consumers and loops (each commits what it finished), then flush the relay, close the engine.
@@ -232,12 +237,21 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     app.state.today = county_today(settings.timezone)  # tests may pin it
     app.state.verifier = TokenVerifier(settings)
     install_problem_handlers(app)
-    app.add_middleware(SizeLimitMiddleware, max_body_bytes=settings.max_body_bytes, max_header_bytes=settings.max_header_bytes,
-                       large=[(spec.api_prefix + pattern, cap) for pattern, cap in spec.large_bodies])
+    app.add_middleware(
+        SizeLimitMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_header_bytes=settings.max_header_bytes,
+        large=[(spec.api_prefix + pattern, cap) for pattern, cap in spec.large_bodies],
+    )
     app.add_middleware(RequestContextMiddleware, service=spec.name, api_prefix=spec.api_prefix)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"],
-                           expose_headers=["X-Request-ID", "ETag", "Location"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID", "ETag", "Location"],
+        )
     app.include_router(_ops_router())
     _add_offline_docs(app, spec.api_prefix)
     for router in spec.routers:
@@ -253,9 +267,13 @@ def _add_offline_docs(app: FastAPI, prefix: str) -> None:
 
     @app.get(f"{prefix}/docs", include_in_schema=False)
     async def docs() -> Response:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} · 接口文档",
-                                   swagger_js_url=f"{assets}/swagger-ui-bundle.js", swagger_css_url=f"{assets}/swagger-ui.css",
-                                   swagger_favicon_url=f"{assets}/favicon-32x32.png")
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} · 接口文档",
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon-32x32.png",
+        )
 
 
 def _add_problem_schema(app: FastAPI) -> None:
@@ -269,9 +287,13 @@ def _add_problem_schema(app: FastAPI) -> None:
             "type": "object",
             "required": ["type", "title", "status", "detail", "code"],
             "properties": {
-                "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-                "detail": {"type": "string", "description": "中文说明"}, "code": {"type": "string", "description": "稳定的机器可读错误码"},
-                "instance": {"type": "string"}, "correlation_id": {"type": "string"},
+                "type": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string", "description": "中文说明"},
+                "code": {"type": "string", "description": "稳定的机器可读错误码"},
+                "instance": {"type": "string"},
+                "correlation_id": {"type": "string"},
                 "errors": {"type": "array", "items": {"type": "object"}},
             },
         }

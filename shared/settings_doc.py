@@ -43,8 +43,9 @@ def settings_classes() -> dict[str, type[ServiceSettings]]:
     found: dict[str, type[ServiceSettings]] = {}
     for name in SERVICES:
         module = importlib.import_module(f"services.{name}.settings")
-        classes = [c for c in vars(module).values()
-                   if inspect.isclass(c) and issubclass(c, ServiceSettings) and c.__module__ == module.__name__]
+        classes = [
+            c for c in vars(module).values() if inspect.isclass(c) and issubclass(c, ServiceSettings) and c.__module__ == module.__name__
+        ]
         if len(classes) != 1:
             raise RuntimeError(f"services/{name}/settings.py 应恰好定义一个 ServiceSettings 子类，实际 {len(classes)} 个")
         found[name] = classes[0]

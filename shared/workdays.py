@@ -13,14 +13,19 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
 _HOLIDAY_NAMES = {
-    "New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节", "Labour Day": "劳动节",
-    "Dragon Boat Festival": "端午节", "National Day": "国庆节", "Mid-autumn Festival": "中秋节",
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
     "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
 }
 
@@ -56,7 +61,7 @@ class WorkCalendar:
     _kinds: dict[date, tuple[DayKind, str | None]] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
-    def with_overrides(cls, overrides: Iterable[DayOverride] = (), announced_years: Iterable[int] = ()) -> "WorkCalendar":
+    def with_overrides(cls, overrides: Iterable[DayOverride] = (), announced_years: Iterable[int] = ()) -> WorkCalendar:
         return cls({o.day: o for o in overrides}, frozenset(announced_years))
 
     def source_of(self, year: int) -> CalendarSource:
@@ -108,7 +113,7 @@ class WorkCalendar:
         return sum(1 for d in days if self.is_workday(d) and not (excluded and excluded(d)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _package_knows(year: int) -> bool:
     try:
         chinese_calendar.is_workday(date(year, 6, 1))
@@ -134,5 +139,7 @@ def next_year_warning(calendar: WorkCalendar, today: date) -> str | None:
     year = today.year + 1
     if (today.month, today.day) < NEXT_YEAR_WARNING_FROM or calendar.source_of(year) != CalendarSource.weekends_only:
         return None
-    return (f"{year}年放假安排尚未录入：跨入{year}年的答复期限暂只扣除周末，元旦、春节等假期未计入，相关期限标为“暂定”。"
-            f"国务院公布后，请系统管理员录入放假与调休日期并确认{year}年已录入完毕。")
+    return (
+        f"{year}年放假安排尚未录入：跨入{year}年的答复期限暂只扣除周末，元旦、春节等假期未计入，相关期限标为“暂定”。"
+        f"国务院公布后，请系统管理员录入放假与调休日期并确认{year}年已录入完毕。"
+    )

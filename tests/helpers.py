@@ -8,11 +8,6 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
-from shared.contracts.catalog import AgencyRegistered
-from shared.db import create_engine, new_id
-from shared.events import Actor, EventEnvelope
-from shared.testing import settings_for
-
 from services.audit.adapters.orm import AuditEntry
 from services.audit.app import create_app as audit_app
 from services.audit.settings import AuditSettings
@@ -20,6 +15,10 @@ from services.catalog.app import create_app as catalog_app
 from services.catalog.settings import CatalogSettings
 from services.requests.app import create_app as requests_app
 from services.requests.settings import RequestsSettings
+from shared.contracts.catalog import AgencyRegistered
+from shared.db import create_engine, new_id
+from shared.events import Actor, EventEnvelope
+from shared.testing import settings_for
 
 __all__ = ["audit_app", "catalog_app", "requests_app"]
 
@@ -27,9 +26,15 @@ __all__ = ["audit_app", "catalog_app", "requests_app"]
 async def service_settings(databases, broker, prefix: str, **overrides: Any) -> dict[str, Any]:
     """Settings for catalog, requests and audit, each with a fresh database."""
     return {
-        "catalog": settings_for(CatalogSettings, database_url=await databases.new("catalog"), bootstrap=broker.bootstrap, prefix=prefix, **overrides),
-        "requests": settings_for(RequestsSettings, database_url=await databases.new("requests"), bootstrap=broker.bootstrap, prefix=prefix, **overrides),
-        "audit": settings_for(AuditSettings, database_url=await databases.new("audit"), bootstrap=broker.bootstrap, prefix=prefix, **overrides),
+        "catalog": settings_for(
+            CatalogSettings, database_url=await databases.new("catalog"), bootstrap=broker.bootstrap, prefix=prefix, **overrides
+        ),
+        "requests": settings_for(
+            RequestsSettings, database_url=await databases.new("requests"), bootstrap=broker.bootstrap, prefix=prefix, **overrides
+        ),
+        "audit": settings_for(
+            AuditSettings, database_url=await databases.new("audit"), bootstrap=broker.bootstrap, prefix=prefix, **overrides
+        ),
     }
 
 

@@ -30,9 +30,12 @@ def require_postgres(what: str = "several processes share one database here") ->
 
 def submission(agency_id: str, n: int) -> dict[str, Any]:
     """A valid online request body, numbered so each one is distinguishable."""
-    return {"agency_id": agency_id, "description": f"请公开2025年度城乡低保资金发放情况（第{n}件）", "preferred_form": "electronic",
-            "applicant": {"type": "natural_person", "name": "张三", "id_type": "resident_id", "id_number": VALID_ID,
-                          "mobile": "13800138000"}}
+    return {
+        "agency_id": agency_id,
+        "description": f"请公开2025年度城乡低保资金发放情况（第{n}件）",
+        "preferred_form": "electronic",
+        "applicant": {"type": "natural_person", "name": "张三", "id_type": "resident_id", "id_number": VALID_ID, "mobile": "13800138000"},
+    }
 
 
 async def publish_agencies(bootstrap: str, topic: str, count: int) -> list[EventEnvelope]:
@@ -66,6 +69,7 @@ async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord]:
             batch = await consumer.getmany(timeout_ms=500)
             found.extend(m for msgs in batch.values() for m in msgs)
             return all([await consumer.position(tp) >= end[tp] for tp in partitions])
+
         await eventually(read_to_end, timeout=30, interval=0, message=f"the end of {topic}")
         return found
     finally:
@@ -81,6 +85,7 @@ async def wait_for_log(process: ServiceProcess, text: str, timeout: float = 30) 
         if process.proc is not None and process.proc.poll() is not None:
             raise AssertionError(f"{process.name} exited with {process.proc.returncode}; log: {process.log_tail()}")
         return text in process.log_tail(10**7)
+
     await eventually(logged, timeout=timeout, interval=0.05, message=f"{text!r} in the log of {process.name}")
 
 

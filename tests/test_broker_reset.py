@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from shared.contracts.topics import CATALOG_AGENCIES
-from shared.service import ServiceRuntime
-from shared.testing import Broker, eventually, settings_for
-
 from services.audit.adapters.orm import plumbing as audit_plumbing
 from services.audit.app import build_spec as audit_spec
 from services.audit.settings import AuditSettings
+from shared.contracts.topics import CATALOG_AGENCIES
+from shared.service import ServiceRuntime
+from shared.testing import Broker, eventually, settings_for
 from tests.helpers import agency_event, audit_count
 
 
@@ -31,8 +30,9 @@ async def test_events_acknowledged_then_lost_by_a_restarted_broker_reach_their_c
     broker = Broker().start()
     common = dict(bootstrap=broker.bootstrap, prefix=topic_prefix, broker_check_interval=0.5)
     # The producing service: its relay publishes, nobody has consumed yet.
-    producer = ServiceRuntime(audit_spec(settings_for(AuditSettings, database_url=await databases.new("producer"), run_consumers=False,
-                                                      **common)))
+    producer = ServiceRuntime(
+        audit_spec(settings_for(AuditSettings, database_url=await databases.new("producer"), run_consumers=False, **common))
+    )
     producer.consumers = []
     await producer.migrate()
     producer.start_workers()
@@ -56,11 +56,15 @@ async def test_events_acknowledged_then_lost_by_a_restarted_broker_reach_their_c
         async def everything_recorded_once():
             counts = [await audit_count(audit_settings.database_url, event_id=e.event_id) for e in lost + later]
             return counts if set(counts) == {1} else None
+
         await eventually(everything_recorded_once, timeout=90, message="every event, the lost ones included, in the audit log")
         assert producer.relay.resets >= 1
         # The relay's repair is on the record, with its reason.
-        await eventually(lambda: audit_count(audit_settings.database_url, event_type="OutboxReplayed"), timeout=30,
-                         message="the relay's replay in the audit log")
+        await eventually(
+            lambda: audit_count(audit_settings.database_url, event_type="OutboxReplayed"),
+            timeout=30,
+            message="the relay's replay in the audit log",
+        )
     finally:
         if audit is not None:
             await audit.stop()
@@ -71,8 +75,9 @@ async def test_events_acknowledged_then_lost_by_a_restarted_broker_reach_their_c
 async def test_a_broker_restarted_while_idle_is_healed_and_consumers_go_on_from_the_start(databases, topic_prefix):
     broker = Broker().start()
     common = dict(bootstrap=broker.bootstrap, prefix=topic_prefix, broker_check_interval=0.5)
-    producer = ServiceRuntime(audit_spec(settings_for(AuditSettings, database_url=await databases.new("producer"), run_consumers=False,
-                                                      **common)))
+    producer = ServiceRuntime(
+        audit_spec(settings_for(AuditSettings, database_url=await databases.new("producer"), run_consumers=False, **common))
+    )
     producer.consumers = []
     await producer.migrate()
     audit_settings = settings_for(AuditSettings, database_url=await databases.new("audit"), **common)
@@ -86,6 +91,7 @@ async def test_a_broker_restarted_while_idle_is_healed_and_consumers_go_on_from_
 
         async def recorded(events):
             return all([await audit_count(audit_settings.database_url, event_id=e.event_id) == 1 for e in events])
+
         await eventually(lambda: recorded(before), timeout=60, message="the first events")
 
         broker.stop()

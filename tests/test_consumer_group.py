@@ -8,17 +8,17 @@ import uuid
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy import func, select
 
+from services.audit.adapters.orm import AuditEntry
+from services.audit.adapters.orm import plumbing as audit_plumbing
+from services.audit.app import build_spec as audit_spec
+from services.audit.domain.chain import GENESIS
+from services.audit.service.record import record_event
+from services.audit.settings import AuditSettings
 from shared.consumer import ConsumerRunner, Subscription
 from shared.contracts.topics import CATALOG_AGENCIES
 from shared.kafka import ensure_topics
 from shared.service import ServiceRuntime
 from shared.testing import eventually, settings_for
-
-from services.audit.adapters.orm import AuditEntry, plumbing as audit_plumbing
-from services.audit.app import build_spec as audit_spec
-from services.audit.domain.chain import GENESIS
-from services.audit.service.record import record_event
-from services.audit.settings import AuditSettings
 from tests.helpers import agency_event, audit_count, publish_raw
 
 
@@ -29,15 +29,22 @@ async def _audit_runtime(settings) -> ServiceRuntime:
 
 
 async def _dead_letters(bootstrap: str, topic: str, expected: int) -> list:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"inspect-{uuid.uuid4().hex[:6]}",
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"inspect-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     found = []
     try:
+
         async def collect():
             batch = await consumer.getmany(timeout_ms=500)
             found.extend(m for msgs in batch.values() for m in msgs)
             return len(found) >= expected
+
         await eventually(collect, timeout=30, message=f"{expected} dead letters on {topic}")
     finally:
         await consumer.stop()
@@ -45,8 +52,9 @@ async def _dead_letters(bootstrap: str, topic: str, expected: int) -> list:
 
 
 async def test_two_replicas_split_the_partitions_and_handle_every_event_once(broker, databases, topic_prefix):
-    settings = settings_for(AuditSettings, database_url=await databases.new("audit"), bootstrap=broker.bootstrap, prefix=topic_prefix,
-                            kafka_topic_partitions=4)
+    settings = settings_for(
+        AuditSettings, database_url=await databases.new("audit"), bootstrap=broker.bootstrap, prefix=topic_prefix, kafka_topic_partitions=4
+    )
     replicas = [await _audit_runtime(settings), await _audit_runtime(settings)]
     for r in replicas:
         r.start_workers()
@@ -58,26 +66,32 @@ async def test_two_replicas_split_the_partitions_and_handle_every_event_once(bro
             a = {tp.partition for tp in first.assigned if tp.topic == topic}
             b = {tp.partition for tp in second.assigned if tp.topic == topic}
             return a and b and not (a & b) and (a | b) == {0, 1, 2, 3}
+
         await eventually(split, timeout=60, message="both replicas assigned disjoint partitions of the agency topic")
 
         events = [agency_event() for _ in range(60)]
         await publish_raw(broker.bootstrap, topic, [(e.aggregate_id.encode(), e.to_bytes()) for e in events])
+
         async def all_recorded():
             return await audit_count(settings.database_url) >= len(events)
+
         await eventually(all_recorded, timeout=60, message="all 60 events recorded")
         await asyncio.sleep(1.0)  # nothing more may arrive
 
         async with replicas[0].sessions() as session:
-            rows = (await session.execute(select(AuditEntry.event_id, AuditEntry.prev_hash, AuditEntry.hash).order_by(AuditEntry.seq))).all()
+            rows = (
+                await session.execute(select(AuditEntry.event_id, AuditEntry.prev_hash, AuditEntry.hash).order_by(AuditEntry.seq))
+            ).all()
             inbox = audit_plumbing.inbox
             partitions = set((await session.execute(select(inbox.c.partition).where(inbox.c.topic == topic))).scalars())
         assert sorted(r.event_id for r in rows) == sorted(e.event_id for e in events)  # every event, once
         assert partitions == {0, 1, 2, 3}
         # Concurrent appenders kept one unbroken chain.
         assert rows[0].prev_hash == GENESIS
-        assert all(later.prev_hash == earlier.hash for earlier, later in zip(rows, rows[1:]))
+        assert all(later.prev_hash == earlier.hash for earlier, later in zip(rows, rows[1:], strict=False))
         assert {tp.partition for tp in first.assigned if tp.topic == topic}.isdisjoint(
-            {tp.partition for tp in second.assigned if tp.topic == topic})
+            {tp.partition for tp in second.assigned if tp.topic == topic}
+        )
     finally:
         await asyncio.gather(*(r.stop() for r in replicas))
 
@@ -94,6 +108,7 @@ async def test_poison_message_goes_to_dead_letter_topic_and_consumer_moves_on(br
 
         async def good_recorded():
             return await audit_count(settings.database_url, event_id=good.event_id) == 1
+
         await eventually(good_recorded, timeout=60, message="the good event after two poison messages")
 
         letters = await _dead_letters(broker.bootstrap, f"{topic_prefix}dlq.audit.event-log", expected=2)
@@ -108,8 +123,9 @@ async def test_poison_message_goes_to_dead_letter_topic_and_consumer_moves_on(br
 
 
 async def test_handler_that_keeps_failing_is_retried_then_dead_lettered(broker, databases, topic_prefix):
-    settings = settings_for(AuditSettings, database_url=await databases.new("audit"), bootstrap=broker.bootstrap, prefix=topic_prefix,
-                            consumer_max_attempts=3)
+    settings = settings_for(
+        AuditSettings, database_url=await databases.new("audit"), bootstrap=broker.bootstrap, prefix=topic_prefix, consumer_max_attempts=3
+    )
     runtime = await _audit_runtime(settings)
     attempts: dict[str, int] = {}
     doomed = agency_event("永远失败的事件")
@@ -133,6 +149,7 @@ async def test_handler_that_keeps_failing_is_retried_then_dead_lettered(broker, 
 
         async def after_recorded():
             return await audit_count(settings.database_url, event_id=after.event_id) == 1
+
         await eventually(after_recorded, timeout=60, message="the event behind the failing one")
         assert attempts[doomed.event_id] == 3
         assert attempts[after.event_id] == 2

@@ -16,13 +16,6 @@ from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 
-from shared.consumer import ConsumerRunner, Subscription
-from shared.contracts.topics import CATALOG_AGENCIES
-from shared.db import database_unavailable, new_id
-from shared.kafka import ensure_topics
-from shared.service import ServiceRuntime
-from shared.testing import _asyncpg_dsn, eventually, postgres_admin_url, settings_for
-
 from services.audit.adapters.orm import plumbing as audit_plumbing
 from services.audit.app import build_spec as audit_spec
 from services.audit.service.record import record_event
@@ -30,6 +23,12 @@ from services.audit.settings import AuditSettings
 from services.requests.app import create_app as requests_app
 from services.requests.settings import RequestsSettings
 from services.requests.tests.conftest import API, _replicate, request_body
+from shared.consumer import ConsumerRunner, Subscription
+from shared.contracts.topics import CATALOG_AGENCIES
+from shared.db import database_unavailable, new_id
+from shared.kafka import ensure_topics
+from shared.service import ServiceRuntime
+from shared.testing import _asyncpg_dsn, eventually, postgres_admin_url, settings_for
 from tests.helpers import agency_event, audit_count
 
 LOCKED = sa_exc.OperationalError("INSERT INTO audit_entries …", {}, sqlite3.OperationalError("database is locked"))
@@ -63,8 +62,9 @@ async def _audit_runtime(settings: AuditSettings) -> ServiceRuntime:
 
 async def test_database_back_at_the_last_attempt_handles_the_event_and_parks_nothing(broker, databases, topic_prefix):
     """Deterministic: the database is unavailable for more tries than consumer_max_attempts, then returns."""
-    settings = settings_for(AuditSettings, database_url=await databases.new("audit"), bootstrap=broker.bootstrap, prefix=topic_prefix,
-                            consumer_max_attempts=3)
+    settings = settings_for(
+        AuditSettings, database_url=await databases.new("audit"), bootstrap=broker.bootstrap, prefix=topic_prefix, consumer_max_attempts=3
+    )
     runtime = await _audit_runtime(settings)
     event = agency_event("数据库恢复时到达的事件")
     outage_tries = settings.consumer_max_attempts + 2  # more than a handler error would ever get
@@ -93,11 +93,13 @@ async def test_database_back_at_the_last_attempt_handles_the_event_and_parks_not
 
         async def recorded():
             return await audit_count(settings.database_url, event_id=event.event_id) == 1
+
         await eventually(recorded, timeout=60, message="the event, once the database is back")
         assert tries["n"] == outage_tries + 1
         async with runtime.sessions() as s:
-            outcome = (await s.execute(select(audit_plumbing.inbox.c.outcome).where(
-                audit_plumbing.inbox.c.event_id == event.event_id))).scalar_one()
+            outcome = (
+                await s.execute(select(audit_plumbing.inbox.c.outcome).where(audit_plumbing.inbox.c.event_id == event.event_id))
+            ).scalar_one()
         assert outcome == "handled"
         assert not await _topic_exists(broker.bootstrap, f"{topic_prefix}dlq.audit.outage")
         # While it waited, readiness said so; once handled, it no longer does.
@@ -110,9 +112,16 @@ async def test_database_back_at_the_last_attempt_handles_the_event_and_parks_not
 
 
 async def test_a_failing_partition_waits_alone_while_the_others_go_on(broker, databases, topic_prefix):
-    settings = settings_for(AuditSettings, database_url=await databases.new("audit"), bootstrap=broker.bootstrap, prefix=topic_prefix,
-                            consumer_max_attempts=3, consumer_retry_base_delay=4.0, consumer_retry_max_delay=4.0,
-                            kafka_topic_partitions=2)
+    settings = settings_for(
+        AuditSettings,
+        database_url=await databases.new("audit"),
+        bootstrap=broker.bootstrap,
+        prefix=topic_prefix,
+        consumer_max_attempts=3,
+        consumer_retry_base_delay=4.0,
+        consumer_retry_max_delay=4.0,
+        kafka_topic_partitions=2,
+    )
     runtime = await _audit_runtime(settings)
     stuck, others = agency_event("第一次处理失败的事件"), [agency_event(f"另一分区的事件{i}") for i in range(5)]
     attempts: dict[str, int] = {}
@@ -138,12 +147,14 @@ async def test_a_failing_partition_waits_alone_while_the_others_go_on(broker, da
 
         async def others_recorded():
             return all([await audit_count(settings.database_url, event_id=e.event_id) == 1 for e in others])
+
         await eventually(others_recorded, timeout=60, message="the other partition's events")
         # The other partition went on while the failed message still waited for its second try.
         assert attempts[stuck.event_id] == 1
 
         async def stuck_recorded():
             return await audit_count(settings.database_url, event_id=stuck.event_id) == 1
+
         await eventually(stuck_recorded, timeout=60, message="the retried event")
         assert attempts[stuck.event_id] == 2
     finally:
@@ -156,8 +167,15 @@ async def test_a_failing_partition_waits_alone_while_the_others_go_on(broker, da
 async def test_an_api_whose_database_refuses_connections_answers_503_and_loses_nothing(broker, databases, topic_prefix, tmp_path):
     url = await databases.new("requests")
     name = url.rsplit("/", 1)[1].split("?")[0]
-    settings = settings_for(RequestsSettings, database_url=url, bootstrap=broker.bootstrap, prefix=topic_prefix,
-                            storage_dir=str(tmp_path / "files"), run_scheduler=False, run_consumers=False)
+    settings = settings_for(
+        RequestsSettings,
+        database_url=url,
+        bootstrap=broker.bootstrap,
+        prefix=topic_prefix,
+        storage_dir=str(tmp_path / "files"),
+        run_scheduler=False,
+        run_consumers=False,
+    )
     app = requests_app(settings)
     from shared.testing import auth, running_app
 
@@ -174,8 +192,10 @@ async def test_an_api_whose_database_refuses_connections_answers_503_and_loses_n
             # An operator closes the database and ends its sessions (as for maintenance).
             await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
             await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
-            for resp in (await client.get(f"{API}/agencies"),
-                         await client.post(f"{API}/requests", json=body, headers={**applicant, **key})):
+            for resp in (
+                await client.get(f"{API}/agencies"),
+                await client.post(f"{API}/requests", json=body, headers={**applicant, **key}),
+            ):
                 assert resp.status_code == 503, resp.text
                 assert resp.headers["content-type"].startswith("application/problem+json")
                 assert resp.json()["code"] == "database_unavailable" and "数据库" in resp.json()["detail"]

@@ -6,11 +6,9 @@ import asyncio
 
 from sqlalchemy import func, select, update
 
-from shared.testing import Broker, auth, eventually, running_app, service_env, settings_for
-
-from services.audit.settings import AuditSettings
 from services.catalog.adapters.orm import plumbing as catalog_plumbing
 from services.requests.adapters.orm import plumbing as requests_plumbing
+from shared.testing import Broker, auth, eventually, running_app, service_env
 from tests.helpers import audit_app, audit_count, catalog_app, handled, metric_value, publish_raw, requests_app, scalar, service_settings
 
 AGENCIES = "/api/v1/catalog/agencies"
@@ -24,18 +22,23 @@ async def _register(client, settings, name: str, **headers: str) -> str:
 
 async def test_agency_registered_in_catalog_reaches_requests_and_audit_once(broker, databases, topic_prefix):
     s = await service_settings(databases, broker, topic_prefix)
-    async with running_app(catalog_app(s["catalog"])) as catalog, running_app(requests_app(s["requests"])) as requests, \
-            running_app(audit_app(s["audit"])) as audit:
+    async with (
+        running_app(catalog_app(s["catalog"])) as catalog,
+        running_app(requests_app(s["requests"])) as requests,
+        running_app(audit_app(s["audit"])) as audit,
+    ):
         agency_id = await _register(catalog, s["catalog"], "某某县人民政府", **{"X-Request-ID": "citizen-call-42"})
 
         async def replicated():
             return [a for a in (await requests.get("/api/v1/requests/agencies")).json() if a["id"] == agency_id]
+
         assert (await eventually(replicated, message="agency replicated to requests"))[0]["name"] == "某某县人民政府"
 
         supervisor = auth(s["audit"], "supervisor", agency_id=agency_id)
 
         async def logged():
             return (await audit.get("/api/v1/audit/entries", params={"aggregate_id": agency_id}, headers=supervisor)).json()
+
         entries = await eventually(logged, message="audit entry")
         assert [e["event_type"] for e in entries] == ["AgencyRegistered"]
         # The correlation id of the HTTP call travels with the event into another service.
@@ -57,8 +60,11 @@ async def test_event_committed_while_broker_is_down_is_delivered_once_when_it_re
             assert await scalar(s["catalog"].database_url, pending) == 1, "the event must wait in the outbox"
 
             outage_broker.start()  # same port, and empty: a broker that lost everything
-            await eventually(lambda: audit_count(s["audit"].database_url, aggregate_id=agency_id), timeout=90,
-                             message="audit entry after broker recovery")
+            await eventually(
+                lambda: audit_count(s["audit"].database_url, aggregate_id=agency_id),
+                timeout=90,
+                message="audit entry after broker recovery",
+            )
             assert await scalar(s["catalog"].database_url, pending) == 0
             await asyncio.sleep(1.0)
             assert await audit_count(s["audit"].database_url, aggregate_id=agency_id) == 1
@@ -89,11 +95,15 @@ async def test_same_event_published_twice_is_applied_once(broker, databases, top
         await eventually(lambda: handled("audit", "event-log", "duplicate") - before >= 2, message="both duplicates seen")
         assert await audit_count(s["audit"].database_url, aggregate_id=agency_id) == 1
         inbox = requests_plumbing.inbox
-        await eventually(lambda: handled("requests", "agency-replica", "duplicate") - before_requests >= 2, message="requests saw duplicates")
+        await eventually(
+            lambda: handled("requests", "agency-replica", "duplicate") - before_requests >= 2, message="requests saw duplicates"
+        )
         assert await scalar(s["requests"].database_url, select(func.count()).select_from(inbox)) == 1
 
 
-async def test_consumer_crash_after_db_commit_before_offset_commit_replays_without_double_apply(broker, databases, topic_prefix, processes, tmp_path):
+async def test_consumer_crash_after_db_commit_before_offset_commit_replays_without_double_apply(
+    broker, databases, topic_prefix, processes, tmp_path
+):
     s = await service_settings(databases, broker, topic_prefix)
     env = service_env("audit", database_url=s["audit"].database_url, bootstrap=broker.bootstrap, prefix=topic_prefix)
     crashing = processes("audit", env, tmp_path).start(extra_env={"FAILPOINTS": "consumer.after_db_commit"})
@@ -110,9 +120,11 @@ async def test_consumer_crash_after_db_commit_before_offset_commit_replays_witho
         import httpx
 
         async with httpx.AsyncClient() as client:
+
             async def redelivered() -> bool:
                 text = (await client.get(restarted.url + "/metrics")).text
                 return metric_value(text, "events_handled_total", service="audit", consumer="event-log", outcome="duplicate") >= 1
+
             await eventually(redelivered, timeout=60, message="redelivered event recognised as a duplicate")
         assert await audit_count(s["audit"].database_url, aggregate_id=agency_id) == 1
         assert await audit_count(s["audit"].database_url) == 1

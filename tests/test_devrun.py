@@ -24,8 +24,9 @@ def make_token(identity_port: int, *args: str) -> dict[str, str]:
     """`make token …` against the running system: a token signed by its identity service."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEV_") and k not in ("MAKEFLAGS", "MFLAGS")}
     env["IDENTITY_URL"] = f"http://127.0.0.1:{identity_port}"
-    result = subprocess.run(["make", "--no-print-directory", "token", *args], cwd=REPO_ROOT, env=env, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "token", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip().splitlines()[-1]
     assert jwt.get_unverified_header(token)["alg"] == "RS256"
@@ -54,29 +55,45 @@ def _whole_system_flow(ports: dict[str, int], var) -> None:
     admin = make_token(ports["identity"], "ROLE=admin", "SUB=admin-1")
     with httpx.Client(timeout=10) as client:
         applicant = _sign_in_by_sms(client, ports["identity"], var)
-        refused = client.post(f"http://127.0.0.1:{ports['catalog']}/api/v1/catalog/agencies", headers=dev,
-                              json={"name": "某某县民政局", "kind": "department"})
+        refused = client.post(
+            f"http://127.0.0.1:{ports['catalog']}/api/v1/catalog/agencies", headers=dev, json={"name": "某某县民政局", "kind": "department"}
+        )
         assert refused.status_code == 401, refused.text
-        created = client.post(f"http://127.0.0.1:{ports['catalog']}/api/v1/catalog/agencies", headers=admin,
-                              json={"name": "某某县民政局", "kind": "department"})
+        created = client.post(
+            f"http://127.0.0.1:{ports['catalog']}/api/v1/catalog/agencies",
+            headers=admin,
+            json={"name": "某某县民政局", "kind": "department"},
+        )
         assert created.status_code == 201, created.text
         agency_id = created.json()["id"]
         deadline = time.monotonic() + 30
         while not any(a["id"] == agency_id for a in client.get(f"http://127.0.0.1:{ports['requests']}/api/v1/requests/agencies").json()):
             assert time.monotonic() < deadline, "agency never reached the requests service"
             time.sleep(0.3)
-        submitted = client.post(f"http://127.0.0.1:{ports['requests']}/api/v1/requests/requests", headers=applicant, json={
-            "agency_id": agency_id, "description": "请公开本县2025年城乡低保资金发放情况",
-            "applicant": {"type": "natural_person", "name": "张三", "id_type": "resident_id", "id_number": "11010519491231002X",
-                          "mobile": "13800138000"}})
+        submitted = client.post(
+            f"http://127.0.0.1:{ports['requests']}/api/v1/requests/requests",
+            headers=applicant,
+            json={
+                "agency_id": agency_id,
+                "description": "请公开本县2025年城乡低保资金发放情况",
+                "applicant": {
+                    "type": "natural_person",
+                    "name": "张三",
+                    "id_type": "resident_id",
+                    "id_number": "11010519491231002X",
+                    "mobile": "13800138000",
+                },
+            },
+        )
         assert submitted.status_code == 201, submitted.text
         request_id = submitted.json()["id"]
         mine = client.get(f"http://127.0.0.1:{ports['requests']}/api/v1/requests/requests/mine", headers=applicant).json()
         assert request_id in str(mine), mine
         supervisor = make_token(ports["identity"], "ROLE=supervisor", f"AGENCY={agency_id}", "SUB=sup-1")
         while True:
-            entries = client.get(f"http://127.0.0.1:{ports['audit']}/api/v1/audit/entries", headers=supervisor,
-                                 params={"aggregate_id": request_id}).json()
+            entries = client.get(
+                f"http://127.0.0.1:{ports['audit']}/api/v1/audit/entries", headers=supervisor, params={"aggregate_id": request_id}
+            ).json()
             if {e["event_type"] for e in entries} >= {"RequestSubmitted", "RequestReceived"}:
                 break
             assert time.monotonic() < deadline + 30, f"audit never recorded the request: {entries}"
@@ -89,8 +106,9 @@ def test_make_run_brings_all_five_services_to_ready_within_30_seconds_and_stops_
     env.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items()})
     env["WEB_PORT"] = str(free_port())
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "shared.devrun"], cwd=REPO_ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shared.devrun"], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         ready: set[str] = set()
         with httpx.Client(timeout=1) as client:

@@ -39,8 +39,7 @@ SERVICES: dict[str, tuple[str, set[str]]] = {
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql",
-                 marks=pytest.mark.skipif(not postgres_admin_url(), reason="TEST_POSTGRES_URL is not set")),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.skipif(not postgres_admin_url(), reason="TEST_POSTGRES_URL is not set")),
 ]
 
 OUTBOX_COLUMNS = {"id", "event_id", "topic", "key", "event_type", "body", "created_at", "published_at", "attempts", "last_error"}
@@ -98,6 +97,7 @@ async def reflect(url: str, version_table: str) -> Schema:
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
+
             def read(sync_conn: sa.Connection) -> Schema:
                 insp = inspect(sync_conn)
                 names = insp.get_table_names()
@@ -119,6 +119,7 @@ async def diff_against_orm(url: str, spec: ServiceSpec, metadata: sa.MetaData | 
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
+
             def compare(sync_conn: sa.Connection) -> list:
                 dialect = sync_conn.dialect.name
 
@@ -129,8 +130,12 @@ async def diff_against_orm(url: str, spec: ServiceSpec, metadata: sa.MetaData | 
 
                 ctx = MigrationContext.configure(
                     sync_conn,
-                    opts={"compare_type": True, "compare_server_default": True, "version_table": spec.version_table,
-                          "include_object": declared_here},
+                    opts={
+                        "compare_type": True,
+                        "compare_server_default": True,
+                        "version_table": spec.version_table,
+                        "include_object": declared_here,
+                    },
                 )
                 return compare_metadata(ctx, metadata if metadata is not None else spec.metadata)
 
@@ -145,6 +150,7 @@ def expected_tables(service: str, spec: ServiceSpec) -> set[str]:
 
 
 # -- tests -----------------------------------------------------------------------------------
+
 
 def test_every_service_is_covered() -> None:
     on_disk = {p.parent.parent.name for p in (REPO_ROOT / "services").glob("*/migrations/env.py")}
@@ -224,7 +230,7 @@ async def test_comparison_would_notice_a_drift(service: str, db_url: str) -> Non
     drifted = sa.MetaData(naming_convention=spec.metadata.naming_convention)
     for table in spec.metadata.sorted_tables:
         copy = table.to_metadata(drifted)
-        for original, copied in zip(sorted(table.indexes, key=repr), sorted(copy.indexes, key=repr)):
+        for original, copied in zip(sorted(table.indexes, key=repr), sorted(copy.indexes, key=repr), strict=False):
             copied._ddl_if = original._ddl_if  # to_metadata drops it
     drifted.tables["outbox"].append_column(sa.Column("not_migrated", sa.Integer, nullable=True))
     diffs = await diff_against_orm(db_url, spec, drifted)
@@ -235,11 +241,19 @@ async def test_comparison_would_notice_a_drift(service: str, db_url: str) -> Non
 async def test_replicas_migrating_at_once_all_succeed(service: str, db_url: str) -> None:
     """Several processes start together (as replicas do): all exit cleanly, one schema results."""
     spec = build(service, db_url)
-    code = ("import sys; from shared import migrate; "
-            "migrate.upgrade(sys.argv[1], sys.argv[2], sys.argv[3])")
+    code = "import sys; from shared import migrate; migrate.upgrade(sys.argv[1], sys.argv[2], sys.argv[3])"
     procs = [
-        await asyncio.create_subprocess_exec(sys.executable, "-c", code, str(spec.migrations), db_url, spec.version_table,
-                                             cwd=REPO_ROOT, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            code,
+            str(spec.migrations),
+            db_url,
+            spec.version_table,
+            cwd=REPO_ROOT,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
         for _ in range(3)
     ]
     results = [(p.returncode, err.decode(errors="replace")[-2000:]) for p in procs for _, err in [await p.communicate()]]
@@ -278,8 +292,14 @@ async def test_services_migrating_together_in_one_process_do_not_interfere(db_ba
         jobs = [(spec.migrations, url, spec.version_table) for _, url, spec in targets]
         jobs.append(jobs[0])
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", IN_ONE_PROCESS, *[str(part) for job in jobs for part in job],
-            cwd=REPO_ROOT, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+            sys.executable,
+            "-c",
+            IN_ONE_PROCESS,
+            *[str(part) for job in jobs for part in job],
+            cwd=REPO_ROOT,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
         try:
             _, err = await asyncio.wait_for(proc.communicate(), timeout=90)
         except TimeoutError:

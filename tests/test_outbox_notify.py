@@ -6,12 +6,11 @@ import asyncio
 
 import pytest
 
+from services.audit.app import build_spec as audit_spec
+from services.audit.settings import AuditSettings
 from shared.contracts.topics import CATALOG_AGENCIES
 from shared.service import ServiceRuntime
 from shared.testing import eventually, postgres_admin_url, settings_for
-
-from services.audit.app import build_spec as audit_spec
-from services.audit.settings import AuditSettings
 from tests.helpers import agency_event
 from tests.process_support import event_ids, read_topic
 
@@ -43,6 +42,7 @@ async def test_a_commit_in_the_api_wakes_the_workers_relay_which_polls_only_ever
             except AssertionError:  # the topic appears with its first event
                 return False
             return {e.event_id for e in events} <= set(on_topic)
+
         await eventually(published, timeout=20, message="the events published long before the next poll")
         assert worker.relay.notified >= 1
     finally:

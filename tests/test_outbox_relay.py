@@ -8,20 +8,20 @@ import uuid
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy import func, select
 
+from services.catalog.adapters.orm import plumbing
+from services.catalog.app import build_spec
+from services.catalog.settings import CatalogSettings
 from shared.contracts.topics import CATALOG_AGENCIES
 from shared.events import Actor, EventEnvelope
 from shared.relay import OutboxRelay
 from shared.service import ServiceRuntime
 from shared.testing import eventually, settings_for
 
-from services.catalog.adapters.orm import plumbing
-from services.catalog.app import build_spec
-from services.catalog.settings import CatalogSettings
-
 
 async def test_two_relays_publish_everything_once_in_per_aggregate_order(broker, databases, topic_prefix):
-    settings = settings_for(CatalogSettings, database_url=await databases.new("catalog"), bootstrap=broker.bootstrap,
-                            prefix=topic_prefix, outbox_batch_size=25)
+    settings = settings_for(
+        CatalogSettings, database_url=await databases.new("catalog"), bootstrap=broker.bootstrap, prefix=topic_prefix, outbox_batch_size=25
+    )
     runtime = ServiceRuntime(build_spec(settings))
     await runtime.migrate()
     keys = [f"agency-{i}" for i in range(5)]
@@ -31,8 +31,14 @@ async def test_two_relays_publish_everything_once_in_per_aggregate_order(broker,
         async with runtime.uow() as uow:
             for i in range(10):
                 key = keys[(batch + i) % 5]
-                envelope = EventEnvelope(type="AgencyRenamed", source="catalog", aggregate_type="agency", aggregate_id=key,
-                                         actor=Actor.system("test"), payload={"n": len(sequence[key])})
+                envelope = EventEnvelope(
+                    type="AgencyRenamed",
+                    source="catalog",
+                    aggregate_type="agency",
+                    aggregate_id=key,
+                    actor=Actor.system("test"),
+                    payload={"n": len(sequence[key])},
+                )
                 sequence[key].append(envelope.event_id)
                 uow.emit(CATALOG_AGENCIES, envelope)
             await uow.commit()
@@ -42,14 +48,22 @@ async def test_two_relays_publish_everything_once_in_per_aggregate_order(broker,
     leftover = await relays[0].drain()
     assert sum(published) + leftover == 300
     async with runtime.sessions() as session:
-        unsent = (await session.execute(select(func.count()).select_from(plumbing.outbox).where(plumbing.outbox.c.published_at.is_(None)))).scalar_one()
+        unsent = (
+            await session.execute(select(func.count()).select_from(plumbing.outbox).where(plumbing.outbox.c.published_at.is_(None)))
+        ).scalar_one()
     assert unsent == 0
 
-    consumer = AIOKafkaConsumer(settings.topic(CATALOG_AGENCIES), bootstrap_servers=broker.bootstrap, group_id=f"check-{uuid.uuid4().hex[:6]}",
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        settings.topic(CATALOG_AGENCIES),
+        bootstrap_servers=broker.bootstrap,
+        group_id=f"check-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     seen: dict[str, list[str]] = {k: [] for k in keys}
     try:
+
         async def collect():
             for messages in (await consumer.getmany(timeout_ms=500)).values():
                 for m in messages:
@@ -57,6 +71,7 @@ async def test_two_relays_publish_everything_once_in_per_aggregate_order(broker,
                     assert m.key.decode() == e.aggregate_id
                     seen[e.aggregate_id].append(e.event_id)
             return sum(map(len, seen.values())) >= 300
+
         await eventually(collect, timeout=60, message="300 events on the topic")
     finally:
         await consumer.stop()

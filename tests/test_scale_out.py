@@ -16,21 +16,29 @@ import itertools
 
 import httpx
 
-from shared.contracts.topics import CATALOG_AGENCIES, REQUESTS_REQUESTS
-from shared.events import EventEnvelope
-from shared.kafka import ensure_topics
-from shared.service import ServiceRuntime
-from shared.testing import ServiceProcess, auth, eventually, service_env, settings_for
-
 from services.audit.adapters.orm import AuditEntry
 from services.audit.app import build_spec as audit_spec
 from services.audit.settings import AuditSettings
 from services.requests.adapters.orm import DisclosureRequest, IdempotencyKey, KnownAgency, plumbing
 from services.requests.app import build_spec as requests_spec
 from services.requests.settings import RequestsSettings
+from shared.contracts.topics import CATALOG_AGENCIES, REQUESTS_REQUESTS
+from shared.events import EventEnvelope
+from shared.kafka import ensure_topics
+from shared.service import ServiceRuntime
+from shared.testing import ServiceProcess, auth, eventually, service_env, settings_for
 from tests.helpers import metric_value
-from tests.process_support import (column, count_rows, event_ids, publish_agencies, read_topic, require_postgres, submission, terminate,
-                                   verify_audit_chain)
+from tests.process_support import (
+    column,
+    count_rows,
+    event_ids,
+    publish_agencies,
+    read_topic,
+    require_postgres,
+    submission,
+    terminate,
+    verify_audit_chain,
+)
 
 API = "/api/v1/requests"
 CLIENTS, PER_CLIENT = 6, 40  # 240 submissions
@@ -39,7 +47,9 @@ HELD = 3  # submissions committed by the API to be killed, whose answers it hold
 OUTBOX, INBOX = plumbing.outbox, plumbing.inbox
 
 
-async def test_killing_an_api_a_worker_and_a_consumer_mid_load_loses_and_doubles_nothing(broker, databases, topic_prefix, processes, tmp_path):
+async def test_killing_an_api_a_worker_and_a_consumer_mid_load_loses_and_doubles_nothing(
+    broker, databases, topic_prefix, processes, tmp_path
+):
     require_postgres()
     urls = {"requests": await databases.new("requests"), "audit": await databases.new("audit")}
     settings = settings_for(RequestsSettings, database_url=urls["requests"], bootstrap=broker.bootstrap, prefix=topic_prefix)
@@ -51,10 +61,15 @@ async def test_killing_an_api_a_worker_and_a_consumer_mid_load_loses_and_doubles
     await ensure_topics(settings, [settings.topic(CATALOG_AGENCIES), settings.topic(REQUESTS_REQUESTS)])
 
     def env(name: str, **extra: str) -> dict[str, str]:
-        return service_env(name, database_url=urls[name], bootstrap=broker.bootstrap, prefix=topic_prefix, migrate_on_start="false", **extra)
+        return service_env(
+            name, database_url=urls[name], bootstrap=broker.bootstrap, prefix=topic_prefix, migrate_on_start="false", **extra
+        )
+
     # The first API (the one to be killed) honours the `http.slow` fail point, to hold answers at the kill.
-    apis = [processes("requests", env("requests", run_workers="false"), tmp_path).start(extra_env=failpoints)
-            for failpoints in ({"FAILPOINTS": "http.slow"}, {})]
+    apis = [
+        processes("requests", env("requests", run_workers="false"), tmp_path).start(extra_env=failpoints)
+        for failpoints in ({"FAILPOINTS": "http.slow"}, {})
+    ]
     workers = [processes("requests", env("requests", run_scheduler="false"), tmp_path).start(command="worker") for _ in range(2)]
     audits = [processes("audit", env("audit"), tmp_path).start() for _ in range(2)]
     await asyncio.gather(*(p.wait_ready(60) for p in apis + audits))
@@ -62,8 +77,10 @@ async def test_killing_an_api_a_worker_and_a_consumer_mid_load_loses_and_doubles
     agencies = await publish_agencies(broker.bootstrap, settings.topic(CATALOG_AGENCIES), 1)
     agency_id = agencies[0].aggregate_id
     async with httpx.AsyncClient(timeout=15) as client:
+
         async def known() -> bool:
             return any(a["id"] == agency_id for a in (await client.get(apis[0].url + f"{API}/agencies")).json())
+
         await eventually(known, timeout=60, message="the agency replicated by a requests worker")
         assert all(w.proc.poll() is None for w in workers), [w.log_tail() for w in workers]
 
@@ -73,6 +90,7 @@ async def test_killing_an_api_a_worker_and_a_consumer_mid_load_loses_and_doubles
                 return True
             agencies.extend(await publish_agencies(broker.bootstrap, settings.topic(CATALOG_AGENCIES), 6))
             return False
+
         await eventually(both_audits_consuming, timeout=60, interval=1, message="both audit replicas consuming")
 
         load = _Load(client, apis, settings, agency_id)
@@ -87,8 +105,10 @@ async def test_killing_an_api_a_worker_and_a_consumer_mid_load_loses_and_doubles
     assert len(load.ids) == CLIENTS * PER_CLIENT + HELD
     # The submissions whose answers died with the API were stored; their retries got the stored answer.
     assert load.replayed >= HELD and all(f"held-{i}" in load.replayed_keys for i in range(HELD))
-    print(f"\nscale-out: killed after {load.killed_at} submissions; {load.cut_off} cut off mid-request and "
-          f"{load.refused} refused, all retried with their key; {load.replayed} answered by replay")
+    print(
+        f"\nscale-out: killed after {load.killed_at} submissions; {load.cut_off} cut off mid-request and "
+        f"{load.refused} refused, all retried with their key; {load.replayed} answered by replay"
+    )
 
     # Every 201 is one stored request, and nothing else is stored: retries were not duplicated.
     assert len(set(load.ids.values())) == len(load.ids)
@@ -170,11 +190,18 @@ async def _kill_mid_load(load: _Load, victims: list[ServiceProcess]) -> None:
         await load.progress.wait_for(lambda: len(load.ids) >= KILL_AFTER)
     # A few submissions that the doomed API commits but never answers.
     headers = auth(load.settings, "applicant", sub="citizen-held")
-    held = {f"held-{i}": asyncio.create_task(load.submit(0, f"held-{i}", submission(load.agency_id, 10_000 + i),
-                                                         {**headers, "X-Failpoint-Slow-Response": "120"}))
-            for i in range(HELD)}
-    await eventually(lambda: api.log_tail(10**7).count("failpoint http.slow: holding response") >= HELD,
-                     timeout=30, interval=0.05, message="the held answers")
+    held = {
+        f"held-{i}": asyncio.create_task(
+            load.submit(0, f"held-{i}", submission(load.agency_id, 10_000 + i), {**headers, "X-Failpoint-Slow-Response": "120"})
+        )
+        for i in range(HELD)
+    }
+    await eventually(
+        lambda: api.log_tail(10**7).count("failpoint http.slow: holding response") >= HELD,
+        timeout=30,
+        interval=0.05,
+        message="the held answers",
+    )
     load.killed_at = len(load.ids)
     for victim in victims:
         victim.proc.kill()  # SIGKILL: no shutdown of any kind
@@ -209,4 +236,3 @@ async def _count_at_least(database_url: str, expected: int) -> bool:
 
 async def _replicated(database_url: str, expected: int) -> bool:
     return await count_rows(database_url, KnownAgency) >= expected
-

@@ -6,14 +6,13 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from shared.consumer import Subscription
-from shared.contracts.topics import ALL_DOMAIN_TOPICS, PLATFORM_OPERATIONS
-from shared.service import ServiceSpec, create_service_app
-
 from services.audit.adapters.orm import Base, plumbing
 from services.audit.api import assessment, entries, erasures, reports, timeliness, verify
 from services.audit.service.record import record_and_project
 from services.audit.settings import AuditSettings, get_settings
+from shared.consumer import Subscription
+from shared.contracts.topics import ALL_DOMAIN_TOPICS, PLATFORM_OPERATIONS
+from shared.service import ServiceSpec, create_service_app
 
 
 def build_spec(settings: AuditSettings | None = None) -> ServiceSpec:

@@ -7,10 +7,9 @@ import sys
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from services.audit.service.verify import verify_log
 from shared.db import create_engine, session_factory
 from shared.service import ServiceSpec
-
-from services.audit.service.verify import verify_log
 
 
 async def verify(spec: ServiceSpec) -> int:

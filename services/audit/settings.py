@@ -17,7 +17,8 @@ class AuditSettings(ServiceSettings):
     database_url: str = "sqlite+aiosqlite:///var/audit.db"
     key_encryption_key: SecretStr = Field(
         SecretStr(DEV_KEY_ENCRYPTION_KEY),
-        description="加密各申请人个人信息密钥的主密钥（生产环境来自 Secret，至少 32 个字符）；销毁某申请人的密钥即删除其在审计日志中的个人信息")
+        description="加密各申请人个人信息密钥的主密钥（生产环境来自 Secret，至少 32 个字符）；销毁某申请人的密钥即删除其在审计日志中的个人信息",
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_key_in_production(self) -> "AuditSettings":

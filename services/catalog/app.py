@@ -6,20 +6,18 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.catalog.adapters.orm import Base, plumbing
+from services.catalog.api import agencies, documents, guide, public, suggestions, taxonomy
+from services.catalog.domain import search as search_terms
+from services.catalog.service.suggestions import on_answer_dispatched
+from services.catalog.service.watch import run_forever
+from services.catalog.settings import CatalogSettings, get_settings
 from shared.consumer import Subscription
 from shared.contracts.requests import AnswerDispatched
 from shared.contracts.topics import CATALOG_AGENCIES, CATALOG_DOCUMENTS, REQUESTS_REQUESTS
 from shared.service import ServiceRuntime, ServiceSpec, create_service_app
 from shared.storage import storage_from_settings
 from shared.workdays import WorkCalendar
-
-from services.catalog.domain import search as search_terms
-from services.catalog.adapters.orm import Base, plumbing
-from services.catalog.api import agencies, documents, guide, public, suggestions, taxonomy
-from services.catalog.service.suggestions import on_answer_dispatched
-from services.catalog.service.watch import run_forever
-from services.catalog.settings import CatalogSettings, get_settings
-
 
 # The official calendar (chinesecalendar), the same code the requests clock uses.
 CALENDAR = WorkCalendar()
@@ -32,8 +30,9 @@ def build_spec(settings: CatalogSettings | None = None) -> ServiceSpec:
     settings = settings or get_settings()
 
     async def publication_watch(runtime: ServiceRuntime, stop) -> None:
-        await run_forever(runtime.uow, lambda: runtime.today(), CALENDAR, settings.reminder_days_before,
-                          settings.scheduler_interval_seconds, stop)
+        await run_forever(
+            runtime.uow, lambda: runtime.today(), CALENDAR, settings.reminder_days_before, settings.scheduler_interval_seconds, stop
+        )
 
     return ServiceSpec(
         name="catalog",

@@ -22,11 +22,21 @@ class CatalogSettings(ServiceSettings):
     s3_secret_key: SecretStr = Field(SecretStr(""), description="S3 访问密钥")
     s3_region: str = Field("us-east-1", description="S3 区域")
     attachment_max_bytes: int = Field(50 * 1024 * 1024, description="单个附件的最大字节数")
-    attachment_types: list[str] = Field(default_factory=lambda: [
-        "application/pdf", "application/ofd", "image/jpeg", "image/png", "text/plain", "application/zip",
-        "application/msword", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ], description="允许上传的附件类型（MIME）")
+    attachment_types: list[str] = Field(
+        default_factory=lambda: [
+            "application/pdf",
+            "application/ofd",
+            "image/jpeg",
+            "image/png",
+            "text/plain",
+            "application/zip",
+            "application/msword",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.ms-excel",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ],
+        description="允许上传的附件类型（MIME）",
+    )
     run_scheduler: bool = Field(True, description="在服务进程内运行发布期限提醒（第二十六条）")
     scheduler_interval_seconds: float = Field(600.0, description="发布期限检查的间隔（秒）")
     reminder_days_before: int = Field(5, description="距20个工作日发布期限还剩几个工作日时发出提醒事件")

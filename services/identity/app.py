@@ -10,20 +10,19 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from shared.auth import TokenVerifier
-from shared.consumer import Subscription
-from shared.ratelimit import RateLimiter
-from shared.contracts.topics import CATALOG_AGENCIES, IDENTITY_ACCOUNTS, IDENTITY_OFFICERS
-from shared.service import ServiceSpec, create_service_app
-
-from services.identity.adapters.orm import Base, plumbing
 from services.identity.adapters.oidc import OidcClient
+from services.identity.adapters.orm import Base, plumbing
 from services.identity.adapters.sms import AliyunSender, DevOutboxSender
 from services.identity.adapters.wechat import WechatClient
 from services.identity.api import dev, local, officers, oidc, sessions, sms, wechat, wellknown
 from services.identity.service.agency_replica import on_agency_event
 from services.identity.service.keys import KeyRing
 from services.identity.settings import IdentitySettings, get_settings
+from shared.auth import TokenVerifier
+from shared.consumer import Subscription
+from shared.contracts.topics import CATALOG_AGENCIES, IDENTITY_ACCOUNTS, IDENTITY_OFFICERS
+from shared.ratelimit import RateLimiter
+from shared.service import ServiceSpec, create_service_app
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +38,9 @@ def build_spec(settings: IdentitySettings | None = None) -> ServiceSpec:
         migrations=Path(__file__).parent / "migrations",
         routers=[sessions.router, sms.router, wechat.router, oidc.router, local.router, dev.router, officers.router],
         produces=[IDENTITY_ACCOUNTS, IDENTITY_OFFICERS],
-        subscriptions=[Subscription("agencies", [CATALOG_AGENCIES],
-                                    {"AgencyRegistered": on_agency_event, "AgencyUpdated": on_agency_event})],
+        subscriptions=[
+            Subscription("agencies", [CATALOG_AGENCIES], {"AgencyRegistered": on_agency_event, "AgencyUpdated": on_agency_event})
+        ],
     )
 
 
@@ -67,12 +67,21 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
     app.state.limiter = RateLimiter(s.rate_limit_storage)
     app.state.oidc = OidcClient()
     app.state.wechat = WechatClient(appid=s.wechat_appid, secret=s.wechat_secret.get_secret_value(), base_url=s.wechat_api_base)
-    app.state.sms_sender = (DevOutboxSender(s.sms_outbox_path) if s.sms_sender == "dev_outbox" else
-                            AliyunSender(s.aliyun_sms_endpoint, s.aliyun_access_key_id, s.aliyun_access_key_secret.get_secret_value(),
-                                         s.aliyun_sms_sign_name, s.aliyun_sms_template_code))
+    app.state.sms_sender = (
+        DevOutboxSender(s.sms_outbox_path)
+        if s.sms_sender == "dev_outbox"
+        else AliyunSender(
+            s.aliyun_sms_endpoint,
+            s.aliyun_access_key_id,
+            s.aliyun_access_key_secret.get_secret_value(),
+            s.aliyun_sms_sign_name,
+            s.aliyun_sms_template_code,
+        )
+    )
     # The service verifies its own tokens with its own ring: no HTTP round trip to itself.
-    app.state.verifier = TokenVerifier(s.model_copy(update={"jwt_issuer": s.issuer, "jwt_audience": s.token_audience}),
-                                       key_resolver=keyring.public_key)
+    app.state.verifier = TokenVerifier(
+        s.model_copy(update={"jwt_issuer": s.issuer, "jwt_audience": s.token_audience}), key_resolver=keyring.public_key
+    )
     app.include_router(wellknown.router)
     inner = app.router.lifespan_context
 

@@ -12,10 +12,9 @@ import getpass
 import os
 import sys
 
+from services.identity.service.keys import KeyRing
 from shared.errors import Problem
 from shared.service import ServiceRuntime, ServiceSpec
-
-from services.identity.service.keys import KeyRing
 
 
 async def rotate_keys(spec: ServiceSpec) -> int:
@@ -43,8 +42,14 @@ async def create_admin(spec: ServiceSpec, *, username: str, name: str, agency_id
         await runtime.migrate()
         async with runtime.uow() as uow:
             try:
-                _, uri = await create_local_admin(uow, spec.settings, username=username, password=password,  # type: ignore[arg-type]
-                                                  name=name, agency_id=agency_id)
+                _, uri = await create_local_admin(
+                    uow,
+                    spec.settings,
+                    username=username,
+                    password=password,  # type: ignore[arg-type]
+                    name=name,
+                    agency_id=agency_id,
+                )
             except Problem as exc:
                 print(exc.detail, file=sys.stderr)
                 return 1

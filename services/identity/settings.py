@@ -44,10 +44,14 @@ class IdentitySettings(ServiceSettings):
     token_audience: str = Field("gov-disclosure", description="签发令牌的受众（aud），各服务的 JWT_AUDIENCE 与之相同")
     access_token_ttl_seconds: int = Field(900, ge=60, le=3600, description="访问令牌有效期（秒），约 15 分钟")
     refresh_token_ttl_seconds: int = Field(30 * 86400, ge=3600, description="刷新令牌有效期（秒）；每次使用都会轮换")
-    key_encryption_key: SecretStr = Field(SecretStr(DEV_KEY_ENCRYPTION_KEY), description="加密数据库中签名私钥的主密钥（生产环境来自 Secret，至少 32 个字符）")
+    key_encryption_key: SecretStr = Field(
+        SecretStr(DEV_KEY_ENCRYPTION_KEY), description="加密数据库中签名私钥的主密钥（生产环境来自 Secret，至少 32 个字符）"
+    )
     signing_key_rotation_days: int = Field(30, ge=1, description="签名密钥自动轮换周期（天）；旧密钥在其签发的令牌全部过期前仍留在公钥集中")
     key_refresh_seconds: float = Field(30.0, gt=0, description="各副本重新读取签名密钥的间隔（秒），以便看到其他副本的轮换")
-    dev_tokens: bool = Field(False, description="开放 POST /dev/tokens 供 make token 签发任意角色的令牌（仅开发环境、仅本机调用；生产拒绝）")
+    dev_tokens: bool = Field(
+        False, description="开放 POST /dev/tokens 供 make token 签发任意角色的令牌（仅开发环境、仅本机调用；生产拒绝）"
+    )
 
     # WeChat mini-program (小程序)
     wechat_appid: str = Field("", description="小程序 AppID")
@@ -55,7 +59,9 @@ class IdentitySettings(ServiceSettings):
     wechat_api_base: str = Field("https://api.weixin.qq.com", description="微信接口地址（测试中指向本机模拟服务器）")
 
     # SMS verification codes (短信验证码)
-    sms_sender: Literal["dev_outbox", "aliyun"] = Field("dev_outbox", description="验证码短信发送方式：dev_outbox（写入文件，仅开发）或 aliyun（阿里云短信）")
+    sms_sender: Literal["dev_outbox", "aliyun"] = Field(
+        "dev_outbox", description="验证码短信发送方式：dev_outbox（写入文件，仅开发）或 aliyun（阿里云短信）"
+    )
     sms_outbox_path: str = Field("var/sms-outbox.jsonl", description="开发用短信发件箱：每条短信追加一行 JSON")
     aliyun_sms_endpoint: str = Field("https://dysmsapi.aliyuncs.com", description="阿里云短信接口地址")
     aliyun_access_key_id: str = Field("", description="阿里云 AccessKey ID")
@@ -71,7 +77,10 @@ class IdentitySettings(ServiceSettings):
     rate_limit_storage: str = Field("memory://", description="限流计数存储：memory://（单进程）或 redis://host:6379/0（多副本共享）")
 
     # Officers
-    oidc_providers: list[OidcProvider] = Field(default_factory=list, description="单点登录提供方（JSON 列表：name、issuer、client_id、client_secret、roles_claim、role_map、agency_claim）")
+    oidc_providers: list[OidcProvider] = Field(
+        default_factory=list,
+        description="单点登录提供方（JSON 列表：name、issuer、client_id、client_secret、roles_claim、role_map、agency_claim）",
+    )
     password_max_failures: int = Field(5, description="本地账号连续输错密码几次后锁定")
     password_lockout_seconds: int = Field(900, description="锁定时长（秒）")
     password_hash_time_cost: int = Field(3, ge=1, description="argon2id 迭代次数；调高后旧哈希在下次登录时重算")
@@ -80,13 +89,13 @@ class IdentitySettings(ServiceSettings):
     totp_issuer: str = Field("政府信息公开平台", description="动态口令应用中显示的名称")
 
     @model_validator(mode="after")
-    def _refuse_dev_secrets_in_production(self) -> "IdentitySettings":
+    def _refuse_dev_secrets_in_production(self) -> IdentitySettings:
         # Same name as the base check, so it replaces it: this service verifies tokens with its own
         # key ring, issuer and audience (app.py), never with the JWT_* settings the base check is about.
         return self
 
     @model_validator(mode="after")
-    def _refuse_dev_keys_in_production(self) -> "IdentitySettings":
+    def _refuse_dev_keys_in_production(self) -> IdentitySettings:
         if self.environment == "production":
             kek = self.key_encryption_key.get_secret_value()
             if kek == DEV_KEY_ENCRYPTION_KEY or len(kek) < 32:
@@ -94,10 +103,16 @@ class IdentitySettings(ServiceSettings):
             if self.sms_sender == "dev_outbox":
                 raise ValueError("生产环境不得使用开发用短信发件箱：请配置 IDENTITY_SMS_SENDER=aliyun")
             if self.sms_sender == "aliyun":
-                missing = [name for name, value in (("IDENTITY_ALIYUN_ACCESS_KEY_ID", self.aliyun_access_key_id),
-                                                    ("IDENTITY_ALIYUN_ACCESS_KEY_SECRET", self.aliyun_access_key_secret.get_secret_value()),
-                                                    ("IDENTITY_ALIYUN_SMS_SIGN_NAME", self.aliyun_sms_sign_name),
-                                                    ("IDENTITY_ALIYUN_SMS_TEMPLATE_CODE", self.aliyun_sms_template_code)) if not value.strip()]
+                missing = [
+                    name
+                    for name, value in (
+                        ("IDENTITY_ALIYUN_ACCESS_KEY_ID", self.aliyun_access_key_id),
+                        ("IDENTITY_ALIYUN_ACCESS_KEY_SECRET", self.aliyun_access_key_secret.get_secret_value()),
+                        ("IDENTITY_ALIYUN_SMS_SIGN_NAME", self.aliyun_sms_sign_name),
+                        ("IDENTITY_ALIYUN_SMS_TEMPLATE_CODE", self.aliyun_sms_template_code),
+                    )
+                    if not value.strip()
+                ]
                 if missing:
                     raise ValueError(f"使用阿里云短信时必须配置：{'、'.join(missing)}")
             if self.dev_tokens:

@@ -7,14 +7,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from shared.consumer import Subscription
-from shared.contracts.catalog import AgencyRegistered, AgencyUpdated
-from shared.contracts.identity import AccountsMerged, OfficerChanged, WechatLinked
-from shared.contracts.topics import (ALL_DOMAIN_TOPICS, CATALOG_AGENCIES, IDENTITY_ACCOUNTS, IDENTITY_OFFICERS, NOTIFY_DELIVERIES,
-                                    REQUESTS_REQUESTS)
-from shared.periodic import every
-from shared.service import ServiceRuntime, ServiceSpec, create_service_app
-
 from services.notify.adapters.channels import Channel
 from services.notify.adapters.channels.email import SmtpEmail
 from services.notify.adapters.channels.sms import AliyunSms
@@ -22,36 +14,67 @@ from services.notify.adapters.channels.wechat import WeChatSubscribe
 from services.notify.adapters.orm import Base, plumbing
 from services.notify.adapters.webhook_http import Resolver, WebhookPoster
 from services.notify.api import deliveries, inbox, post, preferences, webhooks
+from services.notify.domain.webhook_targets import Allowlist
 from services.notify.service import accounts
 from services.notify.service.dispatch import run_dispatcher
 from services.notify.service.fanout import FanOutConfig, fan_out
 from services.notify.service.officer_replica import on_officer_changed
 from services.notify.service.post import on_agency_event
 from services.notify.service.webhooks import WebhookSender, enqueue
-from services.notify.domain.webhook_targets import Allowlist
 from services.notify.settings import NotifySettings, get_settings
+from shared.consumer import Subscription
+from shared.contracts.catalog import AgencyRegistered, AgencyUpdated
+from shared.contracts.identity import AccountsMerged, OfficerChanged, WechatLinked
+from shared.contracts.topics import (
+    ALL_DOMAIN_TOPICS,
+    CATALOG_AGENCIES,
+    IDENTITY_ACCOUNTS,
+    IDENTITY_OFFICERS,
+    NOTIFY_DELIVERIES,
+    REQUESTS_REQUESTS,
+)
+from shared.periodic import every
+from shared.service import ServiceRuntime, ServiceSpec, create_service_app
 
 
 def channels_from(settings: NotifySettings) -> dict[str, Channel]:
     """The external channels this deployment has configured (the site inbox needs none)."""
     channels: dict[str, Channel] = {}
     if settings.smtp_host:
-        channels["email"] = SmtpEmail(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from,
-                                      username=settings.smtp_username, password=settings.smtp_password.get_secret_value(), starttls=settings.smtp_starttls)
+        channels["email"] = SmtpEmail(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value(),
+            starttls=settings.smtp_starttls,
+        )
     if settings.sms_access_key_id and settings.sms_access_key_secret.get_secret_value() and settings.sms_sign_name:
-        channels["sms"] = AliyunSms(access_key_id=settings.sms_access_key_id, access_key_secret=settings.sms_access_key_secret.get_secret_value(),
-                                    sign_name=settings.sms_sign_name, base_url=settings.sms_base_url)
+        channels["sms"] = AliyunSms(
+            access_key_id=settings.sms_access_key_id,
+            access_key_secret=settings.sms_access_key_secret.get_secret_value(),
+            sign_name=settings.sms_sign_name,
+            base_url=settings.sms_base_url,
+        )
     if settings.wechat_appid and settings.wechat_secret.get_secret_value():
-        channels["wechat"] = WeChatSubscribe(appid=settings.wechat_appid, secret=settings.wechat_secret.get_secret_value(), base_url=settings.wechat_base_url,
-                                             miniprogram_state=settings.wechat_miniprogram_state)
+        channels["wechat"] = WeChatSubscribe(
+            appid=settings.wechat_appid,
+            secret=settings.wechat_secret.get_secret_value(),
+            base_url=settings.wechat_base_url,
+            miniprogram_state=settings.wechat_miniprogram_state,
+        )
     return channels
 
 
 def webhook_poster_from(settings: NotifySettings, resolver: Resolver | None = None) -> WebhookPoster:
     """The webhook sender: public addresses only, plus what NOTIFY_WEBHOOK_ALLOWED_HOSTS allows."""
-    return WebhookPoster(Allowlist.parse(settings.webhook_allowed_hosts), connect_timeout=settings.webhook_connect_timeout_seconds,
-                         read_timeout=settings.webhook_read_timeout_seconds, total_timeout=settings.webhook_total_timeout_seconds,
-                         resolver=resolver)
+    return WebhookPoster(
+        Allowlist.parse(settings.webhook_allowed_hosts),
+        connect_timeout=settings.webhook_connect_timeout_seconds,
+        read_timeout=settings.webhook_read_timeout_seconds,
+        total_timeout=settings.webhook_total_timeout_seconds,
+        resolver=resolver,
+    )
 
 
 def build_spec(settings: NotifySettings | None = None, poster: WebhookPoster | None = None) -> ServiceSpec:
@@ -89,13 +112,21 @@ def build_spec(settings: NotifySettings | None = None, poster: WebhookPoster | N
         migrations=Path(__file__).parent / "migrations",
         routers=[inbox.router, deliveries.router, webhooks.router, preferences.router, post.router],
         produces=[NOTIFY_DELIVERIES],
-        subscriptions=[Subscription("deliveries", [REQUESTS_REQUESTS], {"*": on_request_event}),
-                       Subscription("webhooks", ALL_DOMAIN_TOPICS, {"*": enqueue}),
-                       Subscription("agency-replica", [CATALOG_AGENCIES], {AgencyRegistered.event_type: on_agency_event,
-                                                                           AgencyUpdated.event_type: on_agency_event}),
-                       Subscription("accounts", [IDENTITY_ACCOUNTS], {WechatLinked.event_type: accounts.on_wechat_linked,
-                                                                      AccountsMerged.event_type: accounts.on_accounts_merged}),
-                       Subscription("officer-replica", [IDENTITY_OFFICERS], {OfficerChanged.event_type: on_officer_changed})],
+        subscriptions=[
+            Subscription("deliveries", [REQUESTS_REQUESTS], {"*": on_request_event}),
+            Subscription("webhooks", ALL_DOMAIN_TOPICS, {"*": enqueue}),
+            Subscription(
+                "agency-replica",
+                [CATALOG_AGENCIES],
+                {AgencyRegistered.event_type: on_agency_event, AgencyUpdated.event_type: on_agency_event},
+            ),
+            Subscription(
+                "accounts",
+                [IDENTITY_ACCOUNTS],
+                {WechatLinked.event_type: accounts.on_wechat_linked, AccountsMerged.event_type: accounts.on_accounts_merged},
+            ),
+            Subscription("officer-replica", [IDENTITY_OFFICERS], {OfficerChanged.event_type: on_officer_changed}),
+        ],
         background=[dispatcher, webhook_sender],
     )
 

@@ -39,15 +39,21 @@ class NotifySettings(ServiceSettings):
     sms_sign_name: str = Field("", description="短信签名")
     sms_base_url: str = Field("https://dysmsapi.aliyuncs.com/", description="阿里云短信接口地址")
     # JSON: message kind → approved TemplateCode, e.g. {"receipt": "SMS_123456"}; a kind without one gets no SMS.
-    sms_templates: dict[str, str] = Field({}, description="消息类型 → 已审核的短信模板编号（JSON 对象，如 receipt 对应 SMS_123456）；无模板的类型不发短信")
+    sms_templates: dict[str, str] = Field(
+        {}, description="消息类型 → 已审核的短信模板编号（JSON 对象，如 receipt 对应 SMS_123456）；无模板的类型不发短信"
+    )
 
     # WeChat mini-program subscribe messages; empty appid: none sent (recorded as skipped).
     wechat_appid: str = Field("", description="微信小程序 AppID；为空则不发订阅消息（记为 skipped）")
     wechat_secret: SecretStr = Field(SecretStr(""), description="微信小程序 AppSecret")
     wechat_base_url: str = Field("https://api.weixin.qq.com", description="微信接口地址")
-    wechat_miniprogram_state: str = Field("formal", description="订阅消息跳转的小程序版本：developer、trial 或 formal")  # developer | trial | formal
+    wechat_miniprogram_state: str = Field(
+        "formal", description="订阅消息跳转的小程序版本：developer、trial 或 formal"
+    )  # developer | trial | formal
     # JSON: message kind → {"template_id": ..., "page": ..., "keys": [...]}; a kind without one gets no WeChat message.
-    wechat_templates: dict[str, WeChatTemplate] = Field({}, description="消息类型 → 订阅消息模板（JSON：template_id、page、keys）；无模板的类型不发微信消息")
+    wechat_templates: dict[str, WeChatTemplate] = Field(
+        {}, description="消息类型 → 订阅消息模板（JSON：template_id、page、keys）；无模板的类型不发微信消息"
+    )
 
     site_name: str = Field("某某县人民政府", description="通知中的平台名称（县政府名称）")
     dispatch_interval_seconds: float = Field(1.0, description="发送器轮询待发通知的间隔（秒）")
@@ -58,7 +64,8 @@ class NotifySettings(ServiceSettings):
 
     # Webhooks reach only public addresses; development and tests allowlist their local receivers.
     webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(
-        [], description="允许 Webhook 指向的非公网主机名或网段（逗号分隔，如 127.0.0.1/32,receiver.local）；默认为空，只允许公网地址")
+        [], description="允许 Webhook 指向的非公网主机名或网段（逗号分隔，如 127.0.0.1/32,receiver.local）；默认为空，只允许公网地址"
+    )
     webhook_connect_timeout_seconds: float = Field(5.0, description="Webhook 连接超时（秒）")
     webhook_read_timeout_seconds: float = Field(10.0, description="Webhook 读取响应超时（秒）")
     webhook_total_timeout_seconds: float = Field(30.0, description="单次 Webhook 投递的总时限（秒）")

@@ -6,14 +6,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from shared.consumer import Subscription
-from shared.contracts.catalog import AgencyRegistered, AgencyUpdated
-from shared.contracts.identity import AccountsMerged, OfficerChanged
-from shared.contracts.topics import CATALOG_AGENCIES, IDENTITY_ACCOUNTS, IDENTITY_OFFICERS, REQUESTS_REQUESTS
-from shared.ratelimit import RateLimiter
-from shared.service import ServiceRuntime, ServiceSpec, create_service_app
-from shared.storage import storage_from_settings
-
 from services.requests.adapters.orm import Base, plumbing
 from services.requests.api import agencies, attachments, calendar, public, requests
 from services.requests.service.accounts import MergedAccountVerifier, on_accounts_merged
@@ -21,7 +13,13 @@ from services.requests.service.agency_replica import on_agency_registered
 from services.requests.service.officer_replica import on_officer_changed
 from services.requests.service.scheduler import run_forever
 from services.requests.settings import RequestsSettings, get_settings
-
+from shared.consumer import Subscription
+from shared.contracts.catalog import AgencyRegistered, AgencyUpdated
+from shared.contracts.identity import AccountsMerged, OfficerChanged
+from shared.contracts.topics import CATALOG_AGENCIES, IDENTITY_ACCOUNTS, IDENTITY_OFFICERS, REQUESTS_REQUESTS
+from shared.ratelimit import RateLimiter
+from shared.service import ServiceRuntime, ServiceSpec, create_service_app
+from shared.storage import storage_from_settings
 
 MULTIPART_OVERHEAD = 64 * 1024  # form boundaries and part headers around one file
 
@@ -42,10 +40,15 @@ def build_spec(settings: RequestsSettings | None = None) -> ServiceSpec:
         migrations=Path(__file__).parent / "migrations",
         routers=[requests.router, public.router, attachments.router, calendar.router, agencies.router],
         produces=[REQUESTS_REQUESTS],
-        subscriptions=[Subscription("agency-replica", [CATALOG_AGENCIES], {AgencyRegistered.event_type: on_agency_registered,
-                                                                        AgencyUpdated.event_type: on_agency_registered}),
-                       Subscription("accounts", [IDENTITY_ACCOUNTS], {AccountsMerged.event_type: on_accounts_merged}),
-                       Subscription("officer-replica", [IDENTITY_OFFICERS], {OfficerChanged.event_type: on_officer_changed})],
+        subscriptions=[
+            Subscription(
+                "agency-replica",
+                [CATALOG_AGENCIES],
+                {AgencyRegistered.event_type: on_agency_registered, AgencyUpdated.event_type: on_agency_registered},
+            ),
+            Subscription("accounts", [IDENTITY_ACCOUNTS], {AccountsMerged.event_type: on_accounts_merged}),
+            Subscription("officer-replica", [IDENTITY_OFFICERS], {OfficerChanged.event_type: on_officer_changed}),
+        ],
         background=[scheduler] if settings.run_scheduler else [],
         large_bodies=[("/attachments", settings.attachment_max_bytes + MULTIPART_OVERHEAD)],
     )
@@ -58,4 +61,3 @@ def create_app(settings: RequestsSettings | None = None) -> FastAPI:
     app.state.limiter = RateLimiter(spec.settings.rate_limit_storage)
     app.state.verifier = MergedAccountVerifier(app.state.verifier, lambda: app.state.runtime.sessions())
     return app
-

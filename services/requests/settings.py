@@ -25,12 +25,21 @@ class RequestsSettings(ServiceSettings):
     s3_secret_key: SecretStr = Field(SecretStr(""), description="S3 访问密钥")
     s3_region: str = Field("us-east-1", description="S3 区域")
     attachment_max_bytes: int = Field(20 * 1024 * 1024, description="单个附件的最大字节数，超出返回 413")
-    attachment_types: list[str] = Field(default_factory=lambda: [
-        "application/pdf", "image/jpeg", "image/png", "application/ofd",
-        "application/msword", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "text/plain", "application/zip",
-    ], description="允许上传的附件类型（MIME，JSON 列表），其他类型返回 415")
+    attachment_types: list[str] = Field(
+        default_factory=lambda: [
+            "application/pdf",
+            "image/jpeg",
+            "image/png",
+            "application/ofd",
+            "application/msword",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.ms-excel",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "text/plain",
+            "application/zip",
+        ],
+        description="允许上传的附件类型（MIME，JSON 列表），其他类型返回 415",
+    )
     # The public status lookup (tracking number + query code): guessing query codes is throttled.
     rate_limit_storage: str = Field("memory://", description="限流计数存储：memory://（单进程）或 redis://host:6379/0（多副本共享）")
     status_per_ip_per_minute: int = Field(20, description="同一 IP 每分钟可查询办理进度的次数")

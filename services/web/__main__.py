@@ -6,8 +6,8 @@ import sys
 
 import uvicorn
 
-from shared.logging import configure_logging
 from services.web.settings import get_settings
+from shared.logging import configure_logging
 
 
 def main(argv: list[str]) -> int:
@@ -16,8 +16,16 @@ def main(argv: list[str]) -> int:
         return 2
     s = get_settings()
     configure_logging("web", s.log_level, s.log_json)
-    uvicorn.run("services.web.app:app_factory", factory=True, host=s.host, port=s.port, log_config=None,
-                proxy_headers=True, forwarded_allow_ips=s.forwarded_allow_ips, timeout_graceful_shutdown=10)
+    uvicorn.run(
+        "services.web.app:app_factory",
+        factory=True,
+        host=s.host,
+        port=s.port,
+        log_config=None,
+        proxy_headers=True,
+        forwarded_allow_ips=s.forwarded_allow_ips,
+        timeout_graceful_shutdown=10,
+    )
     return 0
 
 

@@ -22,19 +22,21 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
-from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from services.web import filters
 from services.web.backends import ApiProblem, Backends, BackendUnavailable
 from services.web.deps import PageError, Refresher, SignInRequired, redirect, render, sign_in_url
 from services.web.pages import ROUTERS
 from services.web.session import Session, SessionCodec
 from services.web.settings import WebSettings, get_settings
+from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 HERE = Path(__file__).parent
 log = logging.getLogger("web")
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-       "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -95,8 +97,9 @@ def create_app(settings: WebSettings | None = None, transport: httpx.AsyncBaseTr
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
         checks = await app.state.backends.ready()
-        return JSONResponse({"status": "ready" if all(checks.values()) else "not_ready", "checks": checks},
-                            status_code=200 if all(checks.values()) else 503)
+        return JSONResponse(
+            {"status": "ready" if all(checks.values()) else "not_ready", "checks": checks}, status_code=200 if all(checks.values()) else 503
+        )
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
@@ -134,8 +137,7 @@ def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(BackendUnavailable)
     async def _unavailable(request: Request, exc: BackendUnavailable) -> Response:
         log.warning("backend unavailable: %s", exc)
-        return _error_page(request, 503, "服务暂时不可用", "系统正在维护或繁忙，请稍后再试。您已填写的内容未提交。",
-                           {"Retry-After": "30"})
+        return _error_page(request, 503, "服务暂时不可用", "系统正在维护或繁忙，请稍后再试。您已填写的内容未提交。", {"Retry-After": "30"})
 
     @app.exception_handler(ApiProblem)
     async def _problem(request: Request, exc: ApiProblem) -> Response:

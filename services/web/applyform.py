@@ -13,11 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from services.web.labels import DELIVERY_METHODS, FORMS, ORGANISATION_TYPES, PERSON_ID_TYPES
 from shared.errors import Problem
 from shared.filetypes import check_content
 from shared.validators import is_valid_credit_code, is_valid_id_number, is_valid_mobile, normalize_mobile
-
-from services.web.labels import DELIVERY_METHODS, FORMS, ORGANISATION_TYPES, PERSON_ID_TYPES
 
 PERSON, ORGANISATION = "natural_person", "organisation"
 GENERAL = "application"  # errors that belong to no single field: the summary links to the form itself
@@ -30,17 +29,39 @@ FILE_ACCEPT = ",".join(FILE_TYPES)
 FILE_KINDS = "PDF、JPG、PNG 或 OFD"
 
 _PERSON_FIELDS = ("applicant.name", "applicant.work_unit", "applicant.id_type", "applicant.id_number")
-_ORG_FIELDS = ("applicant.name", "applicant.organisation_type", "applicant.id_number", "applicant.legal_representative",
-               "applicant.contact_person")
+_ORG_FIELDS = (
+    "applicant.name",
+    "applicant.organisation_type",
+    "applicant.id_number",
+    "applicant.legal_representative",
+    "applicant.contact_person",
+)
 _CONTACT_FIELDS = ("applicant.mobile", "applicant.email", "applicant.postal_address", "applicant.postal_code")
 _REQUEST_FIELDS = ("agency_id", "document_title", "document_number", "description", "purpose", "preferred_form", "delivery_method")
-MAX_LENGTHS = {"applicant.name": 100, "applicant.work_unit": 100, "applicant.id_number": 40, "applicant.legal_representative": 50,
-               "applicant.contact_person": 50, "applicant.email": 254, "applicant.postal_address": 300, "applicant.postal_code": 6,
-               "applicant.mobile": 20, "document_title": 300, "document_number": 100, "description": 5000, "purpose": 2000}
+MAX_LENGTHS = {
+    "applicant.name": 100,
+    "applicant.work_unit": 100,
+    "applicant.id_number": 40,
+    "applicant.legal_representative": 50,
+    "applicant.contact_person": 50,
+    "applicant.email": 254,
+    "applicant.postal_address": 300,
+    "applicant.postal_code": 6,
+    "applicant.mobile": 20,
+    "document_title": 300,
+    "document_number": 100,
+    "description": 5000,
+    "purpose": 2000,
+}
 # Said in Chinese when the API's own message is not (e-mail syntax errors come from a library in English).
-FALLBACK = {"applicant.email": "电子邮箱格式不正确，例如 zhangsan@163.com", "applicant.mobile": "手机号码格式不正确",
-            "applicant.postal_code": "邮政编码应为 6 位数字", "applicant.id_number": "证件号码不正确",
-            "agency_id": "请选择受理机关", FILE_FIELD: "身份证明文件未能上传，请重新选择"}
+FALLBACK = {
+    "applicant.email": "电子邮箱格式不正确，例如 zhangsan@163.com",
+    "applicant.mobile": "手机号码格式不正确",
+    "applicant.postal_code": "邮政编码应为 6 位数字",
+    "applicant.id_number": "证件号码不正确",
+    "agency_id": "请选择受理机关",
+    FILE_FIELD: "身份证明文件未能上传，请重新选择",
+}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -105,9 +126,13 @@ def check_upload(filename: str, data: bytes) -> tuple[Upload | None, str | None]
 def validate(values: dict[str, str], kind: str, agency_ids: set[str]) -> dict[str, str]:
     """Errors by field for what the site can check itself, in page order; empty when the form may be sent."""
     errors: dict[str, str] = {}
-    required = {"agency_id": "请选择受理机关", "applicant.name": "请填写姓名" if kind == PERSON else "请填写单位名称",
-                "applicant.id_number": "请填写证件号码" if kind == PERSON else "请填写统一社会信用代码",
-                "description": "请描述所需政府信息（名称、文号或其他特征性描述）", "preferred_form": "请选择指定提供方式"}
+    required = {
+        "agency_id": "请选择受理机关",
+        "applicant.name": "请填写姓名" if kind == PERSON else "请填写单位名称",
+        "applicant.id_number": "请填写证件号码" if kind == PERSON else "请填写统一社会信用代码",
+        "description": "请描述所需政府信息（名称、文号或其他特征性描述）",
+        "preferred_form": "请选择指定提供方式",
+    }
     if kind == PERSON:
         required["applicant.id_type"] = "请选择证件名称"
     else:
@@ -125,8 +150,13 @@ def validate(values: dict[str, str], kind: str, agency_ids: set[str]) -> dict[st
 
 
 def _check_choices(values: dict[str, str], kind: str, agency_ids: set[str], errors: dict[str, str]) -> None:
-    choices = {"agency_id": agency_ids, "preferred_form": FORMS, "delivery_method": DELIVERY_METHODS,
-               "applicant.id_type": PERSON_ID_TYPES if kind == PERSON else {}, "applicant.organisation_type": ORGANISATION_TYPES}
+    choices = {
+        "agency_id": agency_ids,
+        "preferred_form": FORMS,
+        "delivery_method": DELIVERY_METHODS,
+        "applicant.id_type": PERSON_ID_TYPES if kind == PERSON else {},
+        "applicant.organisation_type": ORGANISATION_TYPES,
+    }
     for name, allowed in choices.items():
         value = values.get(name)
         if value and value not in allowed and name not in errors:

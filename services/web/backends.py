@@ -39,14 +39,18 @@ class BackendUnavailable(Exception):
 class Backends:
     def __init__(self, settings: WebSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.urls = {name: getattr(settings, f"{name}_url").rstrip("/") for name in SERVICES}
-        self.client = httpx.AsyncClient(timeout=settings.api_timeout_seconds, transport=transport,
-                                        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+        self.client = httpx.AsyncClient(
+            timeout=settings.api_timeout_seconds,
+            transport=transport,
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        )
 
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    async def call(self, service: str, method: str, path: str, *, token: str | None = None, client_ip: str | None = None,
-                   **kwargs: Any) -> httpx.Response:
+    async def call(
+        self, service: str, method: str, path: str, *, token: str | None = None, client_ip: str | None = None, **kwargs: Any
+    ) -> httpx.Response:
         """One API call; answers only 2xx (and 304), raises ApiProblem or BackendUnavailable otherwise."""
         headers = dict(kwargs.pop("headers", None) or {})
         if token:
@@ -86,9 +90,13 @@ class Backends:
                 body = resp.json()
             except ValueError:
                 body = {}
-            raise ApiProblem(resp.status_code, str(body.get("code") or f"http_{resp.status_code}"),
-                             str(body.get("detail") or "请求未能完成"), list(body.get("errors") or []),
-                             {k: v for k, v in resp.headers.items() if k.lower() == "retry-after"})
+            raise ApiProblem(
+                resp.status_code,
+                str(body.get("code") or f"http_{resp.status_code}"),
+                str(body.get("detail") or "请求未能完成"),
+                list(body.get("errors") or []),
+                {k: v for k, v in resp.headers.items() if k.lower() == "retry-after"},
+            )
         return resp
 
     async def get_json(self, service: str, path: str, **kwargs: Any) -> Any:

@@ -71,13 +71,20 @@ def safe_next(value: str | None, default: str = "/") -> str:
     return value
 
 
-def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200,
-           headers: dict[str, str] | None = None) -> Response:
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     templates: Jinja2Templates = request.app.state.templates
     s: Session = request.state.session
-    base = {"session": s, "csrf_token": s.csrf, "display": display_mode(request), "display_modes": DISPLAY_MODES,
-            "site_name": request.app.state.settings.site_name, "path": request.url.path,
-            "path_with_query": request.url.path + (f"?{request.url.query}" if request.url.query else "")}
+    base = {
+        "session": s,
+        "csrf_token": s.csrf,
+        "display": display_mode(request),
+        "display_modes": DISPLAY_MODES,
+        "site_name": request.app.state.settings.site_name,
+        "path": request.url.path,
+        "path_with_query": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+    }
     return templates.TemplateResponse(request, template, {**base, **(context or {})}, status_code=status_code, headers=headers)
 
 

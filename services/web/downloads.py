@@ -8,8 +8,8 @@ from urllib.parse import unquote
 from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
-from shared.filetypes import download_headers
 from services.web.backends import Backends
+from shared.filetypes import download_headers
 
 _STAR = re.compile(r"filename\*\s*=\s*UTF-8''([^;]+)", re.IGNORECASE)
 _PLAIN = re.compile(r'filename\s*=\s*"([^"]*)"', re.IGNORECASE)
@@ -40,5 +40,9 @@ async def stream_download(api: Backends, service: str, path: str, fallback_name:
     """The service's file, streamed through with its Content-Type; the upstream response is closed when done."""
     upstream = await api.open_stream(service, path, **kwargs)
     media_type = upstream.headers.get("content-type") or "application/octet-stream"
-    return StreamingResponse(upstream.aiter_bytes(), media_type=media_type, headers=passthrough_headers(upstream.headers, fallback_name),
-                             background=BackgroundTask(upstream.aclose))
+    return StreamingResponse(
+        upstream.aiter_bytes(),
+        media_type=media_type,
+        headers=passthrough_headers(upstream.headers, fallback_name),
+        background=BackgroundTask(upstream.aclose),
+    )

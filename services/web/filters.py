@@ -56,10 +56,18 @@ def file_kind(content_type: Any) -> str:
 
 
 FILE_KINDS = {
-    "application/pdf": "PDF", "application/ofd": "OFD", "text/plain": "文本", "text/csv": "CSV", "text/html": "网页",
-    "image/jpeg": "JPG 图片", "image/png": "PNG 图片", "application/zip": "ZIP 压缩包",
-    "application/msword": "Word", "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
-    "application/vnd.ms-excel": "Excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel",
+    "application/pdf": "PDF",
+    "application/ofd": "OFD",
+    "text/plain": "文本",
+    "text/csv": "CSV",
+    "text/html": "网页",
+    "image/jpeg": "JPG 图片",
+    "image/png": "PNG 图片",
+    "application/zip": "ZIP 压缩包",
+    "application/msword": "Word",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
+    "application/vnd.ms-excel": "Excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel",
 }
 
 

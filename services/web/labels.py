@@ -43,8 +43,10 @@ def due_in_words(due: dict | None, days_remaining: int | None = None, overdue: b
 
     if not due:
         return ["收到申请后开始计算答复期限。"]
-    lines = [f"自{cn_date(due['start'])}收到申请（当日不计）起算，按{due['rule_set']}年施行的《政府信息公开条例》"
-             f"计{due['answer_days']}个工作日。"]
+    lines = [
+        f"自{cn_date(due['start'])}收到申请（当日不计）起算，按{due['rule_set']}年施行的《政府信息公开条例》"
+        f"计{due['answer_days']}个工作日。"
+    ]
     if due.get("extension_days"):
         lines.append(f"经批准延长{due['extension_days']}个工作日。")
     skipped = due.get("skipped_days") or []

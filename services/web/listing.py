@@ -20,8 +20,17 @@ SORTS = {"relevance": "按相关度", "date": "按发布日期（新→旧）", 
 VALIDITIES = {"valid": "有效", "expired": "失效", "repealed": "废止"}
 _CODE = re.compile(r"^[A-Za-z0-9_\-]{1,40}$")
 # The address's names: short, as county sites use them (wh = 文号).
-_NAMES = {"q": "q", "doc_number": "wh", "agency_id": "agency_id", "category": "category", "topic": "topic",
-          "validity": "validity", "year": "year", "sort": "sort", "page": "page"}
+_NAMES = {
+    "q": "q",
+    "doc_number": "wh",
+    "agency_id": "agency_id",
+    "category": "category",
+    "topic": "topic",
+    "validity": "validity",
+    "year": "year",
+    "sort": "sort",
+    "page": "page",
+}
 FILTERS = ("agency_id", "category", "topic", "year", "validity")
 FILTER_TITLES = {"category": "信息类别", "topic": "主题分类", "agency_id": "发布机关", "year": "发布年份", "validity": "有效性"}
 
@@ -58,13 +67,20 @@ class Listing:
     page: int = 1
 
     @classmethod
-    def from_query(cls, params: Mapping[str, Any]) -> "Listing":
+    def from_query(cls, params: Mapping[str, Any]) -> Listing:
         validity = params.get("validity")
         sort = params.get("sort")
-        return cls(q=_text(params.get("q")), doc_number=_text(params.get("wh")), agency_id=_code(params.get("agency_id")),
-                   category=_code(params.get("category")), topic=_code(params.get("topic")),
-                   validity=validity if validity in VALIDITIES else None, year=_int(params.get("year"), 2000, 2100),
-                   sort=sort if sort in SORTS else None, page=_int(params.get("page"), 1, MAX_PAGE) or 1)
+        return cls(
+            q=_text(params.get("q")),
+            doc_number=_text(params.get("wh")),
+            agency_id=_code(params.get("agency_id")),
+            category=_code(params.get("category")),
+            topic=_code(params.get("topic")),
+            validity=validity if validity in VALIDITIES else None,
+            year=_int(params.get("year"), 2000, 2100),
+            sort=sort if sort in SORTS else None,
+            page=_int(params.get("page"), 1, MAX_PAGE) or 1,
+        )
 
     @property
     def query_text(self) -> str:
@@ -114,9 +130,13 @@ def pager(listing: Listing, base: str, total: int, size: int = PAGE_SIZE) -> dic
         if i and n - numbers[i - 1] > 1:
             pages.append(None)  # a gap: shown as …
         pages.append({"number": n, "url": listing.url(base, page=n), "current": n == current})
-    return {"pages": pages, "current": current, "last": last,
-            "prev": listing.url(base, page=min(current - 1, last)) if current > 1 else None,
-            "next": listing.url(base, page=current + 1) if current < last else None}
+    return {
+        "pages": pages,
+        "current": current,
+        "last": last,
+        "prev": listing.url(base, page=min(current - 1, last)) if current > 1 else None,
+        "next": listing.url(base, page=current + 1) if current < last else None,
+    }
 
 
 def _tree_order(values: list[dict[str, Any]]) -> list[tuple[dict[str, Any], int]]:
@@ -149,15 +169,23 @@ def facet_groups(facets: Mapping[str, list[dict[str, Any]]], listing: Listing, b
                 continue  # 未分类 (no topic) cannot be chosen as a filter
             code = int(v["code"]) if name == "year" else v["code"]
             chosen = getattr(listing, name) == code
-            values.append({"label": v["name"], "count": v["count"], "depth": depth, "selected": chosen,
-                           "url": listing.url(base, **{name: None if chosen else code})})
+            values.append(
+                {
+                    "label": v["name"],
+                    "count": v["count"],
+                    "depth": depth,
+                    "selected": chosen,
+                    "url": listing.url(base, **{name: None if chosen else code}),
+                }
+            )
         if values:
             groups.append({"name": name, "title": FILTER_TITLES[name], "values": values})
     return groups
 
 
-def chosen_filters(listing: Listing, base: str, facets: Mapping[str, list[dict[str, Any]]],
-                   names: Mapping[str, str] | None = None) -> list[dict[str, str]]:
+def chosen_filters(
+    listing: Listing, base: str, facets: Mapping[str, list[dict[str, Any]]], names: Mapping[str, str] | None = None
+) -> list[dict[str, str]]:
     """The filters in force, each with its label and a link that removes it."""
     labels = {(group, str(v.get("code"))): v["name"] for group, values in facets.items() for v in values}
     out = []
@@ -166,8 +194,11 @@ def chosen_filters(listing: Listing, base: str, facets: Mapping[str, list[dict[s
         if not value:
             continue
         facet = "agency" if name == "agency_id" else name
-        label = (labels.get((facet, str(value))) or (names or {}).get(str(value))
-                 or (f"{value}年" if name == "year" else VALIDITIES.get(str(value), "所选条件")))
+        label = (
+            labels.get((facet, str(value)))
+            or (names or {}).get(str(value))
+            or (f"{value}年" if name == "year" else VALIDITIES.get(str(value), "所选条件"))
+        )
         out.append({"title": FILTER_TITLES[name], "label": label, "url": listing.url(base, **{name: None})})
     return out
 

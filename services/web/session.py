@@ -106,5 +106,12 @@ class SessionCodec:
     def save(self, session: Session, response: Response) -> None:
         nonce = secrets.token_bytes(12)
         blob = nonce + self.aead.encrypt(nonce, session.to_json(), _AAD)
-        response.set_cookie(self.cookie_name, base64.urlsafe_b64encode(blob).decode().rstrip("="), max_age=self.max_age,
-                            path="/", secure=self.secure, httponly=True, samesite="lax")
+        response.set_cookie(
+            self.cookie_name,
+            base64.urlsafe_b64encode(blob).decode().rstrip("="),
+            max_age=self.max_age,
+            path="/",
+            secure=self.secure,
+            httponly=True,
+            samesite="lax",
+        )

@@ -16,7 +16,9 @@ class WebSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="WEB_", extra="ignore", env_file=None)
 
-    environment: Literal["dev", "test", "production"] = Field("dev", description="运行环境：dev、test 或 production（production 拒绝开发用密钥，会话 Cookie 仅经 HTTPS 发送）")
+    environment: Literal["dev", "test", "production"] = Field(
+        "dev", description="运行环境：dev、test 或 production（production 拒绝开发用密钥，会话 Cookie 仅经 HTTPS 发送）"
+    )
     host: str = Field("127.0.0.1", description="HTTP 监听地址（容器内为 0.0.0.0）")
     port: int = Field(8000, description="HTTP 监听端口")
     site_name: str = Field("某某县人民政府", description="网站标题中的县政府名称")
@@ -35,7 +37,7 @@ class WebSettings(BaseSettings):
     log_json: bool = Field(True, description="以 JSON 行输出日志（false：纯文本）")
 
     @model_validator(mode="after")
-    def _refuse_dev_secret_in_production(self) -> "WebSettings":
+    def _refuse_dev_secret_in_production(self) -> WebSettings:
         secret = self.session_secret.get_secret_value()
         if len(secret) < 32:
             raise ValueError("WEB_SESSION_SECRET 至少需要 32 个字符")

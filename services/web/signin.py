@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import re
 
-from shared.validators import is_valid_mobile, mask_mobile, normalize_mobile
-
 from services.web.backends import ApiProblem
+from shared.validators import is_valid_mobile, mask_mobile, normalize_mobile
 
 # identity's problem codes -> the field the person must change (anything else: the form as a whole).
 _FIELD_OF_CODE = {
-    "captcha_invalid": "captcha_answer", "captcha_wrong": "captcha_answer",
+    "captcha_invalid": "captcha_answer",
+    "captcha_wrong": "captcha_answer",
     "sms_rate_limited": "phone",
-    "sms_code_invalid": "code", "sms_code_expired": "code", "sms_code_exhausted": "code", "login_rate_limited": "code",
+    "sms_code_invalid": "code",
+    "sms_code_expired": "code",
+    "sms_code_exhausted": "code",
+    "login_rate_limited": "code",
 }
 
 

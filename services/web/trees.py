@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-AGENCY_KINDS = {"county_government": "县（区）人民政府", "department": "政府工作部门", "township": "乡镇人民政府、街道办事处",
-                "other": "其他机构"}
+AGENCY_KINDS = {
+    "county_government": "县（区）人民政府",
+    "department": "政府工作部门",
+    "township": "乡镇人民政府、街道办事处",
+    "other": "其他机构",
+}
 
 
 def _nest(items: list[dict[str, Any]], key: str, parent_key: str) -> list[dict[str, Any]]:
@@ -20,20 +24,26 @@ def _nest(items: list[dict[str, Any]], key: str, parent_key: str) -> list[dict[s
     return roots
 
 
-def category_tree(categories: Iterable[Mapping[str, Any]], counts: Mapping[str, int] | None = None,
-                  kind: str = "category") -> list[dict[str, Any]]:
+def category_tree(
+    categories: Iterable[Mapping[str, Any]], counts: Mapping[str, int] | None = None, kind: str = "category"
+) -> list[dict[str, Any]]:
     """The /categories answer of one kind, nested, each with its document count (a parent's includes its children's)."""
     counts = counts or {}
-    items = [{"code": c["code"], "name": c["name"], "parent_code": c.get("parent_code"), "count": counts.get(c["code"], 0)}
-             for c in categories if c.get("kind") == kind]
+    items = [
+        {"code": c["code"], "name": c["name"], "parent_code": c.get("parent_code"), "count": counts.get(c["code"], 0)}
+        for c in categories
+        if c.get("kind") == kind
+    ]
     return _nest(items, "code", "parent_code")
 
 
 def agency_tree(agencies: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The /agencies answer nested under the county government, departments before townships, each by name."""
     order = list(AGENCY_KINDS)
-    items = sorted(({"id": a["id"], "name": a["name"], "kind": a.get("kind"), "parent_id": a.get("parent_id")} for a in agencies),
-                   key=lambda a: (order.index(a["kind"]) if a["kind"] in order else len(order), a["name"]))
+    items = sorted(
+        ({"id": a["id"], "name": a["name"], "kind": a.get("kind"), "parent_id": a.get("parent_id")} for a in agencies),
+        key=lambda a: (order.index(a["kind"]) if a["kind"] in order else len(order), a["name"]),
+    )
     return _nest(items, "id", "parent_id")
 
 

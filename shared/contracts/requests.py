@@ -73,13 +73,21 @@ RequestAssigned = _event("RequestAssigned")
 CorrectionRequested = _event("CorrectionRequested", correction_due_on=(date, ...), items=(list[str], ...))
 CorrectionSubmitted = _event("CorrectionSubmitted")  # the clock restarts from received_on
 # party_contact, question and information (what the applicant asked for) let notify write the letter (Art. 32/34).
-ConsultationStarted = _event("ConsultationStarted", consultation_id=(str, ...), consultation_kind=(str, ...),
-                             party=(str, ...), reply_due_on=(date, ...), party_contact=(str | None, None),
-                             question=(str | None, None), information=(str | None, None),
-                             sent_on=(date | None, None))  # the day the letter went out (it may be entered later)
+ConsultationStarted = _event(
+    "ConsultationStarted",
+    consultation_id=(str, ...),
+    consultation_kind=(str, ...),
+    party=(str, ...),
+    reply_due_on=(date, ...),
+    party_contact=(str | None, None),
+    question=(str | None, None),
+    information=(str | None, None),
+    sent_on=(date | None, None),
+)  # the day the letter went out (it may be entered later)
 ConsultationReplied = _event("ConsultationReplied", consultation_id=(str, ...), opinion=(str, ...), silent=(bool, False))
-FeeNoticeIssued = _event("FeeNoticeIssued", amount_yuan=(int, ...), method=(str, ...), pay_by=(date, ...),
-                          notice_on=(date | None, None))  # the day of the notice (it may be entered later)
+FeeNoticeIssued = _event(
+    "FeeNoticeIssued", amount_yuan=(int, ...), method=(str, ...), pay_by=(date, ...), notice_on=(date | None, None)
+)  # the day of the notice (it may be entered later)
 # paid_on: the day the office records as paid (part 六 of the annual report totals the fees by it).
 FeePaid = _event("FeePaid", amount_yuan=(int, ...), paid_on=(date | None, None))
 ExtensionRequested = _event("ExtensionRequested", days=(int, ...))
@@ -88,23 +96,45 @@ LaterAnswerDateSet = _event("LaterAnswerDateSet", later_due_on=(date, ...))
 AnswerProposed = _event("AnswerProposed", answer_id=(str, ...), category=(str, ...), reason=(str, ...))
 ReviewApproved = _event("ReviewApproved", answer_id=(str, ...), reviewer_sub=(str, ...))
 ReviewReturned = _event("ReviewReturned", answer_id=(str, ...), reviewer_sub=(str, ...))
-AnswerDispatched = _event("AnswerDispatched", answer_id=(str, ...), category=(str, ...), reason=(str, ...),
-                          answered_on=(date, ...), on_time=(bool, ...), working_days_taken=(int, ...),
-                          provided=(list[ProvidedDocument], []))
+AnswerDispatched = _event(
+    "AnswerDispatched",
+    answer_id=(str, ...),
+    category=(str, ...),
+    reason=(str, ...),
+    answered_on=(date, ...),
+    on_time=(bool, ...),
+    working_days_taken=(int, ...),
+    provided=(list[ProvidedDocument], []),
+)
 RequestClosed = _event("RequestClosed", category=(str, ...), reason=(str, ...), closed_on=(date, ...))
 # against_silence: filed against an open request past its due date (逾期不答复), not against an answer.
-RemedyRecorded = _event("RemedyRecorded", remedy_id=(str, ...), remedy_kind=(str, ...), filed_on=(date, ...),
-                        against_silence=(bool, False))
-RemedyDecided = _event("RemedyDecided", remedy_id=(str, ...), remedy_kind=(str, ...), outcome=(str, ...),
-                       decided_on=(date | None, None))
+RemedyRecorded = _event("RemedyRecorded", remedy_id=(str, ...), remedy_kind=(str, ...), filed_on=(date, ...), against_silence=(bool, False))
+RemedyDecided = _event("RemedyDecided", remedy_id=(str, ...), remedy_kind=(str, ...), outcome=(str, ...), decided_on=(date | None, None))
 RequestReopened = _event("RequestReopened", remedy_id=(str, ...))
 DeadlineReminder = _event("DeadlineReminder", reminder=(str, ...), days_remaining=(int, ...))
 
 ALL_REQUEST_EVENTS = [
-    RequestSubmitted, RequestReceived, RequestAssigned, CorrectionRequested, CorrectionSubmitted, ConsultationStarted,
-    ConsultationReplied, FeeNoticeIssued, FeePaid, ExtensionRequested, ExtensionDecided, LaterAnswerDateSet,
-    AnswerProposed, ReviewApproved, ReviewReturned, AnswerDispatched, RequestClosed, RemedyRecorded, RemedyDecided,
-    RequestReopened, DeadlineReminder,
+    RequestSubmitted,
+    RequestReceived,
+    RequestAssigned,
+    CorrectionRequested,
+    CorrectionSubmitted,
+    ConsultationStarted,
+    ConsultationReplied,
+    FeeNoticeIssued,
+    FeePaid,
+    ExtensionRequested,
+    ExtensionDecided,
+    LaterAnswerDateSet,
+    AnswerProposed,
+    ReviewApproved,
+    ReviewReturned,
+    AnswerDispatched,
+    RequestClosed,
+    RemedyRecorded,
+    RemedyDecided,
+    RequestReopened,
+    DeadlineReminder,
 ]
 
 

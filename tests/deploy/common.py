@@ -9,10 +9,10 @@ from pathlib import Path
 
 import yaml
 
+from services.web.settings import WebSettings
 from shared.contracts.topics import ALL_DOMAIN_TOPICS, BROKER_MARKER
 from shared.events import dead_letter_topic
 from shared.settings_doc import SERVICES, env_names, settings_classes
-from services.web.settings import WebSettings
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -98,6 +98,7 @@ def compose_variables(text: str) -> set[str]:
 
 def interpolate(value: str, env: dict[str, str]) -> str:
     """Compose's `${VAR}`, `${VAR:-default}` and `${VAR:?message}` (`$$` is a literal `$`)."""
+
     def sub(m: re.Match) -> str:
         name, op, arg = m["name"], m["op"], m["arg"]
         current = env.get(name)
@@ -106,6 +107,7 @@ def interpolate(value: str, env: dict[str, str]) -> str:
         if op and op.endswith("?") and not current:
             raise KeyError(f"{name}: {arg}")
         return current or ""
+
     return _VAR.sub(sub, value).replace("$$", "$")
 
 
@@ -117,7 +119,7 @@ def nginx_locations(conf: str) -> dict[str, str]:
         while depth:
             depth += {"{": 1, "}": -1}.get(conf[i], 0)
             i += 1
-        found[m.group(1)] = conf[m.end():i - 1]
+        found[m.group(1)] = conf[m.end() : i - 1]
     return found
 
 

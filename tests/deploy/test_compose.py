@@ -21,7 +21,14 @@ import yaml
 from services.web.settings import WebSettings
 from shared.settings_doc import SERVICES, settings_classes
 from tests.deploy.common import (
-    DEPLOY, WEB_PREFIX, default_port, expected_topics, interpolate, compose_variables, read_env_file, unknown_settings,
+    DEPLOY,
+    WEB_PREFIX,
+    compose_variables,
+    default_port,
+    expected_topics,
+    interpolate,
+    read_env_file,
+    unknown_settings,
 )
 
 COMPOSE = DEPLOY / "compose.yaml"
@@ -169,8 +176,11 @@ def test_rate_limits_share_the_password_protected_redis(compose, env_example):
     redis = compose["services"]["redis"]
     env_file = filled_in(env_example)
     password = env_file["REDIS_PASSWORD"]
-    for name, var in (("identity-api", "IDENTITY_RATE_LIMIT_STORAGE"), ("identity-worker", "IDENTITY_RATE_LIMIT_STORAGE"),
-                      ("requests-api", "REQUESTS_RATE_LIMIT_STORAGE")):
+    for name, var in (
+        ("identity-api", "IDENTITY_RATE_LIMIT_STORAGE"),
+        ("identity-worker", "IDENTITY_RATE_LIMIT_STORAGE"),
+        ("requests-api", "REQUESTS_RATE_LIMIT_STORAGE"),
+    ):
         assert interpolate(apps[name]["environment"][var], env_file) == f"redis://:{password}@redis:6379/0", name
     for name in ("identity-api", "requests-api"):
         assert apps[name]["depends_on"]["redis"] == {"condition": "service_healthy"}
@@ -215,8 +225,15 @@ def test_topics_script_creates_every_topic_explicitly(tmp_path):
     stub = bin_dir / "kafka-topics.sh"
     stub.write_text(f'#!/bin/sh\necho "$@" >> {log}\n')
     stub.chmod(0o755)
-    env = {"PATH": "/usr/bin:/bin", "KAFKA_BIN": str(bin_dir), "KAFKA_BOOTSTRAP": "k:9092", "KAFKA_TOPIC_PREFIX": "xian.",
-           "KAFKA_PARTITIONS": "6", "KAFKA_REPLICATION": "3", "KAFKA_MIN_INSYNC_REPLICAS": "2"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "KAFKA_BIN": str(bin_dir),
+        "KAFKA_BOOTSTRAP": "k:9092",
+        "KAFKA_TOPIC_PREFIX": "xian.",
+        "KAFKA_PARTITIONS": "6",
+        "KAFKA_REPLICATION": "3",
+        "KAFKA_MIN_INSYNC_REPLICAS": "2",
+    }
     subprocess.run(["bash", str(DEPLOY / "kafka" / "create-topics.sh")], env=env, check=True, capture_output=True, timeout=30)
     created = {}
     for call in log.read_text().splitlines():

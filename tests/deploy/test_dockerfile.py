@@ -134,8 +134,7 @@ def _context_files(patterns: list[str]) -> list[str]:
 
 
 def test_build_context_is_only_the_code():
-    patterns = [line.strip() for line in (REPO / ".dockerignore").read_text().splitlines()
-                if line.strip() and not line.startswith("#")]
+    patterns = [line.strip() for line in (REPO / ".dockerignore").read_text().splitlines() if line.strip() and not line.startswith("#")]
     context = _context_files(patterns)
     assert "pyproject.toml" in context and "uv.lock" in context
     assert any(f.startswith("shared/") for f in context) and any(f.startswith("services/") for f in context)
@@ -145,15 +144,18 @@ def test_build_context_is_only_the_code():
 
 def test_the_wheel_the_image_installs_carries_every_migration(tmp_path: Path):
     """`pip install .` in the builder, from exactly the build context: migrations must come along."""
-    patterns = [line.strip() for line in (REPO / ".dockerignore").read_text().splitlines()
-                if line.strip() and not line.startswith("#")]
+    patterns = [line.strip() for line in (REPO / ".dockerignore").read_text().splitlines() if line.strip() and not line.startswith("#")]
     src = tmp_path / "context"
     for rel in _context_files(patterns):
         if (REPO / rel).is_file():
             (src / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / rel, src / rel)
-    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(src)],
-                            capture_output=True, text=True, timeout=240)
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(src)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     wheel = next((tmp_path / "dist").glob("*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())

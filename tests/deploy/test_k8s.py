@@ -14,8 +14,17 @@ import yaml
 from services.web.settings import WebSettings
 from shared.settings_doc import SERVICES, settings_classes
 from tests.deploy.common import (
-    DEPLOY, K8S, SIGNIN_PREFIXES, WEB, api_prefixes, default_port, gateway_signin_limit, load_yaml_docs, nginx_locations,
-    read_env_file, unknown_settings,
+    DEPLOY,
+    K8S,
+    SIGNIN_PREFIXES,
+    WEB,
+    api_prefixes,
+    default_port,
+    gateway_signin_limit,
+    load_yaml_docs,
+    nginx_locations,
+    read_env_file,
+    unknown_settings,
 )
 
 # A Kubernetes version kubernetes-validate ships schemas for (pinned in pyproject.toml).
@@ -263,8 +272,10 @@ def test_ingress_routes_match_the_gateway(objects):
                 gateway_limit = body.group(1) if body else re.search(r"client_max_body_size (\S+);", nginx_conf).group(1)
                 assert notes["nginx.ingress.kubernetes.io/proxy-body-size"] == gateway_limit, path["path"]
                 if "nginx.ingress.kubernetes.io/limit-rpm" in notes:
-                    limited[path["path"]] = (int(notes["nginx.ingress.kubernetes.io/limit-rpm"]),
-                                             int(notes["nginx.ingress.kubernetes.io/limit-burst-multiplier"]))
+                    limited[path["path"]] = (
+                        int(notes["nginx.ingress.kubernetes.io/limit-rpm"]),
+                        int(notes["nginx.ingress.kubernetes.io/limit-burst-multiplier"]),
+                    )
     expected = {f"{prefix}/": f"{name}-api" for name, prefix in api_prefixes().items()}
     expected |= {path: "identity-api" for path in ("/.well-known/", *SIGNIN_PREFIXES)}
     expected |= {"/": "web", "/healthz": "web", "/readyz": "web", "/metrics": "web"}  # the site, as at the gateway's `location /`

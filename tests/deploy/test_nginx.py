@@ -25,7 +25,14 @@ import pytest
 from services.web.settings import WebSettings
 from shared.settings_doc import SERVICES, settings_classes
 from tests.deploy.common import (
-    DEPLOY, SIGNIN_PREFIXES, WEB, api_prefixes, default_port, gateway_signin_limit, nginx_locations, specs,
+    DEPLOY,
+    SIGNIN_PREFIXES,
+    WEB,
+    api_prefixes,
+    default_port,
+    gateway_signin_limit,
+    nginx_locations,
+    specs,
 )
 
 CONF = DEPLOY / "nginx" / "nginx.conf"
@@ -75,8 +82,11 @@ def test_every_route_is_a_real_service_prefix_on_its_own_port():
     assert not upstream_of(all_locations["/api/"]) and "return 404;" in all_locations["/api/"]
     # Routes at the root (identity's /.well-known/): each gateway location outside /api/ that proxies,
     # but the site's catch-all `/` (checked on its own below).
-    roots = {path: upstream_of(body) for path, body in all_locations.items()
-             if not path.startswith("/api/") and path != "/" and upstream_of(body)}
+    roots = {
+        path: upstream_of(body)
+        for path, body in all_locations.items()
+        if not path.startswith("/api/") and path != "/" and upstream_of(body)
+    }
     for name, prefix in prefixes.items():
         assert upstream_of(locations[prefix + "/"]) == (f"{name}-api", default_port(name))
         app = __import__(f"services.{name}.app", fromlist=["create_app"]).create_app(specs()[name].settings)
@@ -113,7 +123,7 @@ def test_site_body_limit_fits_its_upload_limit():
 
 def test_signin_limit_covers_exactly_the_public_sign_in_paths():
     conf = CONF.read_text()
-    keyed = re.search(r'map \$uri \$signin_client \{(.*?)\}', conf, flags=re.S).group(1)
+    keyed = re.search(r"map \$uri \$signin_client \{(.*?)\}", conf, flags=re.S).group(1)
     pattern = re.search(r'"~(\^[^"]+)"\s+\$binary_remote_addr;', keyed).group(1)
     for path in SIGNIN_PREFIXES:
         assert re.match(pattern, path + "code"), path
@@ -135,8 +145,9 @@ def test_body_limits_fit_the_services_attachment_limits():
 def test_nginx_accepts_the_config(tmp_path):
     binary = nginx_binary()
     conf = render(tmp_path, free_port(), free_port())
-    result = subprocess.run([binary, "-t", "-e", "stderr", "-p", f"{tmp_path}/", "-c", str(conf)],
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [binary, "-t", "-e", "stderr", "-p", f"{tmp_path}/", "-c", str(conf)], capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -146,8 +157,15 @@ class _Echo(BaseHTTPRequestHandler):
     def _reply(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        payload = json.dumps({"path": self.path, "method": self.command, "request_id": self.headers.get("X-Request-ID"),
-                              "forwarded_for": self.headers.get("X-Forwarded-For"), "bytes": len(body)}).encode()
+        payload = json.dumps(
+            {
+                "path": self.path,
+                "method": self.command,
+                "request_id": self.headers.get("X-Request-ID"),
+                "forwarded_for": self.headers.get("X-Forwarded-For"),
+                "bytes": len(body),
+            }
+        ).encode()
         limited = self.path.endswith("/upstream-429")  # a service refusing on its own budget
         self.send_response(429 if limited else 200)
         if limited:
@@ -181,8 +199,11 @@ def gateway(nginx_dir):
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     port = free_port()
     conf = render(tmp_path, port, upstream.server_address[1])
-    proc = subprocess.Popen([binary, "-e", "stderr", "-p", f"{tmp_path}/", "-c", str(conf), "-g", "daemon off;"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [binary, "-e", "stderr", "-p", f"{tmp_path}/", "-c", str(conf), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 15
     while True:
         try:
@@ -236,8 +257,7 @@ def test_site_pages_reach_the_web_site_with_the_proxy_headers(gateway):
 def test_sign_in_endpoints_are_rate_limited_per_client_as_problem_json(gateway):
     rate, burst = gateway_signin_limit(CONF.read_text())
     origin = allowed_origins()[0]
-    statuses = [httpx.post(f"{gateway}/api/v1/identity/sms/code", json={}, headers={"Origin": origin})
-                for _ in range(burst + 3)]
+    statuses = [httpx.post(f"{gateway}/api/v1/identity/sms/code", json={}, headers={"Origin": origin}) for _ in range(burst + 3)]
     assert [r.status_code for r in statuses[:burst]] == [200] * burst  # the burst passes (the first request too)
     refused = statuses[-1]
     assert refused.status_code == 429 and refused.headers["content-type"] == "application/problem+json"
@@ -272,8 +292,8 @@ def test_request_id_is_passed_through_or_generated(gateway):
     generated = httpx.get(f"{gateway}/api/v1/requests/calendar/2026")
     assert re.fullmatch(r"[0-9a-f]{32}", generated.json()["request_id"])
     assert generated.headers["x-request-id"] == generated.json()["request_id"]
-    forged = httpx.get(f"{gateway}/api/v1/requests/calendar/2026", headers={"X-Request-ID": "bad id\"}"})
-    assert forged.json()["request_id"] != "bad id\"}"
+    forged = httpx.get(f"{gateway}/api/v1/requests/calendar/2026", headers={"X-Request-ID": 'bad id"}'})
+    assert forged.json()["request_id"] != 'bad id"}'
 
 
 def test_cors_only_for_configured_county_sites(gateway):
@@ -284,8 +304,14 @@ def test_cors_only_for_configured_county_sites(gateway):
     assert ok.headers.get_list("access-control-allow-origin") == [origin]  # the upstream's `*` is hidden
     other = httpx.get(f"{gateway}/api/v1/catalog/agencies", headers={"Origin": "https://evil.example.com"})
     assert "access-control-allow-origin" not in other.headers
-    preflight = httpx.options(f"{gateway}/api/v1/requests/requests", headers={
-        "Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,idempotency-key"})
+    preflight = httpx.options(
+        f"{gateway}/api/v1/requests/requests",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,idempotency-key",
+        },
+    )
     assert preflight.status_code == 204
     assert "POST" in preflight.headers["access-control-allow-methods"]
     assert "Idempotency-Key" in preflight.headers["access-control-allow-headers"]

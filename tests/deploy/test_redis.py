@@ -22,12 +22,28 @@ def test_the_config_runs_password_protected_without_persistence(tmp_path):
     if not (shutil.which("redis-server") and shutil.which("redis-cli")):
         pytest.skip("本机未安装 redis-server")
     port = _free_port()
-    proc = subprocess.Popen(["redis-server", str(DEPLOY / "redis" / "redis.conf"), "--port", str(port), "--bind", "127.0.0.1",
-                             "--dir", str(tmp_path), "--requirepass", "s3cret"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            str(DEPLOY / "redis" / "redis.conf"),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(tmp_path),
+            "--requirepass",
+            "s3cret",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
+
         def cli(*args: str, auth: str | None = "s3cret") -> str:
             env = {"PATH": "/usr/bin:/bin"} | ({"REDISCLI_AUTH": auth} if auth else {})
             return subprocess.run(["redis-cli", "-p", str(port), *args], env=env, capture_output=True, text=True, timeout=10).stdout.strip()
+
         deadline = time.monotonic() + 10
         while cli("ping") != "PONG":
             assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode() if proc.stderr else ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.settings_doc import COMMON, ServiceSettings, Row, parse_table, replace_table, rows, settings_classes, table
+from shared.settings_doc import COMMON, Row, ServiceSettings, parse_table, replace_table, rows, settings_classes, table
 from tests.deploy.common import REPO, known_settings
 
 FIX = "（运行 python -m shared.settings_doc --write 重新生成）"

@@ -16,11 +16,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         return
     cells = [(r.scenario, str(r.sent), str(r.stored), str(r.audited), str(r.lost), str(r.doubled), f"{r.recovered_in:.1f}") for r in ROWS]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(COLUMNS)]
-    line = lambda values: "  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(values, widths)))  # noqa: E731
+    line = lambda values: "  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(values, widths, strict=False)))  # noqa: E731
     terminalreporter.write_sep("=", "fault suite: sent / stored / lost / doubled per scenario")
     terminalreporter.write_line(line(COLUMNS))
     terminalreporter.write_line(line(["-" * w for w in widths]))
-    for row, values in zip(ROWS, cells):
+    for values in cells:
         terminalreporter.write_line(line(values))
     notes = [(r.scenario, r.note) for r in ROWS if r.note]
     for scenario, note in notes:

@@ -32,19 +32,18 @@ import asyncpg
 import httpx
 from sqlalchemy import func, select
 
-from shared.contracts.topics import CATALOG_AGENCIES, REQUESTS_REQUESTS
-from shared.events import EventEnvelope
-from shared.kafka import ensure_topics
-from shared.operations import DeadLetter, read_dead_letters
-from shared.service import ServiceRuntime
-from shared.testing import ServiceProcess, _asyncpg_dsn, auth, eventually, postgres_admin_url, service_env, settings_for
-
 from services.audit.adapters.orm import AuditEntry
 from services.audit.app import build_spec as audit_spec
 from services.audit.settings import AuditSettings
 from services.requests.adapters.orm import DisclosureRequest, KnownAgency, plumbing
 from services.requests.app import build_spec as requests_spec
 from services.requests.settings import RequestsSettings
+from shared.contracts.topics import CATALOG_AGENCIES, REQUESTS_REQUESTS
+from shared.events import EventEnvelope
+from shared.kafka import ensure_topics
+from shared.operations import DeadLetter, read_dead_letters
+from shared.service import ServiceRuntime
+from shared.testing import ServiceProcess, _asyncpg_dsn, auth, eventually, postgres_admin_url, service_env, settings_for
 from tests.helpers import scalar
 from tests.process_support import column, publish_agencies, submission, verify_audit_chain, wait_for_log
 
@@ -90,22 +89,36 @@ class Rig:
         """Databases for requests, audit (and `services`), migrated once here rather than by every replica."""
         for name in ("requests", "audit", *services):
             self.urls[name] = await self.databases.new(name)
-        self.requests_settings = settings_for(RequestsSettings, database_url=self.urls["requests"], bootstrap=self.bootstrap, prefix=self.prefix)
+        self.requests_settings = settings_for(
+            RequestsSettings, database_url=self.urls["requests"], bootstrap=self.bootstrap, prefix=self.prefix
+        )
         self.audit_settings = settings_for(AuditSettings, database_url=self.urls["audit"], bootstrap=self.bootstrap, prefix=self.prefix)
         specs = [requests_spec(self.requests_settings), audit_spec(self.audit_settings)]
         if "notify" in services:
             from services.notify.app import build_spec as notify_spec
             from services.notify.settings import NotifySettings
 
-            self.notify_settings = settings_for(NotifySettings, database_url=self.urls["notify"], bootstrap=self.bootstrap, prefix=self.prefix)
+            self.notify_settings = settings_for(
+                NotifySettings, database_url=self.urls["notify"], bootstrap=self.bootstrap, prefix=self.prefix
+            )
             specs.append(notify_spec(self.notify_settings))
         await asyncio.gather(*(_migrate(spec) for spec in specs))
-        await ensure_topics(self.requests_settings, [self.requests_settings.topic(CATALOG_AGENCIES), self.requests_settings.topic(REQUESTS_REQUESTS)])
+        await ensure_topics(
+            self.requests_settings, [self.requests_settings.topic(CATALOG_AGENCIES), self.requests_settings.topic(REQUESTS_REQUESTS)]
+        )
 
     def env(self, name: str, **extra: str) -> dict[str, str]:
         # A relay checks for a reset broker every half second (5 s in production), so a scenario settles quickly.
-        return service_env(name, database_url=self.urls[name], bootstrap=self.bootstrap, prefix=self.prefix, migrate_on_start="false",
-                           broker_check_interval="0.5", consumer_retry_max_delay="1.0", **extra)
+        return service_env(
+            name,
+            database_url=self.urls[name],
+            bootstrap=self.bootstrap,
+            prefix=self.prefix,
+            migrate_on_start="false",
+            broker_check_interval="0.5",
+            consumer_retry_max_delay="1.0",
+            **extra,
+        )
 
     def start(self, name: str, command: str = "serve", env: dict[str, str] | None = None, **extra: str) -> ServiceProcess:
         return self.spawn(name, self.env(name, **extra), self.tmp).start(extra_env=env, command=command)
@@ -127,6 +140,7 @@ class Rig:
 
         async def known() -> bool:
             return await scalar(self.urls["requests"], select(func.count()).select_from(KnownAgency)) >= 1
+
         await eventually(known, timeout=60, message="the agency replicated by the requests worker")
 
     async def register_agencies(self, count: int) -> None:
@@ -150,10 +164,12 @@ async def restart(process: ServiceProcess, *, ready: bool = True) -> ServiceProc
     process.start(command=command)
     if ready:
         if command == "worker":
+
             def running() -> bool:
                 if process.proc.poll() is not None:
                     raise AssertionError(f"{process.name} exited with {process.proc.returncode}: {process.log_tail()}")
                 return log_text(process).count("worker running") > before
+
             await eventually(running, timeout=STARTUP, interval=0.1, message=f"{process.name} worker running again")
         else:
             await process.wait_ready(STARTUP)
@@ -174,8 +190,9 @@ def kill(*victims: ServiceProcess) -> None:
 class Load:
     """Applicants submitting through the API(s), each submission retried with its key until answered 201 (bounded)."""
 
-    def __init__(self, rig: Rig, apis: list[ServiceProcess], *, total: int, clients: int = 4, pause: float = 0.05,
-                 deadline: float = 120.0) -> None:
+    def __init__(
+        self, rig: Rig, apis: list[ServiceProcess], *, total: int, clients: int = 4, pause: float = 0.05, deadline: float = 120.0
+    ) -> None:
         self.rig, self.apis, self.total, self.clients, self.pause, self.deadline = rig, apis, total, clients, pause, deadline
         self.ids: dict[str, str] = {}  # Idempotency-Key → request id of the 201
         self.retries: collections.Counter[str] = collections.Counter()  # why submissions were retried
@@ -287,8 +304,9 @@ class Tally:
 
 async def outbox_events(rig: Rig) -> dict[str, tuple[str, str]]:
     """The requests outbox's submission events: event id → (request id, type)."""
-    engine_rows = await _rows(rig.urls["requests"], select(OUTBOX.c.event_id, OUTBOX.c.key, OUTBOX.c.event_type)
-                              .where(OUTBOX.c.event_type.in_(REQUEST_EVENTS)))
+    engine_rows = await _rows(
+        rig.urls["requests"], select(OUTBOX.c.event_id, OUTBOX.c.key, OUTBOX.c.event_type).where(OUTBOX.c.event_type.in_(REQUEST_EVENTS))
+    )
     return {event_id: (key, event_type) for event_id, key, event_type in engine_rows}
 
 
@@ -308,6 +326,7 @@ async def settle(rig: Rig, load: Load, *, timeout: float = SETTLE_TIMEOUT) -> fl
 
     A timeout is not raised here: the count that follows shows what is missing, and fails.
     """
+
     async def settled() -> bool:
         pending = await scalar(rig.urls["requests"], select(func.count()).select_from(OUTBOX).where(OUTBOX.c.published_at.is_(None)))
         if pending:
@@ -317,6 +336,7 @@ async def settle(rig: Rig, load: Load, *, timeout: float = SETTLE_TIMEOUT) -> fl
             return False
         logged = set(await column(rig.urls["audit"], AuditEntry.event_id, AuditEntry.event_type.in_(REQUEST_EVENTS)))
         return expected <= logged
+
     try:
         await eventually(settled, timeout=timeout, interval=0.25, message="the outbox sent and every event in the audit log")
     except AssertionError:
@@ -364,8 +384,16 @@ def assert_whole(t: Tally, *, dead_letters: int = 0) -> None:
     assert len(t.dead_letters) == dead_letters, [letter.public() for letter in t.dead_letters]
 
 
-async def finish(rig: Rig, load: Load, fault_over: float, *, note: str = "", dead_letters: int = 0,
-                 extra_lost: dict[str, int] | None = None, extra_doubled: dict[str, int] | None = None) -> Tally:
+async def finish(
+    rig: Rig,
+    load: Load,
+    fault_over: float,
+    *,
+    note: str = "",
+    dead_letters: int = 0,
+    extra_lost: dict[str, int] | None = None,
+    extra_doubled: dict[str, int] | None = None,
+) -> Tally:
     """Settle, count, record the row, then assert (so a failing scenario still shows in the table)."""
     settled_at = await settle(rig, load)
     t = await tally(rig, load)
@@ -386,4 +414,3 @@ def alive(*ps: ServiceProcess) -> None:
 
 def log_text(p: ServiceProcess) -> str:
     return p.log_tail(10**8)
-

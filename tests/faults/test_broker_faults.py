@@ -49,6 +49,7 @@ async def test_broker_restarted_while_idle(rig_on_own_broker, own_broker):
     await load.run(TOTAL // 2)
     # Everything so far has reached the audit log: the broker restarts with nothing in flight.
     from tests.faults.harness import settle, tally
+
     await settle(rig, load)
     assert (await tally(rig, load)).audited == TOTAL, "the first half settled before the restart"
     own_broker.stop()

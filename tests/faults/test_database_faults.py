@@ -9,8 +9,8 @@ import time
 
 from sqlalchemy import func, select
 
-from shared.testing import eventually
 from services.requests.adapters.orm import KnownAgency
+from shared.testing import eventually
 from tests.faults.harness import Load, alive, close_database, finish, open_database
 from tests.helpers import scalar
 
@@ -41,12 +41,14 @@ async def test_requests_database_refusing_connections(rig):
         for _ in range(3):
             await rig.register_agencies(2)
             await asyncio.sleep(2)
+
     back = await _outage(rig.urls["requests"], catalog_goes_on)
     await running
     assert load.retries["503"] > 0, "the API answered 503 while its database was closed"
 
     async def replicated() -> bool:
         return await scalar(rig.urls["requests"], select(func.count()).select_from(KnownAgency)) == len(rig.agencies)
+
     await eventually(replicated, timeout=60, message="the agencies registered during the outage replicated")
     await finish(rig, load, back, note=f"{load.retries['503']} answers 503 during the outage")
     alive(api, worker, audit)

@@ -27,11 +27,21 @@ async def test_poison_messages(rig):
     await eventually(load.progress(TOTAL // 3), timeout=60, message="a third of the load")
     # A request event without its payload: the audit log's projection cannot apply it (KeyError).
     request_id = new_id()
-    broken = EventEnvelope(type="RequestReceived", source="requests", aggregate_type="request", aggregate_id=request_id,
-                           agency_id=rig.agency_id, actor=Actor.system("fault-suite"), payload={})
+    broken = EventEnvelope(
+        type="RequestReceived",
+        source="requests",
+        aggregate_type="request",
+        aggregate_id=request_id,
+        agency_id=rig.agency_id,
+        actor=Actor.system("fault-suite"),
+        payload={},
+    )
     garbage = b"\x00\xffnot an event {"
-    await publish_raw(rig.bootstrap, rig.requests_settings.topic(REQUESTS_REQUESTS),
-                      [(request_id.encode(), garbage), (request_id.encode(), broken.to_bytes())])
+    await publish_raw(
+        rig.bootstrap,
+        rig.requests_settings.topic(REQUESTS_REQUESTS),
+        [(request_id.encode(), garbage), (request_id.encode(), broken.to_bytes())],
+    )
     sent_at = time.monotonic()
     await running
     t = await finish(rig, load, sent_at, dead_letters=2, note="2 parked on the dead-letter topic, the rest handled")

@@ -42,7 +42,7 @@ async def test_sigkill_of_the_consumer_workers(rig):
     await asyncio.gather(restart(audit), restart(worker))
     back = time.monotonic()
     await running
-    await finish(rig, load, back, note="killed after %d submissions" % (TOTAL // 3))
+    await finish(rig, load, back, note=f"killed after {TOTAL // 3} submissions")
     alive(api, worker, audit)
 
 
@@ -59,10 +59,16 @@ async def test_sigkill_of_an_api_with_clients_retrying_on_the_same_key(rig):
     await eventually(load.progress(TOTAL // 3), timeout=60, message="a third of the load")
     # Submissions that the doomed API commits but never answers: their clients only see the connection die.
     headers = {**auth(rig.requests_settings, "applicant", sub="citizen-held"), "X-Failpoint-Slow-Response": "120"}
-    held = {f"held-{i}": asyncio.create_task(load.submit(0, f"held-{i}", submission(rig.agency_id, 10_000 + i), headers))
-            for i in range(held_count)}
-    await eventually(lambda: doomed.log_tail(10**7).count("failpoint http.slow: holding response") >= held_count,
-                     timeout=30, interval=0.05, message="the held answers")
+    held = {
+        f"held-{i}": asyncio.create_task(load.submit(0, f"held-{i}", submission(rig.agency_id, 10_000 + i), headers))
+        for i in range(held_count)
+    }
+    await eventually(
+        lambda: doomed.log_tail(10**7).count("failpoint http.slow: holding response") >= held_count,
+        timeout=30,
+        interval=0.05,
+        message="the held answers",
+    )
     kill(doomed)
     killed = time.monotonic()
     for key, task in held.items():
@@ -87,6 +93,7 @@ async def test_two_consumer_replicas_with_one_killed(rig):
 
     def both_assigned() -> bool:
         return all("subscribed to" in a.log_tail(10**7) for a in audits)
+
     await eventually(both_assigned, timeout=30, message="both audit replicas subscribed")
     running = asyncio.create_task(load.run(TOTAL - 6))
     await eventually(load.progress(TOTAL // 3), timeout=60, message="a third of the load")

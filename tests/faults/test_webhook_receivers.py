@@ -46,6 +46,7 @@ async def _silent_server():
                 pass
         except ConnectionError:
             pass
+
     server = await asyncio.start_server(hold, "127.0.0.1", 0)
     return server, server.sockets[0].getsockname()[1], held
 
@@ -67,8 +68,11 @@ async def test_unreachable_webhook_receivers(rig):
             urls.append(healthy_url + "/hook")
             async with httpx.AsyncClient(timeout=10) as client:
                 for url in urls:
-                    created = await client.post(notify.url + "/api/v1/notify/webhooks", json={"url": url, "agency_id": None, "event_types": list(REQUEST_EVENTS)},
-                                              headers=admin)
+                    created = await client.post(
+                        notify.url + "/api/v1/notify/webhooks",
+                        json={"url": url, "agency_id": None, "event_types": list(REQUEST_EVENTS)},
+                        headers=admin,
+                    )
                     assert created.status_code == 201, created.text
                 await rig.up([api], [worker, audit])
 
@@ -84,6 +88,7 @@ async def test_unreachable_webhook_receivers(rig):
                         except httpx.HTTPError as exc:
                             readiness[type(exc).__name__] += 1
                         await asyncio.sleep(0.5)
+
                 poller = asyncio.create_task(poll_readyz())
                 load = Load(rig, [api], total=TOTAL)
                 await load.run()
@@ -92,6 +97,7 @@ async def test_unreachable_webhook_receivers(rig):
                 async def all_delivered() -> bool:
                     expected = set(await outbox_events(rig))
                     return len(expected) == 2 * TOTAL and expected <= set(healthy.events)
+
                 try:
                     await eventually(all_delivered, timeout=DELIVERY_TIMEOUT, message="every request event at the healthy receiver")
                 except AssertionError:
@@ -103,11 +109,16 @@ async def test_unreachable_webhook_receivers(rig):
             missing = len(expected - set(healthy.events))
             twice = sum(n - 1 for n in healthy.events.values() if n > 1)
             parked = await read_dead_letters(rig.notify_settings, "notify.webhooks")
-            await finish(rig, load, load_done, extra_lost={"webhook never reached the healthy receiver": missing},
-                         extra_doubled={"webhook delivered twice": twice},
-                         note=f"healthy receiver: {len(expected & set(healthy.events))}/{len(expected)} request events, "
-                              f"the last {delivered - load_done:.1f}s after the load; notify /readyz: {dict(readiness)}; "
-                              f"{len(held)} connections held by the silent receiver")
+            await finish(
+                rig,
+                load,
+                load_done,
+                extra_lost={"webhook never reached the healthy receiver": missing},
+                extra_doubled={"webhook delivered twice": twice},
+                note=f"healthy receiver: {len(expected & set(healthy.events))}/{len(expected)} request events, "
+                f"the last {delivered - load_done:.1f}s after the load; notify /readyz: {dict(readiness)}; "
+                f"{len(held)} connections held by the silent receiver",
+            )
             assert set(readiness) == {"200"}, f"notify was not ready throughout: {dict(readiness)}"
             assert not parked, [p.public() for p in parked]
             alive(api, worker, audit, notify)

@@ -23,16 +23,16 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from pydantic import ValidationError
 
-from shared.settings import DEV_JWT_SECRET
-from shared.testing import assert_problem, auth, running_app, settings_for, token
-
 from services.catalog.app import create_app
 from services.catalog.settings import CatalogSettings
+from shared.settings import DEV_JWT_SECRET
+from shared.testing import assert_problem, auth, running_app, settings_for, token
 
 AGENCIES = "/api/v1/catalog/agencies"
 
 
 # -- helpers --------------------------------------------------------------------------------
+
 
 def agency_body() -> dict[str, Any]:
     return {"name": f"测试县交通运输局-{uuid.uuid4().hex[:6]}", "kind": "department"}
@@ -53,8 +53,9 @@ def public_pem(key: rsa.RSAPrivateKey) -> str:
 
 @contextlib.asynccontextmanager
 async def catalog(databases, broker, topic_prefix, **overrides: Any) -> AsyncIterator[tuple[httpx.AsyncClient, CatalogSettings]]:
-    settings = settings_for(CatalogSettings, database_url=await databases.new("catalog"), bootstrap=broker.bootstrap,
-                            prefix=topic_prefix, **overrides)
+    settings = settings_for(
+        CatalogSettings, database_url=await databases.new("catalog"), bootstrap=broker.bootstrap, prefix=topic_prefix, **overrides
+    )
     async with running_app(create_app(settings)) as client:
         yield client, settings
 
@@ -98,6 +99,7 @@ def jwks_server(document: dict[str, Any]) -> Iterator[tuple[str, list[str]]]:
 
 
 # -- HS256 (the dev/test configuration) -------------------------------------------------------
+
 
 async def test_creating_an_agency_without_authorization_header_is_401_token_missing(app):
     client, _ = app
@@ -196,6 +198,7 @@ async def test_rejected_callers_leave_no_agency_behind(app):
 
 # -- RS256 with a PEM public key ---------------------------------------------------------------
 
+
 async def test_rs256_accepts_a_token_signed_with_the_configured_key_and_rejects_another_key(databases, broker, topic_prefix):
     trusted, stranger = rsa_key(), rsa_key()
     async with catalog(databases, broker, topic_prefix, jwt_algorithm="RS256", jwt_public_key=public_pem(trusted)) as (client, _):
@@ -219,8 +222,15 @@ async def test_rs256_accepts_a_token_signed_with_the_configured_key_and_rejects_
 
 async def test_rs256_checks_issuer_and_audience_when_configured(databases, broker, topic_prefix):
     key = rsa_key()
-    async with catalog(databases, broker, topic_prefix, jwt_algorithm="RS256", jwt_public_key=public_pem(key),
-                       jwt_issuer="https://idp.example.gov.cn", jwt_audience="gov-disclosure") as (client, _):
+    async with catalog(
+        databases,
+        broker,
+        topic_prefix,
+        jwt_algorithm="RS256",
+        jwt_public_key=public_pem(key),
+        jwt_issuer="https://idp.example.gov.cn",
+        jwt_audience="gov-disclosure",
+    ) as (client, _):
         right = jwt.encode(claims("admin", iss="https://idp.example.gov.cn", aud="gov-disclosure"), key, algorithm="RS256")
         resp = await client.post(AGENCIES, json=agency_body(), headers={"Authorization": f"Bearer {right}"})
         assert resp.status_code == 201, resp.text
@@ -235,6 +245,7 @@ async def test_rs256_checks_issuer_and_audience_when_configured(databases, broke
 
 
 # -- RS256 with a JWKS URL ---------------------------------------------------------------------
+
 
 async def test_jwks_url_verifies_a_token_by_its_kid(databases, broker, topic_prefix):
     key, stranger = rsa_key(), rsa_key()
@@ -264,6 +275,7 @@ async def test_jwks_url_verifies_a_token_by_its_kid(databases, broker, topic_pre
 
 
 # -- settings guard ---------------------------------------------------------------------------
+
 
 def test_production_settings_with_the_dev_secret_are_refused():
     with pytest.raises(ValidationError):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.cli import main
-
 from services.audit.app import build_spec
+from shared.cli import main
 
 
 def test_a_service_command_gets_the_spec_and_sets_the_exit_code():

@@ -6,7 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.validators import CREDIT_CODE_ALPHABET as ALPHABET, _CREDIT_WEIGHTS as WEIGHTS, credit_code_check_char as check_char, is_valid_credit_code
+from shared.validators import _CREDIT_WEIGHTS as WEIGHTS
+from shared.validators import CREDIT_CODE_ALPHABET as ALPHABET
+from shared.validators import credit_code_check_char as check_char
+from shared.validators import is_valid_credit_code
 
 # Published codes of real organisations: their check characters come from the issuing
 # authority, not from our implementation.
@@ -34,14 +37,17 @@ def test_published_codes_are_valid(code):
     assert check_char(code[:17]) == code[17]
 
 
-@pytest.mark.parametrize(("first", "expected"), [
-    ("91350100M000100Y4", "3"),
-    ("12440300MB2C12345", "Y"),
-    ("91110108MA01A2B3C", "F"),
-    ("11330000002482061", "Q"),
-    ("52110000500012345", "3"),
-    ("00000000000000000", "0"),
-])
+@pytest.mark.parametrize(
+    ("first", "expected"),
+    [
+        ("91350100M000100Y4", "3"),
+        ("12440300MB2C12345", "Y"),
+        ("91110108MA01A2B3C", "F"),
+        ("11330000002482061", "Q"),
+        ("52110000500012345", "3"),
+        ("00000000000000000", "0"),
+    ],
+)
 def test_check_char_of_known_prefixes(first, expected):
     assert check_char(first) == expected
     assert is_valid_credit_code(first + expected)
@@ -59,11 +65,12 @@ def test_a_single_changed_body_character_is_invalid(code):
     for i in range(17):
         for c in ALPHABET:
             if c != code[i]:
-                assert not is_valid_credit_code(code[:i] + c + code[i + 1:])
+                assert not is_valid_credit_code(code[:i] + c + code[i + 1 :])
 
 
-@pytest.mark.parametrize("code", ["", "9", "91350100M000100Y4", "91350100M000100Y433", "91350100M000100Y43 ", " 91350100M000100Y43",
-                                  "91350100M000100Y43" * 2])
+@pytest.mark.parametrize(
+    "code", ["", "9", "91350100M000100Y4", "91350100M000100Y433", "91350100M000100Y43 ", " 91350100M000100Y43", "91350100M000100Y43" * 2]
+)
 def test_the_wrong_length_is_invalid(code):
     assert not is_valid_credit_code(code)
 
@@ -72,7 +79,7 @@ def test_the_wrong_length_is_invalid(code):
 def test_forbidden_letters_are_invalid_anywhere(letter):
     code = "91350100M000100Y43"
     for i in range(18):
-        assert not is_valid_credit_code(code[:i] + letter + code[i + 1:])
+        assert not is_valid_credit_code(code[:i] + letter + code[i + 1 :])
 
 
 def test_lowercase_and_non_ascii_are_invalid():
@@ -94,7 +101,7 @@ def test_appending_the_check_char_gives_a_valid_code_and_nothing_else_does(first
 @given(first17, st.integers(min_value=0, max_value=16), st.sampled_from(ALPHABET))
 def test_any_single_substitution_in_a_valid_code_is_detected(first, position, replacement):
     code = first + check_char(first)
-    tampered = code[:position] + replacement + code[position + 1:]
+    tampered = code[:position] + replacement + code[position + 1 :]
     assert is_valid_credit_code(tampered) == (tampered == code)
 
 

@@ -18,8 +18,9 @@ def make_token(*args: str) -> subprocess.CompletedProcess[str]:
     # A clean environment: no DEV_* overrides (the dev-token settings' prefix) leak in.
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEV_") and k not in ("MAKEFLAGS", "MFLAGS")}
     env["IDENTITY_URL"] = f"http://127.0.0.1:{free_port()}"  # no identity service there: the HS256 fallback
-    return subprocess.run(["make", "--no-print-directory", "token", *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["make", "--no-print-directory", "token", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def decode(token: str) -> dict:

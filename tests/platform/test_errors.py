@@ -11,10 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.testing import assert_problem, auth, free_port, running_app, settings_for
-
 from services.catalog.app import create_app
 from services.catalog.settings import CatalogSettings
+from shared.testing import assert_problem, auth, free_port, running_app, settings_for
 
 AGENCIES = "/api/v1/catalog/agencies"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -22,9 +21,12 @@ UUID_TEXT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 
 
 @contextlib.asynccontextmanager
-async def catalog(databases, bootstrap: str, topic_prefix: str, **overrides: Any) -> AsyncIterator[tuple[httpx.AsyncClient, CatalogSettings]]:
-    settings = settings_for(CatalogSettings, database_url=await databases.new("catalog"), bootstrap=bootstrap,
-                            prefix=topic_prefix, **overrides)
+async def catalog(
+    databases, bootstrap: str, topic_prefix: str, **overrides: Any
+) -> AsyncIterator[tuple[httpx.AsyncClient, CatalogSettings]]:
+    settings = settings_for(
+        CatalogSettings, database_url=await databases.new("catalog"), bootstrap=bootstrap, prefix=topic_prefix, **overrides
+    )
     async with running_app(create_app(settings)) as client:
         yield client, settings
 
@@ -37,10 +39,12 @@ async def app(databases, broker, topic_prefix) -> AsyncIterator[tuple[httpx.Asyn
 
 # -- problem+json for every error path --------------------------------------------------------
 
+
 async def test_an_invalid_agency_is_422_naming_every_bad_field_in_chinese(app):
     client, settings = app
-    resp = await client.post(AGENCIES, json={"name": "局", "kind": "ministry", "credit_code": "91350100M000100Y44"},
-                             headers=auth(settings, "admin"))
+    resp = await client.post(
+        AGENCIES, json={"name": "局", "kind": "ministry", "credit_code": "91350100M000100Y44"}, headers=auth(settings, "admin")
+    )
     body = assert_problem(resp, 422, "validation_failed")
     errors = body["errors"]
     assert isinstance(errors, list)
@@ -108,24 +112,31 @@ async def test_a_duplicate_agency_name_is_409_and_changes_nothing(app):
 
 async def test_a_duplicate_credit_code_is_409(app):
     client, settings = app
-    first = await client.post(AGENCIES, json={"name": "某某县市场监督管理局", "kind": "department", "credit_code": "91350100M000100Y43"},
-                              headers=auth(settings, "admin"))
+    first = await client.post(
+        AGENCIES,
+        json={"name": "某某县市场监督管理局", "kind": "department", "credit_code": "91350100M000100Y43"},
+        headers=auth(settings, "admin"),
+    )
     assert first.status_code == 201, first.text
     assert first.json()["credit_code"] == "91350100M000100Y43"
-    again = await client.post(AGENCIES, json={"name": "另一个机关", "kind": "department", "credit_code": "91350100m000100y43"},
-                              headers=auth(settings, "admin"))
+    again = await client.post(
+        AGENCIES, json={"name": "另一个机关", "kind": "department", "credit_code": "91350100m000100y43"}, headers=auth(settings, "admin")
+    )
     assert_problem(again, 409, "agency_exists")
     assert len((await client.get(AGENCIES)).json()) == 1
 
 
 async def test_an_unknown_parent_agency_is_422(app):
     client, settings = app
-    resp = await client.post(AGENCIES, json={"name": "某某镇人民政府", "kind": "township", "parent_id": "nope"}, headers=auth(settings, "admin"))
+    resp = await client.post(
+        AGENCIES, json={"name": "某某镇人民政府", "kind": "township", "parent_id": "nope"}, headers=auth(settings, "admin")
+    )
     body = assert_problem(resp, 422, "parent_agency_not_found")
     assert body["errors"][0]["field"] == "parent_id"
 
 
 # -- correlation id ---------------------------------------------------------------------------
+
 
 async def test_the_request_id_is_echoed_and_appears_in_the_problem_body(app):
     client, _ = app
@@ -170,8 +181,9 @@ async def test_a_request_id_of_exactly_128_chars_is_kept(app):
 
 
 async def test_an_unhandled_error_is_500_problem_with_the_correlation_id(databases, broker, topic_prefix):
-    settings = settings_for(CatalogSettings, database_url=await databases.new("catalog"), bootstrap=broker.bootstrap,
-                            prefix=topic_prefix, run_workers=False)
+    settings = settings_for(
+        CatalogSettings, database_url=await databases.new("catalog"), bootstrap=broker.bootstrap, prefix=topic_prefix, run_workers=False
+    )
     app = create_app(settings)
 
     @app.get("/boom")
@@ -189,6 +201,7 @@ async def test_an_unhandled_error_is_500_problem_with_the_correlation_id(databas
 
 
 # -- ops endpoints -----------------------------------------------------------------------------
+
 
 async def test_healthz_is_ok(app):
     client, _ = app
@@ -215,7 +228,10 @@ async def test_metrics_count_http_requests(app):
     text = resp.text
     assert "http_requests_total" in text
     # the 404 above is counted under its route template, not its concrete path (bounded label cardinality).
-    assert re.search(r'http_requests_total\{[^}]*route="/api/v1/catalog/agencies/\{agency_id\}"[^}]*service="catalog"[^}]*status="404"[^}]*\} [1-9]', text), text
+    assert re.search(
+        r'http_requests_total\{[^}]*route="/api/v1/catalog/agencies/\{agency_id\}"[^}]*service="catalog"[^}]*status="404"[^}]*\} [1-9]',
+        text,
+    ), text
     assert "/does-not-exist" not in text
 
 

@@ -8,25 +8,31 @@ from shared.errors import Problem
 from shared.filetypes import check_content, content_disposition, download_headers
 
 
-@pytest.mark.parametrize(("content_type", "data"), [
-    ("text/plain", "\ufeff依申请公开".encode()),                 # UTF-8 with BOM
-    ("text/plain", "申请内容：第一条\r\n第二条\t完".encode("gb18030")),
-    ("text/plain", b"a <= b, x<y"),                               # comparisons are no markup
-    ("application/pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"),
-])
+@pytest.mark.parametrize(
+    ("content_type", "data"),
+    [
+        ("text/plain", "\ufeff依申请公开".encode()),  # UTF-8 with BOM
+        ("text/plain", "申请内容：第一条\r\n第二条\t完".encode("gb18030")),
+        ("text/plain", b"a <= b, x<y"),  # comparisons are no markup
+        ("application/pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"),
+    ],
+)
 def test_genuine_content_passes(content_type, data):
     check_content(content_type, data)
 
 
-@pytest.mark.parametrize(("content_type", "data"), [
-    ("text/plain", b"<svg onload=alert(1)>"),
-    ("text/plain", b"   <IFRAME src=x>"),
-    ("text/plain", b"<?xml version='1.0'?><x/>"),
-    ("text/plain", b"\x7fELF\x02\x01\x01" + bytes(60)),
-    ("text/plain", "说明\x1b[31m".encode()),                      # terminal escapes are no plain text
-    ("application/pdf", b"MZ%PDF-1.7"),
-    ("image/png", b"\xff\xd8\xff\xe0" + bytes(60)),               # a JPEG is not a PNG
-])
+@pytest.mark.parametrize(
+    ("content_type", "data"),
+    [
+        ("text/plain", b"<svg onload=alert(1)>"),
+        ("text/plain", b"   <IFRAME src=x>"),
+        ("text/plain", b"<?xml version='1.0'?><x/>"),
+        ("text/plain", b"\x7fELF\x02\x01\x01" + bytes(60)),
+        ("text/plain", "说明\x1b[31m".encode()),  # terminal escapes are no plain text
+        ("application/pdf", b"MZ%PDF-1.7"),
+        ("image/png", b"\xff\xd8\xff\xe0" + bytes(60)),  # a JPEG is not a PNG
+    ],
+)
 def test_disguised_content_is_refused(content_type, data):
     with pytest.raises(Problem) as refused:
         check_content(content_type, data)

@@ -11,16 +11,15 @@ import asyncio
 import httpx
 import pytest
 
+from services.requests.adapters.orm import plumbing
+from services.requests.app import build_spec
+from services.requests.settings import RequestsSettings
 from shared.contracts.topics import CATALOG_AGENCIES, REQUESTS_REQUESTS
 from shared.db import create_engine, new_id, utcnow
 from shared.events import Actor, EventEnvelope
 from shared.kafka import ensure_topics
 from shared.service import ServiceRuntime
 from shared.testing import assert_problem, auth, eventually, service_env, settings_for
-
-from services.requests.adapters.orm import plumbing
-from services.requests.app import build_spec
-from services.requests.settings import RequestsSettings
 from tests.helpers import metric_value
 from tests.process_support import count_rows, event_ids, publish_agencies, read_topic, submission, terminate, wait_for_log
 
@@ -30,14 +29,22 @@ OUTBOX, INBOX = plumbing.outbox, plumbing.inbox
 
 async def _requests_process(processes, databases, broker, topic_prefix, tmp_path, command: str = "serve", **extra: str):
     database_url = await databases.new("requests")
-    env = service_env("requests", database_url=database_url, bootstrap=broker.bootstrap, prefix=topic_prefix,
-                      run_scheduler="false", storage_dir=str(tmp_path / "files"), **extra)
+    env = service_env(
+        "requests",
+        database_url=database_url,
+        bootstrap=broker.bootstrap,
+        prefix=topic_prefix,
+        run_scheduler="false",
+        storage_dir=str(tmp_path / "files"),
+        **extra,
+    )
     settings = settings_for(RequestsSettings, database_url=database_url, bootstrap=broker.bootstrap, prefix=topic_prefix)
     return processes("requests", env, tmp_path), settings
 
 
 async def test_sigterm_lets_an_in_flight_submission_finish_and_sends_its_events_before_exit_0(
-        broker, databases, topic_prefix, processes, tmp_path):
+    broker, databases, topic_prefix, processes, tmp_path
+):
     service, settings = await _requests_process(processes, databases, broker, topic_prefix, tmp_path)
     service.start(extra_env={"FAILPOINTS": "http.slow"})
     await service.wait_ready()
@@ -46,9 +53,13 @@ async def test_sigterm_lets_an_in_flight_submission_finish_and_sends_its_events_
 
     async with httpx.AsyncClient(timeout=60) as client:
         # Held by the `http.slow` fail point in the middleware, before the handler runs.
-        slow = asyncio.create_task(client.post(
-            service.url + f"{API}/requests", json=submission(agency.aggregate_id, 1),
-            headers={**auth(settings, "applicant", sub="citizen-1"), "Idempotency-Key": "slow-1", "X-Failpoint-Slow": "3"}))
+        slow = asyncio.create_task(
+            client.post(
+                service.url + f"{API}/requests",
+                json=submission(agency.aggregate_id, 1),
+                headers={**auth(settings, "applicant", sub="citizen-1"), "Idempotency-Key": "slow-1", "X-Failpoint-Slow": "3"},
+            )
+        )
         await wait_for_log(service, "failpoint http.slow: holding POST")
         exit_code = await terminate(service)
         response = await slow
@@ -64,7 +75,8 @@ async def test_sigterm_lets_an_in_flight_submission_finish_and_sends_its_events_
 
 
 async def test_a_request_outlasting_the_http_timeout_gets_a_retryable_503_and_the_process_still_exits_0(
-        broker, databases, topic_prefix, processes, tmp_path):
+    broker, databases, topic_prefix, processes, tmp_path
+):
     service, settings = await _requests_process(processes, databases, broker, topic_prefix, tmp_path, shutdown_http_timeout="1")
     service.start(extra_env={"FAILPOINTS": "http.slow"})
     await service.wait_ready()
@@ -81,10 +93,12 @@ async def test_a_request_outlasting_the_http_timeout_gets_a_retryable_503_and_th
 
 @pytest.mark.parametrize("command", ["serve", "worker"])
 async def test_outbox_rows_committed_just_before_sigterm_reach_the_broker_before_exit(
-        command, broker, databases, topic_prefix, processes, tmp_path):
+    command, broker, databases, topic_prefix, processes, tmp_path
+):
     # A long poll: rows another writer commits now are sent only by the flush at shutdown.
-    service, settings = await _requests_process(processes, databases, broker, topic_prefix, tmp_path, command,
-                                                outbox_poll_interval="600", run_consumers="false")
+    service, settings = await _requests_process(
+        processes, databases, broker, topic_prefix, tmp_path, command, outbox_poll_interval="600", run_consumers="false"
+    )
     runtime = ServiceRuntime(build_spec(settings))
     await runtime.migrate()
     await runtime.engine.dispose()
@@ -104,7 +118,8 @@ async def test_outbox_rows_committed_just_before_sigterm_reach_the_broker_before
 
 
 async def test_consumer_stopped_by_sigterm_commits_what_it_applied_so_a_restart_handles_the_rest_once(
-        broker, databases, topic_prefix, processes, tmp_path):
+    broker, databases, topic_prefix, processes, tmp_path
+):
     service, settings = await _requests_process(processes, databases, broker, topic_prefix, tmp_path)
     service.start()
     await service.wait_ready()
@@ -134,12 +149,26 @@ async def test_consumer_stopped_by_sigterm_commits_what_it_applied_so_a_restart_
 
 # -- helpers ------------------------------------------------------------------------------------
 
+
 async def _insert_outbox_rows(settings: RequestsSettings, count: int) -> list[str]:
     """Commit events straight into the outbox, as another replica of the service would."""
-    envelopes = [EventEnvelope(type="RequestSubmitted", source="requests", aggregate_type="request", aggregate_id=new_id(),
-                               actor=Actor.system("test")) for _ in range(count)]
-    rows = [{"event_id": e.event_id, "topic": settings.topic(REQUESTS_REQUESTS), "key": e.aggregate_id, "event_type": e.type,
-             "body": e.model_dump_json(), "created_at": utcnow()} for e in envelopes]
+    envelopes = [
+        EventEnvelope(
+            type="RequestSubmitted", source="requests", aggregate_type="request", aggregate_id=new_id(), actor=Actor.system("test")
+        )
+        for _ in range(count)
+    ]
+    rows = [
+        {
+            "event_id": e.event_id,
+            "topic": settings.topic(REQUESTS_REQUESTS),
+            "key": e.aggregate_id,
+            "event_type": e.type,
+            "body": e.model_dump_json(),
+            "created_at": utcnow(),
+        }
+        for e in envelopes
+    ]
     engine = create_engine(settings.database_url)
     try:
         async with engine.begin() as conn:

@@ -20,6 +20,7 @@ EMAIL = "zhang.san@example.gov.cn"
 
 # -- mask_pii ---------------------------------------------------------------------------------
 
+
 def test_an_18_digit_id_number_is_masked_keeping_region_and_tail():
     masked = mask_pii(f"申请人身份证号{ID_NUMBER}，请核对")
     assert ID_NUMBER not in masked
@@ -38,25 +39,31 @@ def test_an_id_number_alone_is_masked():
     assert mask_pii(ID_NUMBER) == "110101********1234"
 
 
-@pytest.mark.parametrize("text, expected", [
-    (MOBILE, "138****5678"),
-    (f"联系电话：{MOBILE}。", "联系电话：138****5678。"),
-    (f"tel:{MOBILE}", "tel:138****5678"),
-    (f"+86 {MOBILE}", "+86 138****5678"),
-    (f"+86{MOBILE}", "+86138****5678"),
-    ("19912345678", "199****5678"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (MOBILE, "138****5678"),
+        (f"联系电话：{MOBILE}。", "联系电话：138****5678。"),
+        (f"tel:{MOBILE}", "tel:138****5678"),
+        (f"+86 {MOBILE}", "+86 138****5678"),
+        (f"+86{MOBILE}", "+86138****5678"),
+        ("19912345678", "199****5678"),
+    ],
+)
 def test_an_11_digit_mobile_number_is_masked(text, expected):
     masked = mask_pii(text)
     assert MOBILE not in masked
     assert masked == expected
 
 
-@pytest.mark.parametrize("text, expected", [
-    (EMAIL, "z***@example.gov.cn"),
-    (f"回复至 {EMAIL} 即可", "回复至 z***@example.gov.cn 即可"),
-    ("a.b+tag@mail.example.com", "a***@mail.example.com"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (EMAIL, "z***@example.gov.cn"),
+        (f"回复至 {EMAIL} 即可", "回复至 z***@example.gov.cn 即可"),
+        ("a.b+tag@mail.example.com", "a***@mail.example.com"),
+    ],
+)
 def test_an_email_address_is_masked(text, expected):
     masked = mask_pii(text)
     assert masked == expected
@@ -71,20 +78,23 @@ def test_several_kinds_of_personal_data_in_one_message_are_all_masked():
     assert masked == "申请人 110101********1234 手机 138****5678 邮箱 z***@example.gov.cn"
 
 
-@pytest.mark.parametrize("text", [
-    "验证码 123456",
-    "2024年度政府信息公开工作年度报告",
-    "受理编号 2024-000123",
-    "订单 12345678901234567890",  # 20 digits: neither an ID number nor a mobile
-    "12345678901",  # 11 digits not starting 1[3-9]
-    "1381234567",  # 10 digits
-    "138123456789",  # 12 digits
-    "1101011990030712345",  # 19 digits
-    "11010119900307123",  # 17 digits
-    "agency-0193a7c2-8f1e-7abc-9def-0123456789ab",
-    "HTTP/1.1 200 OK in 13.5 ms",
-    "统一社会信用代码 91350100M000100Y43",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "验证码 123456",
+        "2024年度政府信息公开工作年度报告",
+        "受理编号 2024-000123",
+        "订单 12345678901234567890",  # 20 digits: neither an ID number nor a mobile
+        "12345678901",  # 11 digits not starting 1[3-9]
+        "1381234567",  # 10 digits
+        "138123456789",  # 12 digits
+        "1101011990030712345",  # 19 digits
+        "11010119900307123",  # 17 digits
+        "agency-0193a7c2-8f1e-7abc-9def-0123456789ab",
+        "HTTP/1.1 200 OK in 13.5 ms",
+        "统一社会信用代码 91350100M000100Y43",
+    ],
+)
 def test_ordinary_numbers_are_left_alone(text):
     assert mask_pii(text) == text
 
@@ -95,6 +105,7 @@ def test_masking_is_idempotent():
 
 
 # -- formatters -------------------------------------------------------------------------------
+
 
 def record(msg: str, *args: object, exc_info=None, **extra: object) -> logging.LogRecord:
     rec = logging.LogRecord("gov.test", logging.INFO, __file__, 1, msg, args, exc_info)
@@ -137,9 +148,18 @@ def test_json_formatter_prefers_a_correlation_id_on_the_record():
 
 
 def test_json_formatter_keeps_the_known_extra_fields():
-    entry = json.loads(JsonFormatter("catalog").format(
-        record("GET /x 200", method="GET", path="/x", status=200, duration_ms=1.5, topic="catalog.agencies", unrelated="dropped")))
-    assert (entry["method"], entry["path"], entry["status"], entry["duration_ms"], entry["topic"]) == ("GET", "/x", 200, 1.5, "catalog.agencies")
+    entry = json.loads(
+        JsonFormatter("catalog").format(
+            record("GET /x 200", method="GET", path="/x", status=200, duration_ms=1.5, topic="catalog.agencies", unrelated="dropped")
+        )
+    )
+    assert (entry["method"], entry["path"], entry["status"], entry["duration_ms"], entry["topic"]) == (
+        "GET",
+        "/x",
+        200,
+        1.5,
+        "catalog.agencies",
+    )
     assert "unrelated" not in entry
 
 

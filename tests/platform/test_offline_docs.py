@@ -29,5 +29,8 @@ async def test_the_docs_page_and_everything_it_loads_are_served_by_the_service_i
         for url in loaded:
             resp = await client.get(url)
             assert resp.status_code == 200, url
-        assert (await client.get(f"/api/v1/{name}/docs/assets/swagger-ui-bundle.js")).headers["content-type"].startswith(
-            ("application/javascript", "text/javascript"))
+        assert (
+            (await client.get(f"/api/v1/{name}/docs/assets/swagger-ui-bundle.js"))
+            .headers["content-type"]
+            .startswith(("application/javascript", "text/javascript"))
+        )

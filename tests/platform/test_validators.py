@@ -33,26 +33,36 @@ def with_check(first17: str) -> str:
 
 # -- valid numbers ------------------------------------------------------------------------------
 
+
 def test_the_gb_11643_sample_number_is_valid():
     assert id_number_check_char(SAMPLE[:17]) == "X"
     assert is_valid_id_number(SAMPLE)
     assert is_valid_id_number(SAMPLE, today=TODAY)
 
 
-@pytest.mark.parametrize(("first17", "check"), [
-    ("11010119900307123", "3"),
-    ("44030519851231567", "9"),
-    ("51010420000229001", "1"),  # 29 February of a leap year
-    ("65010219700101000", "X"),
-    ("44052418800101001", "4"),  # the standard's second sample (born 1880), see below
-])
+@pytest.mark.parametrize(
+    ("first17", "check"),
+    [
+        ("11010119900307123", "3"),
+        ("44030519851231567", "9"),
+        ("51010420000229001", "1"),  # 29 February of a leap year
+        ("65010219700101000", "X"),
+        ("44052418800101001", "4"),  # the standard's second sample (born 1880), see below
+    ],
+)
 def test_check_characters_follow_iso_7064_mod_11_2(first17, check):
     assert id_number_check_char(first17) == check == mod11_2(first17)
 
 
-@pytest.mark.parametrize("number", [
-    "110101199003071233", "440305198512315679", "510104200002290011", "65010219700101000X",
-])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "110101199003071233",
+        "440305198512315679",
+        "510104200002290011",
+        "65010219700101000X",
+    ],
+)
 def test_numbers_with_a_computed_check_character_are_valid(number):
     assert is_valid_id_number(number, today=TODAY)
 
@@ -66,6 +76,7 @@ def test_a_birth_date_before_1900_is_rejected_even_with_the_right_check_characte
 
 
 # -- invalid numbers -------------------------------------------------------------------------
+
 
 def test_every_wrong_check_character_is_rejected():
     for c in "0123456789X":
@@ -86,18 +97,31 @@ def test_a_birth_date_in_the_future_is_rejected():
     assert is_valid_id_number(born_today, today=TODAY)  # a newborn may apply through a guardian
 
 
-@pytest.mark.parametrize("number", [
-    "", SAMPLE[:17], SAMPLE + "0", SAMPLE[:15],
-    "110105491231002",  # a first-generation 15-digit number: not accepted, only the 18-character form
-])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "",
+        SAMPLE[:17],
+        SAMPLE + "0",
+        SAMPLE[:15],
+        "110105491231002",  # a first-generation 15-digit number: not accepted, only the 18-character form
+    ],
+)
 def test_a_number_of_the_wrong_length_is_rejected(number):
     assert not is_valid_id_number(number)
 
 
-@pytest.mark.parametrize("number", [
-    "11010519491231002Y", "1101051949123100AX", "A1010519491231002X", " 11010519491231002X", "11010519491231002X ",
-    "110105-9491231002X",
-])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "11010519491231002Y",
+        "1101051949123100AX",
+        "A1010519491231002X",
+        " 11010519491231002X",
+        "11010519491231002X ",
+        "110105-9491231002X",
+    ],
+)
 def test_non_digits_in_the_body_or_a_bad_check_symbol_are_rejected(number):
     assert not is_valid_id_number(number)
 
@@ -138,23 +162,27 @@ def test_changing_the_check_character_invalidates_the_number(region, born, seria
 @given(region=regions, born=birth_dates, serial=serials, pos=st.integers(0, 16), delta=st.integers(1, 9))
 def test_a_single_changed_body_digit_is_detected(region, born, serial, pos, delta):
     first17 = region + born.strftime("%Y%m%d") + serial
-    changed = first17[:pos] + str((int(first17[pos]) + delta) % 10) + first17[pos + 1:]
+    changed = first17[:pos] + str((int(first17[pos]) + delta) % 10) + first17[pos + 1 :]
     assert not is_valid_id_number(changed + id_number_check_char(first17), today=TODAY)
 
 
 # -- mobile numbers ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("raw", "normal"), [
-    ("13800138000", "13800138000"),
-    ("+8613800138000", "13800138000"),
-    ("8613800138000", "13800138000"),
-    ("008613800138000", "13800138000"),
-    ("+86 138 0013 8000", "13800138000"),
-    ("0086-138-0013-8000", "13800138000"),
-    ("86 138-0013-8000", "13800138000"),
-    (" 138 0013 8000 ", "13800138000"),
-    ("138\t0013\n8000", "13800138000"),
-])
+
+@pytest.mark.parametrize(
+    ("raw", "normal"),
+    [
+        ("13800138000", "13800138000"),
+        ("+8613800138000", "13800138000"),
+        ("8613800138000", "13800138000"),
+        ("008613800138000", "13800138000"),
+        ("+86 138 0013 8000", "13800138000"),
+        ("0086-138-0013-8000", "13800138000"),
+        ("86 138-0013-8000", "13800138000"),
+        (" 138 0013 8000 ", "13800138000"),
+        ("138\t0013\n8000", "13800138000"),
+    ],
+)
 def test_normalize_mobile_strips_country_prefixes_spaces_and_dashes(raw, normal):
     assert normalize_mobile(raw) == normal
     assert is_valid_mobile(normalize_mobile(raw))
@@ -171,16 +199,22 @@ def test_mobile_numbers_13x_to_19x_are_valid(number):
     assert is_valid_mobile(number)
 
 
-@pytest.mark.parametrize("number", [
-    "12800138000",  # 12x
-    "11800138000", "10800138000", "23800138000",
-    "1380013800",  # 10 digits
-    "138001380001",  # 12 digits
-    "+8613800138000", "138 0013 8000",  # not normalized
-    "13800138000\n",  # trailing newline
-    "13８00138000",  # full-width digit
-    "",
-])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "12800138000",  # 12x
+        "11800138000",
+        "10800138000",
+        "23800138000",
+        "1380013800",  # 10 digits
+        "138001380001",  # 12 digits
+        "+8613800138000",
+        "138 0013 8000",  # not normalized
+        "13800138000\n",  # trailing newline
+        "13８00138000",  # full-width digit
+        "",
+    ],
+)
 def test_invalid_mobile_numbers_are_rejected(number):
     assert not is_valid_mobile(number)
 
@@ -194,6 +228,7 @@ def test_any_13x_to_19x_number_survives_normalization(second, rest, prefix):
 
 
 # -- masking -----------------------------------------------------------------------------------
+
 
 def test_mask_id_number_keeps_the_region_and_the_last_four():
     assert mask_id_number(SAMPLE) == "110105********002X"

@@ -22,21 +22,36 @@ def d(text: str) -> date:
 
 # -- what the package says about 2025 and 2026 -------------------------------------------------
 
-@pytest.mark.parametrize(("day", "name"), [
-    ("2025-01-01", "元旦"),
-    ("2025-01-28", "春节"), ("2025-01-29", "春节"), ("2025-02-04", "春节"),
-    ("2025-04-04", "清明节"),
-    ("2025-05-01", "劳动节"), ("2025-05-05", "劳动节"),
-    ("2025-06-02", "端午节"),
-    ("2025-10-01", "国庆节"), ("2025-10-06", "中秋节"), ("2025-10-08", "国庆节"),
-    ("2026-01-01", "元旦"), ("2026-01-02", "元旦"),
-    ("2026-02-16", "春节"), ("2026-02-17", "春节"), ("2026-02-23", "春节"),
-    ("2026-04-06", "清明节"),
-    ("2026-05-01", "劳动节"), ("2026-05-05", "劳动节"),
-    ("2026-06-19", "端午节"),
-    ("2026-09-25", "中秋节"),
-    ("2026-10-01", "国庆节"), ("2026-10-05", "国庆节"), ("2026-10-07", "国庆节"),
-])
+
+@pytest.mark.parametrize(
+    ("day", "name"),
+    [
+        ("2025-01-01", "元旦"),
+        ("2025-01-28", "春节"),
+        ("2025-01-29", "春节"),
+        ("2025-02-04", "春节"),
+        ("2025-04-04", "清明节"),
+        ("2025-05-01", "劳动节"),
+        ("2025-05-05", "劳动节"),
+        ("2025-06-02", "端午节"),
+        ("2025-10-01", "国庆节"),
+        ("2025-10-06", "中秋节"),
+        ("2025-10-08", "国庆节"),
+        ("2026-01-01", "元旦"),
+        ("2026-01-02", "元旦"),
+        ("2026-02-16", "春节"),
+        ("2026-02-17", "春节"),
+        ("2026-02-23", "春节"),
+        ("2026-04-06", "清明节"),
+        ("2026-05-01", "劳动节"),
+        ("2026-05-05", "劳动节"),
+        ("2026-06-19", "端午节"),
+        ("2026-09-25", "中秋节"),
+        ("2026-10-01", "国庆节"),
+        ("2026-10-05", "国庆节"),
+        ("2026-10-07", "国庆节"),
+    ],
+)
 def test_statutory_holidays_of_2025_and_2026_are_days_off_with_chinese_names(day, name):
     day = d(day)
     assert not chinese_calendar.is_workday(day)  # the package agrees
@@ -57,12 +72,22 @@ def test_a_holiday_falling_on_a_weekend_is_named_as_the_holiday():
     assert CAL.kind(d("2026-10-03")) == (DayKind.holiday, "国庆节")
 
 
-@pytest.mark.parametrize(("day", "name"), [
-    ("2025-01-26", "春节"), ("2025-02-08", "春节"), ("2025-04-27", "劳动节"),
-    ("2025-09-28", "国庆节"), ("2025-10-11", "国庆节"),
-    ("2026-01-04", "元旦"), ("2026-02-14", "春节"), ("2026-02-28", "春节"),
-    ("2026-05-09", "劳动节"), ("2026-09-20", "国庆节"), ("2026-10-10", "国庆节"),
-])
+@pytest.mark.parametrize(
+    ("day", "name"),
+    [
+        ("2025-01-26", "春节"),
+        ("2025-02-08", "春节"),
+        ("2025-04-27", "劳动节"),
+        ("2025-09-28", "国庆节"),
+        ("2025-10-11", "国庆节"),
+        ("2026-01-04", "元旦"),
+        ("2026-02-14", "春节"),
+        ("2026-02-28", "春节"),
+        ("2026-05-09", "劳动节"),
+        ("2026-09-20", "国庆节"),
+        ("2026-10-10", "国庆节"),
+    ],
+)
 def test_adjusted_working_weekend_days_count_as_working_days(day, name):
     day = d(day)
     assert day.weekday() >= 5
@@ -103,6 +128,7 @@ def test_is_workday_agrees_with_the_package_for_every_known_year(day):
 
 # -- sources ------------------------------------------------------------------------------------
 
+
 def test_calendar_sources_by_year():
     assert CAL.source_of(2004) == CalendarSource.official
     assert CAL.source_of(2026) == CalendarSource.official
@@ -123,13 +149,16 @@ def test_an_unknown_year_falls_back_to_monday_to_friday():
 
 # -- overrides ----------------------------------------------------------------------------------
 
+
 def test_overrides_take_precedence_over_the_package():
-    cal = WorkCalendar.with_overrides([
-        DayOverride(d("2026-10-05"), workday=True, note="应急值守"),  # package: National Day
-        DayOverride(d("2026-10-10"), workday=False),  # package: 调休 Saturday
-        DayOverride(d("2026-03-10"), workday=False, note="地方性假日"),  # package: ordinary Tuesday
-        DayOverride(d("2026-03-14"), workday=True, note="补班"),  # package: ordinary Saturday
-    ])
+    cal = WorkCalendar.with_overrides(
+        [
+            DayOverride(d("2026-10-05"), workday=True, note="应急值守"),  # package: National Day
+            DayOverride(d("2026-10-10"), workday=False),  # package: 调休 Saturday
+            DayOverride(d("2026-03-10"), workday=False, note="地方性假日"),  # package: ordinary Tuesday
+            DayOverride(d("2026-03-14"), workday=True, note="补班"),  # package: ordinary Saturday
+        ]
+    )
     assert cal.kind(d("2026-10-05")) == (DayKind.workday, "应急值守")
     assert cal.kind(d("2026-10-10")) == (DayKind.weekend, None)
     assert cal.kind(d("2026-03-10")) == (DayKind.holiday, "地方性假日")
@@ -142,11 +171,14 @@ def test_overrides_take_precedence_over_the_package():
 
 
 def test_overrides_define_an_announced_year():
-    cal = WorkCalendar.with_overrides([
-        DayOverride(d("2027-01-01"), workday=False, note="元旦"),
-        DayOverride(d("2027-02-06"), workday=True, note="春节调休"),
-        DayOverride(d("2027-02-09"), workday=False),  # a weekday off without a note is still a holiday
-    ], announced_years=[2027])
+    cal = WorkCalendar.with_overrides(
+        [
+            DayOverride(d("2027-01-01"), workday=False, note="元旦"),
+            DayOverride(d("2027-02-06"), workday=True, note="春节调休"),
+            DayOverride(d("2027-02-09"), workday=False),  # a weekday off without a note is still a holiday
+        ],
+        announced_years=[2027],
+    )
     assert cal.kind(d("2027-01-01")) == (DayKind.holiday, "元旦")
     assert cal.kind(d("2027-02-06")) == (DayKind.adjusted_workday, "春节调休")
     assert cal.kind(d("2027-02-09")) == (DayKind.holiday, None)
@@ -161,6 +193,7 @@ def test_the_calendar_is_hashable_and_frozen():
 
 
 # -- arithmetic ---------------------------------------------------------------------------------
+
 
 def test_add_workdays_across_the_2026_national_day_holiday():
     assert CAL.add_workdays(d("2026-09-30"), 1) == d("2026-10-08")
@@ -224,6 +257,7 @@ def test_workdays_between_adds_up_over_consecutive_spans(a, ab, bc):
 def test_excluded_days_are_skipped_by_both_operations(start, n, stride):
     def excluded(day: date) -> bool:
         return day.toordinal() % stride == 0
+
     end = CAL.add_workdays(start, n, excluded=excluded)
     assert CAL.workdays_between(start, end, excluded=excluded) == n
     assert end >= CAL.add_workdays(start, n)

@@ -16,8 +16,13 @@ class Caller:
     rel: str | None = None  # own | parent | sibling for officers; owner | other for applicants
 
 
-CALLERS = [Caller("anonymous", None), Caller("applicant-owner", "applicant", "owner"), Caller("applicant-other", "applicant", "other"),
-           *[Caller(f"{r}@{rel}", r, rel) for r in OFFICERS for rel in ("own", "parent", "sibling")], Caller("admin", "admin")]
+CALLERS = [
+    Caller("anonymous", None),
+    Caller("applicant-owner", "applicant", "owner"),
+    Caller("applicant-other", "applicant", "other"),
+    *[Caller(f"{r}@{rel}", r, rel) for r in OFFICERS for rel in ("own", "parent", "sibling")],
+    Caller("admin", "admin"),
+]
 
 
 def public(c: Caller) -> bool | None:
@@ -34,6 +39,7 @@ def admin_only(c: Caller) -> bool | None:
 
 def officers(roles=OFFICERS, scope="any", admin=True, owner=False, parent=True):
     """Officers holding `roles`; scope any (their own list), subtree (own or parent of 甲局) or own; `parent=None`: not asserted."""
+
     def rule(c: Caller) -> bool | None:
         if c.role == "admin":
             return admin
@@ -46,6 +52,7 @@ def officers(roles=OFFICERS, scope="any", admin=True, owner=False, parent=True):
         if c.rel == "sibling":
             return False
         return parent if scope == "subtree" else (None if parent is None else False)
+
     return rule
 
 
@@ -71,7 +78,8 @@ R = "/api/v1/requests/requests/{request_id}"
 
 POLICY = {
     # catalog
-    "GET /healthz": public, "GET /readyz": public,
+    "GET /healthz": public,
+    "GET /readyz": public,
     "POST /api/v1/catalog/agencies": admin_only,
     "GET /api/v1/catalog/agencies": public,
     "PATCH /api/v1/catalog/agencies/{agency_id}": admin_only,

@@ -33,25 +33,34 @@ from typing import Any
 import pytest
 from sqlalchemy import MetaData, select
 
-from shared.db import create_engine
-from shared.testing import Databases, auth, eventually, running_app, settings_for
-
 from services.audit.app import create_app as audit_app
 from services.audit.settings import AuditSettings
 from services.catalog.app import create_app as catalog_app
 from services.catalog.settings import CatalogSettings
+from services.catalog.tests.conftest import CODE_CIVIL, CODE_COUNTY, CODE_FINANCE
 from services.notify.app import create_app as notify_app
 from services.notify.settings import NotifySettings
 from services.requests.app import create_app as requests_app
 from services.requests.settings import RequestsSettings
-from services.catalog.tests.conftest import CODE_CIVIL, CODE_COUNTY, CODE_FINANCE
 from services.requests.tests.conftest import replicate_officer
+from shared.db import create_engine
+from shared.testing import Databases, auth, eventually, running_app, settings_for
 from tests.security.policy import CALLERS, POLICY, Caller, entitled_to_pii, mailing_address_allowed
 
 NAME = "欧阳测试甲"
-PII = {"mobile": "13912345678", "email": "pii.owner@example.org", "id_number": "11010519491231002X",
-       "postal_address": "某某县甲局测试路88号院3单元"}
-GUIDE = {"office": "甲局办公室", "address": "某某县人民路2号", "hours": "工作日 9:00-17:00", "phone": "0571-12345678", "channels": ["online", "letter"]}
+PII = {
+    "mobile": "13912345678",
+    "email": "pii.owner@example.org",
+    "id_number": "11010519491231002X",
+    "postal_address": "某某县甲局测试路88号院3单元",
+}
+GUIDE = {
+    "office": "甲局办公室",
+    "address": "某某县人民路2号",
+    "hours": "工作日 9:00-17:00",
+    "phone": "0571-12345678",
+    "channels": ["online", "letter"],
+}
 C, RQ, N, AU = "/api/v1/catalog", "/api/v1/requests", "/api/v1/notify", "/api/v1/audit"
 SERVICES = ("catalog", "requests", "notify", "audit")
 RELAY_COLUMNS = {"published_at", "attempts", "last_error"}
@@ -94,15 +103,27 @@ async def world(broker, tmp_path_factory):
     common = dict(bootstrap=broker.bootstrap, prefix=prefix)
     w = World()
     w.settings = {
-        "catalog": settings_for(CatalogSettings, database_url=await dbs.new("catalog"), storage_dir=str(tmp / "cat"), run_scheduler=False, **common),
-        "requests": settings_for(RequestsSettings, database_url=await dbs.new("requests"), storage_dir=str(tmp / "req"), run_scheduler=False, **common),
+        "catalog": settings_for(
+            CatalogSettings, database_url=await dbs.new("catalog"), storage_dir=str(tmp / "cat"), run_scheduler=False, **common
+        ),
+        "requests": settings_for(
+            RequestsSettings, database_url=await dbs.new("requests"), storage_dir=str(tmp / "req"), run_scheduler=False, **common
+        ),
         "notify": settings_for(NotifySettings, database_url=await dbs.new("notify"), **common),
         "audit": settings_for(AuditSettings, database_url=await dbs.new("audit"), **common),
     }
-    w.apps = {"catalog": catalog_app(w.settings["catalog"]), "requests": requests_app(w.settings["requests"]),
-              "notify": notify_app(w.settings["notify"], resolver=_no_dns), "audit": audit_app(w.settings["audit"])}
-    async with running_app(w.apps["catalog"]) as cat, running_app(w.apps["requests"]) as req, \
-            running_app(w.apps["notify"]) as ntf, running_app(w.apps["audit"]) as aud:
+    w.apps = {
+        "catalog": catalog_app(w.settings["catalog"]),
+        "requests": requests_app(w.settings["requests"]),
+        "notify": notify_app(w.settings["notify"], resolver=_no_dns),
+        "audit": audit_app(w.settings["audit"]),
+    }
+    async with (
+        running_app(w.apps["catalog"]) as cat,
+        running_app(w.apps["requests"]) as req,
+        running_app(w.apps["notify"]) as ntf,
+        running_app(w.apps["audit"]) as aud,
+    ):
         w.clients = {"catalog": cat, "requests": req, "notify": ntf, "audit": aud}
         await _seed(w)
         yield w
@@ -119,6 +140,7 @@ async def _seed(w: World) -> None:
         r = await cat.post(f"{C}/agencies", json={"name": name, "kind": kind, "parent_id": parent, "credit_code": code}, headers=admin)
         assert r.status_code == 201, r.text
         w.ids[key] = r.json()["id"]
+
     await agency("county", "某某县人民政府", "county_government", code=CODE_COUNTY)
     await agency("jia", "某某县甲局", "department", w.ids["county"], CODE_CIVIL)
     await agency("center", "某某县甲局下属中心", "department", w.ids["jia"])
@@ -127,17 +149,31 @@ async def _seed(w: World) -> None:
     async def replicated(client, path):
         ids = {a["id"] for a in (await client.get(path)).json()}
         return {w.ids[k] for k in ("county", "jia", "center", "yi")} <= ids
+
     await eventually(lambda: replicated(req, f"{RQ}/agencies"), timeout=60, message="agency tree in requests")
 
     owner = auth(w.settings["requests"], "applicant", sub="applicant-1")
     pdf = b"%PDF-1.4\n% identity proof of " + PII["id_number"].encode() + b" " + NAME.encode() + b"\n%%EOF\n"
-    r = await req.post(f"{RQ}/attachments", files={"file": ("id.pdf", pdf, "application/pdf")}, data={"purpose": "identity_proof"}, headers=owner)
+    r = await req.post(
+        f"{RQ}/attachments", files={"file": ("id.pdf", pdf, "application/pdf")}, data={"purpose": "identity_proof"}, headers=owner
+    )
     assert r.status_code == 201, r.text
     w.ids["proof"] = r.json()["id"]
-    body = {"agency_id": w.ids["jia"], "description": "请公开2025年度甲局专项资金使用情况", "preferred_form": "electronic",
-            "attachment_ids": [w.ids["proof"]],
-            "applicant": {"type": "natural_person", "name": NAME, "id_type": "resident_id", "id_number": PII["id_number"],
-                          "mobile": PII["mobile"], "email": PII["email"], "postal_address": PII["postal_address"]}}
+    body = {
+        "agency_id": w.ids["jia"],
+        "description": "请公开2025年度甲局专项资金使用情况",
+        "preferred_form": "electronic",
+        "attachment_ids": [w.ids["proof"]],
+        "applicant": {
+            "type": "natural_person",
+            "name": NAME,
+            "id_type": "resident_id",
+            "id_number": PII["id_number"],
+            "mobile": PII["mobile"],
+            "email": PII["email"],
+            "postal_address": PII["postal_address"],
+        },
+    }
     r = await req.post(f"{RQ}/requests", json=body, headers=owner)
     assert r.status_code == 201, r.text
     w.ids["request"] = r.json()["id"]
@@ -149,29 +185,45 @@ async def _seed(w: World) -> None:
     await replicate_officer(w.apps["requests"].state.runtime, "handler@own", [w.ids["jia"]])  # in the officer directory
     r = await req.post(f"{RQ}/requests/{w.ids['request']}/assign", json={"assignee_sub": "handler@own"}, headers=rq_head)
     assert r.status_code == 200, r.text
-    r = await req.post(f"{RQ}/requests/{w.ids['request']}/answer", headers=rq_handler,
-                       json={"category": "disclosed", "reason": "provided", "letter": "经审查，您申请的信息予以公开。"})
+    r = await req.post(
+        f"{RQ}/requests/{w.ids['request']}/answer",
+        headers=rq_handler,
+        json={"category": "disclosed", "reason": "provided", "letter": "经审查，您申请的信息予以公开。"},
+    )
     assert r.status_code == 200, r.text
 
     # Registered on paper for the same person without e-mail or phone: the receipt goes out by post.
     registrar = auth(w.settings["requests"], "registrar", agency_id=w.ids["jia"], sub="registrar@own")
-    paper = {**body, "attachment_ids": [], "channel": "in_person", "received_on": date.today().isoformat(),
-             "applicant": {k: v for k, v in body["applicant"].items() if k not in ("mobile", "email")}}
+    paper = {
+        **body,
+        "attachment_ids": [],
+        "channel": "in_person",
+        "received_on": date.today().isoformat(),
+        "applicant": {k: v for k, v in body["applicant"].items() if k not in ("mobile", "email")},
+    }
     r = await req.post(f"{RQ}/registrations", json=paper, headers=registrar)
     assert r.status_code == 201, r.text
 
     handler = auth(w.settings["catalog"], "handler", agency_id=w.ids["jia"], sub="handler@own")
     reviewer = auth(w.settings["catalog"], "reviewer", agency_id=w.ids["jia"], sub="reviewer@own")
-    doc = {"agency_id": w.ids["jia"], "title": "某某县甲局关于专项资金管理的通知", "body": "各科室：现将专项资金管理要求通知如下。",
-           "category_code": "normative_document", "made_on": date.today().isoformat()}
+    doc = {
+        "agency_id": w.ids["jia"],
+        "title": "某某县甲局关于专项资金管理的通知",
+        "body": "各科室：现将专项资金管理要求通知如下。",
+        "category_code": "normative_document",
+        "made_on": date.today().isoformat(),
+    }
     r = await cat.post(f"{C}/documents", json=doc, headers=handler)
     assert r.status_code == 201, r.text
     w.ids["draft"] = r.json()["id"]
     r = await cat.post(f"{C}/documents", json=doc | {"title": "某某县甲局2025年工作总结"}, headers=handler)
     assert r.status_code == 201, r.text
     w.ids["published"] = r.json()["id"]
-    r = await cat.post(f"{C}/documents/{w.ids['published']}/attachments", files={"file": ("plan.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
-                       headers=handler)
+    r = await cat.post(
+        f"{C}/documents/{w.ids['published']}/attachments",
+        files={"file": ("plan.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+        headers=handler,
+    )
     assert r.status_code == 201, r.text
     w.ids["document_attachment"] = r.json()["id"]
     assert (await cat.post(f"{C}/documents/{w.ids['published']}/submit", headers=handler)).status_code == 200
@@ -187,30 +239,39 @@ async def _seed(w: World) -> None:
 
     async def inbox():
         return (await ntf.get(f"{N}/inbox", headers=notify_owner)).json()
+
     w.ids["message"] = (await eventually(inbox, timeout=60, message="applicant's notice"))[0]["id"]
     supervisor = auth(w.settings["audit"], "admin", sub="admin-1")
 
     async def logged():
         return (await aud.get(f"{AU}/entries", params={"aggregate_id": w.ids["request"]}, headers=supervisor)).json()
+
     await eventually(logged, timeout=60, message="audit entries for the request")
 
     async def published_report():
-        r = await aud.post(f"{AU}/reports/annual/published", json={"year": date.today().year - 1, "agency_id": w.ids["jia"]},
-                           headers=supervisor)
+        r = await aud.post(
+            f"{AU}/reports/annual/published", json={"year": date.today().year - 1, "agency_id": w.ids["jia"]}, headers=supervisor
+        )
         return r.json()["id"] if r.status_code == 200 else None
+
     w.ids["report"] = await eventually(published_report, timeout=60, message="甲局's annual report published")
     mailer = auth(w.settings["notify"], "handler", agency_id=w.ids["jia"], sub="handler@own")
 
     async def letters():
         return (await ntf.get(f"{N}/post", headers=mailer)).json()
+
     w.ids["letter"] = (await eventually(letters, timeout=60, message="a receipt to post"))[0]["id"]
     reviewer_box = auth(w.settings["notify"], "reviewer", agency_id=w.ids["jia"], sub="reviewer@own")
 
     async def review_needed():
         return [m for m in (await ntf.get(f"{N}/inbox", headers=reviewer_box)).json() if m["kind"] == "review_needed"]
+
     w.ids["role_message"] = (await eventually(review_needed, timeout=60, message="review notice in 甲局's reviewer mailbox"))[0]["id"]
-    hook = await ntf.post(f"{N}/webhooks", json={"url": "https://hooks.example.gov.cn/authz", "event_types": ["RemedyDecided"],
-                                                  "agency_id": w.ids["jia"]}, headers=auth(w.settings["notify"], "admin", sub="admin-1"))
+    hook = await ntf.post(
+        f"{N}/webhooks",
+        json={"url": "https://hooks.example.gov.cn/authz", "event_types": ["RemedyDecided"], "agency_id": w.ids["jia"]},
+        headers=auth(w.settings["notify"], "admin", sub="admin-1"),
+    )
     assert hook.status_code == 201, hook.text
     w.ids["webhook"] = hook.json()["id"]
 
@@ -226,10 +287,20 @@ def operations(w: World) -> list[tuple[str, str, str]]:
 
 
 def concrete(w: World, path: str) -> str:
-    values = {"agency_id": w.ids["jia"], "document_id": w.ids["draft"], "attachment_id": w.ids["proof"], "suggestion_id": "no-such-suggestion",
-              "request_id": w.ids["request"], "item_id": "no-such-item", "year": "2026", "day": "2026-10-10",
-              "message_id": w.ids["message"], "subscription_id": w.ids["webhook"], "notification_id": w.ids["letter"],
-              "report_id": w.ids["report"]}
+    values = {
+        "agency_id": w.ids["jia"],
+        "document_id": w.ids["draft"],
+        "attachment_id": w.ids["proof"],
+        "suggestion_id": "no-such-suggestion",
+        "request_id": w.ids["request"],
+        "item_id": "no-such-item",
+        "year": "2026",
+        "day": "2026-10-10",
+        "message_id": w.ids["message"],
+        "subscription_id": w.ids["webhook"],
+        "notification_id": w.ids["letter"],
+        "report_id": w.ids["report"],
+    }
     if path.startswith(f"{C}/documents/{{document_id}}/") and path.split("/")[5] in ("revisions", "validity", "withdraw"):
         values["document_id"] = w.ids["published"]
     if path.startswith(f"{C}/public/documents/"):
@@ -248,14 +319,26 @@ def params(w: World, path: str) -> dict[str, str]:
 def body(w: World, method: str, path: str) -> dict[str, Any] | None:
     """A plausible, valid body for each write, so a refusal cannot hide behind validation."""
     jia, today = w.ids["jia"], date.today().isoformat()
-    applicant = {"type": "natural_person", "name": "李四", "id_type": "resident_id", "id_number": "110105199001011232", "mobile": "13800138000"}
+    applicant = {
+        "type": "natural_person",
+        "name": "李四",
+        "id_type": "resident_id",
+        "id_number": "110105199001011232",
+        "mobile": "13800138000",
+    }
     tail = path.rsplit("}", 1)[-1]
     table = {
         f"POST {C}/agencies": {"name": "某某县新设局", "kind": "department", "parent_id": w.ids["county"]},
         f"PATCH {C}/agencies/{{agency_id}}": {"phone": "0571-12345678"},
         f"PUT {C}/agencies/{{agency_id}}/guide": GUIDE,
         f"POST {C}/categories": {"code": "authz_test", "name": "测试分类", "kind": "topic"},
-        f"POST {C}/documents": {"agency_id": jia, "title": "某某县甲局关于测试的通知", "body": "正文。", "category_code": "normative_document", "made_on": today},
+        f"POST {C}/documents": {
+            "agency_id": jia,
+            "title": "某某县甲局关于测试的通知",
+            "body": "正文。",
+            "category_code": "normative_document",
+            "made_on": today,
+        },
         f"PATCH {C}/documents/{{document_id}}": {"title": "某某县甲局关于专项资金管理的通知（修改）"},
         f"POST {C}/documents/{{document_id}}/return": {"note": "请修改"},
         f"POST {C}/documents/{{document_id}}/revisions": {"title": "新标题", "reason": "补充"},
@@ -265,8 +348,14 @@ def body(w: World, method: str, path: str) -> dict[str, Any] | None:
         f"POST {C}/suggestions/{{suggestion_id}}/dismiss": {"note": "不宜公开"},
         f"POST {C}/suggestions/{{suggestion_id}}/adopt": {"document_id": w.ids["published"]},
         f"POST {RQ}/requests": {"agency_id": jia, "applicant": applicant, "description": "请公开测试信息", "preferred_form": "electronic"},
-        f"POST {RQ}/registrations": {"agency_id": jia, "applicant": applicant, "description": "请公开测试信息", "preferred_form": "electronic",
-                                     "channel": "registered_post", "received_on": today},
+        f"POST {RQ}/registrations": {
+            "agency_id": jia,
+            "applicant": applicant,
+            "description": "请公开测试信息",
+            "preferred_form": "electronic",
+            "channel": "registered_post",
+            "received_on": today,
+        },
         f"POST {RQ}/public/status": {"tracking_number": w.ids["tracking"], "query_code": w.ids["query_code"]},
         f"PUT {RQ}/calendar/days/{{day}}": {"workday": True, "note": "测试"},
         f"PUT {RQ}/agencies/{{agency_id}}/rule-set": {"rule_set": "2008"},
@@ -277,14 +366,22 @@ def body(w: World, method: str, path: str) -> dict[str, Any] | None:
         f"POST {AU}/reports/annual/published": {"year": date.today().year - 1, "agency_id": jia},
     }
     actions = {
-        "/confirm-receipt": {"received_on": today}, "/assign": {"assignee_sub": "handler@own"},
-        "/correction-notice": {"items": ["请补充文号"]}, "/correction": {"description": "补正后的描述"},
+        "/confirm-receipt": {"received_on": today},
+        "/assign": {"assignee_sub": "handler@own"},
+        "/correction-notice": {"items": ["请补充文号"]},
+        "/correction": {"description": "补正后的描述"},
         "/consultations": {"kind": "third_party", "party": "某公司", "question": "是否同意公开？"},
-        "/reply": {"opinion": "consent", "replied_on": today}, "/fee-notice": {"pages": 500}, "/payment": {"paid_on": today, "amount_yuan": 10},
-        "/extension": {"days": 10, "reason": "需要征求意见"}, "/extension/decision": {"approve": True},
+        "/reply": {"opinion": "consent", "replied_on": today},
+        "/fee-notice": {"pages": 500},
+        "/payment": {"paid_on": today, "amount_yuan": 10},
+        "/extension": {"days": 10, "reason": "需要征求意见"},
+        "/extension/decision": {"approve": True},
         "/later-answer-date": {"later_due_on": "2027-03-01", "reason": "申请数量明显超过合理范围"},
         "/answer": {"category": "disclosed", "reason": "provided", "letter": "经审查，予以公开。"},
-        "/review/approve": {}, "/review/return": {"note": "请修改"}, "/answer/dispatch": {}, "/withdraw": {"reason": "不再需要"},
+        "/review/approve": {},
+        "/review/return": {"note": "请修改"},
+        "/answer/dispatch": {},
+        "/withdraw": {"reason": "不再需要"},
         "/remedies": {"kind": "complaint", "filed_on": today, "authority": "某某县人民政府办公室"},
         "/decision": {"outcome": "upheld", "decided_on": today},
     }
@@ -368,12 +465,18 @@ async def test_reads_follow_the_policy_and_personal_data_reaches_only_the_entitl
         for c in CALLERS:
             responses = [await call(w, service, method, path, c)]
             if path in (f"{AU}/entries", f"{AU}/reports/annual"):
-                for fmt in (("csv", "jsonl") if path.endswith("entries") else ("csv", "html")):
-                    responses.append(await w.clients[service].get(concrete(w, path), params={**params(w, path), "format": fmt},
-                                                                   headers=w.headers(c, service)))
+                for fmt in ("csv", "jsonl") if path.endswith("entries") else ("csv", "html"):
+                    responses.append(
+                        await w.clients[service].get(
+                            concrete(w, path), params={**params(w, path), "format": fmt}, headers=w.headers(c, service)
+                        )
+                    )
             if path == f"{AU}/entries":
-                responses.append(await w.clients[service].get(path, params={"aggregate_id": w.ids["request"], "subtree": "true"},
-                                                              headers=w.headers(c, service)))
+                responses.append(
+                    await w.clients[service].get(
+                        path, params={"aggregate_id": w.ids["request"], "subtree": "true"}, headers=w.headers(c, service)
+                    )
+                )
             if path == f"{RQ}/queue":
                 responses.append(await w.clients[service].get(path, params={"agency_id": w.ids["jia"]}, headers=w.headers(c, service)))
             expected = rule(c)
@@ -435,8 +538,9 @@ async def test_webhooks_cannot_point_inside(world):
     w, findings = world, []
     admin = w.headers(Caller("admin", "admin"), "notify")
     for url in ("http://127.0.0.1:8001/internal", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/", "http://localhost/"):
-        r = await w.clients["notify"].post(f"{N}/webhooks", json={"url": url, "event_types": ["RemedyDecided"], "agency_id": w.ids["jia"]},
-                                           headers=admin)
+        r = await w.clients["notify"].post(
+            f"{N}/webhooks", json={"url": url, "event_types": ["RemedyDecided"], "agency_id": w.ids["jia"]}, headers=admin
+        )
         if r.status_code < 400:
             findings.append(f"webhook to {url} accepted ({r.status_code})")
     assert not findings, "\n".join(findings)
@@ -448,9 +552,11 @@ async def test_role_mailboxes_are_read_only_by_their_agency_role_holders(world):
     role_messages = {w.ids["role_message"]}
     box = f"role:{w.ids['jia']}:reviewer"
     s = w.settings["notify"]
-    squatters = {"applicant named like the mailbox": auth(s, "applicant", sub=box),
-                 "乙局 handler named like the mailbox": auth(s, "handler", agency_id=w.ids["yi"], sub=box),
-                 "admin named like the mailbox": auth(s, "admin", sub=box)}
+    squatters = {
+        "applicant named like the mailbox": auth(s, "applicant", sub=box),
+        "乙局 handler named like the mailbox": auth(s, "handler", agency_id=w.ids["yi"], sub=box),
+        "admin named like the mailbox": auth(s, "admin", sub=box),
+    }
     for c in CALLERS:
         if c.key != "reviewer@own":
             squatters[c.key] = w.headers(c, "notify")

@@ -32,8 +32,9 @@ def system(tmp_path_factory):
     env = {**os.environ, "DEVRUN_BROKER_PORT": str(free_port()), "DEVRUN_VAR": str(var)}
     env.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items()})
     env["WEB_PORT"] = str(free_port())
-    proc = subprocess.Popen([sys.executable, "-m", "shared.devrun"], cwd=REPO_ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shared.devrun"], cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 180  # readiness in 30 s is test_devrun's to judge; here a loaded CI machine must not skip the scan
         with httpx.Client(timeout=2) as client:
@@ -60,6 +61,7 @@ def system(tmp_path_factory):
 
 def _tokens(client: httpx.Client, ports: dict[str, int]) -> dict[str, str | None]:
     """A token per role, the officers' for a real agency (so scoped checks run, not only 'unknown agency')."""
+
     def token(role: str, agency_id: str | None) -> str:
         body = {"sub": f"{role}-st", "roles": [role], **({"agency_id": agency_id} if agency_id else {})}
         response = client.post(f"http://127.0.0.1:{ports['identity']}/api/v1/identity/dev/tokens", json=body)
@@ -67,8 +69,11 @@ def _tokens(client: httpx.Client, ports: dict[str, int]) -> dict[str, str | None
         return response.json()["access_token"]
 
     admin = token("admin", None)
-    created = client.post(f"http://127.0.0.1:{ports['catalog']}/api/v1/catalog/agencies", json={"name": "某某县民政局", "kind": "department"},
-                          headers={"Authorization": f"Bearer {admin}"})
+    created = client.post(
+        f"http://127.0.0.1:{ports['catalog']}/api/v1/catalog/agencies",
+        json={"name": "某某县民政局", "kind": "department"},
+        headers={"Authorization": f"Bearer {admin}"},
+    )
     assert created.status_code == 201, created.text
     agency_id = created.json()["id"]
     tokens: dict[str, str | None] = {"anonymous": None, "admin": admin, "applicant": token("applicant", None)}
@@ -84,17 +89,33 @@ def test_no_input_gives_a_server_error(system, service, tmp_path):
     ports, tokens = system
     failures = []
     for role in ROLES:
-        args = [str(ST), "run", f"http://127.0.0.1:{ports[service]}/openapi.json", "--checks", "not_a_server_error",
-                "--max-examples", "8", "--workers", "1", "--seed", SEED, "--request-timeout", "20", "--max-failures", "10",
-                # Signing-in endpoints rate-limit themselves (429 is the answer under test elsewhere), and
-                # `make run` has no WeChat mini-program to talk to: its routes answer 503 wechat_not_configured
-                # by design there (the WeChat error mapping is tested against a local WeChat in the identity tests).
-                "--exclude-path-regex", r"/(captcha|sms/send|wechat/login|wechat/phone)$"]
+        args = [
+            str(ST),
+            "run",
+            f"http://127.0.0.1:{ports[service]}/openapi.json",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "8",
+            "--workers",
+            "1",
+            "--seed",
+            SEED,
+            "--request-timeout",
+            "20",
+            "--max-failures",
+            "10",
+            # Signing-in endpoints rate-limit themselves (429 is the answer under test elsewhere), and
+            # `make run` has no WeChat mini-program to talk to: its routes answer 503 wechat_not_configured
+            # by design there (the WeChat error mapping is tested against a local WeChat in the identity tests).
+            "--exclude-path-regex",
+            r"/(captcha|sms/send|wechat/login|wechat/phone)$",
+        ]
         if tokens[role]:
             args += ["-H", f"Authorization: Bearer {tokens[role]}"]
         result = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its cache stays out of the repo
         if result.returncode != 0:
             output = result.stdout
-            found = output[output.find("FAILURES"):output.find("WARNINGS")] if "FAILURES" in output else output[-4000:]
+            found = output[output.find("FAILURES") : output.find("WARNINGS")] if "FAILURES" in output else output[-4000:]
             failures.append(f"--- {service} as {role} (exit {result.returncode}) ---\n{found}")
     assert not failures, "\n".join(failures)

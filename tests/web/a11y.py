@@ -17,9 +17,11 @@ def violations(page: Any) -> list[dict[str, Any]]:
 
 def assert_accessible(page: Any, label: str = "") -> None:
     found = violations(page)
-    report = "\n".join(f"- {v['id']} ({v['impact']}): {v['help']} — "
-                       + "; ".join(n["target"][0] if isinstance(n["target"][0], str) else str(n["target"]) for n in v["nodes"][:5])
-                       for v in found)
+    report = "\n".join(
+        f"- {v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(n["target"][0] if isinstance(n["target"][0], str) else str(n["target"]) for n in v["nodes"][:5])
+        for v in found
+    )
     assert not found, f"axe-core found {len(found)} WCAG 2.1 AA violation(s) on {label or page.url}:\n{report}"
 
 

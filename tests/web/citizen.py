@@ -68,20 +68,32 @@ def sign_in(page: Any, site: Any, phone: str, next_path: str = "/my") -> None:
 
 def png(width: int = 2, height: int = 2) -> bytes:
     """A real PNG (signature, IHDR, IDAT, IEND): the requests service checks a file's bytes, not its name."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
 
 
-def fill_person_form(page: Any, agency_name: str, *, id_number: str = ID_NUMBER, name: str = "张三",
-                     description: str = "请公开本县2025年度城乡居民最低生活保障资金发放情况", file: tuple[str, bytes] | None = ("身份证.png", png())) -> None:
+def fill_person_form(
+    page: Any,
+    agency_name: str,
+    *,
+    id_number: str = ID_NUMBER,
+    name: str = "张三",
+    description: str = "请公开本县2025年度城乡居民最低生活保障资金发放情况",
+    file: tuple[str, bytes] | None = ("身份证.png", png()),
+) -> None:
     """The 公民 form, filled as a person does (by the labels)."""
     page.get_by_label("向哪个机关申请").select_option(label=agency_name)
     if name:

@@ -26,8 +26,16 @@ from shared.testing import REPO_ROOT, free_port
 SERVICES = ("catalog", "requests", "notify", "audit", "identity", "web")
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 # As the machine's notes say: without these, Chromium reaches for Google's hosts at every start.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 PHONE = {"width": 360, "height": 740}
 
 
@@ -114,8 +122,7 @@ def _context(browser: Any, site: Site, **options: Any) -> Any:
     context = browser.new_context(base_url=site.url, locale="zh-CN", **options)
     context.set_default_timeout(15_000)
     # Nothing a page asks for may leave this machine.
-    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("http://127.0.0.1", "data:"))
-                  else route.abort())
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("http://127.0.0.1", "data:")) else route.abort())
     return context
 
 

@@ -13,8 +13,19 @@ from pathlib import Path
 import pytest
 
 from tests.web.a11y import assert_accessible
-from tests.web.citizen import (CREDIT_CODE, ID_NUMBER, answer_text_challenge, apply_as_person, as_person_from_own_address, fill_person_form,
-                               next_phone, png, seed_agency, sign_in, submit)
+from tests.web.citizen import (
+    CREDIT_CODE,
+    ID_NUMBER,
+    answer_text_challenge,
+    apply_as_person,
+    as_person_from_own_address,
+    fill_person_form,
+    next_phone,
+    png,
+    seed_agency,
+    sign_in,
+    submit,
+)
 
 AGENCY = "某某县民政局"
 SCREENSHOTS = os.environ.get("WEB_SCREENSHOTS_DIR")
@@ -129,15 +140,28 @@ def test_a_form_sent_twice_makes_one_request_and_both_answers_show_its_receipt(p
     sign_in(page, site, next_phone(), next_path="/apply?type=natural_person")
     hidden = {name: page.locator(f"#application input[name='{name}']").get_attribute("value") for name in ("csrf_token", "submission_key")}
     agency_id = page.get_by_label("向哪个机关申请").locator("option", has_text=AGENCY).get_attribute("value")
-    form = {**hidden, "applicant.type": "natural_person", "agency_id": agency_id, "applicant.name": "张三", "applicant.id_type": "resident_id",
-            "applicant.id_number": ID_NUMBER, "applicant.mobile": "13800138000", "description": "本县2025年度城乡低保资金发放情况",
-            "preferred_form": "electronic", "id_proof": {"name": "身份证.png", "mimeType": "image/png", "buffer": png()}}
+    form = {
+        **hidden,
+        "applicant.type": "natural_person",
+        "agency_id": agency_id,
+        "applicant.name": "张三",
+        "applicant.id_type": "resident_id",
+        "applicant.id_number": ID_NUMBER,
+        "applicant.mobile": "13800138000",
+        "description": "本县2025年度城乡低保资金发放情况",
+        "preferred_form": "electronic",
+        "id_proof": {"name": "身份证.png", "mimeType": "image/png", "buffer": png()},
+    }
     receipts = []
     for _ in range(2):
         resp = page.request.post("/apply", multipart=form, headers={"Origin": site.url})
         assert resp.ok and resp.url.endswith("/apply/done"), resp.text()[:500]
-        receipts.append((re.search(r'id="tracking-number">([^<]+)<', resp.text()).group(1),
-                         re.search(r'id="query-code">([^<]+)<', resp.text()).group(1)))
+        receipts.append(
+            (
+                re.search(r'id="tracking-number">([^<]+)<', resp.text()).group(1),
+                re.search(r'id="query-code">([^<]+)<', resp.text()).group(1),
+            )
+        )
     assert receipts[0] == receipts[1]
     page.goto("/my")
     assert page.locator(".my-requests > li").count() == 1

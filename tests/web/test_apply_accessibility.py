@@ -9,8 +9,15 @@ import httpx
 import pytest
 
 from tests.web.a11y import MODES, assert_accessible, assert_accessible_in_every_mode, set_display_mode
-from tests.web.citizen import (answer_text_challenge, apply_as_person, as_person_from_own_address, fill_person_form, next_phone,
-                               seed_agency, submit)
+from tests.web.citizen import (
+    answer_text_challenge,
+    apply_as_person,
+    as_person_from_own_address,
+    fill_person_form,
+    next_phone,
+    seed_agency,
+    submit,
+)
 
 AGENCY = "某某县民政局"
 
@@ -41,6 +48,7 @@ def test_every_page_of_the_application_is_accessible_in_every_mode(page, site, a
         page.get_by_label("查询码").fill("WRONG234")
         page.get_by_role("button", name="查询").click()
         page.locator(".error-summary").wait_for()
+
     _in_every_mode(page, "/status with an error", wrong_status)
 
     phone = next_phone()
@@ -70,6 +78,7 @@ def test_every_page_of_the_application_is_accessible_in_every_mode(page, site, a
         fill_person_form(page, AGENCY, id_number="110105194912310021", description="")
         submit(page)
         page.locator(".error-summary").wait_for()
+
     _in_every_mode(page, "the form with errors", form_with_errors)
 
     numbers: list[tuple[str, str]] = []
@@ -81,6 +90,7 @@ def test_every_page_of_the_application_is_accessible_in_every_mode(page, site, a
         page.get_by_label("查询码").fill(numbers[0][1])
         page.get_by_role("button", name="查询").click()
         page.locator("section.success").wait_for()
+
     _in_every_mode(page, "/status with a result", status_result)
 
     assert_accessible_in_every_mode(page, "/my")
@@ -95,10 +105,15 @@ def test_every_page_of_the_application_is_accessible_in_every_mode(page, site, a
         page.goto(f"/my/{rid}/withdraw")
         page.get_by_role("button", name="确认撤回").click()
         page.locator(".error-summary").wait_for()
+
     _in_every_mode(page, "withdrawal without confirmation", withdraw_unconfirmed)
 
-    resp = httpx.post(f"{site.api('requests')}/requests/{rid}/correction-notice", json={"items": ["请写明所需信息的年度"]},
-                      headers=site.token("handler", agency_id=agency), timeout=10)
+    resp = httpx.post(
+        f"{site.api('requests')}/requests/{rid}/correction-notice",
+        json={"items": ["请写明所需信息的年度"]},
+        headers=site.token("handler", agency_id=agency),
+        timeout=10,
+    )
     assert resp.status_code == 200, resp.text
     assert_accessible_in_every_mode(page, f"/my/{rid}")
     assert_accessible_in_every_mode(page, f"/my/{rid}/correction")

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.citizen import BAD_ID_NUMBER, EXE, as_person_from_own_address, fill_person_form, next_phone, png, seed_agency, sign_in, submit
+from tests.web.citizen import (
+    BAD_ID_NUMBER,
+    EXE,
+    as_person_from_own_address,
+    fill_person_form,
+    next_phone,
+    png,
+    seed_agency,
+    sign_in,
+    submit,
+)
 
 AGENCY = "某某县民政局"
 

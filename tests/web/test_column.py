@@ -26,7 +26,9 @@ from tests.web.a11y import assert_accessible, assert_accessible_in_every_mode
 
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
 LAST_YEAR = TODAY.year - 1
-ATTACHMENT = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% \xe4\xbd\x8e\xe4\xbf\x9d\xe6\xa0\x87\xe5\x87\x86\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+ATTACHMENT = (
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% \xe4\xbd\x8e\xe4\xbf\x9d\xe6\xa0\x87\xe5\x87\x86\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+)
 BATCH = 23  # the 民政局's routine notices: with the rest, more than one page of 20 results for 低保
 
 
@@ -60,22 +62,58 @@ def _seed(site: Any) -> Column:
     catalog = site.api("catalog")
     admin = site.token("admin", sub="column-admin")
     with httpx.Client(timeout=20) as http:
-        county = _ok(http.post(f"{catalog}/agencies", headers=admin, json={
-            "name": col.name("county"), "kind": "county_government", "credit_code": credit_code()}), 201)
+        county = _ok(
+            http.post(
+                f"{catalog}/agencies",
+                headers=admin,
+                json={"name": col.name("county"), "kind": "county_government", "credit_code": credit_code()},
+            ),
+            201,
+        )
         col.agencies["county"] = county["id"]
         for key, phone in (("civil", "0571-8801234"), ("finance", "0571-8805678")):
-            agency = _ok(http.post(f"{catalog}/agencies", headers=admin, json={
-                "name": col.name(key), "kind": "department", "parent_id": county["id"], "credit_code": credit_code(),
-                "phone": phone, "address": f"{tag}县人民路{len(key)}号"}), 201)
+            agency = _ok(
+                http.post(
+                    f"{catalog}/agencies",
+                    headers=admin,
+                    json={
+                        "name": col.name(key),
+                        "kind": "department",
+                        "parent_id": county["id"],
+                        "credit_code": credit_code(),
+                        "phone": phone,
+                        "address": f"{tag}县人民路{len(key)}号",
+                    },
+                ),
+                201,
+            )
             col.agencies[key] = agency["id"]
         category = f"rules_{tag.encode().hex()[:12]}"
-        _ok(http.post(f"{catalog}/categories", headers=admin, json={
-            "code": category, "name": f"{tag}社会救助政策", "kind": "category", "parent_code": "regulatory", "sort": 25}), 201)
+        _ok(
+            http.post(
+                f"{catalog}/categories",
+                headers=admin,
+                json={"code": category, "name": f"{tag}社会救助政策", "kind": "category", "parent_code": "regulatory", "sort": 25},
+            ),
+            201,
+        )
         for key, office in (("county", f"{tag}县人民政府办公室"), ("civil", f"{tag}县民政局办公室")):
-            _ok(http.put(f"{catalog}/agencies/{col.agencies[key]}/guide", headers=admin, json={
-                "office": office, "address": f"{tag}县人民路1号", "postcode": "330100", "hours": "工作日 8:30-12:00，14:00-17:30",
-                "phone": "0571-8800000", "email": "gk@example.gov.cn", "channels": ["online", "letter", "in_person"],
-                "scope": "主动公开本机关的机构职能、规范性文件、财政预决算等信息。\n通过本网站和政务公开专区公开。"}))
+            _ok(
+                http.put(
+                    f"{catalog}/agencies/{col.agencies[key]}/guide",
+                    headers=admin,
+                    json={
+                        "office": office,
+                        "address": f"{tag}县人民路1号",
+                        "postcode": "330100",
+                        "hours": "工作日 8:30-12:00，14:00-17:30",
+                        "phone": "0571-8800000",
+                        "email": "gk@example.gov.cn",
+                        "channels": ["online", "letter", "in_person"],
+                        "scope": "主动公开本机关的机构职能、规范性文件、财政预决算等信息。\n通过本网站和政务公开专区公开。",
+                    },
+                )
+            )
 
         def publish(agency: str, **fields: Any) -> dict[str, Any]:
             drafter = site.token("handler", agency_id=col.agencies[agency], sub=f"{tag}-drafter-{agency}")
@@ -89,20 +127,33 @@ def _seed(site: Any) -> Column:
             return _ok(http.post(f"{catalog}/documents/{doc['id']}/approve", headers=reviewer))
 
         col.docs["policy"] = publish(
-            "civil", title=f"{tag}县民政局关于调整城乡最低生活保障标准的通知", doc_number=f"{tag}民〔{TODAY.year}〕8号",
-            category_code=category, topic_code="social_assistance", keywords=["低保", "救助标准"],
+            "civil",
+            title=f"{tag}县民政局关于调整城乡最低生活保障标准的通知",
+            doc_number=f"{tag}民〔{TODAY.year}〕8号",
+            category_code=category,
+            topic_code="social_assistance",
+            keywords=["低保", "救助标准"],
             summary="自下月起提高城乡低保标准。",
             body="各乡镇人民政府：\n经县人民政府同意，现将城乡低保标准调整如下。\n一、城市低保标准提高到每人每月900元。",
-            attachment=("低保标准测算表.pdf", ATTACHMENT, "application/pdf"))
+            attachment=("低保标准测算表.pdf", ATTACHMENT, "application/pdf"),
+        )
         col.docs["interpretation"] = publish(
-            "civil", title=f"《{tag}县民政局关于调整城乡最低生活保障标准的通知》政策解读", category_code="policy_interpretation",
-            topic_code="social_assistance", interprets_id=col.docs["policy"]["id"],
-            body="一、调整的背景\n为保障困难群众基本生活，提高城乡低保标准。")
+            "civil",
+            title=f"《{tag}县民政局关于调整城乡最低生活保障标准的通知》政策解读",
+            category_code="policy_interpretation",
+            topic_code="social_assistance",
+            interprets_id=col.docs["policy"]["id"],
+            body="一、调整的背景\n为保障困难群众基本生活，提高城乡低保标准。",
+        )
         for i in range(BATCH):
             publish("civil", title=f"{tag}县民政局关于第{i + 1}批城乡低保资金发放情况的公示", body="城乡低保资金已按时足额发放。")
         for i in range(3):
-            publish("finance", title=f"{tag}县财政局关于下达第{i + 1}批城乡低保补助资金的通知", category_code="budget",
-                    body="下达城乡低保补助资金。")
+            publish(
+                "finance",
+                title=f"{tag}县财政局关于下达第{i + 1}批城乡低保补助资金的通知",
+                category_code="budget",
+                body="下达城乡低保补助资金。",
+            )
         withdrawn = publish("civil", title=f"{tag}县民政局已撤回的通知", body="此通知已撤回。")
         head = site.token("head", agency_id=col.agencies["civil"], sub=f"{tag}-head")
         _ok(http.post(f"{catalog}/documents/{withdrawn['id']}/withdraw", headers=head, json={"note": "内容有误"}))
@@ -112,8 +163,11 @@ def _seed(site: Any) -> Column:
         supervisor = site.token("supervisor", agency_id=col.agencies["county"], sub=f"{tag}-supervisor")
         deadline = time.monotonic() + 30
         while True:
-            resp = http.post(f"{site.api('audit')}/reports/annual/published", headers=supervisor,
-                             json={"year": LAST_YEAR, "agency_id": col.agencies["county"], "subtree": True})
+            resp = http.post(
+                f"{site.api('audit')}/reports/annual/published",
+                headers=supervisor,
+                json={"year": LAST_YEAR, "agency_id": col.agencies["county"], "subtree": True},
+            )
             if resp.status_code == 200 or time.monotonic() > deadline:
                 break
             time.sleep(0.3)
@@ -146,6 +200,7 @@ def count_of(page: Any) -> int:
 
 
 # -- a citizen ---------------------------------------------------------------------------------------
+
 
 def test_a_citizen_browses_the_column_by_category_and_agency(page, column) -> None:
     page.goto("/")
@@ -300,8 +355,13 @@ def test_a_citizen_opens_the_annual_report_and_its_downloads(page, column, site)
 
 
 def test_an_unknown_or_withdrawn_document_is_the_chinese_404_page(page, column) -> None:
-    for path in ("/documents/no-such-document", f"/documents/{column.docs['withdrawn']['id']}",
-                 f"/documents/{column.docs['policy']['id']}/attachments/no-such-file", "/reports/no-such-report", "/agencies/nobody"):
+    for path in (
+        "/documents/no-such-document",
+        f"/documents/{column.docs['withdrawn']['id']}",
+        f"/documents/{column.docs['policy']['id']}/attachments/no-such-file",
+        "/reports/no-such-report",
+        "/agencies/nobody",
+    ):
         resp = page.goto(path)
         assert resp.status == 404, path
         assert page.locator("h1").inner_text() in ("信息不存在", "附件不存在", "年度报告不存在", "机关不存在")
@@ -310,6 +370,7 @@ def test_an_unknown_or_withdrawn_document_is_the_chinese_404_page(page, column) 
 
 
 # -- phones and no JavaScript ---------------------------------------------------------------------
+
 
 def test_search_and_a_document_fit_a_360px_phone(phone_page, column) -> None:
     for path in ("/search?q=低保", f"/documents/{column.docs['policy']['id']}", f"/reports/{column.report_id}", "/catalog"):
@@ -332,13 +393,26 @@ def test_search_and_paging_work_without_javascript(nojs_page, column) -> None:
 
 # -- accessibility ------------------------------------------------------------------------------------
 
-PAGES = ["/", "/guide", "/guide/{civil}", "/agencies/{civil}", "/catalog", "/catalog?category=regulatory", "/search",
-         "/search?q=低保", "/search?q=不存在的词语甲乙丙", "/search?q=的", "/documents/{policy}", "/documents/{interpretation}",
-         "/reports", "/reports/{report}", "/documents/{withdrawn}"]
+PAGES = [
+    "/",
+    "/guide",
+    "/guide/{civil}",
+    "/agencies/{civil}",
+    "/catalog",
+    "/catalog?category=regulatory",
+    "/search",
+    "/search?q=低保",
+    "/search?q=不存在的词语甲乙丙",
+    "/search?q=的",
+    "/documents/{policy}",
+    "/documents/{interpretation}",
+    "/reports",
+    "/reports/{report}",
+    "/documents/{withdrawn}",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
 def test_every_column_page_has_no_wcag_violations_in_any_display_mode(page, column, path) -> None:
-    ids = {"civil": column.agencies["civil"], "report": column.report_id,
-           **{key: doc["id"] for key, doc in column.docs.items()}}
+    ids = {"civil": column.agencies["civil"], "report": column.report_id, **{key: doc["id"] for key, doc in column.docs.items()}}
     assert_accessible_in_every_mode(page, path.format(**ids))

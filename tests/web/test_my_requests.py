@@ -27,8 +27,12 @@ def _open_request(page, number: str) -> str:
 
 
 def _office(site, agency: str, rid: str, path: str, body: dict, role: str = "handler") -> None:
-    resp = httpx.post(f"{site.api('requests')}/requests/{rid}/{path}", json=body,
-                      headers=site.token(role, agency_id=agency, sub=f"{role}-web"), timeout=10)
+    resp = httpx.post(
+        f"{site.api('requests')}/requests/{rid}/{path}",
+        json=body,
+        headers=site.token(role, agency_id=agency, sub=f"{role}-web"),
+        timeout=10,
+    )
     assert resp.status_code == 200, f"{path}: {resp.text}"
 
 
@@ -93,11 +97,26 @@ def test_the_answer_and_its_file_are_on_the_request_page(page, site, agency) -> 
     number, _ = apply_as_person(page, AGENCY)
     rid = _open_request(page, number)
     handler = site.token("handler", agency_id=agency, sub="handler-web")
-    upload = httpx.post(f"{site.api('requests')}/attachments", files={"file": ("低保资金发放明细.pdf", PDF, "application/pdf")},
-                        data={"purpose": "answer_document"}, headers=handler, timeout=10)
+    upload = httpx.post(
+        f"{site.api('requests')}/attachments",
+        files={"file": ("低保资金发放明细.pdf", PDF, "application/pdf")},
+        data={"purpose": "answer_document"},
+        headers=handler,
+        timeout=10,
+    )
     assert upload.status_code == 201, upload.text
-    _office(site, agency, rid, "answer", {"category": "disclosed", "reason": "provided", "letter": "经审查，您申请的信息予以公开，详见附件。",
-                                          "document_ids": [upload.json()["id"]]})
+    _office(
+        site,
+        agency,
+        rid,
+        "answer",
+        {
+            "category": "disclosed",
+            "reason": "provided",
+            "letter": "经审查，您申请的信息予以公开，详见附件。",
+            "document_ids": [upload.json()["id"]],
+        },
+    )
     _office(site, agency, rid, "review/approve", {}, role="reviewer")
     _office(site, agency, rid, "answer/dispatch", {})
     page.reload()

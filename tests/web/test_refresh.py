@@ -20,8 +20,10 @@ def sign_in(site, phone: str) -> dict:
     with httpx.Client(timeout=10) as client:
         challenge = client.post(f"{base}/captcha").json()
         a, b = re.search(r"([零一二三四五六七八九])加([零一二三四五六七八九])", challenge["text_challenge"]).groups()
-        sent = client.post(f"{base}/sms/send", json={"phone": phone, "captcha_id": challenge["captcha_id"],
-                                                     "captcha_answer": str(DIGITS.index(a) + DIGITS.index(b))})
+        sent = client.post(
+            f"{base}/sms/send",
+            json={"phone": phone, "captcha_id": challenge["captcha_id"], "captcha_answer": str(DIGITS.index(a) + DIGITS.index(b))},
+        )
         assert sent.status_code == 202, sent.text
         login = client.post(f"{base}/sms/login", json={"phone": phone, "code": site.sms_code(phone)})
         assert login.status_code == 200, login.text

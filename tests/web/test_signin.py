@@ -10,7 +10,9 @@ from tests.web.citizen import answer_text_challenge, as_person_from_own_address,
 
 def _send(page, phone: str, answer: str | None = None) -> None:
     page.get_by_label("手机号码").fill(phone)
-    page.get_by_label("验证题答案").fill(answer if answer is not None else answer_text_challenge(page.locator(".captcha-text").inner_text()))
+    page.get_by_label("验证题答案").fill(
+        answer if answer is not None else answer_text_challenge(page.locator(".captcha-text").inner_text())
+    )
     page.get_by_role("button", name="获取短信验证码").click()
 
 

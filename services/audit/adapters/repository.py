@@ -31,7 +31,7 @@ class AuditLog:
     def append(self, entry: AuditEntry) -> None:
         self.session.add(entry)
 
-    async def search(self, criteria: "EntryCriteria", *, after_seq: int = 0, limit: int = 100) -> list[AuditEntry]:
+    async def search(self, criteria: EntryCriteria, *, after_seq: int = 0, limit: int = 100) -> list[AuditEntry]:
         """Entries matching `criteria`, in `seq` order, after the `after_seq` cursor."""
         query = criteria.apply(select(AuditEntry)).where(AuditEntry.seq > after_seq)
         return list((await self.session.execute(query.order_by(AuditEntry.seq).limit(limit))).scalars())
@@ -110,8 +110,13 @@ class PublishedReports:
         return await self.session.get(PublishedReport, report_id)
 
     async def find(self, agency_id: str, year: int, subtree: bool) -> PublishedReport | None:
-        return (await self.session.execute(select(PublishedReport).where(
-            PublishedReport.agency_id == agency_id, PublishedReport.year == year, PublishedReport.subtree.is_(subtree)))).scalar_one_or_none()
+        return (
+            await self.session.execute(
+                select(PublishedReport).where(
+                    PublishedReport.agency_id == agency_id, PublishedReport.year == year, PublishedReport.subtree.is_(subtree)
+                )
+            )
+        ).scalar_one_or_none()
 
     async def list(self, *, agency_id: str | None = None, year: int | None = None) -> list[PublishedReport]:
         query = select(PublishedReport)

@@ -13,15 +13,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
-from shared.bounds import BoundedDatetime, Seq
-from shared.auth import OFFICER_ROLES, Principal, require
-from shared.filetypes import download_headers
-from shared.service import UoW, get_runtime
-
 from services.audit.adapters.orm import AuditEntry
 from services.audit.adapters.repository import AuditLog, EntryCriteria
 from services.audit.service.personal import EntryReader, stream_readable
 from services.audit.service.query import as_aware, entry_scope
+from shared.auth import OFFICER_ROLES, Principal, require
+from shared.bounds import BoundedDatetime, Seq
+from shared.filetypes import download_headers
+from shared.service import UoW, get_runtime
 
 router = APIRouter(prefix="/entries", tags=["审计日志"])
 
@@ -50,8 +49,23 @@ def entry_out(e: AuditEntry, payload: dict[str, Any]) -> EntryOut:
     return EntryOut.model_validate({**e.__dict__, "payload": payload})
 
 
-CSV_COLUMNS = ["seq", "event_id", "event_type", "source", "aggregate_type", "aggregate_id", "agency_id", "actor_sub",
-               "actor_role", "correlation_id", "occurred_at", "recorded_at", "payload", "prev_hash", "hash"]
+CSV_COLUMNS = [
+    "seq",
+    "event_id",
+    "event_type",
+    "source",
+    "aggregate_type",
+    "aggregate_id",
+    "agency_id",
+    "actor_sub",
+    "actor_role",
+    "correlation_id",
+    "occurred_at",
+    "recorded_at",
+    "payload",
+    "prev_hash",
+    "hash",
+]
 
 
 def _cell(value: Any) -> Any:
@@ -80,10 +94,14 @@ async def _jsonl(entries: AsyncIterator[tuple[AuditEntry, dict[str, Any]]]) -> A
         yield (json.dumps(entry_out(e, payload).model_dump(mode="json"), ensure_ascii=False) + "\n").encode()
 
 
-@router.get("", response_model=list[EntryOut], summary="查询、导出审计日志（政务公开办、系统管理员；其他工作人员仅本机关）",
-            description="系统管理员可查全部；政务公开办可查本机关及下级机关；其他工作人员仅可查本机关；申请人无权查询。"
-                        "按 `after_seq` 翻页，响应头 `X-Next-After-Seq` 给出下一页游标（无更多时不返回）。"
-                        "`format=csv|jsonl` 以流式导出全部匹配记录（忽略 `limit`）。不带时区的时间按北京时间理解。")
+@router.get(
+    "",
+    response_model=list[EntryOut],
+    summary="查询、导出审计日志（政务公开办、系统管理员；其他工作人员仅本机关）",
+    description="系统管理员可查全部；政务公开办可查本机关及下级机关；其他工作人员仅可查本机关；申请人无权查询。"
+    "按 `after_seq` 翻页，响应头 `X-Next-After-Seq` 给出下一页游标（无更多时不返回）。"
+    "`format=csv|jsonl` 以流式导出全部匹配记录（忽略 `limit`）。不带时区的时间按北京时间理解。",
+)
 async def search_entries(
     request: Request,
     response: Response,
@@ -101,18 +119,18 @@ async def search_entries(
     format: Literal["json", "csv", "jsonl"] = "json",
 ) -> Any:
     agencies = await entry_scope(uow.session, principal, agency_id, subtree)
-    criteria = EntryCriteria(agencies=agencies, aggregate_id=aggregate_id, actor_sub=actor, event_type=event_type,
-                             since=as_aware(since), until=as_aware(until))
+    criteria = EntryCriteria(
+        agencies=agencies, aggregate_id=aggregate_id, actor_sub=actor, event_type=event_type, since=as_aware(since), until=as_aware(until)
+    )
     if format != "json":
         # The export outlives this request's session: it reads in batches with sessions of its own.
         runtime = get_runtime(request)
         entries = stream_readable(runtime.sessions, runtime.settings, principal, criteria, after_seq=after_seq)
         body, media = (_csv(entries), "text/csv; charset=utf-8") if format == "csv" else (_jsonl(entries), "application/x-ndjson")
-        return StreamingResponse(body, media_type=media,
-                                 headers=download_headers(f"audit-entries.{format}"))
+        return StreamingResponse(body, media_type=media, headers=download_headers(f"audit-entries.{format}"))
     entries = await AuditLog(uow.session).search(criteria, after_seq=after_seq, limit=limit)
     if len(entries) == limit:
         response.headers["X-Next-After-Seq"] = str(entries[-1].seq)
     envelopes = [json.loads(e.envelope) for e in entries]
     reader = await EntryReader.load(uow.session, get_runtime(request).settings, principal, envelopes)
-    return [entry_out(e, reader.payload(env)) for e, env in zip(entries, envelopes)]
+    return [entry_out(e, reader.payload(env)) for e, env in zip(entries, envelopes, strict=False)]

@@ -6,14 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from shared.bounds import BoundedDate
-from shared.auth import OFFICER_ROLES, Principal, Role, require
-from shared.errors import Problem
-from shared.service import UoW
-
 from services.audit.service.query import local_today
 from services.audit.service.reports import scope_for
 from services.audit.service.timeliness import overdue_list, timeliness_report
+from shared.auth import OFFICER_ROLES, Principal, Role, require
+from shared.bounds import BoundedDate
+from shared.errors import Problem
+from shared.service import UoW
 
 router = APIRouter(prefix="/timeliness", tags=["办理时效"])
 Officer = Annotated[Principal, Depends(require(*OFFICER_ROLES))]
@@ -29,19 +28,32 @@ async def _scope(uow: UoW, principal: Principal, agency_id: str | None, subtree:
     return await scope_for(uow.session, principal, root, subtree)
 
 
-@router.get("", summary="办理时效统计（本机关及下级的工作人员、政务公开办、系统管理员）",
-            description="按机关统计期间内（含起止日）收到、办结、按期办结的申请，当前逾期数，办结所用工作日的平均数和第 90 百分位数，"
-                        "期间内收到的申请中延期与补正的数量。不指定机关时为本机关（系统管理员为全部机关）。")
-async def timeliness(uow: UoW, principal: Officer, agency_id: str | None = None, subtree: bool = False,
-                     since: Annotated[BoundedDate | None, Query(description="期间起（含）")] = None,
-                     until: Annotated[BoundedDate | None, Query(description="期间止（含）")] = None, today: Today = None) -> dict[str, Any]:
+@router.get(
+    "",
+    summary="办理时效统计（本机关及下级的工作人员、政务公开办、系统管理员）",
+    description="按机关统计期间内（含起止日）收到、办结、按期办结的申请，当前逾期数，办结所用工作日的平均数和第 90 百分位数，"
+    "期间内收到的申请中延期与补正的数量。不指定机关时为本机关（系统管理员为全部机关）。",
+)
+async def timeliness(
+    uow: UoW,
+    principal: Officer,
+    agency_id: str | None = None,
+    subtree: bool = False,
+    since: Annotated[BoundedDate | None, Query(description="期间起（含）")] = None,
+    until: Annotated[BoundedDate | None, Query(description="期间止（含）")] = None,
+    today: Today = None,
+) -> dict[str, Any]:
     agencies = await _scope(uow, principal, agency_id, subtree)
     return await timeliness_report(uow.session, agencies, since=since, until=until, today=today or local_today())
 
 
-@router.get("/overdue", summary="当前逾期未答复的申请（本机关及下级的工作人员、政务公开办、系统管理员）",
-            description="仍在办理、计时未中止且已过答复期限的申请，含责任机关与承办人，按期限先后排列。")
-async def overdue(uow: UoW, principal: Officer, agency_id: str | None = None, subtree: bool = False,
-                  today: Today = None) -> list[dict[str, Any]]:
+@router.get(
+    "/overdue",
+    summary="当前逾期未答复的申请（本机关及下级的工作人员、政务公开办、系统管理员）",
+    description="仍在办理、计时未中止且已过答复期限的申请，含责任机关与承办人，按期限先后排列。",
+)
+async def overdue(
+    uow: UoW, principal: Officer, agency_id: str | None = None, subtree: bool = False, today: Today = None
+) -> list[dict[str, Any]]:
     agencies = await _scope(uow, principal, agency_id, subtree)
     return await overdue_list(uow.session, agencies, today=today or local_today())

@@ -17,8 +17,15 @@ from decimal import Decimal
 from typing import Any
 
 COLUMNS = ["natural_person", "commercial", "research", "public_interest", "legal_services", "other", "total"]
-COLUMN_LABELS = {"natural_person": "自然人", "commercial": "商业企业", "research": "科研机构", "public_interest": "社会公益组织",
-                 "legal_services": "法律服务机构", "other": "其他", "total": "总计"}
+COLUMN_LABELS = {
+    "natural_person": "自然人",
+    "commercial": "商业企业",
+    "research": "科研机构",
+    "public_interest": "社会公益组织",
+    "legal_services": "法律服务机构",
+    "other": "其他",
+    "total": "总计",
+}
 
 # (row key, label, category, reason) in the template's order; category/reason select the answers a row counts.
 RESULT_ROWS: list[tuple[str, str, str | None, str | None]] = [
@@ -49,13 +56,20 @@ RESULT_ROWS: list[tuple[str, str, str | None, str | None]] = [
     ("other.other", "3.其他", "other", "other"),
     ("total", "（七）总计", None, None),
 ]
-ROWS: list[tuple[str, str]] = [("new", "一、本年新收政府信息公开申请数量"), ("carried_in", "二、上年结转政府信息公开申请数量"),
-                               *[(k, label) for k, label, _, _ in RESULT_ROWS], ("carried_out", "四、结转下年度继续办理")]
+ROWS: list[tuple[str, str]] = [
+    ("new", "一、本年新收政府信息公开申请数量"),
+    ("carried_in", "二、上年结转政府信息公开申请数量"),
+    *[(k, label) for k, label, _, _ in RESULT_ROWS],
+    ("carried_out", "四、结转下年度继续办理"),
+]
 SUBTOTALS = {"not_disclosed": 8, "cannot_provide": 3, "not_handled": 5, "other": 3}
 CATEGORY_ROWS = ["disclosed", "partially_disclosed", "not_disclosed", "cannot_provide", "not_handled", "other"]
 
-REMEDY_GROUPS = [("reconsideration", "行政复议"), ("litigation_direct", "行政诉讼（未经复议直接起诉）"),
-                 ("litigation_after_reconsideration", "行政诉讼（复议后起诉）")]
+REMEDY_GROUPS = [
+    ("reconsideration", "行政复议"),
+    ("litigation_direct", "行政诉讼（未经复议直接起诉）"),
+    ("litigation_after_reconsideration", "行政诉讼（复议后起诉）"),
+]
 REMEDY_COLUMNS = [("upheld", "结果维持"), ("corrected", "结果纠正"), ("other", "其他结果"), ("pending", "尚未审结"), ("total", "总计")]
 
 
@@ -94,8 +108,11 @@ class DocumentRecord:
 # Table 二's rows: (key, label) per block, as the template lays them out.
 RULE_ROWS = [("regulation", "规章"), ("normative_document", "行政规范性文件")]
 RULE_COLUMNS = [("made", "本年制发件数"), ("repealed", "本年废止件数"), ("in_force", "现行有效件数")]
-DECISION_ROWS = [("administrative_license", "第二十条第（五）项", "行政许可"), ("administrative_penalty", "第二十条第（六）项", "行政处罚"),
-                 ("administrative_coercion", "第二十条第（六）项", "行政强制")]
+DECISION_ROWS = [
+    ("administrative_license", "第二十条第（五）项", "行政许可"),
+    ("administrative_penalty", "第二十条第（六）项", "行政处罚"),
+    ("administrative_coercion", "第二十条第（六）项", "行政强制"),
+]
 FEE_ROW = ("administrative_fee", "第二十条第（八）项", "行政事业性收费", "本年收费金额（单位：万元）")
 
 
@@ -192,12 +209,16 @@ def table_four(remedies: Iterable[RemedyRecord], year: int) -> dict[str, dict[st
 
 
 def check_table_four(table: dict[str, dict[str, int]]) -> list[str]:
-    return [f"{label} 总计≠各结果之和" for kind, label in REMEDY_GROUPS
-            if sum(table[kind][c] for c, _ in REMEDY_COLUMNS if c != "total") != table[kind]["total"]]
+    return [
+        f"{label} 总计≠各结果之和"
+        for kind, label in REMEDY_GROUPS
+        if sum(table[kind][c] for c, _ in REMEDY_COLUMNS if c != "total") != table[kind]["total"]
+    ]
 
 
-def annual_tables(facts: Iterable[Fact], remedies: Iterable[RemedyRecord], year: int,
-                  documents: Iterable[DocumentRecord] = ()) -> dict[str, dict]:
+def annual_tables(
+    facts: Iterable[Fact], remedies: Iterable[RemedyRecord], year: int, documents: Iterable[DocumentRecord] = ()
+) -> dict[str, dict]:
     """Tables 二, 三 and 四, verified; raises ReportCheckFailed rather than return a wrong table."""
     three, four = table_three(facts, year), table_four(remedies, year)
     if failures := check_table_three(three) + check_table_four(four):

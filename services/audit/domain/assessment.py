@@ -77,21 +77,37 @@ def assess(stats: AgencyStats, rules: AssessmentRules = AssessmentRules()) -> As
     items = []
     if stats.answered:
         share = stats.answered_on_time / stats.answered
-        items.append(Item("on_time", "依申请公开按时答复", rules.on_time_weight, round(rules.on_time_weight * share, 2),
-                          f"{stats.answered} 件答复中 {stats.answered - stats.answered_on_time} 件超期"))
+        items.append(
+            Item(
+                "on_time",
+                "依申请公开按时答复",
+                rules.on_time_weight,
+                round(rules.on_time_weight * share, 2),
+                f"{stats.answered} 件答复中 {stats.answered - stats.answered_on_time} 件超期",
+            )
+        )
     else:
         items.append(Item("on_time", "依申请公开按时答复", rules.on_time_weight, rules.on_time_weight, "本期无答复，不扣分"))
     overdue_points = max(0, rules.overdue_weight - rules.overdue_penalty * stats.overdue_open)
     items.append(Item("overdue", "无逾期未答复申请", rules.overdue_weight, overdue_points, f"逾期未答复 {stats.overdue_open} 件"))
     corrected_points = max(0, rules.corrected_weight - rules.corrected_penalty * stats.corrected_remedies)
-    items.append(Item("corrected", "行政复议、诉讼未被纠错", rules.corrected_weight, corrected_points,
-                      f"被纠错 {stats.corrected_remedies} 件"))
+    items.append(
+        Item("corrected", "行政复议、诉讼未被纠错", rules.corrected_weight, corrected_points, f"被纠错 {stats.corrected_remedies} 件")
+    )
     if stats.documents_published:
         share = (stats.documents_on_time or 0) / stats.documents_published
-        items.append(Item("proactive", "主动公开在20个工作日内发布", rules.proactive_weight, round(rules.proactive_weight * share, 2),
-                          f"{stats.documents_published} 件中 {stats.documents_published - (stats.documents_on_time or 0)} 件超期发布"))
+        items.append(
+            Item(
+                "proactive",
+                "主动公开在20个工作日内发布",
+                rules.proactive_weight,
+                round(rules.proactive_weight * share, 2),
+                f"{stats.documents_published} 件中 {stats.documents_published - (stats.documents_on_time or 0)} 件超期发布",
+            )
+        )
     else:
-        items.append(Item("proactive", "主动公开在20个工作日内发布", rules.proactive_weight, rules.proactive_weight,
-                          "暂无主动公开数据，不扣分"))
+        items.append(
+            Item("proactive", "主动公开在20个工作日内发布", rules.proactive_weight, rules.proactive_weight, "暂无主动公开数据，不扣分")
+        )
     score = round(sum(i.points for i in items), 2)
     return Assessment(score=score, grade=grade_of(score), items=items)

@@ -17,8 +17,9 @@ from shared.validators import mask_mobile
 
 # Keys whose values identify or reach a person: the applicant's contact block, a consulted
 # third party's contact, a notice's address, a WeChat openid, an ID number.
-PERSONAL_KEYS = frozenset({"contact", "party_contact", "recipient", "mobile", "email", "phone", "address",
-                           "postal_address", "openid", "unionid", "id_number"})
+PERSONAL_KEYS = frozenset(
+    {"contact", "party_contact", "recipient", "mobile", "email", "phone", "address", "postal_address", "openid", "unionid", "id_number"}
+)
 MARKER = "$sealed"
 ERASED = "〔已删除〕"
 UNREADABLE = "〔无法解密〕"
@@ -58,8 +59,9 @@ def replace_personal(value: Any, replace: Callable[[str, Any], Any], path: str =
 
 def seal_payload(value: Any, seal: Sealer, path: str = "payload") -> Any:
     """A copy of `value` with every non-null value under a personal key replaced by its sealed marker."""
-    return replace_personal(value, lambda here, item: {MARKER: seal(here, json.dumps(item, ensure_ascii=False, sort_keys=True).encode())},
-                            path)
+    return replace_personal(
+        value, lambda here, item: {MARKER: seal(here, json.dumps(item, ensure_ascii=False, sort_keys=True).encode())}, path
+    )
 
 
 def open_payload(value: Any, open_: Opener, *, full: bool, path: str = "payload") -> Any:

@@ -27,8 +27,7 @@ class TimelinessFact:
 
 def is_overdue(f: TimelinessFact, today: date) -> bool:
     """Open, the clock running and the due date passed."""
-    return (f.state not in FINISHED and f.finished_on is None and f.state not in CLOCK_STOPPED
-            and f.due_on is not None and f.due_on < today)
+    return f.state not in FINISHED and f.finished_on is None and f.state not in CLOCK_STOPPED and f.due_on is not None and f.due_on < today
 
 
 def p90(values: list[int]) -> int | None:
@@ -68,8 +67,13 @@ def timeliness(facts: Iterable[TimelinessFact], *, since: date | None, until: da
                     days.append(f.working_days_taken)
         overdue += is_overdue(f, today)
     return {
-        "received": received, "answered": answered, "answered_on_time": on_time, "closed_without_answer": closed,
+        "received": received,
+        "answered": answered,
+        "answered_on_time": on_time,
+        "closed_without_answer": closed,
         "overdue_now": overdue,
-        "avg_working_days": round(sum(days) / len(days), 1) if days else None, "p90_working_days": p90(days),
-        "extensions_used": extensions, "corrections_issued": corrections,
+        "avg_working_days": round(sum(days) / len(days), 1) if days else None,
+        "p90_working_days": p90(days),
+        "extensions_used": extensions,
+        "corrections_issued": corrections,
     }

@@ -1,5 +1,4 @@
-from shared.migrate import run_env
-
 from services.audit.adapters.orm import Base
+from shared.migrate import run_env
 
 run_env(Base.metadata)

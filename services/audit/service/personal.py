@@ -15,16 +15,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.audit.adapters.orm import AuditEntry, SubjectKey
+from services.audit.adapters.repository import AuditLog, EntryCriteria, SubjectKeys
+from services.audit.domain.personal import ERASED, has_personal, open_payload, replace_personal, seal_payload, subject_of
+from services.audit.settings import AuditSettings
 from shared.auth import Principal
 from shared.db import utcnow
 from shared.events import Actor, EventEnvelope
 from shared.sealing import derive_key, seal_with, unseal_with
 from shared.uow import UnitOfWork
-
-from services.audit.adapters.orm import AuditEntry, SubjectKey
-from services.audit.adapters.repository import AuditLog, EntryCriteria, SubjectKeys
-from services.audit.domain.personal import ERASED, has_personal, open_payload, replace_personal, seal_payload, subject_of
-from services.audit.settings import AuditSettings
 
 _KEY_PURPOSE = "audit-subject-key"
 
@@ -58,8 +57,9 @@ async def seal_envelope(uow: UnitOfWork, envelope: dict[str, Any]) -> dict[str, 
     row = await keys.get(subject)
     if row is None:
         applicant = payload.get("applicant_sub") if isinstance(payload.get("applicant_sub"), str) else None
-        row = await keys.add(SubjectKey(subject_id=subject, applicant_sub=applicant, created_at=utcnow(),
-                                        sealed_key=ring.wrap(subject, os.urandom(32))))
+        row = await keys.add(
+            SubjectKey(subject_id=subject, applicant_sub=applicant, created_at=utcnow(), sealed_key=ring.wrap(subject, os.urandom(32)))
+        )
     elif row.applicant_sub is None and isinstance(payload.get("applicant_sub"), str):
         row.applicant_sub = payload["applicant_sub"]  # a request that was registered on paper, later claimed
     key = ring.unwrap(row)
@@ -85,8 +85,9 @@ class EntryReader:
                 self._keys[subject] = None
 
     @classmethod
-    async def load(cls, session: AsyncSession, settings: AuditSettings, principal: Principal,
-                   envelopes: Iterable[dict[str, Any]]) -> "EntryReader":
+    async def load(
+        cls, session: AsyncSession, settings: AuditSettings, principal: Principal, envelopes: Iterable[dict[str, Any]]
+    ) -> EntryReader:
         subjects = {subject_of(e) for e in envelopes if has_personal(e.get("payload"))}
         return cls(settings, principal, await SubjectKeys(session).many(subjects))
 
@@ -101,16 +102,22 @@ class EntryReader:
         return open_payload(envelope.get("payload") or {}, open_, full=self._principal.needs_to_know(envelope.get("agency_id")))
 
 
-async def stream_readable(sessions: async_sessionmaker[AsyncSession], settings: AuditSettings, principal: Principal,
-                          criteria: EntryCriteria, *, after_seq: int = 0,
-                          batch_size: int = 500) -> AsyncIterator[tuple[AuditEntry, dict[str, Any]]]:
+async def stream_readable(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: AuditSettings,
+    principal: Principal,
+    criteria: EntryCriteria,
+    *,
+    after_seq: int = 0,
+    batch_size: int = 500,
+) -> AsyncIterator[tuple[AuditEntry, dict[str, Any]]]:
     """Every matching entry in `seq` order with its envelope opened for `principal`, a batch per short session."""
     while True:
         async with sessions() as session:
             batch = await AuditLog(session).search(criteria, after_seq=after_seq, limit=batch_size)
             envelopes = [json.loads(e.envelope) for e in batch]
             reader = await EntryReader.load(session, settings, principal, envelopes)
-        for entry, envelope in zip(batch, envelopes):
+        for entry, envelope in zip(batch, envelopes, strict=False):
             yield entry, reader.payload(envelope)
         if len(batch) < batch_size:
             return
@@ -121,16 +128,21 @@ async def erase(uow: UnitOfWork, actor: Principal, *, applicant_sub: str | None,
     """Destroy the keys of one applicant's requests (or of one request); the erasure itself is logged."""
     from services.audit.service.record import record_event
 
-    keys = await SubjectKeys(uow.session).held_for(applicant_sub=applicant_sub,
-                                                   subject_id=f"request:{request_id}" if request_id else None)
+    keys = await SubjectKeys(uow.session).held_for(applicant_sub=applicant_sub, subject_id=f"request:{request_id}" if request_id else None)
     now = utcnow()
     for row in keys:
         row.sealed_key, row.erased_at, row.erased_by = None, now, actor.sub
     erased = sorted(row.subject_id for row in keys)
     if erased:
-        await record_event(uow, EventEnvelope(
-            type="PersonalDataErased", source="audit", aggregate_type="applicant" if applicant_sub else "request",
-            aggregate_id=applicant_sub or request_id or "",
-            actor=Actor(sub=actor.sub, role=actor.primary_role.value, agency_id=actor.agency_id),
-            payload={"subjects": erased, "by_applicant": applicant_sub is not None}))
+        await record_event(
+            uow,
+            EventEnvelope(
+                type="PersonalDataErased",
+                source="audit",
+                aggregate_type="applicant" if applicant_sub else "request",
+                aggregate_id=applicant_sub or request_id or "",
+                actor=Actor(sub=actor.sub, role=actor.primary_role.value, agency_id=actor.agency_id),
+                payload={"subjects": erased, "by_applicant": applicant_sub is not None},
+            ),
+        )
     return erased

@@ -9,11 +9,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from services.audit.adapters.orm import DocumentFact, KnownAgency, RemedyFact, RequestFact
 from shared.db import utcnow
 from shared.events import EventEnvelope
 from shared.uow import UnitOfWork
-
-from services.audit.adapters.orm import DocumentFact, KnownAgency, RemedyFact, RequestFact
 
 _FINISHING = {"AnswerDispatched": "answered_on", "RequestClosed": "closed_on"}
 
@@ -31,9 +30,19 @@ async def project_request(uow: UnitOfWork, envelope: EventEnvelope) -> None:
     p = envelope.payload
     fact = await uow.session.get(RequestFact, p["request_id"])
     if fact is None:
-        fact = RequestFact(request_id=p["request_id"], agency_id=p["agency_id"], tracking_number=p["tracking_number"],
-                           applicant_type=p["applicant_type"], organisation_type=p.get("organisation_type"), channel=p["channel"],
-                           state=p["state"], extension_days=0, correction_requested=False, rounds=1, updated_at=utcnow())
+        fact = RequestFact(
+            request_id=p["request_id"],
+            agency_id=p["agency_id"],
+            tracking_number=p["tracking_number"],
+            applicant_type=p["applicant_type"],
+            organisation_type=p.get("organisation_type"),
+            channel=p["channel"],
+            state=p["state"],
+            extension_days=0,
+            correction_requested=False,
+            rounds=1,
+            updated_at=utcnow(),
+        )
         uow.session.add(fact)
     fact.state, fact.due_on, fact.assignee_sub = p["state"], _date(p.get("due_on")), p.get("assignee_sub")
     fact.kind = p.get("kind") or "disclosure"
@@ -62,8 +71,14 @@ async def _project_remedy(uow: UnitOfWork, envelope: EventEnvelope) -> None:
     p = envelope.payload
     remedy = await uow.session.get(RemedyFact, p["remedy_id"])
     if remedy is None:
-        remedy = RemedyFact(remedy_id=p["remedy_id"], request_id=p["request_id"], agency_id=p["agency_id"], kind=p["remedy_kind"],
-                            filed_on=_date(p.get("filed_on")) or envelope.occurred_at.date(), outcome="pending")
+        remedy = RemedyFact(
+            remedy_id=p["remedy_id"],
+            request_id=p["request_id"],
+            agency_id=p["agency_id"],
+            kind=p["remedy_kind"],
+            filed_on=_date(p.get("filed_on")) or envelope.occurred_at.date(),
+            outcome="pending",
+        )
         uow.session.add(remedy)
     if envelope.type == "RemedyDecided":
         remedy.outcome, remedy.decided_on = p["outcome"], _date(p.get("decided_on"))

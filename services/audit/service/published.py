@@ -7,14 +7,13 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth import Principal
-from shared.db import new_id, utcnow
-from shared.errors import Problem
-
 from services.audit.adapters.orm import KnownAgency, PublishedReport
 from services.audit.adapters.repository import PublishedReports
 from services.audit.service.report_render import report_title
 from services.audit.service.reports import annual_report, monthly_counts, scope_for
+from shared.auth import Principal
+from shared.db import new_id, utcnow
+from shared.errors import Problem
 
 
 async def publish(session: AsyncSession, principal: Principal, agency_id: str, year: int, subtree: bool, today: date) -> PublishedReport:
@@ -25,8 +24,12 @@ async def publish(session: AsyncSession, principal: Principal, agency_id: str, y
         raise Problem(404, "agency_not_found", "机关不存在或不在本机关管辖范围内")
     if year >= today.year:
         # Art. 50: each January the report of the year before; a year still running has no report yet.
-        raise Problem(409, "year_not_over", f"{year}年尚未结束，只能发布已结束年度的年度报告",
-                      errors=[{"field": "year", "message": "只能发布已结束年度的年度报告"}])
+        raise Problem(
+            409,
+            "year_not_over",
+            f"{year}年尚未结束，只能发布已结束年度的年度报告",
+            errors=[{"field": "year", "message": "只能发布已结束年度的年度报告"}],
+        )
     tables = await annual_report(session, agencies, year)  # refuses tables that fail the template's checks
     monthly = await monthly_counts(session, agencies, year)
     repo = PublishedReports(session)

@@ -7,10 +7,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.audit.service.reports import subtree
 from shared.auth import Principal, Role
 from shared.errors import Problem
-
-from services.audit.service.reports import subtree
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 _NOT_IN_SCOPE = ("agency_not_found", "机关不存在或不在本机关管辖范围内")

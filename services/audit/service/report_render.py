@@ -10,8 +10,17 @@ from __future__ import annotations
 import io
 from html import escape
 
-from services.audit.domain.annual_report import (COLUMN_LABELS, COLUMNS, DECISION_ROWS, FEE_ROW, REMEDY_COLUMNS, REMEDY_GROUPS, ROWS,
-                                                 RULE_COLUMNS, RULE_ROWS)
+from services.audit.domain.annual_report import (
+    COLUMN_LABELS,
+    COLUMNS,
+    DECISION_ROWS,
+    FEE_ROW,
+    REMEDY_COLUMNS,
+    REMEDY_GROUPS,
+    ROWS,
+    RULE_COLUMNS,
+    RULE_ROWS,
+)
 
 TABLE_TWO_TITLE = "二、主动公开政府信息情况"
 TABLE_THREE_TITLE = "三、收到和处理政府信息公开申请情况"
@@ -22,8 +31,7 @@ ORGANISATION_HEADER = "法人或其他组织"
 ORGANISATION_COLUMNS = ["commercial", "research", "public_interest", "legal_services", "other"]
 RESULTS_LABEL = "三、本年度办理结果"
 LITIGATION_HEADER = "行政诉讼"
-REMEDY_HEADERS = {"reconsideration": "行政复议", "litigation_direct": "未经复议直接起诉",
-                  "litigation_after_reconsideration": "复议后起诉"}
+REMEDY_HEADERS = {"reconsideration": "行政复议", "litigation_direct": "未经复议直接起诉", "litigation_after_reconsideration": "复议后起诉"}
 
 
 def report_title(agency_name: str | None, year: int, subtree: bool) -> str:
@@ -33,11 +41,19 @@ def report_title(agency_name: str | None, year: int, subtree: bool) -> str:
 
 def table_two_blocks(two: dict) -> list[tuple[list[str], list[list]]]:
     """Table 二 as the template's four small tables: (header, rows) each."""
-    blocks = [(["第二十条第（一）项 信息内容", *(label for _, label in RULE_COLUMNS)],
-               [[label, *(two[key][c] for c, _ in RULE_COLUMNS)] for key, label in RULE_ROWS])]
+    blocks = [
+        (
+            ["第二十条第（一）项 信息内容", *(label for _, label in RULE_COLUMNS)],
+            [[label, *(two[key][c] for c, _ in RULE_COLUMNS)] for key, label in RULE_ROWS],
+        )
+    ]
     for article in dict.fromkeys(article for _, article, _ in DECISION_ROWS):
-        blocks.append(([f"{article} 信息内容", "本年处理决定数量"],
-                       [[label, two[key]["decisions"]] for key, a, label in DECISION_ROWS if a == article]))
+        blocks.append(
+            (
+                [f"{article} 信息内容", "本年处理决定数量"],
+                [[label, two[key]["decisions"]] for key, a, label in DECISION_ROWS if a == article],
+            )
+        )
     key, article, label, column = FEE_ROW
     blocks.append(([f"{article} 信息内容", column], [[label, two[key]["amount_wan_yuan"]]]))
     return blocks
@@ -51,6 +67,7 @@ def _row_kind(key: str) -> str:
 
 
 # -- XLSX --------------------------------------------------------------------------------------
+
 
 def as_xlsx(tables: dict, title: str) -> bytes:
     from openpyxl import Workbook
@@ -206,8 +223,9 @@ def _table_three_html(three: dict) -> str:
         else:
             lead = f'<td class="c" rowspan="{n_results}">{RESULTS_LABEL}</td>' if first_result else ""
             first_result = False
-            lead += (f'<td class="l" colspan="2">{escape(label)}</td>' if kind == "category"
-                     else f'<td></td><td class="l">{escape(label)}</td>')
+            lead += (
+                f'<td class="l" colspan="2">{escape(label)}</td>' if kind == "category" else f'<td></td><td class="l">{escape(label)}</td>'
+            )
         body.append(f"<tr>{lead}{cells}</tr>")
     return f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -241,9 +259,11 @@ def monthly_chart_svg(received: list[int], answered: list[int], year: int) -> st
     scale_max = step * 5
     group = plot_w / 12
     bar = group * 0.35
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
-             f'aria-label="{year}年每月收到和办结的政府信息公开申请数量">',
-             f'<title>{year}年每月收到和办结的政府信息公开申请数量</title>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'aria-label="{year}年每月收到和办结的政府信息公开申请数量">',
+        f"<title>{year}年每月收到和办结的政府信息公开申请数量</title>",
+    ]
     for i in range(6):
         y = top + plot_h - plot_h * i / 5
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 16}" y2="{y:.1f}" stroke="#ddd"/>')
@@ -254,8 +274,10 @@ def monthly_chart_svg(received: list[int], answered: list[int], year: int) -> st
             h = plot_h * values[m] / scale_max
             x = x0 + j * bar
             y = top + plot_h - h
-            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{colour}">'
-                         f'<title>{m + 1}月{what} {values[m]} 件</title></rect>')
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{colour}">'
+                f"<title>{m + 1}月{what} {values[m]} 件</title></rect>"
+            )
             if values[m]:
                 parts.append(f'<text x="{x + bar / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle">{values[m]}</text>')
         parts.append(f'<text x="{left + group * m + group / 2:.1f}" y="{height - bottom + 18}" text-anchor="middle">{m + 1}月</text>')
@@ -268,15 +290,20 @@ def _part_six_html(fees: dict | None) -> str:
     """六、其他需要报告的事项: the 信息处理费 collected (国办函〔2020〕109号)."""
     if fees is None:
         return ""
-    text = (f"本年度依据《政府信息公开信息处理费管理办法》收取信息处理费 {fees['payments']} 笔，共计 {fees['total_yuan']} 元。"
-            if fees["payments"] else "本年度未收取信息处理费。")
+    text = (
+        f"本年度依据《政府信息公开信息处理费管理办法》收取信息处理费 {fees['payments']} 笔，共计 {fees['total_yuan']} 元。"
+        if fees["payments"]
+        else "本年度未收取信息处理费。"
+    )
     return f"<h2>六、其他需要报告的事项</h2><p>{text}</p>"
 
 
 def as_html(tables: dict, title: str, year: int, monthly: dict[str, list[int]], generated_on: str | None = None) -> str:
     chart = monthly_chart_svg(monthly["received"], monthly["answered"], year)
-    legend = (f'<div class="legend"><span style="background:{RECEIVED_COLOUR}"></span>本年收到申请'
-              f'<span style="background:{ANSWERED_COLOUR}"></span>本年办结申请</div>')
+    legend = (
+        f'<div class="legend"><span style="background:{RECEIVED_COLOUR}"></span>本年收到申请'
+        f'<span style="background:{ANSWERED_COLOUR}"></span>本年办结申请</div>'
+    )
     footer = f"<footer>表格由系统按事件记录生成，已通过模板要求的全部勾稽关系校验{('；生成日期 ' + escape(generated_on)) if generated_on else ''}。</footer>"
     return (
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
@@ -290,4 +317,3 @@ def as_html(tables: dict, title: str, year: int, monthly: dict[str, list[int]], 
         f"{_part_six_html(tables.get('fees'))}"
         f"{footer}</body></html>"
     )
-

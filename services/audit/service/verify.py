@@ -11,8 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.audit.adapters.orm import AuditEntry
 from services.audit.domain.chain import CHECKED_COLUMNS, BrokenLink, ChainVerifier
 
-_READ = [AuditEntry.seq, AuditEntry.envelope, AuditEntry.prev_hash, AuditEntry.hash,
-         *(getattr(AuditEntry, column) for column in CHECKED_COLUMNS)]
+_READ = [
+    AuditEntry.seq,
+    AuditEntry.envelope,
+    AuditEntry.prev_hash,
+    AuditEntry.hash,
+    *(getattr(AuditEntry, column) for column in CHECKED_COLUMNS),
+]
 
 
 @dataclass(frozen=True)
@@ -23,8 +28,12 @@ class Verification:
     first_broken: BrokenLink | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "checked": self.checked, "head_hash": self.head_hash,
-                "first_broken": self.first_broken.as_dict() if self.first_broken else None}
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "head_hash": self.head_hash,
+            "first_broken": self.first_broken.as_dict() if self.first_broken else None,
+        }
 
 
 async def verify_log(session: AsyncSession, *, batch_size: int = 1000) -> Verification:

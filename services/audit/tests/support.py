@@ -9,6 +9,9 @@ from typing import Any
 
 from sqlalchemy import text
 
+from services.audit.app import build_spec, create_app
+from services.audit.service.record import record_and_project
+from services.audit.settings import AuditSettings
 from shared.contracts.catalog import AgencyRegistered
 from shared.contracts.requests import RequestEvent, RequestReceived
 from shared.db import create_engine, new_id
@@ -16,15 +19,16 @@ from shared.events import Actor, EventEnvelope
 from shared.service import ServiceRuntime
 from shared.testing import free_port, running_app, settings_for
 
-from services.audit.app import build_spec, create_app
-from services.audit.service.record import record_and_project
-from services.audit.settings import AuditSettings
-
 
 async def audit_settings(databases, topic_prefix: str) -> AuditSettings:
     """An audit service without workers: no broker is needed, events are recorded directly."""
-    return settings_for(AuditSettings, database_url=await databases.new("audit"), bootstrap=f"127.0.0.1:{free_port()}",
-                        prefix=topic_prefix, run_workers=False)
+    return settings_for(
+        AuditSettings,
+        database_url=await databases.new("audit"),
+        bootstrap=f"127.0.0.1:{free_port()}",
+        prefix=topic_prefix,
+        run_workers=False,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -64,7 +68,8 @@ async def execute(database_url: str, sql: str, **params: Any) -> None:
 def agency(name: str, parent_id: str | None = None, agency_id: str | None = None) -> EventEnvelope:
     agency_id = agency_id or new_id()
     return AgencyRegistered(agency_id=agency_id, name=name, kind="department", parent_id=parent_id).envelope(
-        source="catalog", aggregate_id=agency_id, agency_id=agency_id, actor=Actor(sub="admin-1", role="admin"))
+        source="catalog", aggregate_id=agency_id, agency_id=agency_id, actor=Actor(sub="admin-1", role="admin")
+    )
 
 
 def county_tree() -> tuple[list[EventEnvelope], dict[str, str]]:
@@ -76,15 +81,24 @@ def county_tree() -> tuple[list[EventEnvelope], dict[str, str]]:
     return [county, a, a1, b], {"county": county.aggregate_id, "a": a.aggregate_id, "a1": a1.aggregate_id, "b": b.aggregate_id}
 
 
-def request_event(cls: type[RequestEvent], request_id: str, agency_id: str, *, actor: str = "handler-1",
-                  state: str = "in_progress", **fields: Any) -> EventEnvelope:
+def request_event(
+    cls: type[RequestEvent], request_id: str, agency_id: str, *, actor: str = "handler-1", state: str = "in_progress", **fields: Any
+) -> EventEnvelope:
     """A request event with the summary every request event carries."""
-    base: dict[str, Any] = dict(request_id=request_id, tracking_number=f"YSQ-{request_id[-6:]}", agency_id=agency_id,
-                                state=state, applicant_type="natural_person", channel="online",
-                                received_on=date(2025, 3, 3), due_on=date(2025, 3, 31))
+    base: dict[str, Any] = dict(
+        request_id=request_id,
+        tracking_number=f"YSQ-{request_id[-6:]}",
+        agency_id=agency_id,
+        state=state,
+        applicant_type="natural_person",
+        channel="online",
+        received_on=date(2025, 3, 3),
+        due_on=date(2025, 3, 31),
+    )
     base.update(fields)
-    return cls(**base).envelope(source="requests", aggregate_id=request_id, agency_id=agency_id,
-                                actor=Actor(sub=actor, role="handler", agency_id=agency_id))
+    return cls(**base).envelope(
+        source="requests", aggregate_id=request_id, agency_id=agency_id, actor=Actor(sub=actor, role="handler", agency_id=agency_id)
+    )
 
 
 def received(agency_id: str, **fields: Any) -> EventEnvelope:

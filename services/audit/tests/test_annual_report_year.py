@@ -16,24 +16,27 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
+from services.audit.app import build_spec, create_app
+from services.audit.domain import annual_report as ar
+from services.audit.service.record import record_and_project
+from services.audit.settings import AuditSettings
 from shared.contracts import requests as ev
 from shared.contracts.catalog import AgencyRegistered
 from shared.events import Actor, EventEnvelope
 from shared.service import ServiceRuntime
 from shared.testing import auth, running_app, settings_for
 
-from services.audit.app import build_spec, create_app
-from services.audit.domain import annual_report as ar
-from services.audit.service.record import record_and_project
-from services.audit.settings import AuditSettings
-
 COUNTY, DEPT_A, DEPT_B, OTHER_COUNTY = "county-1", "dept-a", "dept-b", "county-2"
 OFFICER = Actor(sub="officer-1", role="handler")
 
 # column key → (applicant_type, organisation_type)
 APPLICANT = {
-    "NP": ("natural_person", None), "COM": ("organisation", "commercial"), "RES": ("organisation", "research"),
-    "PUB": ("organisation", "public_interest"), "LEG": ("organisation", "legal_services"), "OTH": ("organisation", "other"),
+    "NP": ("natural_person", None),
+    "COM": ("organisation", "commercial"),
+    "RES": ("organisation", "research"),
+    "PUB": ("organisation", "public_interest"),
+    "LEG": ("organisation", "legal_services"),
+    "OTH": ("organisation", "other"),
 }
 _ids = itertools.count(1)
 
@@ -56,8 +59,18 @@ class Req:
 
 def _facts(r: Req, state: str, round_: int = 1) -> dict:
     applicant_type, organisation_type = APPLICANT[r.col]
-    return dict(request_id=r.id, tracking_number=f"GK{r.id}", agency_id=r.agency, state=state, round=round_, kind=r.kind,
-                applicant_type=applicant_type, organisation_type=organisation_type, channel="online", received_on=r.received)
+    return dict(
+        request_id=r.id,
+        tracking_number=f"GK{r.id}",
+        agency_id=r.agency,
+        state=state,
+        round=round_,
+        kind=r.kind,
+        applicant_type=applicant_type,
+        organisation_type=organisation_type,
+        channel="online",
+        received_on=r.received,
+    )
 
 
 def _wrap(event, r: Req) -> EventEnvelope:
@@ -70,54 +83,116 @@ def request_events(r: Req) -> list[EventEnvelope]:
         if r.closed:
             out.append(_wrap(ev.RequestClosed(**_facts(r, "closed"), category=r.category, reason=r.reason, closed_on=r.finished), r))
         else:
-            out.append(_wrap(ev.AnswerDispatched(**_facts(r, "answered"), answer_id=f"ans-{r.id}", category=r.category, reason=r.reason,
-                                                 answered_on=r.finished, on_time=True, working_days_taken=8), r))
+            out.append(
+                _wrap(
+                    ev.AnswerDispatched(
+                        **_facts(r, "answered"),
+                        answer_id=f"ans-{r.id}",
+                        category=r.category,
+                        reason=r.reason,
+                        answered_on=r.finished,
+                        on_time=True,
+                        working_days_taken=8,
+                    ),
+                    r,
+                )
+            )
     return out
 
 
-def remedy_events(r: Req, remedy_id: str, kind: str, filed: date, outcome: str | None = None, decided: date | None = None,
-                  reanswer: tuple[str, str, date] | None = None) -> list[EventEnvelope]:
+def remedy_events(
+    r: Req,
+    remedy_id: str,
+    kind: str,
+    filed: date,
+    outcome: str | None = None,
+    decided: date | None = None,
+    reanswer: tuple[str, str, date] | None = None,
+) -> list[EventEnvelope]:
     out = [_wrap(ev.RemedyRecorded(**_facts(r, "answered"), remedy_id=remedy_id, remedy_kind=kind, filed_on=filed), r)]
     if outcome is not None:
-        out.append(_wrap(ev.RemedyDecided(**_facts(r, "answered"), remedy_id=remedy_id, remedy_kind=kind, outcome=outcome,
-                                          decided_on=decided), r))
+        out.append(
+            _wrap(ev.RemedyDecided(**_facts(r, "answered"), remedy_id=remedy_id, remedy_kind=kind, outcome=outcome, decided_on=decided), r)
+        )
     if outcome == "corrected":
         out.append(_wrap(ev.RequestReopened(**_facts(r, "in_progress", 2), remedy_id=remedy_id), r))
         if reanswer is not None:  # the second answer (round 2): must not count again
             category, reason, on = reanswer
-            out.append(_wrap(ev.AnswerDispatched(**_facts(r, "answered", 2), answer_id=f"ans2-{r.id}", category=category, reason=reason,
-                                                 answered_on=on, on_time=True, working_days_taken=5), r))
+            out.append(
+                _wrap(
+                    ev.AnswerDispatched(
+                        **_facts(r, "answered", 2),
+                        answer_id=f"ans2-{r.id}",
+                        category=category,
+                        reason=reason,
+                        answered_on=on,
+                        on_time=True,
+                        working_days_taken=5,
+                    ),
+                    r,
+                )
+            )
     return out
 
 
 def agency_events() -> list[EventEnvelope]:
-    agencies = [(COUNTY, "某某县人民政府", "government", None), (DEPT_A, "某某县交通运输局", "department", COUNTY),
-                (DEPT_B, "某某县教育局", "department", COUNTY), (OTHER_COUNTY, "另一县人民政府", "government", None)]
-    return [AgencyRegistered(agency_id=a, name=n, kind=k, parent_id=p).envelope(source="catalog", aggregate_id=a, agency_id=a,
-                                                                                 actor=Actor.system("catalog"))
-            for a, n, k, p in agencies]
+    agencies = [
+        (COUNTY, "某某县人民政府", "government", None),
+        (DEPT_A, "某某县交通运输局", "department", COUNTY),
+        (DEPT_B, "某某县教育局", "department", COUNTY),
+        (OTHER_COUNTY, "另一县人民政府", "government", None),
+    ]
+    return [
+        AgencyRegistered(agency_id=a, name=n, kind=k, parent_id=p).envelope(
+            source="catalog", aggregate_id=a, agency_id=a, actor=Actor.system("catalog")
+        )
+        for a, n, k, p in agencies
+    ]
 
 
 # Every answer type and sub-reason, in the template's order, one request each in department A,
 # applicant columns rotating NP, COM, RES, PUB, LEG, OTH; all received and answered in 2026.
 ALL_ANSWERS = [
-    ("disclosed", "provided"), ("disclosed", "already_public"), ("partially_disclosed", "separated"),
-    ("not_disclosed", "state_secret"), ("not_disclosed", "prohibited_by_law"), ("not_disclosed", "security_stability"),
-    ("not_disclosed", "third_party_rights"), ("not_disclosed", "internal_affairs"), ("not_disclosed", "process_information"),
-    ("not_disclosed", "enforcement_file"), ("not_disclosed", "administrative_query"),
-    ("cannot_provide", "not_held"), ("cannot_provide", "needs_creation"), ("cannot_provide", "unclear_after_correction"),
-    ("not_handled", "petition_complaint"), ("not_handled", "repeated"), ("not_handled", "publication"),
-    ("not_handled", "excessive"), ("not_handled", "confirm_or_reissue"),
-    ("other", "no_correction"), ("other", "fee_unpaid"), ("other", "other"),
+    ("disclosed", "provided"),
+    ("disclosed", "already_public"),
+    ("partially_disclosed", "separated"),
+    ("not_disclosed", "state_secret"),
+    ("not_disclosed", "prohibited_by_law"),
+    ("not_disclosed", "security_stability"),
+    ("not_disclosed", "third_party_rights"),
+    ("not_disclosed", "internal_affairs"),
+    ("not_disclosed", "process_information"),
+    ("not_disclosed", "enforcement_file"),
+    ("not_disclosed", "administrative_query"),
+    ("cannot_provide", "not_held"),
+    ("cannot_provide", "needs_creation"),
+    ("cannot_provide", "unclear_after_correction"),
+    ("not_handled", "petition_complaint"),
+    ("not_handled", "repeated"),
+    ("not_handled", "publication"),
+    ("not_handled", "excessive"),
+    ("not_handled", "confirm_or_reissue"),
+    ("other", "no_correction"),
+    ("other", "fee_unpaid"),
+    ("other", "other"),
 ]
 ROTATION = ["NP", "COM", "RES", "PUB", "LEG", "OTH"]
 
 
 def scripted_year() -> list[EventEnvelope]:
     d = date
-    a = [Req(DEPT_A, ROTATION[i % 6], d(2026, 1 + i // 3, 1 + i % 3), d(2026, 1 + i // 3, 15 + i % 3), category, reason,
-             closed=category == "other")
-         for i, (category, reason) in enumerate(ALL_ANSWERS)]
+    a = [
+        Req(
+            DEPT_A,
+            ROTATION[i % 6],
+            d(2026, 1 + i // 3, 1 + i % 3),
+            d(2026, 1 + i // 3, 15 + i % 3),
+            category,
+            reason,
+            closed=category == "other",
+        )
+        for i, (category, reason) in enumerate(ALL_ANSWERS)
+    ]
     reopened = Req(DEPT_A, "NP", d(2026, 3, 2), d(2026, 3, 20), "disclosed", "provided")
     carried_in = Req(DEPT_A, "COM", d(2025, 12, 20), d(2026, 1, 8), "disclosed", "provided")
     done_last_year = Req(DEPT_A, "NP", d(2025, 11, 2), d(2025, 11, 20), "disclosed", "provided")
@@ -125,19 +200,33 @@ def scripted_year() -> list[EventEnvelope]:
     next_year = Req(DEPT_A, "NP", d(2027, 1, 4), d(2027, 1, 20), "disclosed", "provided")
     carried_through = Req(DEPT_A, "OTH", d(2025, 12, 30))  # received 2025, still open on 31 Dec 2026
     answered_next_year = Req(DEPT_A, "OTH", d(2026, 12, 15), d(2027, 1, 10), "cannot_provide", "not_held")
-    b = [Req(DEPT_B, "NP", d(2026, 2, 10), d(2026, 2, 25), "disclosed", "provided"),
-         Req(DEPT_B, "COM", d(2026, 3, 1), d(2026, 3, 15), "partially_disclosed", "separated"),
-         Req(DEPT_B, "NP", d(2025, 12, 25), d(2026, 1, 12), "not_handled", "repeated"),
-         Req(DEPT_B, "RES", d(2026, 12, 20)),
-         Req(DEPT_B, "LEG", d(2026, 4, 1), d(2026, 4, 10), "not_disclosed", "third_party_rights"),
-         Req(DEPT_B, "PUB", d(2026, 5, 1), d(2026, 5, 20), "other", "other", closed=True)]
+    b = [
+        Req(DEPT_B, "NP", d(2026, 2, 10), d(2026, 2, 25), "disclosed", "provided"),
+        Req(DEPT_B, "COM", d(2026, 3, 1), d(2026, 3, 15), "partially_disclosed", "separated"),
+        Req(DEPT_B, "NP", d(2025, 12, 25), d(2026, 1, 12), "not_handled", "repeated"),
+        Req(DEPT_B, "RES", d(2026, 12, 20)),
+        Req(DEPT_B, "LEG", d(2026, 4, 1), d(2026, 4, 10), "not_disclosed", "third_party_rights"),
+        Req(DEPT_B, "PUB", d(2026, 5, 1), d(2026, 5, 20), "other", "other", closed=True),
+    ]
     county_own = Req(COUNTY, "OTH", d(2026, 6, 1), d(2026, 6, 10), "disclosed", "already_public")
     elsewhere = Req(OTHER_COUNTY, "NP", d(2026, 6, 1), d(2026, 6, 10), "disclosed", "provided")
 
     # Art. 41: correcting one's own records is no 政府信息公开申请; it must not appear in table 三.
     record_correction = Req(DEPT_A, "NP", d(2026, 4, 6), d(2026, 4, 20), "other", "other", kind="record_correction")
-    requests = [*a, reopened, carried_in, done_last_year, carried_out, next_year, carried_through, answered_next_year, *b,
-                county_own, elsewhere, record_correction]
+    requests = [
+        *a,
+        reopened,
+        carried_in,
+        done_last_year,
+        carried_out,
+        next_year,
+        carried_through,
+        answered_next_year,
+        *b,
+        county_own,
+        elsewhere,
+        record_correction,
+    ]
     silent = Req(DEPT_B, "NP", d(2026, 7, 1), d(2026, 10, 15), "disclosed", "provided")  # overdue from 29 July
     events = agency_events() + request_events(silent)[:1]
     for r in requests:
@@ -147,8 +236,9 @@ def scripted_year() -> list[EventEnvelope]:
     LA = "litigation_after_reconsideration"
     events += [
         # department A — 行政复议: upheld, corrected (reopened, re-answered), other, decided only in 2027 (pending)
-        *remedy_events(reopened, "rem-01", R, d(2026, 4, 1), "corrected", d(2026, 5, 10),
-                       reanswer=("not_disclosed", "state_secret", d(2026, 6, 1))),
+        *remedy_events(
+            reopened, "rem-01", R, d(2026, 4, 1), "corrected", d(2026, 5, 10), reanswer=("not_disclosed", "state_secret", d(2026, 6, 1))
+        ),
         *remedy_events(a[3], "rem-02", R, d(2026, 5, 1), "upheld", d(2026, 6, 15)),
         *remedy_events(a[7], "rem-03", R, d(2026, 6, 1), "other", d(2026, 7, 1)),
         *remedy_events(a[11], "rem-04", R, d(2026, 11, 1), "upheld", d(2027, 1, 15)),
@@ -161,8 +251,7 @@ def scripted_year() -> list[EventEnvelope]:
         # 复议后起诉: upheld, other (decided on 31 December), corrected (re-answered), pending
         *remedy_events(a[3], "rem-09", LA, d(2026, 7, 1), "upheld", d(2026, 10, 1)),
         *remedy_events(a[7], "rem-10", LA, d(2026, 7, 20), "other", d(2026, 12, 31)),
-        *remedy_events(a[10], "rem-11", LA, d(2026, 5, 5), "corrected", d(2026, 8, 8),
-                       reanswer=("disclosed", "provided", d(2026, 9, 1))),
+        *remedy_events(a[10], "rem-11", LA, d(2026, 5, 5), "corrected", d(2026, 8, 8), reanswer=("disclosed", "provided", d(2026, 9, 1))),
         *remedy_events(a[12], "rem-12", LA, d(2026, 12, 1)),
         # not in table 四: a complaint; a reconsideration filed in 2025 (decided in 2026)
         *remedy_events(a[13], "rem-13", "complaint", d(2026, 2, 2), "upheld", d(2026, 3, 3)),
@@ -185,85 +274,87 @@ def scripted_year() -> list[EventEnvelope]:
 
 def silence_remedy_events(r: Req, remedy_id: str, kind: str, filed: date, outcome: str, decided: date) -> list[EventEnvelope]:
     """A remedy against an open request past its due date: recorded and decided while it stays open (no reopening)."""
-    return [_wrap(ev.RemedyRecorded(**_facts(r, "in_progress"), remedy_id=remedy_id, remedy_kind=kind, filed_on=filed,
-                                    against_silence=True), r),
-            _wrap(ev.RemedyDecided(**_facts(r, "in_progress"), remedy_id=remedy_id, remedy_kind=kind, outcome=outcome,
-                                   decided_on=decided), r)]
+    return [
+        _wrap(
+            ev.RemedyRecorded(**_facts(r, "in_progress"), remedy_id=remedy_id, remedy_kind=kind, filed_on=filed, against_silence=True), r
+        ),
+        _wrap(ev.RemedyDecided(**_facts(r, "in_progress"), remedy_id=remedy_id, remedy_kind=kind, outcome=outcome, decided_on=decided), r),
+    ]
 
 
 # -- the expected tables, by hand ------------------------------------------------------------------
 #                                    NP COM RES PUB LEG OTH 总计
 DEPT_A_THREE = {
-    "new":                                      [5, 4, 4, 4, 4, 4, 25],
-    "carried_in":                               [0, 1, 0, 0, 0, 1, 2],
-    "disclosed":                                [2, 2, 0, 0, 0, 0, 4],
-    "partially_disclosed":                      [0, 0, 1, 0, 0, 0, 1],
-    "not_disclosed":                            [1, 1, 1, 2, 2, 1, 8],
-    "not_disclosed.state_secret":               [0, 0, 0, 1, 0, 0, 1],
-    "not_disclosed.prohibited_by_law":          [0, 0, 0, 0, 1, 0, 1],
-    "not_disclosed.security_stability":         [0, 0, 0, 0, 0, 1, 1],
-    "not_disclosed.third_party_rights":         [1, 0, 0, 0, 0, 0, 1],
-    "not_disclosed.internal_affairs":           [0, 1, 0, 0, 0, 0, 1],
-    "not_disclosed.process_information":        [0, 0, 1, 0, 0, 0, 1],
-    "not_disclosed.enforcement_file":           [0, 0, 0, 1, 0, 0, 1],
-    "not_disclosed.administrative_query":       [0, 0, 0, 0, 1, 0, 1],
-    "cannot_provide":                           [1, 1, 0, 0, 0, 1, 3],
-    "cannot_provide.not_held":                  [0, 0, 0, 0, 0, 1, 1],
-    "cannot_provide.needs_creation":            [1, 0, 0, 0, 0, 0, 1],
-    "cannot_provide.unclear_after_correction":  [0, 1, 0, 0, 0, 0, 1],
-    "not_handled":                              [1, 0, 1, 1, 1, 1, 5],
-    "not_handled.petition_complaint":           [0, 0, 1, 0, 0, 0, 1],
-    "not_handled.repeated":                     [0, 0, 0, 1, 0, 0, 1],
-    "not_handled.publication":                  [0, 0, 0, 0, 1, 0, 1],
-    "not_handled.excessive":                    [0, 0, 0, 0, 0, 1, 1],
-    "not_handled.confirm_or_reissue":           [1, 0, 0, 0, 0, 0, 1],
-    "other":                                    [0, 1, 1, 1, 0, 0, 3],
-    "other.no_correction":                      [0, 1, 0, 0, 0, 0, 1],
-    "other.fee_unpaid":                         [0, 0, 1, 0, 0, 0, 1],
-    "other.other":                              [0, 0, 0, 1, 0, 0, 1],
-    "total":                                    [5, 5, 4, 4, 3, 3, 24],
-    "carried_out":                              [0, 0, 0, 0, 1, 2, 3],
+    "new": [5, 4, 4, 4, 4, 4, 25],
+    "carried_in": [0, 1, 0, 0, 0, 1, 2],
+    "disclosed": [2, 2, 0, 0, 0, 0, 4],
+    "partially_disclosed": [0, 0, 1, 0, 0, 0, 1],
+    "not_disclosed": [1, 1, 1, 2, 2, 1, 8],
+    "not_disclosed.state_secret": [0, 0, 0, 1, 0, 0, 1],
+    "not_disclosed.prohibited_by_law": [0, 0, 0, 0, 1, 0, 1],
+    "not_disclosed.security_stability": [0, 0, 0, 0, 0, 1, 1],
+    "not_disclosed.third_party_rights": [1, 0, 0, 0, 0, 0, 1],
+    "not_disclosed.internal_affairs": [0, 1, 0, 0, 0, 0, 1],
+    "not_disclosed.process_information": [0, 0, 1, 0, 0, 0, 1],
+    "not_disclosed.enforcement_file": [0, 0, 0, 1, 0, 0, 1],
+    "not_disclosed.administrative_query": [0, 0, 0, 0, 1, 0, 1],
+    "cannot_provide": [1, 1, 0, 0, 0, 1, 3],
+    "cannot_provide.not_held": [0, 0, 0, 0, 0, 1, 1],
+    "cannot_provide.needs_creation": [1, 0, 0, 0, 0, 0, 1],
+    "cannot_provide.unclear_after_correction": [0, 1, 0, 0, 0, 0, 1],
+    "not_handled": [1, 0, 1, 1, 1, 1, 5],
+    "not_handled.petition_complaint": [0, 0, 1, 0, 0, 0, 1],
+    "not_handled.repeated": [0, 0, 0, 1, 0, 0, 1],
+    "not_handled.publication": [0, 0, 0, 0, 1, 0, 1],
+    "not_handled.excessive": [0, 0, 0, 0, 0, 1, 1],
+    "not_handled.confirm_or_reissue": [1, 0, 0, 0, 0, 0, 1],
+    "other": [0, 1, 1, 1, 0, 0, 3],
+    "other.no_correction": [0, 1, 0, 0, 0, 0, 1],
+    "other.fee_unpaid": [0, 0, 1, 0, 0, 0, 1],
+    "other.other": [0, 0, 0, 1, 0, 0, 1],
+    "total": [5, 5, 4, 4, 3, 3, 24],
+    "carried_out": [0, 0, 0, 0, 1, 2, 3],
 }
 COUNTY_THREE = {
-    "new":                                      [7, 5, 5, 5, 5, 5, 32],
-    "carried_in":                               [1, 1, 0, 0, 0, 1, 3],
-    "disclosed":                                [4, 2, 0, 0, 0, 1, 7],
-    "partially_disclosed":                      [0, 1, 1, 0, 0, 0, 2],
-    "not_disclosed":                            [1, 1, 1, 2, 3, 1, 9],
-    "not_disclosed.state_secret":               [0, 0, 0, 1, 0, 0, 1],
-    "not_disclosed.prohibited_by_law":          [0, 0, 0, 0, 1, 0, 1],
-    "not_disclosed.security_stability":         [0, 0, 0, 0, 0, 1, 1],
-    "not_disclosed.third_party_rights":         [1, 0, 0, 0, 1, 0, 2],
-    "not_disclosed.internal_affairs":           [0, 1, 0, 0, 0, 0, 1],
-    "not_disclosed.process_information":        [0, 0, 1, 0, 0, 0, 1],
-    "not_disclosed.enforcement_file":           [0, 0, 0, 1, 0, 0, 1],
-    "not_disclosed.administrative_query":       [0, 0, 0, 0, 1, 0, 1],
-    "cannot_provide":                           [1, 1, 0, 0, 0, 1, 3],
-    "cannot_provide.not_held":                  [0, 0, 0, 0, 0, 1, 1],
-    "cannot_provide.needs_creation":            [1, 0, 0, 0, 0, 0, 1],
-    "cannot_provide.unclear_after_correction":  [0, 1, 0, 0, 0, 0, 1],
-    "not_handled":                              [2, 0, 1, 1, 1, 1, 6],
-    "not_handled.petition_complaint":           [0, 0, 1, 0, 0, 0, 1],
-    "not_handled.repeated":                     [1, 0, 0, 1, 0, 0, 2],
-    "not_handled.publication":                  [0, 0, 0, 0, 1, 0, 1],
-    "not_handled.excessive":                    [0, 0, 0, 0, 0, 1, 1],
-    "not_handled.confirm_or_reissue":           [1, 0, 0, 0, 0, 0, 1],
-    "other":                                    [0, 1, 1, 2, 0, 0, 4],
-    "other.no_correction":                      [0, 1, 0, 0, 0, 0, 1],
-    "other.fee_unpaid":                         [0, 0, 1, 0, 0, 0, 1],
-    "other.other":                              [0, 0, 0, 2, 0, 0, 2],
-    "total":                                    [8, 6, 4, 5, 4, 4, 31],
-    "carried_out":                              [0, 0, 1, 0, 1, 2, 4],
+    "new": [7, 5, 5, 5, 5, 5, 32],
+    "carried_in": [1, 1, 0, 0, 0, 1, 3],
+    "disclosed": [4, 2, 0, 0, 0, 1, 7],
+    "partially_disclosed": [0, 1, 1, 0, 0, 0, 2],
+    "not_disclosed": [1, 1, 1, 2, 3, 1, 9],
+    "not_disclosed.state_secret": [0, 0, 0, 1, 0, 0, 1],
+    "not_disclosed.prohibited_by_law": [0, 0, 0, 0, 1, 0, 1],
+    "not_disclosed.security_stability": [0, 0, 0, 0, 0, 1, 1],
+    "not_disclosed.third_party_rights": [1, 0, 0, 0, 1, 0, 2],
+    "not_disclosed.internal_affairs": [0, 1, 0, 0, 0, 0, 1],
+    "not_disclosed.process_information": [0, 0, 1, 0, 0, 0, 1],
+    "not_disclosed.enforcement_file": [0, 0, 0, 1, 0, 0, 1],
+    "not_disclosed.administrative_query": [0, 0, 0, 0, 1, 0, 1],
+    "cannot_provide": [1, 1, 0, 0, 0, 1, 3],
+    "cannot_provide.not_held": [0, 0, 0, 0, 0, 1, 1],
+    "cannot_provide.needs_creation": [1, 0, 0, 0, 0, 0, 1],
+    "cannot_provide.unclear_after_correction": [0, 1, 0, 0, 0, 0, 1],
+    "not_handled": [2, 0, 1, 1, 1, 1, 6],
+    "not_handled.petition_complaint": [0, 0, 1, 0, 0, 0, 1],
+    "not_handled.repeated": [1, 0, 0, 1, 0, 0, 2],
+    "not_handled.publication": [0, 0, 0, 0, 1, 0, 1],
+    "not_handled.excessive": [0, 0, 0, 0, 0, 1, 1],
+    "not_handled.confirm_or_reissue": [1, 0, 0, 0, 0, 0, 1],
+    "other": [0, 1, 1, 2, 0, 0, 4],
+    "other.no_correction": [0, 1, 0, 0, 0, 0, 1],
+    "other.fee_unpaid": [0, 0, 1, 0, 0, 0, 1],
+    "other.other": [0, 0, 0, 2, 0, 0, 2],
+    "total": [8, 6, 4, 5, 4, 4, 31],
+    "carried_out": [0, 0, 1, 0, 1, 2, 4],
 }
 #                                     维持 纠正 其他 尚未审结 总计
 DEPT_A_FOUR = {
-    "reconsideration":                  [1, 1, 1, 1, 4],
-    "litigation_direct":                [1, 1, 1, 2, 5],
+    "reconsideration": [1, 1, 1, 1, 4],
+    "litigation_direct": [1, 1, 1, 2, 5],
     "litigation_after_reconsideration": [1, 1, 1, 1, 4],
 }
 COUNTY_FOUR = {
-    "reconsideration":                  [2, 2, 1, 1, 6],  # with the 复议 against silence (corrected)
-    "litigation_direct":                [1, 1, 1, 3, 6],
+    "reconsideration": [2, 2, 1, 1, 6],  # with the 复议 against silence (corrected)
+    "litigation_direct": [1, 1, 1, 3, 6],
     "litigation_after_reconsideration": [1, 1, 1, 1, 4],
 }
 
@@ -280,10 +371,12 @@ def four_as_lists(body: dict) -> dict[str, list[int]]:
 
 # -- the test --------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 async def audit(databases, tmp_path):
-    settings = settings_for(AuditSettings, database_url=await databases.new("audit"), bootstrap="127.0.0.1:1", prefix="t.",
-                            run_workers=False)
+    settings = settings_for(
+        AuditSettings, database_url=await databases.new("audit"), bootstrap="127.0.0.1:1", prefix="t.", run_workers=False
+    )
     runtime = ServiceRuntime(build_spec(settings))
     await runtime.migrate()
     yield settings, runtime
@@ -298,9 +391,11 @@ async def feed(runtime: ServiceRuntime, events: list[EventEnvelope]) -> None:
 
 
 async def fetch(client, settings, agency_id: str, subtree: bool, fmt: str = "json"):
-    response = await client.get("/api/v1/audit/reports/annual",
-                                params={"year": 2026, "agency_id": agency_id, "subtree": str(subtree).lower(), "format": fmt},
-                                headers=auth(settings, "supervisor", agency_id=COUNTY))
+    response = await client.get(
+        "/api/v1/audit/reports/annual",
+        params={"year": 2026, "agency_id": agency_id, "subtree": str(subtree).lower(), "format": fmt},
+        headers=auth(settings, "supervisor", agency_id=COUNTY),
+    )
     assert response.status_code == 200, response.text
     return response
 
@@ -386,21 +481,49 @@ async def test_xlsx_and_html_show_the_official_layout_and_the_numbers(audit):
     assert three.cell(8, 1).value == "三、本年度办理结果" and results_block == ["A8:A33"]
 
     assert four["A2"].value == "四、政府信息公开行政复议、行政诉讼情况"
-    assert [four["A3"].value, four["F3"].value, four["F4"].value, four["K4"].value] == ["行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉"]
+    assert [four["A3"].value, four["F3"].value, four["F4"].value, four["K4"].value] == [
+        "行政复议",
+        "行政诉讼",
+        "未经复议直接起诉",
+        "复议后起诉",
+    ]
     assert [four.cell(5, c).value for c in range(1, 16)] == ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] * 3
     assert [four.cell(6, c).value for c in range(1, 16)] == [2, 2, 1, 1, 6, 1, 1, 1, 3, 6, 1, 1, 1, 1, 4]
 
     assert html.headers["content-type"].startswith("text/html")
     page = html.text
     assert page.startswith("<!DOCTYPE html>") and "<style>" in page
-    assert "<link" not in page and "<script" not in page and "src=" not in page and "http://" not in page.replace(
-        'xmlns="http://www.w3.org/2000/svg"', "")
-    for label in ["三、收到和处理政府信息公开申请情况", "四、政府信息公开行政复议、行政诉讼情况", "自然人", "法人或其他组织", "商业企业",
-                  "科研机构", "社会公益组织", "法律服务机构", "总计", "一、本年新收政府信息公开申请数量", "（七）总计",
-                  "8.属于行政查询事项", "四、结转下年度继续办理", "行政复议", "未经复议直接起诉", "复议后起诉", "尚未审结"]:
+    assert (
+        "<link" not in page
+        and "<script" not in page
+        and "src=" not in page
+        and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    )
+    for label in [
+        "三、收到和处理政府信息公开申请情况",
+        "四、政府信息公开行政复议、行政诉讼情况",
+        "自然人",
+        "法人或其他组织",
+        "商业企业",
+        "科研机构",
+        "社会公益组织",
+        "法律服务机构",
+        "总计",
+        "一、本年新收政府信息公开申请数量",
+        "（七）总计",
+        "8.属于行政查询事项",
+        "四、结转下年度继续办理",
+        "行政复议",
+        "未经复议直接起诉",
+        "复议后起诉",
+        "尚未审结",
+    ]:
         assert label in page, label
-    assert '<td class="l" colspan="3">一、本年新收政府信息公开申请数量</td>' + "".join(
-        f'<td class="n">{n}</td>' for n in [7, 5, 5, 5, 5, 5, 32]) in page
+    assert (
+        '<td class="l" colspan="3">一、本年新收政府信息公开申请数量</td>'
+        + "".join(f'<td class="n">{n}</td>' for n in [7, 5, 5, 5, 5, 5, 32])
+        in page
+    )
     assert "".join(f'<td class="n">{n}</td>' for n in [2, 2, 1, 1, 6, 1, 1, 1, 3, 6, 1, 1, 1, 1, 4]) in page
     assert "<svg" in page and "</svg>" in page
     assert "<h2>六、其他需要报告的事项</h2><p>本年度依据《政府信息公开信息处理费管理办法》收取信息处理费 2 笔，共计 50 元。</p>" in page
@@ -434,9 +557,13 @@ def test_annual_tables_refuses_an_inconsistent_table(monkeypatch):
     failures = ar.check_table_three(table)
     assert any("not_disclosed" in f for f in failures)
     assert "“not_disclosed”行总计≠各类申请人之和" in failures
-    assert ar.check_table_four({"reconsideration": {"upheld": 1, "corrected": 0, "other": 0, "pending": 0, "total": 2},
-                                "litigation_direct": {c: 0 for c, _ in ar.REMEDY_COLUMNS},
-                                "litigation_after_reconsideration": {c: 0 for c, _ in ar.REMEDY_COLUMNS}}) == ["行政复议 总计≠各结果之和"]
+    assert ar.check_table_four(
+        {
+            "reconsideration": {"upheld": 1, "corrected": 0, "other": 0, "pending": 0, "total": 2},
+            "litigation_direct": {c: 0 for c, _ in ar.REMEDY_COLUMNS},
+            "litigation_after_reconsideration": {c: 0 for c, _ in ar.REMEDY_COLUMNS},
+        }
+    ) == ["行政复议 总计≠各结果之和"]
 
 
 def _document(doc_id: str, agency: str, category: str, made: date, *, decisions: int = 1, fee: str | None = None) -> EventEnvelope:
@@ -444,17 +571,28 @@ def _document(doc_id: str, agency: str, category: str, made: date, *, decisions:
 
     from shared.contracts.catalog import DocumentPublished
 
-    event = DocumentPublished(document_id=doc_id, agency_id=agency, category=category, index_number=f"IDX-{doc_id}", title="文件",
-                              made_on=made, published_on=made, decision_count=decisions,
-                              fee_amount_yuan=Decimal(fee) if fee else None)
+    event = DocumentPublished(
+        document_id=doc_id,
+        agency_id=agency,
+        category=category,
+        index_number=f"IDX-{doc_id}",
+        title="文件",
+        made_on=made,
+        published_on=made,
+        decision_count=decisions,
+        fee_amount_yuan=Decimal(fee) if fee else None,
+    )
     return event.envelope(source="catalog", aggregate_id=doc_id, agency_id=agency, actor=Actor.system("catalog"))
 
 
 def _ended(doc_id: str, agency: str, category: str, validity: str, on: date, *, withdrawn: bool = False) -> EventEnvelope:
     from shared.contracts.catalog import DocumentRepealed, DocumentWithdrawn
 
-    event = (DocumentWithdrawn(document_id=doc_id, agency_id=agency, category=category) if withdrawn else
-             DocumentRepealed(document_id=doc_id, agency_id=agency, category=category, validity=validity, effective_on=on))
+    event = (
+        DocumentWithdrawn(document_id=doc_id, agency_id=agency, category=category)
+        if withdrawn
+        else DocumentRepealed(document_id=doc_id, agency_id=agency, category=category, validity=validity, effective_on=on)
+    )
     return event.envelope(source="catalog", aggregate_id=doc_id, agency_id=agency, actor=Actor.system("catalog"))
 
 
@@ -485,8 +623,10 @@ async def test_table_two_counts_rules_documents_decisions_and_fees_from_catalog_
         dept = (await fetch(client, settings, DEPT_A, False)).json()["tables"]["two"]
         county = (await fetch(client, settings, COUNTY, True)).json()["tables"]["two"]
     assert dept == [
-        {"header": ["第二十条第（一）项 信息内容", "本年制发件数", "本年废止件数", "现行有效件数"],
-         "rows": [["规章", 1, 0, 2], ["行政规范性文件", 2, 1, 1]]},
+        {
+            "header": ["第二十条第（一）项 信息内容", "本年制发件数", "本年废止件数", "现行有效件数"],
+            "rows": [["规章", 1, 0, 2], ["行政规范性文件", 2, 1, 1]],
+        },
         {"header": ["第二十条第（五）项 信息内容", "本年处理决定数量"], "rows": [["行政许可", 120]]},
         {"header": ["第二十条第（六）项 信息内容", "本年处理决定数量"], "rows": [["行政处罚", 0], ["行政强制", 2]]},
         {"header": ["第二十条第（八）项 信息内容", "本年收费金额（单位：万元）"], "rows": [["行政事业性收费", "12.3457"]]},

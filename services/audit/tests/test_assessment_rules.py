@@ -10,7 +10,9 @@ from services.audit.domain.assessment import AgencyStats, AssessmentRules, asses
 
 
 def test_a_perfect_agency_scores_100_and_is_excellent():
-    result = assess(AgencyStats(answered=50, answered_on_time=50, overdue_open=0, corrected_remedies=0, documents_published=10, documents_on_time=10))
+    result = assess(
+        AgencyStats(answered=50, answered_on_time=50, overdue_open=0, corrected_remedies=0, documents_published=10, documents_on_time=10)
+    )
     assert result.score == 100 and result.grade == "优秀" and result.deductions == []
 
 

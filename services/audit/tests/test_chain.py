@@ -46,6 +46,7 @@ def first_broken_link(entries: list[dict]) -> int | None:
 
 # -- canonical ---------------------------------------------------------------------------------
 
+
 def test_canonical_ignores_key_order_at_every_level():
     a = {"b": 1, "a": {"y": [1, 2], "x": "甲"}, "c": None}
     b = {"c": None, "a": {"x": "甲", "y": [1, 2]}, "b": 1}
@@ -69,11 +70,12 @@ def test_canonical_does_not_reorder_lists():
 
 # -- link_hash ---------------------------------------------------------------------------------
 
+
 def test_link_hash_is_sha256_of_prev_and_text():
     text = canonical(envelope(1))
     h = link_hash(GENESIS, text)
     assert HEX64.match(h)
-    assert h == hashlib.sha256(f"{GENESIS}\n{text}".encode("utf-8")).hexdigest()
+    assert h == hashlib.sha256(f"{GENESIS}\n{text}".encode()).hexdigest()
     assert link_hash(GENESIS, text) == h
 
 
@@ -96,6 +98,7 @@ def test_link_hash_changes_with_a_single_chinese_character():
 
 
 # -- a chain -----------------------------------------------------------------------------------
+
 
 def test_a_chain_of_three_entries_verifies_by_recomputation():
     entries = build_chain([envelope(1), envelope(2), envelope(3)])

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.testing import assert_problem, auth
-
 from services.audit.tests.support import audit_settings, client
+from shared.testing import assert_problem, auth
 
 URL = "/api/v1/audit/entries"
 
@@ -16,15 +15,18 @@ async def settings(databases, topic_prefix):
     return await audit_settings(databases, topic_prefix)
 
 
-@pytest.mark.parametrize("params,field", [
-    ({"after_seq": str(2**63)}, "after_seq"),
-    ({"after_seq": str(10**30)}, "after_seq"),
-    ({"since": "0001-01-01T00:00:00"}, "since"),
-    ({"until": "0001-01-01T00:00:00+08:00"}, "until"),
-    ({"since": "1969-12-31T00:00:00Z"}, "since"),
-    ({"until": "9999-12-31T23:59:59"}, "until"),
-    ({"until": "9999-12-31T23:00:00-10:00"}, "until"),  # in range as written, out of range as UTC
-])
+@pytest.mark.parametrize(
+    "params,field",
+    [
+        ({"after_seq": str(2**63)}, "after_seq"),
+        ({"after_seq": str(10**30)}, "after_seq"),
+        ({"since": "0001-01-01T00:00:00"}, "since"),
+        ({"until": "0001-01-01T00:00:00+08:00"}, "until"),
+        ({"since": "1969-12-31T00:00:00Z"}, "since"),
+        ({"until": "9999-12-31T23:59:59"}, "until"),
+        ({"until": "9999-12-31T23:00:00-10:00"}, "until"),  # in range as written, out of range as UTC
+    ],
+)
 async def test_out_of_range_cursors_and_times_are_422(settings, params, field):
     async with client(settings) as c:
         for fmt in ("json", "csv"):

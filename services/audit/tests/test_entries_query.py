@@ -9,11 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.audit.tests.support import audit_settings, client, county_tree, recorder, request_event
 from shared.contracts.requests import RequestAssigned, RequestReceived
 from shared.db import new_id
 from shared.testing import auth
-
-from services.audit.tests.support import audit_settings, county_tree, client, recorder, request_event
 
 URL = "/api/v1/audit/entries"
 
@@ -28,8 +27,10 @@ async def log(databases, topic_prefix):
         await record(*tree)
         for key in ("a", "a1", "b"):
             rid = requests[key] = new_id()
-            await record(request_event(RequestReceived, rid, ids[key], actor=f"registrar-{key}", state="received"),
-                         request_event(RequestAssigned, rid, ids[key], actor=f"head-{key}", assignee_sub=f"handler-{key}"))
+            await record(
+                request_event(RequestReceived, rid, ids[key], actor=f"registrar-{key}", state="received"),
+                request_event(RequestAssigned, rid, ids[key], actor=f"head-{key}", assignee_sub=f"handler-{key}"),
+            )
     return settings, ids, requests
 
 
@@ -135,8 +136,7 @@ async def test_csv_export_streams_every_matching_entry(log):
 async def test_jsonl_export_honours_filters_and_scope(log):
     settings, ids, requests = log
     async with client(settings) as c:
-        response = await search(c, settings, "admin", format="jsonl", event_type="RequestReceived", agency_id=ids["county"],
-                                subtree="true")
+        response = await search(c, settings, "admin", format="jsonl", event_type="RequestReceived", agency_id=ids["county"], subtree="true")
         assert response.status_code == 200 and response.headers["content-type"].startswith("application/x-ndjson")
         lines = [json.loads(line) for line in response.text.splitlines()]
         assert sorted(e["aggregate_id"] for e in lines) == sorted(requests.values())
@@ -157,5 +157,5 @@ async def test_the_log_has_no_write_endpoints(log):
 def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised():
     from services.audit.api.entries import _csv_line
 
-    line = _csv_line(["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "正常文本", 42])
+    line = _csv_line(['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "正常文本", 42])
     assert line.startswith("\"'=HYPERLINK(") and ",'+1,'-2,'@SUM(A1),正常文本,42" in line

@@ -9,13 +9,12 @@ import json
 import pytest
 from sqlalchemy import text
 
+from services.audit.tests.support import audit_settings, client, county_tree, execute, recorder, request_event
 from shared.contracts.notify import NotificationDelivered
-from shared.contracts.requests import Contact, ConsultationStarted, RequestReceived
+from shared.contracts.requests import ConsultationStarted, Contact, RequestReceived
 from shared.db import create_engine, new_id
 from shared.events import Actor
 from shared.testing import auth
-
-from services.audit.tests.support import audit_settings, client, county_tree, execute, recorder, request_event
 
 URL = "/api/v1/audit/entries"
 ERASE = "/api/v1/audit/personal-data/erasures"
@@ -30,15 +29,32 @@ async def log(databases, topic_prefix):
     tree, ids = county_tree()
     rid = new_id()
     contact = Contact(name="张三丰", mobile=MOBILE, email=EMAIL, address=ADDRESS)
-    notice = NotificationDelivered(notification_id=new_id(), source_event_id=new_id(), request_id=rid, kind="receipt",
-                                   channel="sms", recipient=MOBILE, statutory=True, attempts=1).envelope(
-        source="notify", aggregate_id=new_id(), agency_id=ids["a"], actor=Actor.system("notify"))
+    notice = NotificationDelivered(
+        notification_id=new_id(),
+        source_event_id=new_id(),
+        request_id=rid,
+        kind="receipt",
+        channel="sms",
+        recipient=MOBILE,
+        statutory=True,
+        attempts=1,
+    ).envelope(source="notify", aggregate_id=new_id(), agency_id=ids["a"], actor=Actor.system("notify"))
     async with recorder(settings) as record:
         await record(*tree)
-        await record(request_event(RequestReceived, rid, ids["a"], state="received", applicant_sub="applicant-7", contact=contact),
-                     request_event(ConsultationStarted, rid, ids["a"], consultation_id=new_id(), consultation_kind="third_party",
-                                   party="某某公司", reply_due_on="2025-03-20", party_contact="13688889999"),
-                     notice)
+        await record(
+            request_event(RequestReceived, rid, ids["a"], state="received", applicant_sub="applicant-7", contact=contact),
+            request_event(
+                ConsultationStarted,
+                rid,
+                ids["a"],
+                consultation_id=new_id(),
+                consultation_kind="third_party",
+                party="某某公司",
+                reply_due_on="2025-03-20",
+                party_contact="13688889999",
+            ),
+            notice,
+        )
     return settings, ids, rid
 
 
@@ -70,8 +86,12 @@ async def test_supervisors_and_reviewers_see_contacts_masked_and_the_handling_ag
         for role, agency in (("supervisor", ids["county"]), ("reviewer", ids["a"]), ("admin", None)):
             headers = auth(settings, role, agency_id=agency) if agency else auth(settings, role)
             received, consulted, notice = payloads(await c.get(URL, params={"limit": 100}, headers=headers))
-            assert received["contact"] == {"name": "张**", "mobile": "139****5678", "email": "z***@example.com",
-                                           "address": "某某县城关镇……"}, role
+            assert received["contact"] == {
+                "name": "张**",
+                "mobile": "139****5678",
+                "email": "z***@example.com",
+                "address": "某某县城关镇……",
+            }, role
             assert consulted["party_contact"] == "136****9999"
             assert notice["recipient"] == "139****5678"
             assert received["tracking_number"] and received["agency_id"] == ids["a"]  # the facts stay readable
@@ -119,15 +139,24 @@ async def test_what_arrives_after_erasure_is_not_kept_either(log):
     settings, ids, rid = log
     async with client(settings) as c:
         assert (await c.post(ERASE, json={"request_id": rid}, headers=auth(settings, "admin"))).status_code == 200
-    late = NotificationDelivered(notification_id=new_id(), source_event_id=new_id(), request_id=rid, kind="answer",
-                                 channel="email", recipient=EMAIL, statutory=True, attempts=1).envelope(
-        source="notify", aggregate_id=new_id(), agency_id=ids["a"], actor=Actor.system("notify"))
+    late = NotificationDelivered(
+        notification_id=new_id(),
+        source_event_id=new_id(),
+        request_id=rid,
+        kind="answer",
+        channel="email",
+        recipient=EMAIL,
+        statutory=True,
+        attempts=1,
+    ).envelope(source="notify", aggregate_id=new_id(), agency_id=ids["a"], actor=Actor.system("notify"))
     async with recorder(settings) as record:
         await record(late)
     stored = await raw_log(settings)
     assert EMAIL not in stored
     async with client(settings) as c:
-        entries = (await c.get(URL, params={"event_type": "NotificationDelivered"}, headers=auth(settings, "handler", agency_id=ids["a"]))).json()
+        entries = (
+            await c.get(URL, params={"event_type": "NotificationDelivered"}, headers=auth(settings, "handler", agency_id=ids["a"]))
+        ).json()
     assert [e["payload"]["recipient"] for e in entries] == ["〔已删除〕", "〔已删除〕"]
 
 
@@ -147,8 +176,12 @@ async def test_ciphertext_moved_or_altered_does_not_open_and_breaks_the_chain(lo
     received = next(e for e in stored if e["type"] == "RequestReceived")
     notice = next(e for e in stored if e["type"] == "NotificationDelivered")
     notice["payload"]["recipient"] = received["payload"]["contact"]
-    await execute(settings.database_url, "UPDATE audit_entries SET envelope = :env WHERE event_id = :id",
-                  env=json.dumps(notice, ensure_ascii=False, sort_keys=True, separators=(",", ":")), id=notice["event_id"])
+    await execute(
+        settings.database_url,
+        "UPDATE audit_entries SET envelope = :env WHERE event_id = :id",
+        env=json.dumps(notice, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+        id=notice["event_id"],
+    )
     async with client(settings) as c:
         admin = auth(settings, "admin")
         entries = (await c.get(URL, params={"event_type": "NotificationDelivered"}, headers=admin)).json()

@@ -12,16 +12,15 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from shared.db import create_engine, session_factory
-from shared.testing import REPO_ROOT, auth
-
 from services.audit.adapters.orm import AuditEntry
 from services.audit.domain.chain import GENESIS, canonical, link_hash, verify_chain
 from services.audit.service.verify import verify_log
 from services.audit.tests.support import agency, audit_settings, client, execute, received, recorder
-
+from shared.db import create_engine, session_factory
+from shared.testing import REPO_ROOT, auth
 
 # -- pure ----------------------------------------------------------------------------------------
+
 
 @dataclass
 class Link:
@@ -96,6 +95,7 @@ def test_a_searchable_column_must_agree_with_the_envelope():
 
 # -- against the database ------------------------------------------------------------------------
 
+
 @pytest.fixture
 async def logged(databases, topic_prefix):
     """An audit database with six recorded events; returns (settings, entries by seq)."""
@@ -136,8 +136,11 @@ async def test_a_payload_changed_in_the_database_is_named(logged):
     settings, rows = logged
     target = rows[3]
     assert '"channel":"online"' in target.envelope
-    await execute(settings.database_url, "UPDATE audit_entries SET envelope = replace(envelope, '\"channel\":\"online\"', "
-                  "'\"channel\":\"letter\"') WHERE seq = :seq", seq=target.seq)
+    await execute(
+        settings.database_url,
+        'UPDATE audit_entries SET envelope = replace(envelope, \'"channel":"online"\', \'"channel":"letter"\') WHERE seq = :seq',
+        seq=target.seq,
+    )
     result = await verify(settings.database_url, batch_size=2)
     assert not result.ok and result.checked == 3
     assert (result.first_broken.seq, result.first_broken.event_id) == (target.seq, target.event_id)
@@ -175,8 +178,11 @@ async def test_the_endpoint_reports_the_first_broken_link(logged):
         for role in ("handler", "applicant"):
             denied = await c.get("/api/v1/audit/verify", headers=auth(settings, role, agency_id=rows[0].agency_id))
             assert denied.status_code == 403
-        await execute(settings.database_url, "UPDATE audit_entries SET envelope = replace(envelope, 'received', 'answered') "
-                      "WHERE seq = :seq", seq=rows[2].seq)
+        await execute(
+            settings.database_url,
+            "UPDATE audit_entries SET envelope = replace(envelope, 'received', 'answered') WHERE seq = :seq",
+            seq=rows[2].seq,
+        )
         broken = (await c.get("/api/v1/audit/verify", headers=auth(settings, "admin"))).json()
     assert broken["ok"] is False and broken["checked"] == 2
     assert broken["first_broken"]["seq"] == rows[2].seq
@@ -186,8 +192,9 @@ async def test_the_endpoint_reports_the_first_broken_link(logged):
 
 def _cli_verify(url: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "AUDIT_DATABASE_URL": url, "AUDIT_ENVIRONMENT": "test", "PYTHONPATH": str(REPO_ROOT)}
-    return subprocess.run([sys.executable, "-m", "services.audit", "verify"], env=env, cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "services.audit", "verify"], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
 
 
 async def test_the_cli_exits_1_and_names_the_broken_entry(logged):

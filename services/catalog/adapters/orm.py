@@ -102,20 +102,35 @@ class Document(Base):
     __tablename__ = "documents"
     __table_args__ = (
         # Covering: filter-only counts over a date range are index-only scans.
-        Index("ix_documents_public", "status", "published_on",
-              postgresql_include=["agency_id", "category_code", "topic_code", "validity", "sample_bucket"]),
+        Index(
+            "ix_documents_public",
+            "status",
+            "published_on",
+            postgresql_include=["agency_id", "category_code", "topic_code", "validity", "sample_bucket"],
+        ),
         Index("ix_documents_agency_status", "agency_id", "status"),
         # On PostgreSQL, migration 0003 makes this a btree_gin index over the words and, as
         # expressions, the agency, year, day number and sample bucket (adapters/search.py).
-        Index("ix_documents_search", "search_vector", "agency_id", text(GIN_YEAR), text(GIN_DAY), text(GIN_SAMPLE),
-              postgresql_using="gin").ddl_if(dialect="postgresql"),
+        Index(
+            "ix_documents_search", "search_vector", "agency_id", text(GIN_YEAR), text(GIN_DAY), text(GIN_SAMPLE), postgresql_using="gin"
+        ).ddl_if(dialect="postgresql"),
         Index("ix_documents_search", "search_vector").ddl_if(dialect="sqlite"),
         # Filter-only sample probes: an index-only scan over the sample, no heap page per row.
-        Index("ix_documents_sample", "status", "sample_bucket",
-              postgresql_include=["published_on", "agency_id", "category_code", "topic_code", "validity"]),
+        Index(
+            "ix_documents_sample",
+            "status",
+            "sample_bucket",
+            postgresql_include=["published_on", "agency_id", "category_code", "topic_code", "validity"],
+        ),
         # One live document per 文号 and agency (migration 0004; service/documents.py says so first, in Chinese).
-        Index("uq_documents_agency_doc_number", "agency_id", "doc_number_key", unique=True,
-              sqlite_where=text(LIVE_DOC_NUMBER), postgresql_where=text(LIVE_DOC_NUMBER)),
+        Index(
+            "uq_documents_agency_doc_number",
+            "agency_id",
+            "doc_number_key",
+            unique=True,
+            sqlite_where=text(LIVE_DOC_NUMBER),
+            postgresql_where=text(LIVE_DOC_NUMBER),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)

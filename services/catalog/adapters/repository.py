@@ -35,8 +35,12 @@ class AgencyRepository:
 
 async def doc_number_holder(session: AsyncSession, agency_id: str, key: str, *, other_than: str | None) -> Document | None:
     """The live document of this agency (not withdrawn, not a 政策解读) that already carries this canonical 文号."""
-    query = select(Document).where(Document.agency_id == agency_id, Document.doc_number_key == key,
-                                   Document.status != Status.withdrawn.value, Document.category_code != INTERPRETATION)
+    query = select(Document).where(
+        Document.agency_id == agency_id,
+        Document.doc_number_key == key,
+        Document.status != Status.withdrawn.value,
+        Document.category_code != INTERPRETATION,
+    )
     if other_than is not None:
         query = query.where(Document.id != other_than)
     return (await session.execute(query.order_by(Document.created_at).limit(1))).scalar_one_or_none()

@@ -67,8 +67,9 @@ def _text_match(pg: bool, query: Query) -> ColumnElement[bool]:
         return Document.search_vector.op("@@")(cast(literal(query.tsquery_literal()), TSQUERY))
     groups = []
     for group in query.groups:
-        alternatives = [and_(*(Document.search_vector.like(f"% {_like_literal(lexeme)} %", escape="\\") for lexeme in alt))
-                        for alt in group]
+        alternatives = [
+            and_(*(Document.search_vector.like(f"% {_like_literal(lexeme)} %", escape="\\") for lexeme in alt)) for alt in group
+        ]
         groups.append(or_(*alternatives))
     return and_(*groups)
 
@@ -127,8 +128,9 @@ def _rank(pg: bool, c: Criteria) -> ColumnElement:
     if pg:
         # Title, 文号 and keyword hits first (a small inline vector, cheap to rank however many
         # documents match); then newer first, by the ORDER BY that follows.
-        return func.ts_rank(func.coalesce(Document.title_vector, cast(literal(""), TSVECTOR)),
-                            cast(literal(c.query.tsquery_literal()), TSQUERY))
+        return func.ts_rank(
+            func.coalesce(Document.title_vector, cast(literal(""), TSVECTOR)), cast(literal(c.query.tsquery_literal()), TSQUERY)
+        )
     # SQLite: a title that holds the query's words first.
     lexemes = [alt[0] for group in c.query.groups for alt in group[:1]]
     return sum((case((Document.title.contains(x, autoescape=True), 1.0), else_=0.0) for x in lexemes), literal(0.0))
@@ -139,13 +141,36 @@ def _year(pg: bool) -> ColumnElement:
     return cast(year, Integer)
 
 
-LIST_COLUMNS = (Document.id, Document.agency_id, Document.index_number, Document.title, Document.summary, Document.publisher,
-                Document.doc_number, Document.category_code, Document.topic_code, Document.keywords, Document.made_on,
-                Document.published_on, Document.validity, Document.validity_changed_on, Document.interprets_id)
+LIST_COLUMNS = (
+    Document.id,
+    Document.agency_id,
+    Document.index_number,
+    Document.title,
+    Document.summary,
+    Document.publisher,
+    Document.doc_number,
+    Document.category_code,
+    Document.topic_code,
+    Document.keywords,
+    Document.made_on,
+    Document.published_on,
+    Document.validity,
+    Document.validity_changed_on,
+    Document.interprets_id,
+)
 
 
-async def search(session: AsyncSession, c: Criteria, *, sort: str, offset: int, limit: int,
-                 exact_limit: int = 2_000, sample_rows: int = 200, dense_walk_rows: int = DENSE_WALK_ROWS) -> Page:
+async def search(
+    session: AsyncSession,
+    c: Criteria,
+    *,
+    sort: str,
+    offset: int,
+    limit: int,
+    exact_limit: int = 2_000,
+    sample_rows: int = 200,
+    dense_walk_rows: int = DENSE_WALK_ROWS,
+) -> Page:
     pg = _is_pg(session)
     words = c.query is not None and not c.query.empty and not c.doc_number_key
     if pg:
@@ -206,8 +231,9 @@ def _in_sample(pg: bool, buckets: int, words: bool) -> ColumnElement[bool]:
     return Document.sample_bucket < buckets
 
 
-async def _page_in_window(session: AsyncSession, pg: bool, stmt: Select, where: list[ColumnElement[bool]], share: int,
-                          sort: str, needed: int, limit: int) -> list | None:
+async def _page_in_window(
+    session: AsyncSession, pg: bool, stmt: Select, where: list[ColumnElement[bool]], share: int, sort: str, needed: int, limit: int
+) -> list | None:
     """A date-ordered page of very many word matches, read from a date window the sample predicts.
 
     The k-th newest sampled match bounds a window expected to hold k·SAMPLE_BUCKETS/share
@@ -219,10 +245,15 @@ async def _page_in_window(session: AsyncSession, pg: bool, stmt: Select, where: 
     day = Document.published_on
     # k ≥ 3: with the 3rd sampled match as the edge, a window short of the page is a ~1e-4 event
     # where matches are even in time; where they thin out (the newest days), the wider retry reads it.
-    k = max(3, -(-2 * needed * share // SAMPLE_BUCKETS))
-    for k in (k, 4 * k):
-        edge = await session.scalar(select(day).where(*where, _in_sample(pg, share, True))
-                                    .order_by(day.desc() if newest_first else day.asc()).offset(k - 1).limit(1))
+    first = max(3, -(-2 * needed * share // SAMPLE_BUCKETS))
+    for k in (first, 4 * first):
+        edge = await session.scalar(
+            select(day)
+            .where(*where, _in_sample(pg, share, True))
+            .order_by(day.desc() if newest_first else day.asc())
+            .offset(k - 1)
+            .limit(1)
+        )
         if edge is None:
             return None  # the sample holds fewer than k matches: no narrower window to read
         edge_day = (edge - EPOCH).days  # on the GIN day expression: the window is intersected inside GIN
@@ -238,14 +269,22 @@ async def _table_rows(session: AsyncSession) -> float:
 
 
 async def _facets(session: AsyncSession, pg: bool, where: list[ColumnElement[bool]]) -> dict[str, dict[str, int]]:
-    dims = {"category": Document.category_code, "topic": Document.topic_code, "agency": Document.agency_id,
-            "validity": Document.validity, "year": _year(pg)}
+    dims = {
+        "category": Document.category_code,
+        "topic": Document.topic_code,
+        "agency": Document.agency_id,
+        "validity": Document.validity,
+        "year": _year(pg),
+    }
     out: dict[str, dict[str, int]] = {name: {} for name in dims}
     if pg:
         columns = [col.label(name) for name, col in dims.items()]
         grouping = [func.grouping(col).label(f"g_{name}") for name, col in dims.items()]
-        stmt = (select(*columns, *grouping, func.count().label("n")).where(*where)
-                .group_by(func.grouping_sets(*(tuple_(col) for col in dims.values()))))
+        stmt = (
+            select(*columns, *grouping, func.count().label("n"))
+            .where(*where)
+            .group_by(func.grouping_sets(*(tuple_(col) for col in dims.values())))
+        )
         for row in (await session.execute(stmt)).mappings():
             for name in dims:
                 if row[f"g_{name}"] == 0:  # this row groups by `name`

@@ -8,15 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.catalog.adapters.repository import AgencyRepository
+from services.catalog.domain.agency import AgencyKind
+from services.catalog.service.agencies import change_agency, register_agency
 from shared.auth import Principal, Role, require
 from shared.errors import Problem
 from shared.service import UoW
 from shared.trees import descendants
-
-from services.catalog.adapters.repository import AgencyRepository
-from services.catalog.domain.agency import AgencyKind
 from shared.validators import is_valid_credit_code
-from services.catalog.service.agencies import change_agency, register_agency
 
 router = APIRouter(prefix="/agencies", tags=["机关"])
 
@@ -68,15 +67,18 @@ class AgencyOut(BaseModel):
 
 
 @router.post("", status_code=201, response_model=AgencyOut, summary="新增机关（系统管理员）")
-async def create_agency(body: AgencyIn, uow: UoW, response: Response, request: Request,
-                        principal: Annotated[Principal, Depends(require(Role.admin))]) -> AgencyOut:
+async def create_agency(
+    body: AgencyIn, uow: UoW, response: Response, request: Request, principal: Annotated[Principal, Depends(require(Role.admin))]
+) -> AgencyOut:
     agency = await register_agency(uow, principal, body.model_dump())
     response.headers["Location"] = str(request.url_for("get_agency", agency_id=agency.id))
     return AgencyOut.model_validate(agency)
 
 
 @router.get("", response_model=list[AgencyOut], summary="机关列表（公开）", description="`under` 给出某机关时，只列该机关及其下级机关。")
-async def list_agencies(uow: UoW, under: Annotated[str | None, Query(max_length=36, description="只列此机关及其下级")] = None) -> list[AgencyOut]:
+async def list_agencies(
+    uow: UoW, under: Annotated[str | None, Query(max_length=36, description="只列此机关及其下级")] = None
+) -> list[AgencyOut]:
     agencies = await AgencyRepository(uow.session).list()
     if under is not None:
         keep = descendants(((a.id, a.parent_id) for a in agencies), under)
@@ -84,10 +86,15 @@ async def list_agencies(uow: UoW, under: Annotated[str | None, Query(max_length=
     return [AgencyOut.model_validate(a) for a in agencies]
 
 
-@router.patch("/{agency_id}", response_model=AgencyOut, summary="修改机关信息（系统管理员）",
-              description="名称、上级、统一社会信用代码、联系方式；变更以 AgencyUpdated 事件通知其他服务。不能把机关移到它自己的下级之下。")
-async def update_agency(agency_id: str, body: AgencyPatch, uow: UoW,
-                        principal: Annotated[Principal, Depends(require(Role.admin))]) -> AgencyOut:
+@router.patch(
+    "/{agency_id}",
+    response_model=AgencyOut,
+    summary="修改机关信息（系统管理员）",
+    description="名称、上级、统一社会信用代码、联系方式；变更以 AgencyUpdated 事件通知其他服务。不能把机关移到它自己的下级之下。",
+)
+async def update_agency(
+    agency_id: str, body: AgencyPatch, uow: UoW, principal: Annotated[Principal, Depends(require(Role.admin))]
+) -> AgencyOut:
     agency = await AgencyRepository(uow.session).get(agency_id)
     if agency is None:
         raise Problem(404, "agency_not_found", "机关不存在")

@@ -8,9 +8,8 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.errors import Problem
-
 from services.catalog.adapters.orm import Agency, Category, Document
+from shared.errors import Problem
 
 
 def today(request: Request) -> date:

@@ -8,13 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict
 
-from shared.auth import Principal, require
-from shared.errors import Problem
-from shared.service import UoW
-
 from services.catalog.adapters.orm import Agency, Guide
 from services.catalog.service.access import MANAGERS, ensure_in_scope
 from services.catalog.service.commands import GuideIn
+from shared.auth import Principal, require
+from shared.errors import Problem
+from shared.service import UoW
 
 router = APIRouter(prefix="/agencies/{agency_id}/guide", tags=["政府信息公开指南"])
 
@@ -41,10 +40,22 @@ class GuideOut(BaseModel):
 
 
 def _out(guide: Guide, agency: Agency) -> GuideOut:
-    return GuideOut(agency_id=agency.id, agency_name=agency.name, office=guide.office, address=guide.address, postcode=guide.postcode,
-                    hours=guide.hours, phone=guide.phone, fax=guide.fax, email=guide.email, website=guide.website,
-                    channels=[{"code": c, "name": CHANNEL_LABELS[c]} for c in guide.channels], scope=guide.scope,
-                    updated_at=guide.updated_at, version=guide.version)
+    return GuideOut(
+        agency_id=agency.id,
+        agency_name=agency.name,
+        office=guide.office,
+        address=guide.address,
+        postcode=guide.postcode,
+        hours=guide.hours,
+        phone=guide.phone,
+        fax=guide.fax,
+        email=guide.email,
+        website=guide.website,
+        channels=[{"code": c, "name": CHANNEL_LABELS[c]} for c in guide.channels],
+        scope=guide.scope,
+        updated_at=guide.updated_at,
+        version=guide.version,
+    )
 
 
 async def _agency(uow, agency_id: str) -> Agency:
@@ -64,10 +75,20 @@ async def get_guide(agency_id: str, uow: UoW, response: Response) -> GuideOut:
     return _out(guide, agency)
 
 
-@router.put("", response_model=GuideOut, summary="编制或更新指南（本机关负责人、系统管理员）",
-            description="带 If-Match（上次读取的 ETag）时，若他人已先行修改则返回 412。")
-async def put_guide(agency_id: str, body: GuideIn, uow: UoW, request: Request, response: Response,
-                    principal: Annotated[Principal, Depends(require(*MANAGERS))]) -> GuideOut:
+@router.put(
+    "",
+    response_model=GuideOut,
+    summary="编制或更新指南（本机关负责人、系统管理员）",
+    description="带 If-Match（上次读取的 ETag）时，若他人已先行修改则返回 412。",
+)
+async def put_guide(
+    agency_id: str,
+    body: GuideIn,
+    uow: UoW,
+    request: Request,
+    response: Response,
+    principal: Annotated[Principal, Depends(require(*MANAGERS))],
+) -> GuideOut:
     agency = await _agency(uow, agency_id)
     await ensure_in_scope(uow.session, principal, agency_id, hide=False)
     guide = await uow.session.get(Guide, agency_id)

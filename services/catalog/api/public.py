@@ -8,12 +8,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
-from shared.bounds import BoundedDate, Page
-from shared.errors import Problem
-from shared.filetypes import download_headers
-from shared.service import UoW
-from shared.trees import descendants
-
 from services.catalog.adapters import search as s
 from services.catalog.adapters.orm import Category, Document, DocumentAttachment
 from services.catalog.api.deps import agency_names, category_names
@@ -21,6 +15,11 @@ from services.catalog.api.views import VALIDITY_LABELS, attachment_view, public_
 from services.catalog.domain.documents import Status, Validity
 from services.catalog.domain.search import doc_number_key, parse_query
 from services.catalog.service.access import subtree
+from shared.bounds import BoundedDate, Page
+from shared.errors import Problem
+from shared.filetypes import download_headers
+from shared.service import UoW
+from shared.trees import descendants
 
 router = APIRouter(prefix="/public/documents", tags=["政府信息公开目录（公开）"])
 
@@ -29,12 +28,16 @@ def _problem_field(field: str, code: str, message: str) -> Problem:
     return Problem(422, code, message, errors=[{"field": field, "message": message}])
 
 
-@router.get("", summary="检索主动公开的信息（公开）",
-            description="中文全文检索（标题、文号、关键词、正文），可按机关（含下级）、信息类别（含子类）、主题、有效性、发布日期筛选；"
-                        "返回各维度的分面计数。默认有检索词时按相关度、否则按发布日期倒序；同分按日期和 ID 排序，翻页稳定。"
-                        "命中超过 CATALOG_SEARCH_EXACT_LIMIT 条（默认2,000）时，总数与分面计数为抽样估计（`approximate: true`，页面可显示“约”），并改按发布日期排序（`sort` 如实返回）。")
+@router.get(
+    "",
+    summary="检索主动公开的信息（公开）",
+    description="中文全文检索（标题、文号、关键词、正文），可按机关（含下级）、信息类别（含子类）、主题、有效性、发布日期筛选；"
+    "返回各维度的分面计数。默认有检索词时按相关度、否则按发布日期倒序；同分按日期和 ID 排序，翻页稳定。"
+    "命中超过 CATALOG_SEARCH_EXACT_LIMIT 条（默认2,000）时，总数与分面计数为抽样估计（`approximate: true`，页面可显示“约”），并改按发布日期排序（`sort` 如实返回）。",
+)
 async def search_documents(
-    request: Request, uow: UoW,
+    request: Request,
+    uow: UoW,
     q: Annotated[str | None, Query(max_length=100, description="检索词，或文号如 青政办〔2026〕12号")] = None,
     agency_id: Annotated[str | None, Query(max_length=36, description="机关（含其下级机关）")] = None,
     category: Annotated[str | None, Query(max_length=40, description="信息类别代码（含子类）")] = None,
@@ -87,14 +90,19 @@ async def search_documents(
         criteria = replace(criteria, doc_number_key=None)
         page_ = await s.search(session, criteria, sort=order, offset=(page - 1) * size, limit=size, **limits)
     return {
-        "total": page_.total, "approximate": page_.approximate, "page": page, "size": size, "sort": page_.sort,
+        "total": page_.total,
+        "approximate": page_.approximate,
+        "page": page,
+        "size": size,
+        "sort": page_.sort,
         "items": [public_view(row, names, agencies) for row in page_.rows],
         "facets": _facets(page_.facets, names, agencies, tree),
     }
 
 
-def _facets(raw: dict[str, dict[str, int]], names: dict[str, str], agencies: dict[str, str],
-            tree: list[tuple[str, str | None]]) -> dict[str, list[dict[str, Any]]]:
+def _facets(
+    raw: dict[str, dict[str, int]], names: dict[str, str], agencies: dict[str, str], tree: list[tuple[str, str | None]]
+) -> dict[str, list[dict[str, Any]]]:
     """Counts per value, labelled; category counts roll up into their parents (a parent's count
     includes its subcategories, so choosing it as a filter returns exactly that many)."""
     parents = dict(tree)
@@ -105,14 +113,22 @@ def _facets(raw: dict[str, dict[str, int]], names: dict[str, str], agencies: dic
             category[node] = category.get(node, 0) + n
             node = parents.get(node)
     out = {
-        "category": [{"code": code, "name": names.get(code, code), "parent_code": parents.get(code), "count": n}
-                     for code, n in sorted(category.items(), key=lambda kv: (-kv[1], kv[0]))],
-        "topic": [{"code": code or None, "name": names.get(code, "未分类") if code else "未分类", "count": n}
-                  for code, n in sorted(raw.get("topic", {}).items(), key=lambda kv: (-kv[1], kv[0]))],
-        "agency": [{"code": code, "name": agencies.get(code, code), "count": n}
-                   for code, n in sorted(raw.get("agency", {}).items(), key=lambda kv: (-kv[1], kv[0]))],
-        "validity": [{"code": code, "name": VALIDITY_LABELS.get(code, code), "count": n}
-                     for code, n in sorted(raw.get("validity", {}).items(), key=lambda kv: (-kv[1], kv[0]))],
+        "category": [
+            {"code": code, "name": names.get(code, code), "parent_code": parents.get(code), "count": n}
+            for code, n in sorted(category.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+        "topic": [
+            {"code": code or None, "name": names.get(code, "未分类") if code else "未分类", "count": n}
+            for code, n in sorted(raw.get("topic", {}).items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+        "agency": [
+            {"code": code, "name": agencies.get(code, code), "count": n}
+            for code, n in sorted(raw.get("agency", {}).items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+        "validity": [
+            {"code": code, "name": VALIDITY_LABELS.get(code, code), "count": n}
+            for code, n in sorted(raw.get("validity", {}).items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
         "year": [{"code": code, "name": f"{code}年", "count": n} for code, n in sorted(raw.get("year", {}).items(), reverse=True)],
     }
     return out
@@ -130,11 +146,19 @@ async def read_document(document_id: str, uow: UoW) -> dict[str, Any]:
     d = await _published(uow, document_id)
     session = uow.session
     names, agencies = await category_names(session), await agency_names(session)
-    attachments = (await session.execute(select(DocumentAttachment).where(DocumentAttachment.document_id == d.id)
-                                         .order_by(DocumentAttachment.created_at))).scalars()
+    attachments = (
+        await session.execute(
+            select(DocumentAttachment).where(DocumentAttachment.document_id == d.id).order_by(DocumentAttachment.created_at)
+        )
+    ).scalars()
     view = public_view(d, names, agencies) | {"body": d.body, "attachments": [attachment_view(a) for a in attachments]}
-    interpretations = (await session.execute(select(Document).where(Document.interprets_id == d.id, Document.status == Status.published.value)
-                                             .order_by(Document.published_on, Document.id))).scalars()
+    interpretations = (
+        await session.execute(
+            select(Document)
+            .where(Document.interprets_id == d.id, Document.status == Status.published.value)
+            .order_by(Document.published_on, Document.id)
+        )
+    ).scalars()
     view["interpretations"] = [public_view(i, names, agencies) for i in interpretations]
     view["policy"] = None
     if d.interprets_id:
@@ -151,5 +175,4 @@ async def download(document_id: str, attachment_id: str, uow: UoW, request: Requ
     if a is None or a.document_id != d.id:
         raise Problem(404, "attachment_not_found", "附件不存在")
     data = await request.app.state.storage.get(a.storage_key)
-    return Response(data, media_type=a.content_type,
-                    headers=download_headers(a.filename, ETag=f'"{a.sha256}"'))
+    return Response(data, media_type=a.content_type, headers=download_headers(a.filename, ETag=f'"{a.sha256}"'))

@@ -8,12 +8,11 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
+from services.catalog.adapters.orm import Category
+from services.catalog.service.commands import CategoryIn
 from shared.auth import Principal, Role, require
 from shared.errors import Problem
 from shared.service import UoW
-
-from services.catalog.adapters.orm import Category
-from services.catalog.service.commands import CategoryIn
 
 router = APIRouter(prefix="/categories", tags=["分类"])
 
@@ -44,7 +43,9 @@ async def create_category(body: CategoryIn, uow: UoW, principal: Annotated[Princ
     if body.parent_code:
         parent = await uow.session.get(Category, body.parent_code)
         if parent is None or parent.kind != body.kind:
-            raise Problem(422, "parent_category_not_found", "上级分类不存在或种类不同", errors=[{"field": "parent_code", "message": "上级分类不存在"}])
+            raise Problem(
+                422, "parent_category_not_found", "上级分类不存在或种类不同", errors=[{"field": "parent_code", "message": "上级分类不存在"}]
+            )
     category = Category(**body.model_dump(), active=True)
     uow.session.add(category)
     await uow.session.flush()

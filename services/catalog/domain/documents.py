@@ -1,9 +1,9 @@
 """Document lifecycle rules (pure): which step is allowed from which state, and the Art. 26 clock.
 
-    draft ──submit──▶ in_review ──approve (reviewer ≠ author)──▶ published
-      ▲                  │                                        │ revise ─▶ (pending revision) ─approve─▶ published, history kept
-      └──────return──────┘                                        │ repeal / expire ─▶ published, validity 废止 / 失效
-                                                                  └ withdraw ─▶ withdrawn (never shown again)
+draft ──submit──▶ in_review ──approve (reviewer ≠ author)──▶ published
+  ▲                  │                                        │ revise ─▶ (pending revision) ─approve─▶ published, history kept
+  └──────return──────┘                                        │ repeal / expire ─▶ published, validity 废止 / 失效
+                                                              └ withdraw ─▶ withdrawn (never shown again)
 """
 
 from __future__ import annotations
@@ -43,9 +43,15 @@ class Step(StrEnum):
 
 
 STEP_LABELS = {
-    Step.edit: "修改草稿", Step.submit: "提交保密审查", Step.approve: "审查通过并发布", Step.return_: "退回修改",
-    Step.revise: "修订已发布信息", Step.approve_revision: "修订审查通过", Step.return_revision: "退回修订",
-    Step.change_validity: "变更有效性（失效/废止）", Step.withdraw: "撤回",
+    Step.edit: "修改草稿",
+    Step.submit: "提交保密审查",
+    Step.approve: "审查通过并发布",
+    Step.return_: "退回修改",
+    Step.revise: "修订已发布信息",
+    Step.approve_revision: "修订审查通过",
+    Step.return_revision: "退回修订",
+    Step.change_validity: "变更有效性（失效/废止）",
+    Step.withdraw: "撤回",
 }
 
 

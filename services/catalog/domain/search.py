@@ -27,9 +27,33 @@ _initialised = False
 
 # Terms of county disclosure work that jieba's general dictionary splits or lacks.
 GOVERNMENT_TERMS = (
-    "低保", "城乡低保", "最低生活保障", "特困供养", "临时救助", "公租房", "廉租房", "保障性住房", "乡村振兴", "脱贫攻坚",
-    "三公经费", "预决算", "行政许可", "行政处罚", "行政强制", "行政事业性收费", "规范性文件", "政策解读", "公共资源交易",
-    "重大建设项目", "义务教育", "医疗保障", "城乡居民", "政府信息公开", "营商环境", "一网通办", "放管服",
+    "低保",
+    "城乡低保",
+    "最低生活保障",
+    "特困供养",
+    "临时救助",
+    "公租房",
+    "廉租房",
+    "保障性住房",
+    "乡村振兴",
+    "脱贫攻坚",
+    "三公经费",
+    "预决算",
+    "行政许可",
+    "行政处罚",
+    "行政强制",
+    "行政事业性收费",
+    "规范性文件",
+    "政策解读",
+    "公共资源交易",
+    "重大建设项目",
+    "义务教育",
+    "医疗保障",
+    "城乡居民",
+    "政府信息公开",
+    "营商环境",
+    "一网通办",
+    "放管服",
 )
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -68,7 +92,7 @@ def _keep(token: str) -> bool:
 def _bigrams(token: str) -> list[str]:
     if len(token) < 3 or not all(_CJK.match(ch) for ch in token):
         return []
-    return [token[i:i + 2] for i in range(len(token) - 1)]
+    return [token[i : i + 2] for i in range(len(token) - 1)]
 
 
 def terms(text: str | None) -> list[str]:
@@ -176,7 +200,9 @@ def parse_query(text: str, max_terms: int = 12) -> Query:
 # --- 文号 (document numbers) ---------------------------------------------------------------
 
 # Brackets agencies put around the year, after NFKC (which turns ［］（） into []() and full-width digits into ASCII).
-_DOC_NUMBER = re.compile(r"^\s*(?P<prefix>[\u3400-\u9fffA-Za-z]+?)\s*[〔\[(【〖{]\s*(?P<year>[0-9]{4})\s*[〕\])】〗}]\s*(?P<serial>[0-9]+)\s*号?\s*$")
+_DOC_NUMBER = re.compile(
+    r"^\s*(?P<prefix>[\u3400-\u9fffA-Za-z]+?)\s*[〔\[(【〖{]\s*(?P<year>[0-9]{4})\s*[〕\])】〗}]\s*(?P<serial>[0-9]+)\s*号?\s*$"
+)
 
 
 def doc_number_key(value: str | None) -> str | None:

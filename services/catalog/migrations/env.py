@@ -1,5 +1,4 @@
-from shared.migrate import run_env
-
 from services.catalog.adapters.orm import Base
+from shared.migrate import run_env
 
 run_env(Base.metadata)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.catalog.adapters.orm import Agency
 from shared.auth import Principal, Role
 from shared.errors import Problem
 from shared.trees import descendants
-
-from services.catalog.adapters.orm import Agency
 
 EDITORS = (Role.registrar, Role.handler, Role.head, Role.admin)  # draft, edit, submit, propose revisions
 REVIEWERS = (Role.reviewer, Role.head)  # 保密审查: approve or return

@@ -6,16 +6,15 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from services.catalog.adapters.orm import Agency
+from services.catalog.adapters.repository import AgencyRepository
+from services.catalog.domain.agency import AgencyKind
 from shared.auth import Principal
 from shared.contracts.catalog import AgencyRegistered, AgencyUpdated
 from shared.errors import Problem
 from shared.events import Actor
 from shared.trees import descendants
 from shared.uow import UnitOfWork
-
-from services.catalog.adapters.orm import Agency
-from services.catalog.adapters.repository import AgencyRepository
-from services.catalog.domain.agency import AgencyKind
 
 
 def _exists() -> Problem:
@@ -32,8 +31,15 @@ async def _flush(uow: UnitOfWork) -> None:
 
 def _announce(uow: UnitOfWork, actor: Principal, agency: Agency, cls: type[AgencyRegistered]) -> None:
     event = cls(agency_id=agency.id, name=agency.name, kind=agency.kind, parent_id=agency.parent_id, credit_code=agency.credit_code)
-    uow.emit(event.topic, event.envelope(source="catalog", aggregate_id=agency.id, agency_id=agency.id,
-                                         actor=Actor(sub=actor.sub, role=actor.primary_role.value, agency_id=actor.agency_id)))
+    uow.emit(
+        event.topic,
+        event.envelope(
+            source="catalog",
+            aggregate_id=agency.id,
+            agency_id=agency.id,
+            actor=Actor(sub=actor.sub, role=actor.primary_role.value, agency_id=actor.agency_id),
+        ),
+    )
 
 
 async def register_agency(uow: UnitOfWork, actor: Principal, fields: dict[str, Any]) -> Agency:
@@ -61,7 +67,9 @@ async def change_agency(uow: UnitOfWork, actor: Principal, agency: Agency, chang
             raise Problem(422, "parent_agency_not_found", "上级机关不存在", errors=[{"field": "parent_id", "message": "上级机关不存在"}])
         below = descendants(((a.id, a.parent_id) for a in await repo.list()), agency.id)
         if changes["parent_id"] in below:
-            raise Problem(422, "agency_cycle", "不能把机关移到它自己或它的下级机关之下", errors=[{"field": "parent_id", "message": "会形成循环"}])
+            raise Problem(
+                422, "agency_cycle", "不能把机关移到它自己或它的下级机关之下", errors=[{"field": "parent_id", "message": "会形成循环"}]
+            )
     for name in ("name", "credit_code"):
         if changes.get(name) and changes[name] != getattr(agency, name):
             other = await repo.by_name_or_code(changes[name], None) if name == "name" else await repo.by_code(changes[name])

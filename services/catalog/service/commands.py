@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from shared.bounds import BoundedDate
 from services.catalog.domain.documents import Validity
+from shared.bounds import BoundedDate
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
@@ -28,10 +28,25 @@ class _DocumentFields(_Command):
 
 
 class DocumentIn(_DocumentFields):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{
-        "agency_id": "…", "title": "青山县民政局关于调整城乡低保标准的通知", "summary": "自2026年7月1日起调整城乡低保标准。",
-        "body": "各乡镇人民政府：……", "doc_number": "青民〔2026〕8号", "category_code": "normative_document",
-        "topic_code": "social_assistance", "keywords": ["低保", "救助标准"], "made_on": "2026-06-20"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "agency_id": "…",
+                    "title": "青山县民政局关于调整城乡低保标准的通知",
+                    "summary": "自2026年7月1日起调整城乡低保标准。",
+                    "body": "各乡镇人民政府：……",
+                    "doc_number": "青民〔2026〕8号",
+                    "category_code": "normative_document",
+                    "topic_code": "social_assistance",
+                    "keywords": ["低保", "救助标准"],
+                    "made_on": "2026-06-20",
+                }
+            ]
+        },
+    )
 
     agency_id: Annotated[Text, Field(max_length=36, description="发布机关 ID")]
     category_code: Annotated[Text, Field(max_length=40, description="信息类别代码（见 /categories）")]
@@ -39,8 +54,9 @@ class DocumentIn(_DocumentFields):
     publisher: Annotated[str | None, Field(default=None, max_length=100, description="发布机构；默认为发布机关名称")] = None
     interprets_id: Annotated[str | None, Field(default=None, max_length=36, description="政策解读所解读的政策文件 ID")] = None
     decision_count: int = Field(default=1, ge=1, le=1_000_000, description="行政许可/处罚/强制决定书的决定数")
-    fee_amount_yuan: Decimal | None = Field(default=None, ge=0, le=Decimal("1e12"), max_digits=14, decimal_places=2,
-                                            description="行政事业性收费金额（元）")
+    fee_amount_yuan: Decimal | None = Field(
+        default=None, ge=0, le=Decimal("1e12"), max_digits=14, decimal_places=2, description="行政事业性收费金额（元）"
+    )
 
 
 class DocumentPatch(_Command):
@@ -102,7 +118,9 @@ class GuideIn(_Command):
     fax: Annotated[str | None, Field(default=None, max_length=40, pattern=r"^[0-9\-+() ]{5,40}$")] = None
     email: Annotated[str | None, Field(default=None, max_length=120, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] = None
     website: Annotated[str | None, Field(default=None, max_length=200, pattern=r"^https?://")] = None
-    channels: list[str] = Field(min_length=1, max_length=6, description="申请渠道：online 网上、letter 信函、in_person 当面、fax 传真、email 电子邮件")
+    channels: list[str] = Field(
+        min_length=1, max_length=6, description="申请渠道：online 网上、letter 信函、in_person 当面、fax 传真、email 电子邮件"
+    )
     scope: Annotated[str | None, Field(default=None, max_length=20000, description="主动公开的范围、方式等补充说明")] = None
 
     @field_validator("channels")
@@ -120,8 +138,11 @@ class CategoryIn(_Command):
     name: Annotated[Text, Field(max_length=60)]
     kind: str = Field(pattern="^(category|topic)$")
     parent_code: Annotated[str | None, Field(default=None, max_length=40)] = None
-    report_class: str | None = Field(default=None, pattern="^(regulation|normative_document|administrative_license|administrative_penalty|"
-                                                          "administrative_coercion|administrative_fee|other)$")
+    report_class: str | None = Field(
+        default=None,
+        pattern="^(regulation|normative_document|administrative_license|administrative_penalty|"
+        "administrative_coercion|administrative_fee|other)$",
+    )
     sort: int = Field(default=0, ge=0, le=100000)
 
     @field_validator("parent_code", "report_class", mode="before")

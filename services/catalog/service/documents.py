@@ -12,13 +12,6 @@ from sqlalchemy import cast, literal, select
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth import Principal
-from shared.contracts import catalog as ev
-from shared.errors import Problem
-from shared.events import Actor
-from shared.uow import UnitOfWork
-from shared.workdays import WorkCalendar
-
 from services.catalog.adapters.orm import Agency, Category, Document, DocumentRevision, IndexSequence
 from services.catalog.adapters.repository import doc_number_holder
 from services.catalog.domain.documents import STEP_LABELS, Status, Step, Validity, allowed_steps, index_number, publication_due
@@ -26,6 +19,12 @@ from services.catalog.domain.search import Fields, doc_number_key, lexeme_string
 from services.catalog.domain.taxonomy import INTERPRETATION
 from services.catalog.service import commands as c
 from services.catalog.service.access import ensure_in_scope, separation
+from shared.auth import Principal
+from shared.contracts import catalog as ev
+from shared.errors import Problem
+from shared.events import Actor
+from shared.uow import UnitOfWork
+from shared.workdays import WorkCalendar
 
 SOURCE = "catalog"
 REVISABLE = ("title", "summary", "body", "doc_number", "topic_code", "keywords")
@@ -50,8 +49,13 @@ async def _category(session: AsyncSession, code: str, kind: str, field: str) -> 
 def guard(d: Document, step: Step) -> None:
     allowed = allowed_steps(d.status, pending_revision=d.pending_revision is not None, validity=d.validity)
     if step not in allowed:
-        raise Problem(409, "illegal_transition", f"当前状态（{d.status}）下不能{STEP_LABELS[step]}",
-                      current_status=d.status, allowed=[s.value for s in allowed])
+        raise Problem(
+            409,
+            "illegal_transition",
+            f"当前状态（{d.status}）下不能{STEP_LABELS[step]}",
+            current_status=d.status,
+            allowed=[s.value for s in allowed],
+        )
 
 
 async def emit(uow: UnitOfWork, p: Principal | None, d: Document, cls: type[ev.DocumentEvent], **fields) -> None:
@@ -68,8 +72,11 @@ async def _step_event(uow: UnitOfWork, p: Principal, cls: type[ev.DocumentStep],
 
 async def next_index_number(session: AsyncSession, agency: Agency, year: int) -> str:
     """The next 索引号 of this agency and year; the counter row is locked, so two drafts never share one."""
-    row = (await session.execute(select(IndexSequence).where(IndexSequence.agency_id == agency.id, IndexSequence.year == year)
-                                 .with_for_update())).scalar_one_or_none()
+    row = (
+        await session.execute(
+            select(IndexSequence).where(IndexSequence.agency_id == agency.id, IndexSequence.year == year).with_for_update()
+        )
+    ).scalar_one_or_none()
     if row is None:
         row = IndexSequence(agency_id=agency.id, year=year, last=0)
         session.add(row)
@@ -91,8 +98,9 @@ async def _check_interpretation(session: AsyncSession, p: Principal, category_co
         raise _invalid("interprets_id", "policy_not_found", "不能解读另一篇政策解读")
 
 
-async def _require_unique_doc_number(session: AsyncSession, agency_id: str, doc_number: str | None, category_code: str,
-                                     document_id: str | None) -> None:
+async def _require_unique_doc_number(
+    session: AsyncSession, agency_id: str, doc_number: str | None, category_code: str, document_id: str | None
+) -> None:
     """One 文号 names one document of an agency: a duplicate is refused (a revision keeps its own; a withdrawn one frees it;
     a 政策解读 may cite its policy's)."""
     key = doc_number_key(doc_number)
@@ -100,7 +108,9 @@ async def _require_unique_doc_number(session: AsyncSession, agency_id: str, doc_
         return
     holder = await doc_number_holder(session, agency_id, key, other_than=document_id)
     if holder is not None:
-        raise _invalid("doc_number", "doc_number_taken", f"本机关已有文号为 {key} 的信息（索引号 {holder.index_number}，{holder.title}）", 409)
+        raise _invalid(
+            "doc_number", "doc_number_taken", f"本机关已有文号为 {key} 的信息（索引号 {holder.index_number}，{holder.title}）", 409
+        )
 
 
 def _require_not_future(value: date, today: date, field: str) -> None:
@@ -122,12 +132,28 @@ async def create(uow: UnitOfWork, p: Principal, cmd: c.DocumentIn, cal: WorkCale
     _require_not_future(cmd.made_on, today, "made_on")
     await _check_interpretation(session, p, cmd.category_code, cmd.interprets_id)
     await _require_unique_doc_number(session, agency.id, cmd.doc_number, cmd.category_code, None)
-    d = Document(agency_id=agency.id, index_number=await next_index_number(session, agency, cmd.made_on.year), title=cmd.title,
-                 summary=cmd.summary, body=cmd.body, publisher=cmd.publisher or agency.name, doc_number=cmd.doc_number,
-                 doc_number_key=doc_number_key(cmd.doc_number), category_code=cmd.category_code, topic_code=cmd.topic_code,
-                 keywords=list(cmd.keywords), made_on=cmd.made_on, publish_due_on=publication_due(cal, cmd.made_on),
-                 status=Status.draft.value, validity=Validity.valid.value, interprets_id=cmd.interprets_id,
-                 decision_count=cmd.decision_count, fee_amount_yuan=cmd.fee_amount_yuan, author_sub=p.sub, revision=1)
+    d = Document(
+        agency_id=agency.id,
+        index_number=await next_index_number(session, agency, cmd.made_on.year),
+        title=cmd.title,
+        summary=cmd.summary,
+        body=cmd.body,
+        publisher=cmd.publisher or agency.name,
+        doc_number=cmd.doc_number,
+        doc_number_key=doc_number_key(cmd.doc_number),
+        category_code=cmd.category_code,
+        topic_code=cmd.topic_code,
+        keywords=list(cmd.keywords),
+        made_on=cmd.made_on,
+        publish_due_on=publication_due(cal, cmd.made_on),
+        status=Status.draft.value,
+        validity=Validity.valid.value,
+        interprets_id=cmd.interprets_id,
+        decision_count=cmd.decision_count,
+        fee_amount_yuan=cmd.fee_amount_yuan,
+        author_sub=p.sub,
+        revision=1,
+    )
     session.add(d)
     await session.flush()
     await _step_event(uow, p, ev.DocumentDrafted, d)
@@ -201,8 +227,19 @@ async def approve(uow: UnitOfWork, d: Document, p: Principal, today: date) -> No
     d.published_on = today
     d.published_on_time = today <= d.publish_due_on
     index_for_search(uow.session, d)
-    await emit(uow, p, d, ev.DocumentPublished, index_number=d.index_number, title=d.title, made_on=d.made_on, published_on=today,
-               published_on_time=d.published_on_time, decision_count=d.decision_count, fee_amount_yuan=d.fee_amount_yuan)
+    await emit(
+        uow,
+        p,
+        d,
+        ev.DocumentPublished,
+        index_number=d.index_number,
+        title=d.title,
+        made_on=d.made_on,
+        published_on=today,
+        published_on_time=d.published_on_time,
+        decision_count=d.decision_count,
+        fee_amount_yuan=d.fee_amount_yuan,
+    )
 
 
 async def propose_revision(uow: UnitOfWork, d: Document, p: Principal, cmd: c.RevisionIn) -> None:
@@ -221,7 +258,9 @@ async def propose_revision(uow: UnitOfWork, d: Document, p: Principal, cmd: c.Re
 
 
 def snapshot(d: Document) -> dict:
-    return {name: getattr(d, name) for name in (*REVISABLE, "revision")} | {"published_on": d.published_on.isoformat() if d.published_on else None}
+    return {name: getattr(d, name) for name in (*REVISABLE, "revision")} | {
+        "published_on": d.published_on.isoformat() if d.published_on else None
+    }
 
 
 async def approve_revision(uow: UnitOfWork, d: Document, p: Principal, today: date) -> None:
@@ -230,8 +269,16 @@ async def approve_revision(uow: UnitOfWork, d: Document, p: Principal, today: da
     separation(p, pending.get("by"), "审查")
     if "doc_number" in pending.get("changes", {}):  # another document may have taken it since the proposal
         await _require_unique_doc_number(uow.session, d.agency_id, pending["changes"]["doc_number"], d.category_code, d.id)
-    uow.session.add(DocumentRevision(document_id=d.id, revision=d.revision, snapshot=snapshot(d), reason=pending.get("reason"),
-                                     revised_by=pending.get("by") or "", approved_by=p.sub))
+    uow.session.add(
+        DocumentRevision(
+            document_id=d.id,
+            revision=d.revision,
+            snapshot=snapshot(d),
+            reason=pending.get("reason"),
+            revised_by=pending.get("by") or "",
+            approved_by=p.sub,
+        )
+    )
     for name, value in pending.get("changes", {}).items():
         setattr(d, name, "" if name == "body" and value is None else value)
     d.doc_number_key = doc_number_key(d.doc_number)

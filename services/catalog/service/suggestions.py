@@ -8,15 +8,12 @@ for applicants without one).
 
 from __future__ import annotations
 
-
-
 from sqlalchemy import select
 
+from services.catalog.adapters.orm import DisclosureSuggestion
 from shared.contracts.requests import AnswerDispatched
 from shared.events import EventEnvelope
 from shared.uow import UnitOfWork
-
-from services.catalog.adapters.orm import DisclosureSuggestion
 
 
 async def on_answer_dispatched(uow: UnitOfWork, envelope: EventEnvelope) -> None:
@@ -25,12 +22,25 @@ async def on_answer_dispatched(uow: UnitOfWork, envelope: EventEnvelope) -> None
         return
     applicant = event.applicant_sub or f"request:{event.request_id}"
     for item in event.provided:
-        s = (await uow.session.execute(select(DisclosureSuggestion).where(
-            DisclosureSuggestion.agency_id == event.agency_id, DisclosureSuggestion.info_key == item.sha256).with_for_update())).scalar_one_or_none()
+        s = (
+            await uow.session.execute(
+                select(DisclosureSuggestion)
+                .where(DisclosureSuggestion.agency_id == event.agency_id, DisclosureSuggestion.info_key == item.sha256)
+                .with_for_update()
+            )
+        ).scalar_one_or_none()
         if s is None:
-            s = DisclosureSuggestion(agency_id=event.agency_id, info_key=item.sha256, title=item.filename, applicants=[],
-                                     tracking_numbers=[], applicant_count=0, first_given_on=event.answered_on,
-                                     last_given_on=event.answered_on, status="open")
+            s = DisclosureSuggestion(
+                agency_id=event.agency_id,
+                info_key=item.sha256,
+                title=item.filename,
+                applicants=[],
+                tracking_numbers=[],
+                applicant_count=0,
+                first_given_on=event.answered_on,
+                last_given_on=event.answered_on,
+                status="open",
+            )
             uow.session.add(s)
         if applicant not in s.applicants:
             s.applicants = [*s.applicants, applicant]
@@ -39,5 +49,3 @@ async def on_answer_dispatched(uow: UnitOfWork, envelope: EventEnvelope) -> None
             s.tracking_numbers = [*s.tracking_numbers, event.tracking_number]
         s.first_given_on = min(s.first_given_on, event.answered_on)
         s.last_given_on = max(s.last_given_on, event.answered_on)
-
-

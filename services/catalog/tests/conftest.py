@@ -11,11 +11,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from shared.testing import auth, running_app, settings_for
-
 from services.catalog.adapters.orm import plumbing
 from services.catalog.app import create_app
 from services.catalog.settings import CatalogSettings
+from shared.testing import auth, running_app, settings_for
 
 API = "/api/v1/catalog"
 CODE_COUNTY = "11330100002489321D"
@@ -40,8 +39,13 @@ class Catalog:
         return auth(self.settings, role, agency_id=agency, sub=sub or f"{role}-{agency or 'x'}")
 
     async def draft(self, *, as_: dict[str, str] | None = None, **fields: Any) -> dict[str, Any]:
-        body = {"agency_id": self.civil, "title": "青山县民政局关于调整城乡低保标准的通知", "body": "各乡镇人民政府：现将城乡低保标准调整如下。",
-                "category_code": "normative_document", "made_on": "2026-11-02"} | fields
+        body = {
+            "agency_id": self.civil,
+            "title": "青山县民政局关于调整城乡低保标准的通知",
+            "body": "各乡镇人民政府：现将城乡低保标准调整如下。",
+            "category_code": "normative_document",
+            "made_on": "2026-11-02",
+        } | fields
         r = await self.client.post(f"{API}/documents", json=body, headers=as_ or self.who("handler", body["agency_id"]))
         assert r.status_code == 201, r.text
         return r.json()
@@ -68,19 +72,34 @@ class Catalog:
 
 @pytest.fixture
 async def catalog_app(broker, databases, topic_prefix, tmp_path):
-    settings = settings_for(CatalogSettings, database_url=await databases.new("catalog"), bootstrap=broker.bootstrap, prefix=topic_prefix,
-                            storage_dir=str(tmp_path / "files"), run_scheduler=False, run_consumers=False,
-                            attachment_max_bytes=64 * 1024)
+    settings = settings_for(
+        CatalogSettings,
+        database_url=await databases.new("catalog"),
+        bootstrap=broker.bootstrap,
+        prefix=topic_prefix,
+        storage_dir=str(tmp_path / "files"),
+        run_scheduler=False,
+        run_consumers=False,
+        attachment_max_bytes=64 * 1024,
+    )
     app = create_app(settings)
     async with running_app(app) as client:
         admin = auth(settings, "admin")
-        r = await client.post(f"{API}/agencies", json={"name": "青山县人民政府", "kind": "county_government", "credit_code": CODE_COUNTY}, headers=admin)
+        r = await client.post(
+            f"{API}/agencies", json={"name": "青山县人民政府", "kind": "county_government", "credit_code": CODE_COUNTY}, headers=admin
+        )
         county = r.json()["id"]
-        r = await client.post(f"{API}/agencies", json={"name": "青山县民政局", "kind": "department", "parent_id": county, "credit_code": CODE_CIVIL},
-                              headers=admin)
+        r = await client.post(
+            f"{API}/agencies",
+            json={"name": "青山县民政局", "kind": "department", "parent_id": county, "credit_code": CODE_CIVIL},
+            headers=admin,
+        )
         civil = r.json()["id"]
-        r = await client.post(f"{API}/agencies", json={"name": "青山县财政局", "kind": "department", "parent_id": county, "credit_code": CODE_FINANCE},
-                              headers=admin)
+        r = await client.post(
+            f"{API}/agencies",
+            json={"name": "青山县财政局", "kind": "department", "parent_id": county, "credit_code": CODE_FINANCE},
+            headers=admin,
+        )
         finance = r.json()["id"]
         cat = Catalog(client, app, settings, county, civil, finance)
         cat.set_today(date(2026, 11, 20))

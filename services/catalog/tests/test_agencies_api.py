@@ -10,13 +10,11 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy import func, select
 
-from shared.testing import auth, eventually, running_app, settings_for
-from shared.validators import is_valid_credit_code
-
 from services.catalog.adapters.orm import Agency, plumbing
 from services.catalog.app import create_app
-from shared.validators import is_valid_credit_code
 from services.catalog.settings import CatalogSettings
+from shared.testing import auth, eventually, running_app, settings_for
+from shared.validators import is_valid_credit_code
 
 BASE = "/api/v1/catalog/agencies"
 CODE_COUNTY = "11330100002489321D"
@@ -145,13 +143,16 @@ async def test_duplicate_name_or_credit_code_conflicts(catalog) -> None:
     assert [r.event_id for r in await outbox_rows(app)] == before
 
 
-@pytest.mark.parametrize("code", [
-    "11330100002489321A",  # wrong check character
-    "11330100002489321",  # 17 characters
-    "11330100002489321DD",  # 19 characters
-    "I1330100002489321D",  # I is not in the GB 32100 alphabet
-    "",
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "11330100002489321A",  # wrong check character
+        "11330100002489321",  # 17 characters
+        "11330100002489321DD",  # 19 characters
+        "I1330100002489321D",  # I is not in the GB 32100 alphabet
+        "",
+    ],
+)
 async def test_invalid_credit_code_is_rejected(catalog, code: str) -> None:
     app, client, settings = catalog
     r = await create(client, settings, name="青山县人民政府", kind="county_government", credit_code=code)
@@ -213,7 +214,7 @@ async def test_each_created_agency_emits_one_event_that_the_relay_publishes(cata
         (topic, county["id"], "AgencyRegistered"),
         (topic, dept["id"], "AgencyRegistered"),
     ]
-    for row, agency in zip(rows, (county, dept)):
+    for row, agency in zip(rows, (county, dept), strict=False):
         envelope = json.loads(row.body)
         assert envelope["event_id"] == row.event_id
         assert envelope["type"] == "AgencyRegistered"
@@ -221,8 +222,13 @@ async def test_each_created_agency_emits_one_event_that_the_relay_publishes(cata
         assert envelope["aggregate_type"] == "agency"
         assert envelope["aggregate_id"] == agency["id"]
         assert envelope["actor"]["sub"] == "admin-test" and envelope["actor"]["role"] == "admin"
-        assert envelope["payload"] == {"agency_id": agency["id"], "name": agency["name"], "kind": agency["kind"],
-                                       "parent_id": agency["parent_id"], "credit_code": agency["credit_code"]}
+        assert envelope["payload"] == {
+            "agency_id": agency["id"],
+            "name": agency["name"],
+            "kind": agency["kind"],
+            "parent_id": agency["parent_id"],
+            "credit_code": agency["credit_code"],
+        }
 
     async def all_published() -> bool:
         return all(r.published_at is not None for r in await outbox_rows(app))
@@ -231,8 +237,13 @@ async def test_each_created_agency_emits_one_event_that_the_relay_publishes(cata
     assert len(await outbox_rows(app)) == 2
 
     # And the events really are on the broker, keyed by agency id.
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.bootstrap_servers, group_id=f"{topic}.probe",
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=f"{topic}.probe",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     try:
         seen: dict[str, dict] = {}
@@ -254,9 +265,7 @@ async def test_each_created_agency_emits_one_event_that_the_relay_publishes(cata
 async def test_concurrent_duplicates_yield_one_agency_and_conflicts(catalog) -> None:
     """Racing registrations of one name: one wins, the rest get 409 (not 500), one event."""
     app, client, settings = catalog
-    responses = await asyncio.gather(*[
-        create(client, settings, name="青山县人民政府", kind="county_government") for _ in range(6)
-    ])
+    responses = await asyncio.gather(*[create(client, settings, name="青山县人民政府", kind="county_government") for _ in range(6)])
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201, 409, 409, 409, 409, 409], [r.text for r in responses]
     assert {r.json()["code"] for r in responses if r.status_code == 409} == {"agency_exists"}

@@ -8,28 +8,46 @@ from typing import Any
 
 from sqlalchemy import select
 
+from services.catalog.adapters.orm import DisclosureSuggestion
+from services.catalog.service.suggestions import on_answer_dispatched
+from services.catalog.tests.conftest import API
 from shared.contracts.requests import AnswerDispatched, ProvidedDocument
 from shared.db import new_id
 from shared.events import Actor
 from shared.testing import assert_problem
 
-from services.catalog.adapters.orm import DisclosureSuggestion
-from services.catalog.service.suggestions import on_answer_dispatched
-from services.catalog.tests.conftest import API
-
 FILE = hashlib.sha256("2025年度城乡低保资金发放明细".encode()).hexdigest()
 OTHER_FILE = hashlib.sha256("2025年度临时救助发放明细".encode()).hexdigest()
 
 
-async def dispatched(c, agency_id: str, applicant_sub: str | None, *files: tuple[str, str], answered_on: date = date(2026, 11, 10),
-                     category: str = "disclosed", tracking_number: str | None = None) -> None:
+async def dispatched(
+    c,
+    agency_id: str,
+    applicant_sub: str | None,
+    *files: tuple[str, str],
+    answered_on: date = date(2026, 11, 10),
+    category: str = "disclosed",
+    tracking_number: str | None = None,
+) -> None:
     """Run the consumer handler on one AnswerDispatched, in the app's own unit of work, as the consumer does."""
     request_id = new_id()
-    event = AnswerDispatched(request_id=request_id, tracking_number=tracking_number or f"QS-2026-{request_id[-5:]}", agency_id=agency_id,
-                             state="answered", previous_state="answer_approved", applicant_sub=applicant_sub,
-                             applicant_type="natural_person", channel="online", answer_id=new_id(), category=category,
-                             reason="provided", answered_on=answered_on, on_time=True, working_days_taken=8,
-                             provided=[ProvidedDocument(sha256=sha, filename=name) for sha, name in files])
+    event = AnswerDispatched(
+        request_id=request_id,
+        tracking_number=tracking_number or f"QS-2026-{request_id[-5:]}",
+        agency_id=agency_id,
+        state="answered",
+        previous_state="answer_approved",
+        applicant_sub=applicant_sub,
+        applicant_type="natural_person",
+        channel="online",
+        answer_id=new_id(),
+        category=category,
+        reason="provided",
+        answered_on=answered_on,
+        on_time=True,
+        working_days_taken=8,
+        provided=[ProvidedDocument(sha256=sha, filename=name) for sha, name in files],
+    )
     envelope = event.envelope(source="requests", aggregate_id=request_id, agency_id=agency_id, actor=Actor.system("test"))
     async with c.app.state.runtime.uow() as uow:
         await on_answer_dispatched(uow, envelope)
@@ -61,8 +79,15 @@ async def test_two_applicants_given_the_same_file_make_a_suggestion_for_that_age
     c = catalog_app
     assert c.settings.suggestion_threshold == 2
     await dispatched(c, c.civil, "citizen-1", (FILE, "低保发放明细.pdf"), tracking_number="QS-2026-00001", answered_on=date(2026, 11, 12))
-    await dispatched(c, c.civil, "citizen-2", (FILE, "明细.pdf"), (OTHER_FILE, "临时救助.pdf"), tracking_number="QS-2026-00002",
-                     answered_on=date(2026, 11, 5))
+    await dispatched(
+        c,
+        c.civil,
+        "citizen-2",
+        (FILE, "明细.pdf"),
+        (OTHER_FILE, "临时救助.pdf"),
+        tracking_number="QS-2026-00002",
+        answered_on=date(2026, 11, 5),
+    )
     listed = await suggestions(c, c.who("handler"))
     assert len(listed) == 1
     s = listed[0]
@@ -109,14 +134,19 @@ async def test_adopting_needs_a_published_document_of_the_same_agency(catalog_ap
     draft = await c.draft(title="2025年度城乡低保资金发放情况（草稿）")
     theirs = await c.publish(agency_id=c.finance, title="2025年度财政资金发放情况", category_code="finance")
     for document_id in (draft["id"], theirs["id"], new_id()):
-        problem = assert_problem(await c.client.post(f"{API}/suggestions/{sid}/adopt", json={"document_id": document_id}, headers=head), 422)
+        problem = assert_problem(
+            await c.client.post(f"{API}/suggestions/{sid}/adopt", json={"document_id": document_id}, headers=head), 422
+        )
         assert problem["errors"][0]["field"] == "document_id"
     assert_problem(await c.client.post(f"{API}/suggestions/{sid}/adopt", json={}, headers=head), 422, "validation_failed")
     assert [s["id"] for s in await suggestions(c, c.who("handler"))] == [sid]
 
     mine = await c.publish(title="2025年度城乡低保资金发放情况")
-    assert_problem(await c.client.post(f"{API}/suggestions/{sid}/adopt", json={"document_id": mine["id"]}, headers=c.who("handler")),
-                   403, "forbidden_role")
+    assert_problem(
+        await c.client.post(f"{API}/suggestions/{sid}/adopt", json={"document_id": mine["id"]}, headers=c.who("handler")),
+        403,
+        "forbidden_role",
+    )
     r = await c.client.post(f"{API}/suggestions/{sid}/adopt", json={"document_id": mine["id"]}, headers=head)
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "adopted" and r.json()["document_id"] == mine["id"] and r.json()["decided_by"] == "head-civil"
@@ -124,10 +154,12 @@ async def test_adopting_needs_a_published_document_of_the_same_agency(catalog_ap
     assert [s["id"] for s in await suggestions(c, c.who("handler"), "adopted")] == [sid]
 
     # Decided once is decided.
-    assert_problem(await c.client.post(f"{API}/suggestions/{sid}/adopt", json={"document_id": mine["id"]}, headers=head), 409,
-                   "suggestion_decided")
-    assert_problem(await c.client.post(f"{API}/suggestions/{sid}/dismiss", json={"note": "改主意了"}, headers=head), 409,
-                   "suggestion_decided")
+    assert_problem(
+        await c.client.post(f"{API}/suggestions/{sid}/adopt", json={"document_id": mine["id"]}, headers=head), 409, "suggestion_decided"
+    )
+    assert_problem(
+        await c.client.post(f"{API}/suggestions/{sid}/dismiss", json={"note": "改主意了"}, headers=head), 409, "suggestion_decided"
+    )
     # More applicants later do not reopen it.
     await dispatched(c, c.civil, "citizen-3", (FILE, "低保发放明细.pdf"))
     assert await suggestions(c, c.who("handler")) == []
@@ -149,8 +181,9 @@ async def test_dismissing_needs_a_note_and_happens_once(catalog_app) -> None:
     assert [s["id"] for s in await suggestions(c, c.who("handler"), "dismissed")] == [sid]
     assert_problem(await c.client.post(f"{API}/suggestions/{sid}/dismiss", json={"note": "再次"}, headers=head), 409, "suggestion_decided")
     mine = await c.publish()
-    assert_problem(await c.client.post(f"{API}/suggestions/{sid}/adopt", json={"document_id": mine["id"]}, headers=head), 409,
-                   "suggestion_decided")
+    assert_problem(
+        await c.client.post(f"{API}/suggestions/{sid}/adopt", json={"document_id": mine["id"]}, headers=head), 409, "suggestion_decided"
+    )
     assert (await rows(c))[0].status == "dismissed"
 
 

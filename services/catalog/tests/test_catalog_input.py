@@ -9,13 +9,17 @@ from urllib.parse import quote
 
 import pytest
 
-from shared.testing import assert_problem
-
 from services.catalog.adapters.orm import Document, DocumentAttachment, IndexSequence
 from services.catalog.tests.conftest import API, CODE_FINANCE
+from shared.testing import assert_problem
 
-GOOD = {"title": "青山县民政局关于调整城乡低保标准的通知", "body": "各乡镇人民政府：现将城乡低保标准调整如下。",
-        "category_code": "normative_document", "topic_code": "social_assistance", "made_on": "2026-11-02"}
+GOOD = {
+    "title": "青山县民政局关于调整城乡低保标准的通知",
+    "body": "各乡镇人民政府：现将城乡低保标准调整如下。",
+    "category_code": "normative_document",
+    "topic_code": "social_assistance",
+    "made_on": "2026-11-02",
+}
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 
@@ -23,32 +27,41 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 async def stored(c) -> dict[str, Any]:
     """Everything a document or an attachment writes."""
     files = sorted(p for p in Path(c.settings.storage_dir).rglob("*") if p.is_file()) if Path(c.settings.storage_dir).exists() else []
-    return {"documents": await c.count(Document), "index_sequences": await c.count(IndexSequence),
-            "attachments": await c.count(DocumentAttachment), "files": files, "outbox": len(await c.outbox())}
+    return {
+        "documents": await c.count(Document),
+        "index_sequences": await c.count(IndexSequence),
+        "attachments": await c.count(DocumentAttachment),
+        "files": files,
+        "outbox": len(await c.outbox()),
+    }
 
 
 # -- document creation -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("change,status,code,field", [
-    ({"category_code": "no_such_category"}, 422, "unknown_category", "category_code"),
-    ({"category_code": "social_assistance"}, 422, "unknown_category", "category_code"),  # a topic, not a category
-    ({"topic_code": "no_such_topic"}, 422, "unknown_topic", "topic_code"),
-    ({"topic_code": "plan"}, 422, "unknown_topic", "topic_code"),  # a category, not a topic
-    ({"made_on": "2026-13-01"}, 422, "validation_failed", "made_on"),
-    ({"made_on": "2026-02-30"}, 422, "validation_failed", "made_on"),
-    ({"made_on": "昨天"}, 422, "validation_failed", "made_on"),
-    ({"made_on": "2026-11-21"}, 422, "date_in_future", "made_on"),  # the pinned today is 2026-11-20
-    ({"title": ""}, 422, "validation_failed", "title"),
-    ({"title": "   "}, 422, "validation_failed", "title"),
-    ({"title": "通" * 301}, 422, "validation_failed", "title"),
-    ({"secret_level": "机密"}, 422, "validation_failed", "secret_level"),
-    ({"keywords": [f"关键词{i}" for i in range(21)]}, 422, "validation_failed", "keywords"),
-    ({"keywords": ["低保", ""]}, 422, "validation_failed", "keywords"),
-    ({"decision_count": -1}, 422, "validation_failed", "decision_count"),
-    ({"decision_count": 0}, 422, "validation_failed", "decision_count"),
-    ({"fee_amount_yuan": "-1.00"}, 422, "validation_failed", "fee_amount_yuan"),
-    ({"agency_id": "00000000-0000-0000-0000-000000000000"}, 422, "agency_not_found", "agency_id"),
-])
+
+@pytest.mark.parametrize(
+    "change,status,code,field",
+    [
+        ({"category_code": "no_such_category"}, 422, "unknown_category", "category_code"),
+        ({"category_code": "social_assistance"}, 422, "unknown_category", "category_code"),  # a topic, not a category
+        ({"topic_code": "no_such_topic"}, 422, "unknown_topic", "topic_code"),
+        ({"topic_code": "plan"}, 422, "unknown_topic", "topic_code"),  # a category, not a topic
+        ({"made_on": "2026-13-01"}, 422, "validation_failed", "made_on"),
+        ({"made_on": "2026-02-30"}, 422, "validation_failed", "made_on"),
+        ({"made_on": "昨天"}, 422, "validation_failed", "made_on"),
+        ({"made_on": "2026-11-21"}, 422, "date_in_future", "made_on"),  # the pinned today is 2026-11-20
+        ({"title": ""}, 422, "validation_failed", "title"),
+        ({"title": "   "}, 422, "validation_failed", "title"),
+        ({"title": "通" * 301}, 422, "validation_failed", "title"),
+        ({"secret_level": "机密"}, 422, "validation_failed", "secret_level"),
+        ({"keywords": [f"关键词{i}" for i in range(21)]}, 422, "validation_failed", "keywords"),
+        ({"keywords": ["低保", ""]}, 422, "validation_failed", "keywords"),
+        ({"decision_count": -1}, 422, "validation_failed", "decision_count"),
+        ({"decision_count": 0}, 422, "validation_failed", "decision_count"),
+        ({"fee_amount_yuan": "-1.00"}, 422, "validation_failed", "fee_amount_yuan"),
+        ({"agency_id": "00000000-0000-0000-0000-000000000000"}, 422, "agency_not_found", "agency_id"),
+    ],
+)
 async def test_bad_document_bodies_get_problem_json_and_store_nothing(catalog_app, change, status, code, field) -> None:
     c = catalog_app
     before = await stored(c)
@@ -62,16 +75,20 @@ async def test_bad_document_bodies_get_problem_json_and_store_nothing(catalog_ap
 async def test_the_same_body_without_the_fault_is_accepted(catalog_app) -> None:
     """The table above is not failing for some other reason."""
     c = catalog_app
-    r = await c.client.post(f"{API}/documents", json={"agency_id": c.civil, **GOOD, "keywords": [f"关键词{i}" for i in range(20)],
-                                                      "title": "通" * 300, "made_on": "2026-11-20"}, headers=c.who("handler"))
+    r = await c.client.post(
+        f"{API}/documents",
+        json={"agency_id": c.civil, **GOOD, "keywords": [f"关键词{i}" for i in range(20)], "title": "通" * 300, "made_on": "2026-11-20"},
+        headers=c.who("handler"),
+    )
     assert r.status_code == 201, r.text
     assert await c.count(Document) == 1
 
 
 async def test_an_agency_without_a_credit_code_cannot_draft_until_it_has_one(catalog_app) -> None:
     c = catalog_app
-    r = await c.client.post(f"{API}/agencies", json={"name": "青山县教育局", "kind": "department", "parent_id": c.county},
-                            headers=c.who("admin"))
+    r = await c.client.post(
+        f"{API}/agencies", json={"name": "青山县教育局", "kind": "department", "parent_id": c.county}, headers=c.who("admin")
+    )
     assert r.status_code == 201, r.text
     education = r.json()["id"]
     before = await stored(c)
@@ -90,24 +107,39 @@ async def test_an_agency_without_a_credit_code_cannot_draft_until_it_has_one(cat
 
 # -- attachments -----------------------------------------------------------------------------------
 
-async def upload(c, document_id: str, data: bytes, content_type: str = "application/pdf", filename: str = "低保标准.pdf",
-                 who: dict[str, str] | None = None):
-    return await c.client.post(f"{API}/documents/{document_id}/attachments", files={"file": (filename, data, content_type)},
-                               headers=who or c.who("handler"))
+
+async def upload(
+    c,
+    document_id: str,
+    data: bytes,
+    content_type: str = "application/pdf",
+    filename: str = "低保标准.pdf",
+    who: dict[str, str] | None = None,
+):
+    return await c.client.post(
+        f"{API}/documents/{document_id}/attachments", files={"file": (filename, data, content_type)}, headers=who or c.who("handler")
+    )
 
 
-@pytest.mark.parametrize("data,content_type,status,code", [
-    (PDF + b"0" * (64 * 1024), "application/pdf", 413, "attachment_too_large"),
-    (b"<html><script>alert(1)</script></html>", "text/html", 415, "unsupported_media_type"),
-    (b"MZ\x90\x00", "application/x-msdownload", 415, "unsupported_media_type"),
-    (PNG, "application/pdf", 415, "content_mismatch"),
-    (b"just some text pretending", "application/pdf", 415, "content_mismatch"),
-    (b"MZ\x90\x00\x03\x00\x00\x00" + bytes(120), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", 415,
-     "content_mismatch"),
-    (b"<html><script>alert(1)</script></html>", "text/plain", 415, "content_mismatch"),
-    (b"<html><script>alert(1)</script></html>", "application/ofd", 415, "content_mismatch"),
-    (b"", "application/pdf", 422, "attachment_empty"),
-])
+@pytest.mark.parametrize(
+    "data,content_type,status,code",
+    [
+        (PDF + b"0" * (64 * 1024), "application/pdf", 413, "attachment_too_large"),
+        (b"<html><script>alert(1)</script></html>", "text/html", 415, "unsupported_media_type"),
+        (b"MZ\x90\x00", "application/x-msdownload", 415, "unsupported_media_type"),
+        (PNG, "application/pdf", 415, "content_mismatch"),
+        (b"just some text pretending", "application/pdf", 415, "content_mismatch"),
+        (
+            b"MZ\x90\x00\x03\x00\x00\x00" + bytes(120),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            415,
+            "content_mismatch",
+        ),
+        (b"<html><script>alert(1)</script></html>", "text/plain", 415, "content_mismatch"),
+        (b"<html><script>alert(1)</script></html>", "application/ofd", 415, "content_mismatch"),
+        (b"", "application/pdf", 422, "attachment_empty"),
+    ],
+)
 async def test_bad_uploads_are_refused_and_nothing_is_stored(catalog_app, data, content_type, status, code) -> None:
     c = catalog_app
     d = await c.draft()
@@ -180,20 +212,24 @@ async def test_attachments_are_scoped_to_the_officers_agency(catalog_app) -> Non
 
 # -- public search ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("params,code,field", [
-    ({"page": 501}, "page_too_deep", "page"),
-    ({"from": "2026-11-20", "to": "2026-11-01"}, "date_range_invalid", "from"),
-    ({"category": "no_such_category"}, "unknown_category", "category"),
-    ({"category": "social_assistance"}, "unknown_category", "category"),  # a topic, not a category
-    ({"topic": "no_such_topic"}, "unknown_topic", "topic"),
-    ({"topic": "plan"}, "unknown_topic", "topic"),  # a category, not a topic
-    ({"q": "的"}, "query_too_vague", "q"),
-    ({"q": "低"}, "query_too_vague", "q"),
-    ({"q": "的 了 和"}, "query_too_vague", "q"),
-    ({"agency_id": "no-such-agency"}, "agency_not_found", "agency_id"),
-    ({"from": "昨天"}, "validation_failed", "from"),
-    ({"page": 0}, "validation_failed", "page"),
-])
+
+@pytest.mark.parametrize(
+    "params,code,field",
+    [
+        ({"page": 501}, "page_too_deep", "page"),
+        ({"from": "2026-11-20", "to": "2026-11-01"}, "date_range_invalid", "from"),
+        ({"category": "no_such_category"}, "unknown_category", "category"),
+        ({"category": "social_assistance"}, "unknown_category", "category"),  # a topic, not a category
+        ({"topic": "no_such_topic"}, "unknown_topic", "topic"),
+        ({"topic": "plan"}, "unknown_topic", "topic"),  # a category, not a topic
+        ({"q": "的"}, "query_too_vague", "q"),
+        ({"q": "低"}, "query_too_vague", "q"),
+        ({"q": "的 了 和"}, "query_too_vague", "q"),
+        ({"agency_id": "no-such-agency"}, "agency_not_found", "agency_id"),
+        ({"from": "昨天"}, "validation_failed", "from"),
+        ({"page": 0}, "validation_failed", "page"),
+    ],
+)
 async def test_bad_public_search_input_gets_422(catalog_app, params: dict[str, Any], code: str, field: str) -> None:
     c = catalog_app
     await c.publish()

@@ -9,12 +9,11 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from shared import migrate
-from shared.db import create_engine, new_id
-
 from services.catalog.adapters.orm import Agency, Document
 from services.catalog.app import build_spec
 from services.catalog.settings import CatalogSettings
+from shared import migrate
+from shared.db import create_engine, new_id
 
 INDEX = "uq_documents_agency_doc_number"
 
@@ -29,10 +28,26 @@ async def _at_0003_with(url: str, numbers: list[tuple[str, str | None, str]]) ->
         s.add(agency)
         await s.flush()
         for i, (number, old_key, status) in enumerate(numbers):
-            s.add(Document(id=new_id(), agency_id=agency.id, index_number=f"X-{i}", title=f"通知{i}", body="", publisher="青山县民政局",
-                           doc_number=number, doc_number_key=old_key, category_code="normative_document", keywords=[],
-                           made_on=date(2026, 11, 2), publish_due_on=date(2026, 11, 30), status=status, validity="valid",
-                           author_sub="h", revision=1))
+            s.add(
+                Document(
+                    id=new_id(),
+                    agency_id=agency.id,
+                    index_number=f"X-{i}",
+                    title=f"通知{i}",
+                    body="",
+                    publisher="青山县民政局",
+                    doc_number=number,
+                    doc_number_key=old_key,
+                    category_code="normative_document",
+                    keywords=[],
+                    made_on=date(2026, 11, 2),
+                    publish_due_on=date(2026, 11, 30),
+                    status=status,
+                    validity="valid",
+                    author_sub="h",
+                    revision=1,
+                )
+            )
         await s.commit()
     await engine.dispose()
 
@@ -53,8 +68,15 @@ async def _upgrade(url: str) -> None:
 
 async def test_old_keys_are_recomputed_and_the_index_is_built(databases) -> None:
     url = await databases.new("catalog")
-    await _at_0003_with(url, [("青民〔２０２６〕８号", "青民〔２０２６〕8号", "published"), ("青民【2026】9号", "青民〔2026〕9号", "draft"),
-                              ("青民〔2026〕8号", "青民〔2026〕8号", "withdrawn"), ("不是文号", None, "draft")])
+    await _at_0003_with(
+        url,
+        [
+            ("青民〔２０２６〕８号", "青民〔２０２６〕8号", "published"),
+            ("青民【2026】9号", "青民〔2026〕9号", "draft"),
+            ("青民〔2026〕8号", "青民〔2026〕8号", "withdrawn"),
+            ("不是文号", None, "draft"),
+        ],
+    )
     await _upgrade(url)
     keys, indexes = await _keys_and_indexes(url)
     assert keys == ["青民〔2026〕8号", "青民〔2026〕9号", "青民〔2026〕8号", None]

@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from shared.testing import assert_problem
-
 from services.catalog.adapters.orm import Document
 from services.catalog.tests.conftest import API
+from shared.testing import assert_problem
 
 
 async def search(c, **params: Any) -> dict[str, Any]:
@@ -21,8 +20,13 @@ async def search(c, **params: Any) -> dict[str, Any]:
 
 
 async def draft_status(c, **fields: Any):
-    body = {"agency_id": c.civil, "title": "青山县民政局关于调整城乡低保标准的通知", "body": "各乡镇人民政府：现将城乡低保标准调整如下。",
-            "category_code": "normative_document", "made_on": "2026-11-02"} | fields
+    body = {
+        "agency_id": c.civil,
+        "title": "青山县民政局关于调整城乡低保标准的通知",
+        "body": "各乡镇人民政府：现将城乡低保标准调整如下。",
+        "category_code": "normative_document",
+        "made_on": "2026-11-02",
+    } | fields
     return await c.client.post(f"{API}/documents", json=body, headers=c.who("handler", body["agency_id"]))
 
 
@@ -76,8 +80,11 @@ async def test_a_second_document_with_the_same_doc_number_in_one_agency_is_409(c
     r = await c.client.patch(f"{API}/documents/{other['id']}", json={"doc_number": "青民（2026）8号"}, headers=c.who("handler", c.civil))
     assert_problem(r, 409, "doc_number_taken")
     # Nor can a revision of a published document take another document's number.
-    r = await c.client.post(f"{API}/documents/{(await c.publish(doc_number='青民〔2026〕11号'))['id']}/revisions",
-                            json={"doc_number": "青民〔2026〕8号", "reason": "改号"}, headers=c.who("handler", c.civil))
+    r = await c.client.post(
+        f"{API}/documents/{(await c.publish(doc_number='青民〔2026〕11号'))['id']}/revisions",
+        json={"doc_number": "青民〔2026〕8号", "reason": "改号"},
+        headers=c.who("handler", c.civil),
+    )
     assert_problem(r, 409, "doc_number_taken")
     assert first["doc_number"] == "青民〔2026〕8号"
 
@@ -85,8 +92,12 @@ async def test_a_second_document_with_the_same_doc_number_in_one_agency_is_409(c
 async def test_a_revision_keeps_its_own_doc_number_and_a_withdrawn_one_frees_it(catalog_app) -> None:
     c = catalog_app
     d = await c.publish(doc_number="青民〔2026〕8号")
-    await c.step(d["id"], "revisions", c.who("handler", c.civil), {"title": "青山县民政局关于调整城乡低保标准的通知（修订）", "reason": "更正标题",
-                                                                  "doc_number": "青民〔2026〕8号"})
+    await c.step(
+        d["id"],
+        "revisions",
+        c.who("handler", c.civil),
+        {"title": "青山县民政局关于调整城乡低保标准的通知（修订）", "reason": "更正标题", "doc_number": "青民〔2026〕8号"},
+    )
     revised = await c.step(d["id"], "revisions/approve", c.who("reviewer", c.civil))
     assert revised["revision"] == 2 and revised["doc_number"] == "青民〔2026〕8号"
     await c.step(d["id"], "withdraw", c.who("head", c.civil), {"note": "误发，重新印发"})
@@ -97,6 +108,11 @@ async def test_a_revision_keeps_its_own_doc_number_and_a_withdrawn_one_frees_it(
 async def test_an_interpretation_may_cite_its_policys_doc_number(catalog_app) -> None:
     c = catalog_app
     policy = await c.publish(doc_number="青民〔2026〕8号")
-    r = await draft_status(c, doc_number="青民〔2026〕8号", category_code="policy_interpretation", interprets_id=policy["id"],
-                           title="《关于调整城乡低保标准的通知》政策解读")
+    r = await draft_status(
+        c,
+        doc_number="青民〔2026〕8号",
+        category_code="policy_interpretation",
+        interprets_id=policy["id"],
+        title="《关于调整城乡低保标准的通知》政策解读",
+    )
     assert r.status_code == 201, r.text

@@ -6,10 +6,9 @@ from datetime import date
 
 import pytest
 
-from shared.testing import assert_problem
-
 from services.catalog.adapters.orm import Document, DocumentRevision
 from services.catalog.tests.conftest import API, CODE_CIVIL
+from shared.testing import assert_problem
 
 
 def types(events: list[dict], document_id: str) -> list[str]:
@@ -69,21 +68,32 @@ async def test_return_sends_it_back_with_reasons_and_it_can_be_resubmitted(catal
     assert_problem(r, 422)  # reasons are required
     back = await c.step(d["id"], "return", c.who("reviewer"), {"note": "第三段涉及个人信息，请删除"})
     assert back["status"]["code"] == "draft" and back["review_note"] == "第三段涉及个人信息，请删除"
-    r = await c.client.patch(f"{API}/documents/{d['id']}", json={"body": "各乡镇人民政府：标准调整如下（已删除个人信息）。"}, headers=c.who("handler"))
+    r = await c.client.patch(
+        f"{API}/documents/{d['id']}", json={"body": "各乡镇人民政府：标准调整如下（已删除个人信息）。"}, headers=c.who("handler")
+    )
     assert r.status_code == 200, r.text
     await c.step(d["id"], "submit", c.who("handler"))
     assert (await c.step(d["id"], "approve", c.who("reviewer")))["status"]["code"] == "published"
-    assert types(await c.outbox(), d["id"]) == ["DocumentDrafted", "DocumentSubmitted", "DocumentReturned", "DocumentSubmitted", "DocumentPublished"]
+    assert types(await c.outbox(), d["id"]) == [
+        "DocumentDrafted",
+        "DocumentSubmitted",
+        "DocumentReturned",
+        "DocumentSubmitted",
+        "DocumentPublished",
+    ]
 
 
-@pytest.mark.parametrize("step,role,body", [
-    ("approve", "reviewer", None),  # not submitted yet
-    ("return", "reviewer", {"note": "x"}),
-    ("withdraw", "head", {"note": "x"}),
-    ("validity", "head", {"validity": "repealed", "effective_on": "2026-11-20"}),
-    ("revisions", "handler", {"title": "新标题", "reason": "x"}),
-    ("revisions/approve", "reviewer", None),
-])
+@pytest.mark.parametrize(
+    "step,role,body",
+    [
+        ("approve", "reviewer", None),  # not submitted yet
+        ("return", "reviewer", {"note": "x"}),
+        ("withdraw", "head", {"note": "x"}),
+        ("validity", "head", {"validity": "repealed", "effective_on": "2026-11-20"}),
+        ("revisions", "handler", {"title": "新标题", "reason": "x"}),
+        ("revisions/approve", "reviewer", None),
+    ],
+)
 async def test_illegal_steps_on_a_draft_get_409_and_change_nothing(catalog_app, step, role, body) -> None:
     c = catalog_app
     d = await c.draft()
@@ -108,8 +118,12 @@ async def test_published_documents_cannot_be_edited_or_resubmitted(catalog_app) 
 async def test_revision_is_reviewed_and_keeps_the_earlier_text(catalog_app) -> None:
     c = catalog_app
     d = await c.publish()
-    proposed = await c.step(d["id"], "revisions", c.who("handler", sub="editor-1"),
-                            {"title": "青山县民政局关于调整城乡低保标准的通知（修订）", "reason": "更正标准金额"})
+    proposed = await c.step(
+        d["id"],
+        "revisions",
+        c.who("handler", sub="editor-1"),
+        {"title": "青山县民政局关于调整城乡低保标准的通知（修订）", "reason": "更正标准金额"},
+    )
     assert proposed["pending_revision"]["changes"]["title"].endswith("（修订）")
     public = (await c.client.get(f"{API}/public/documents/{d['id']}")).json()
     assert public["title"] == d["title"]  # the public keeps seeing the reviewed text until the revision passes review
@@ -138,14 +152,17 @@ async def test_a_returned_revision_changes_nothing_public(catalog_app) -> None:
 async def test_repeal_keeps_it_public_as_repealed_and_withdrawal_hides_it(catalog_app) -> None:
     c = catalog_app
     d = await c.publish()
-    r = await c.client.post(f"{API}/documents/{d['id']}/validity", json={"validity": "repealed", "effective_on": "2026-11-20"},
-                            headers=c.who("handler"))
+    r = await c.client.post(
+        f"{API}/documents/{d['id']}/validity", json={"validity": "repealed", "effective_on": "2026-11-20"}, headers=c.who("handler")
+    )
     assert_problem(r, 403, "forbidden_role")  # a head or admin declares it
     repealed = await c.step(d["id"], "validity", c.who("head"), {"validity": "repealed", "effective_on": "2026-11-20"})
     assert repealed["validity"]["code"] == "repealed"
     public = (await c.client.get(f"{API}/public/documents/{d['id']}")).json()
     assert public["validity"] == {"code": "repealed", "name": "废止", "changed_on": "2026-11-20"}
-    r = await c.client.post(f"{API}/documents/{d['id']}/validity", json={"validity": "expired", "effective_on": "2026-11-20"}, headers=c.who("head"))
+    r = await c.client.post(
+        f"{API}/documents/{d['id']}/validity", json={"validity": "expired", "effective_on": "2026-11-20"}, headers=c.who("head")
+    )
     assert_problem(r, 409, "illegal_transition")  # already no longer in force
     withdrawn = await c.step(d["id"], "withdraw", c.who("head"), {"note": "误发"})
     assert withdrawn["status"]["code"] == "withdrawn"
@@ -154,7 +171,11 @@ async def test_repeal_keeps_it_public_as_repealed_and_withdrawal_hides_it(catalo
     assert_problem(r, 409, "illegal_transition")
     events = [e for e in await c.outbox() if e["aggregate_id"] == d["id"]]
     assert [e["type"] for e in events][-2:] == ["DocumentRepealed", "DocumentWithdrawn"]
-    assert events[-2]["payload"] == events[-2]["payload"] | {"validity": "repealed", "effective_on": "2026-11-20", "category": "normative_document"}
+    assert events[-2]["payload"] == events[-2]["payload"] | {
+        "validity": "repealed",
+        "effective_on": "2026-11-20",
+        "category": "normative_document",
+    }
 
 
 async def test_stale_if_match_gets_412_and_changes_nothing(catalog_app) -> None:
@@ -177,8 +198,11 @@ async def test_officers_see_only_their_subtree(catalog_app) -> None:
     other = c.who("handler", c.finance)
     assert_problem(await c.client.get(f"{API}/documents/{d['id']}", headers=other), 404, "document_not_found")
     assert_problem(await c.client.post(f"{API}/documents/{d['id']}/submit", headers=other), 404, "document_not_found")
-    r = await c.client.post(f"{API}/documents", json={"agency_id": c.civil, "title": "越权", "body": "x", "category_code": "plan",
-                                                      "made_on": "2026-11-02"}, headers=other)
+    r = await c.client.post(
+        f"{API}/documents",
+        json={"agency_id": c.civil, "title": "越权", "body": "x", "category_code": "plan", "made_on": "2026-11-02"},
+        headers=other,
+    )
     assert_problem(r, 403, "agency_out_of_scope")
     county = c.who("supervisor", c.county)
     assert (await c.client.get(f"{API}/documents/{d['id']}", headers=county)).status_code == 200
@@ -192,8 +216,18 @@ async def test_officers_see_only_their_subtree(catalog_app) -> None:
 async def test_interpretation_is_shown_with_its_policy(catalog_app) -> None:
     c = catalog_app
     policy = await c.draft(title="青山县城乡低保实施办法", doc_number="青民〔2026〕8号")
-    r = await c.client.post(f"{API}/documents", json={"agency_id": c.civil, "title": "解读", "body": "x", "category_code": "plan",
-                                                      "made_on": "2026-11-02", "interprets_id": policy["id"]}, headers=c.who("handler"))
+    r = await c.client.post(
+        f"{API}/documents",
+        json={
+            "agency_id": c.civil,
+            "title": "解读",
+            "body": "x",
+            "category_code": "plan",
+            "made_on": "2026-11-02",
+            "interprets_id": policy["id"],
+        },
+        headers=c.who("handler"),
+    )
     assert_problem(r, 422, "interpretation_category")
     reading = await c.draft(title="《青山县城乡低保实施办法》政策解读", category_code="policy_interpretation", interprets_id=policy["id"])
     await c.step(reading["id"], "submit", c.who("handler"))
@@ -217,6 +251,7 @@ async def test_index_numbers_are_never_reused(catalog_app) -> None:
     numbers = set()
     async with c.app.state.runtime.sessions() as s:
         from sqlalchemy import select
+
         numbers = set((await s.execute(select(Document.index_number))).scalars())
     assert numbers == {f"{CODE_CIVIL}/2026-00001", f"{CODE_CIVIL}/2026-00002"}
     later = await c.draft(made_on="2026-11-03")

@@ -7,14 +7,22 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from shared.testing import assert_problem
-
 from services.catalog.adapters.orm import Agency, Guide
 from services.catalog.tests.conftest import API, CODE_CIVIL, CODE_FINANCE
+from shared.testing import assert_problem
 
-GUIDE = {"office": "青山县民政局办公室", "address": "青山县人民路1号", "postcode": "310000", "hours": "工作日 8:30-12:00，14:00-17:30",
-         "phone": "0571-88880000", "fax": "0571-88880001", "email": "gk@qingshan.gov.cn", "website": "https://mz.qingshan.gov.cn",
-         "channels": ["online", "letter", "in_person"], "scope": "本机关主动公开的信息通过县政府门户网站发布。"}
+GUIDE = {
+    "office": "青山县民政局办公室",
+    "address": "青山县人民路1号",
+    "postcode": "310000",
+    "hours": "工作日 8:30-12:00，14:00-17:30",
+    "phone": "0571-88880000",
+    "fax": "0571-88880001",
+    "email": "gk@qingshan.gov.cn",
+    "website": "https://mz.qingshan.gov.cn",
+    "channels": ["online", "letter", "in_person"],
+    "scope": "本机关主动公开的信息通过县政府门户网站发布。",
+}
 # Valid GB 32100 check character is "B"; any other one is wrong.
 BAD_CREDIT_CODE = CODE_CIVIL[:17] + "C"
 
@@ -30,6 +38,7 @@ async def stored_guides(c) -> list[Guide]:
 
 # -- the guide -----------------------------------------------------------------------------------
 
+
 async def test_a_guide_is_missing_until_a_head_writes_it_and_then_everyone_reads_it(catalog_app) -> None:
     c = catalog_app
     assert_problem(await c.client.get(guide_url(c.civil)), 404, "guide_not_found")
@@ -42,8 +51,11 @@ async def test_a_guide_is_missing_until_a_head_writes_it_and_then_everyone_reads
     assert r.status_code == 200, r.text
     shown = r.json()
     assert shown["agency_id"] == c.civil and shown["agency_name"] == "青山县民政局"
-    assert shown["channels"] == [{"code": "online", "name": "网上申请"}, {"code": "letter", "name": "信函申请"},
-                                 {"code": "in_person", "name": "当面申请"}]
+    assert shown["channels"] == [
+        {"code": "online", "name": "网上申请"},
+        {"code": "letter", "name": "信函申请"},
+        {"code": "in_person", "name": "当面申请"},
+    ]
     for field in ("office", "address", "postcode", "hours", "phone", "fax", "email", "website", "scope"):
         assert shown[field] == GUIDE[field], field
     assert r.headers["ETag"] == '"1"'
@@ -55,8 +67,11 @@ async def test_an_admin_may_write_any_agencys_guide_and_updates_bump_the_version
     c = catalog_app
     r = await c.client.put(guide_url(c.finance), json=GUIDE | {"office": "青山县财政局办公室"}, headers=c.who("admin"))
     assert r.status_code == 200, r.text
-    r = await c.client.put(guide_url(c.finance), json=GUIDE | {"office": "青山县财政局综合科", "channels": ["email", "email"]},
-                           headers=c.who("admin") | {"If-Match": '"1"'})
+    r = await c.client.put(
+        guide_url(c.finance),
+        json=GUIDE | {"office": "青山县财政局综合科", "channels": ["email", "email"]},
+        headers=c.who("admin") | {"If-Match": '"1"'},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["version"] == 2 and r.json()["channels"] == [{"code": "email", "name": "电子邮件申请"}]
     assert (await c.client.get(guide_url(c.finance))).json()["office"] == "青山县财政局综合科"
@@ -88,18 +103,21 @@ async def test_a_stale_if_match_gets_412_and_changes_nothing(catalog_app) -> Non
     assert shown["hours"] == "工作日全天" and shown["version"] == 2
 
 
-@pytest.mark.parametrize("change,field", [
-    ({"postcode": "31000"}, "postcode"),
-    ({"postcode": "31000A"}, "postcode"),
-    ({"channels": ["online", "pigeon"]}, "channels"),
-    ({"channels": []}, "channels"),
-    ({"email": "gk@qingshan"}, "email"),
-    ({"email": "gk qingshan.gov.cn"}, "email"),
-    ({"office": "   "}, "office"),
-    ({"website": "ftp://mz.qingshan.gov.cn"}, "website"),
-    ({"phone": "call me"}, "phone"),
-    ({"unknown_field": "x"}, "unknown_field"),
-])
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"postcode": "31000"}, "postcode"),
+        ({"postcode": "31000A"}, "postcode"),
+        ({"channels": ["online", "pigeon"]}, "channels"),
+        ({"channels": []}, "channels"),
+        ({"email": "gk@qingshan"}, "email"),
+        ({"email": "gk qingshan.gov.cn"}, "email"),
+        ({"office": "   "}, "office"),
+        ({"website": "ftp://mz.qingshan.gov.cn"}, "website"),
+        ({"phone": "call me"}, "phone"),
+        ({"unknown_field": "x"}, "unknown_field"),
+    ],
+)
 async def test_bad_guide_input_gets_422_and_stores_nothing(catalog_app, change: dict[str, Any], field: str) -> None:
     c = catalog_app
     r = await c.client.put(guide_url(c.civil), json=GUIDE | change, headers=c.who("head"))
@@ -117,6 +135,7 @@ async def test_bad_input_on_an_existing_guide_leaves_it_as_it_was(catalog_app) -
 
 
 # -- agencies ------------------------------------------------------------------------------------
+
 
 async def patch(c, agency_id: str, body: dict[str, Any], who: dict[str, str] | None = None):
     return await c.client.patch(f"{API}/agencies/{agency_id}", json=body, headers=who or c.who("admin"))
@@ -142,14 +161,24 @@ async def test_an_admin_renames_and_moves_an_agency_and_the_change_is_announced_
 
     events = agency_events(await c.outbox(), center["id"])
     assert [e["type"] for e in events] == ["AgencyRegistered", "AgencyUpdated"]
-    assert events[-1]["payload"] == {"agency_id": center["id"], "name": "青山县社会救助指导中心", "kind": "other",
-                                     "parent_id": c.county, "credit_code": None}
+    assert events[-1]["payload"] == {
+        "agency_id": center["id"],
+        "name": "青山县社会救助指导中心",
+        "kind": "other",
+        "parent_id": c.county,
+        "credit_code": None,
+    }
     # Full state even when only one field changed.
     assert (await patch(c, c.finance, {"name": "青山县财政局（县国资办）"})).status_code == 200
     last = agency_events(await c.outbox(), c.finance)[-1]
     assert last["type"] == "AgencyUpdated"
-    assert last["payload"] == {"agency_id": c.finance, "name": "青山县财政局（县国资办）", "kind": "department",
-                               "parent_id": c.county, "credit_code": CODE_FINANCE}
+    assert last["payload"] == {
+        "agency_id": c.finance,
+        "name": "青山县财政局（县国资办）",
+        "kind": "department",
+        "parent_id": c.county,
+        "credit_code": CODE_FINANCE,
+    }
 
 
 async def test_only_an_admin_may_change_an_agency(catalog_app) -> None:
@@ -178,14 +207,26 @@ async def test_a_duplicate_name_or_credit_code_gets_409_and_an_invalid_code_422(
     before = await c.outbox()
     assert_problem(await patch(c, c.finance, {"name": "青山县民政局"}), 409, "agency_exists")
     assert_problem(await patch(c, c.finance, {"credit_code": CODE_CIVIL}), 409, "agency_exists")
-    assert_problem(await c.client.post(f"{API}/agencies", json={"name": "青山县民政局", "kind": "department"}, headers=c.who("admin")),
-                   409, "agency_exists")
-    assert_problem(await c.client.post(f"{API}/agencies", json={"name": "青山县教育局", "kind": "department", "credit_code": CODE_CIVIL},
-                                       headers=c.who("admin")), 409, "agency_exists")
+    assert_problem(
+        await c.client.post(f"{API}/agencies", json={"name": "青山县民政局", "kind": "department"}, headers=c.who("admin")),
+        409,
+        "agency_exists",
+    )
+    assert_problem(
+        await c.client.post(
+            f"{API}/agencies", json={"name": "青山县教育局", "kind": "department", "credit_code": CODE_CIVIL}, headers=c.who("admin")
+        ),
+        409,
+        "agency_exists",
+    )
     problem = assert_problem(await patch(c, c.finance, {"credit_code": BAD_CREDIT_CODE}), 422)
     assert any("credit_code" in e["field"] for e in problem["errors"])
-    assert_problem(await c.client.post(f"{API}/agencies", json={"name": "青山县教育局", "kind": "department", "credit_code": "123"},
-                                       headers=c.who("admin")), 422)
+    assert_problem(
+        await c.client.post(
+            f"{API}/agencies", json={"name": "青山县教育局", "kind": "department", "credit_code": "123"}, headers=c.who("admin")
+        ),
+        422,
+    )
     assert await c.outbox() == before
     finance = (await c.client.get(f"{API}/agencies/{c.finance}")).json()
     assert finance["name"] == "青山县财政局" and finance["credit_code"] == CODE_FINANCE

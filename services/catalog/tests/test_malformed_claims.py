@@ -6,17 +6,15 @@ The tokens are signed with the service's own key, so only the claims' shapes are
 
 from __future__ import annotations
 
-from typing import Any
-
 import time
+from typing import Any
 
 import jwt
 import pytest
 
-from shared.testing import assert_problem
-
 from services.catalog.adapters.orm import Document
 from services.catalog.tests.conftest import API
+from shared.testing import assert_problem
 
 
 def signed(c, role: str = "handler", **claims: Any) -> dict[str, str]:
@@ -33,8 +31,13 @@ async def test_an_agency_id_that_is_not_a_string_is_401_not_500(catalog_app, age
     for method, path in (("GET", f"{API}/documents"), ("GET", f"{API}/documents/overdue"), ("GET", f"{API}/suggestions")):
         assert_problem(await c.client.request(method, path, headers=headers), 401, "token_invalid")
     before = await c.count(Document)
-    draft = {"agency_id": c.civil, "title": "青山县民政局关于调整城乡低保标准的通知", "body": "正文。", "category_code": "normative_document",
-             "made_on": "2026-11-02"}
+    draft = {
+        "agency_id": c.civil,
+        "title": "青山县民政局关于调整城乡低保标准的通知",
+        "body": "正文。",
+        "category_code": "normative_document",
+        "made_on": "2026-11-02",
+    }
     assert_problem(await c.client.post(f"{API}/documents", json=draft, headers=headers), 401, "token_invalid")
     assert await c.count(Document) == before
 
@@ -53,8 +56,13 @@ async def test_an_empty_or_blank_sub_neither_drafts_nor_approves(catalog_app, su
     nobody_handler = signed(c, "handler", sub=sub, agency_id=c.civil)
     nobody_reviewer = signed(c, "reviewer", sub=sub, agency_id=c.civil)
     before = await c.count(Document)
-    draft = {"agency_id": c.civil, "title": "青山县民政局关于调整城乡低保标准的通知", "body": "正文。", "category_code": "normative_document",
-             "made_on": "2026-11-02"}
+    draft = {
+        "agency_id": c.civil,
+        "title": "青山县民政局关于调整城乡低保标准的通知",
+        "body": "正文。",
+        "category_code": "normative_document",
+        "made_on": "2026-11-02",
+    }
     assert_problem(await c.client.post(f"{API}/documents", json=draft, headers=nobody_handler), 401, "token_invalid")
     assert await c.count(Document) == before
     # A real handler's draft in review: the nameless reviewer cannot approve it either.
@@ -70,6 +78,7 @@ async def test_the_same_person_cannot_draft_and_approve(catalog_app) -> None:
     c = catalog_app
     d = await c.draft(as_=c.who("head", sub="one-person"))
     await c.step(d["id"], "submit", c.who("head", sub="one-person"))
-    assert_problem(await c.client.post(f"{API}/documents/{d['id']}/approve", headers=c.who("head", sub="one-person")), 403,
-                   "separation_of_duties")
+    assert_problem(
+        await c.client.post(f"{API}/documents/{d['id']}/approve", headers=c.who("head", sub="one-person")), 403, "separation_of_duties"
+    )
     assert (await c.client.post(f"{API}/documents/{d['id']}/approve", headers=c.who("reviewer", sub="someone-else"))).status_code == 200

@@ -25,16 +25,37 @@ async def corpus(catalog_app) -> dict[str, Any]:
     c = catalog_app
     docs = {}
     c.set_today(date(2026, 3, 10))
-    docs["dibao"] = await c.publish(title="关于做好城乡低保提标工作的通知", body="各乡镇：城乡居民最低生活保障标准自4月起提高。",
-                                    doc_number="青民〔2026〕8号", topic_code="social_assistance", made_on="2026-03-02", keywords=["救助标准"])
+    docs["dibao"] = await c.publish(
+        title="关于做好城乡低保提标工作的通知",
+        body="各乡镇：城乡居民最低生活保障标准自4月起提高。",
+        doc_number="青民〔2026〕8号",
+        topic_code="social_assistance",
+        made_on="2026-03-02",
+        keywords=["救助标准"],
+    )
     c.set_today(date(2026, 6, 15))
-    docs["housing"] = await c.publish(title="青山县公租房分配实施细则", body="符合条件的住房困难家庭可以申请公共租赁住房。",
-                                      topic_code="housing_security", category_code="normative_document", made_on="2026-06-10")
-    docs["budget"] = await c.publish(agency_id=c.finance, title="青山县2026年财政预算公开", body="本年度一般公共预算收入……低保资金安排3000万元。",
-                                     category_code="budget", made_on="2026-06-01")
+    docs["housing"] = await c.publish(
+        title="青山县公租房分配实施细则",
+        body="符合条件的住房困难家庭可以申请公共租赁住房。",
+        topic_code="housing_security",
+        category_code="normative_document",
+        made_on="2026-06-10",
+    )
+    docs["budget"] = await c.publish(
+        agency_id=c.finance,
+        title="青山县2026年财政预算公开",
+        body="本年度一般公共预算收入……低保资金安排3000万元。",
+        category_code="budget",
+        made_on="2026-06-01",
+    )
     c.set_today(date(2026, 11, 20))
-    docs["plan"] = await c.publish(title="青山县乡村振兴规划（2026—2030年）", body="推进乡村振兴，巩固脱贫攻坚成果。",
-                                   category_code="plan", topic_code="rural_revitalization", made_on="2026-11-02")
+    docs["plan"] = await c.publish(
+        title="青山县乡村振兴规划（2026—2030年）",
+        body="推进乡村振兴，巩固脱贫攻坚成果。",
+        category_code="plan",
+        topic_code="rural_revitalization",
+        made_on="2026-11-02",
+    )
     docs["draft"] = await c.draft(title="城乡低保资金审计整改情况（草稿）", body="低保 低保 低保", made_on="2026-11-02")
     in_review = await c.draft(title="低保对象名单（审查中）", body="低保", made_on="2026-11-02")
     await c.step(in_review["id"], "submit", c.who("handler"))
@@ -149,22 +170,33 @@ async def test_very_many_matches_give_sampled_counts_and_date_order(broker, data
     relevance gives way to date order; the listed page itself stays exact."""
     from sqlalchemy import update
 
-    from shared.testing import auth, running_app, settings_for
-
     from services.catalog.adapters.orm import Document
     from services.catalog.app import create_app
     from services.catalog.settings import CatalogSettings
     from services.catalog.tests.conftest import CODE_CIVIL, Catalog
+    from shared.testing import auth, running_app, settings_for
 
     url = await databases.new("catalog")
     if not url.startswith("postgresql"):
         pytest.skip("sampled counting is PostgreSQL's; SQLite counts exactly")
-    settings = settings_for(CatalogSettings, database_url=url, bootstrap=broker.bootstrap, prefix=topic_prefix, storage_dir=str(tmp_path),
-                            run_scheduler=False, run_consumers=False, search_exact_limit=20, search_sample_rows=10)
+    settings = settings_for(
+        CatalogSettings,
+        database_url=url,
+        bootstrap=broker.bootstrap,
+        prefix=topic_prefix,
+        storage_dir=str(tmp_path),
+        run_scheduler=False,
+        run_consumers=False,
+        search_exact_limit=20,
+        search_sample_rows=10,
+    )
     app = create_app(settings)
     async with running_app(app) as client:
-        r = await client.post(f"{API}/agencies", json={"name": "青山县民政局", "kind": "department", "credit_code": CODE_CIVIL},
-                              headers=auth(settings, "admin"))
+        r = await client.post(
+            f"{API}/agencies",
+            json={"name": "青山县民政局", "kind": "department", "credit_code": CODE_CIVIL},
+            headers=auth(settings, "admin"),
+        )
         c = Catalog(client, app, settings, r.json()["id"], r.json()["id"], r.json()["id"])
         published = []
         for i in range(40):
@@ -194,8 +226,16 @@ async def test_very_many_matches_give_sampled_counts_and_date_order(broker, data
 
         async def window_page(page: int, sort: str = "date") -> list[str]:
             async with app.state.runtime.sessions() as s, s.begin():
-                found = await adapter.search(s, adapter.Criteria(query=parse_query("低保")), sort=sort, offset=(page - 1) * 5, limit=5,
-                                             exact_limit=20, sample_rows=10, dense_walk_rows=0)
+                found = await adapter.search(
+                    s,
+                    adapter.Criteria(query=parse_query("低保")),
+                    sort=sort,
+                    offset=(page - 1) * 5,
+                    limit=5,
+                    exact_limit=20,
+                    sample_rows=10,
+                    dense_walk_rows=0,
+                )
             assert found.approximate and found.total == 1000
             return [row.id for row in found.rows]
 

@@ -9,10 +9,9 @@ from typing import Any
 
 import httpx
 
+from services.identity.settings import OidcProvider
 from shared.auth import JwksCache
 from shared.errors import Problem
-
-from services.identity.settings import OidcProvider
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +48,11 @@ class OidcClient:
                     return cached[1]
                 raise _unavailable() from exc
             # OpenID Connect Discovery 1.0 §4.3: the document's issuer must be the one configured.
-            if not isinstance(doc, dict) or doc.get("issuer") != provider.issuer or not all(
-                    isinstance(doc.get(k), str) for k in ("authorization_endpoint", "token_endpoint", "jwks_uri")):
+            if (
+                not isinstance(doc, dict)
+                or doc.get("issuer") != provider.issuer
+                or not all(isinstance(doc.get(k), str) for k in ("authorization_endpoint", "token_endpoint", "jwks_uri"))
+            ):
                 log.error("discovery document of %s does not match the configured issuer or lacks endpoints", provider.name)
                 raise _unavailable()
             self._discovery[provider.issuer] = (time.monotonic(), doc)
@@ -61,8 +63,9 @@ class OidcClient:
             self._jwks[jwks_uri] = JwksCache(jwks_uri, timeout=self.timeout)
         return self._jwks[jwks_uri]
 
-    async def exchange(self, provider: OidcProvider, doc: dict[str, Any], *, code: str, redirect_uri: str,
-                       code_verifier: str) -> dict[str, Any]:
+    async def exchange(
+        self, provider: OidcProvider, doc: dict[str, Any], *, code: str, redirect_uri: str, code_verifier: str
+    ) -> dict[str, Any]:
         """The token response for an authorization code; 400 when the provider refuses the code."""
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri, "code_verifier": code_verifier}
         auth: httpx.BasicAuth | None = None

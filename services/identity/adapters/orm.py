@@ -180,4 +180,3 @@ class KnownAgency(Base):
     name: Mapped[str] = mapped_column(String(100))
     parent_id: Mapped[str | None] = mapped_column(String(36), index=True)
     replicated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-

@@ -7,11 +7,16 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.trees import descendants
-
 from services.identity.adapters.orm import (
-    Account, KnownAgency, Officer, OfficerRole, RefreshToken, SigningKey, WechatIdentity,
+    Account,
+    KnownAgency,
+    Officer,
+    OfficerRole,
+    RefreshToken,
+    SigningKey,
+    WechatIdentity,
 )
+from shared.trees import descendants
 
 
 class AccountRepository:
@@ -56,12 +61,14 @@ class RefreshTokenRepository:
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def revoke_family(self, family_id: str, at: datetime) -> None:
-        await self.session.execute(update(RefreshToken).where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-                                   .values(revoked_at=at))
+        await self.session.execute(
+            update(RefreshToken).where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None)).values(revoked_at=at)
+        )
 
     async def revoke_account(self, account_id: str, at: datetime) -> None:
-        await self.session.execute(update(RefreshToken).where(RefreshToken.account_id == account_id, RefreshToken.revoked_at.is_(None))
-                                   .values(revoked_at=at))
+        await self.session.execute(
+            update(RefreshToken).where(RefreshToken.account_id == account_id, RefreshToken.revoked_at.is_(None)).values(revoked_at=at)
+        )
 
 
 class SigningKeyRepository:

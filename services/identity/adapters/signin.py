@@ -49,4 +49,3 @@ class OidcRepository:
 
     async def known_agency(self, agency_id: str) -> bool:
         return await self.session.get(KnownAgency, agency_id) is not None
-

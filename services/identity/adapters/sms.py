@@ -48,8 +48,9 @@ class AliyunSender:
     the budget twice), so a timeout or failure is answered to the person, who may ask again.
     """
 
-    def __init__(self, endpoint: str, access_key_id: str, access_key_secret: str, sign_name: str, template_code: str,
-                 *, timeout: float = 5.0) -> None:
+    def __init__(
+        self, endpoint: str, access_key_id: str, access_key_secret: str, sign_name: str, template_code: str, *, timeout: float = 5.0
+    ) -> None:
         self.endpoint = endpoint.rstrip("/")
         self.access_key_id = access_key_id
         self.access_key_secret = access_key_secret
@@ -60,32 +61,48 @@ class AliyunSender:
     def signed_request(self, params: dict[str, str]) -> tuple[str, dict[str, str]]:
         """The URL and headers of one signed POST carrying `params` in the query string and an empty body."""
         host = urlsplit(self.endpoint).netloc
-        headers = {"host": host, "x-acs-action": "SendSms", "x-acs-version": API_VERSION,
-                   "x-acs-date": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "x-acs-signature-nonce": uuid.uuid4().hex,
-                   "x-acs-content-sha256": hashlib.sha256(b"").hexdigest()}
+        headers = {
+            "host": host,
+            "x-acs-action": "SendSms",
+            "x-acs-version": API_VERSION,
+            "x-acs-date": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "x-acs-signature-nonce": uuid.uuid4().hex,
+            "x-acs-content-sha256": hashlib.sha256(b"").hexdigest(),
+        }
         query = canonical_query(params)
         signed, signature = acs3_signature(self.access_key_secret, "POST", "/", query, headers, headers["x-acs-content-sha256"])
         headers["Authorization"] = f"{ALGORITHM} Credential={self.access_key_id},SignedHeaders={signed},Signature={signature}"
         return f"{self.endpoint}/?{query}", headers
 
     async def send_code(self, phone: str, code: str, minutes: int) -> None:
-        params = {"PhoneNumbers": phone, "SignName": self.sign_name, "TemplateCode": self.template_code,
-                  "TemplateParam": json.dumps({"code": code}, separators=(",", ":")), "OutId": uuid.uuid4().hex}
+        params = {
+            "PhoneNumbers": phone,
+            "SignName": self.sign_name,
+            "TemplateCode": self.template_code,
+            "TemplateParam": json.dumps({"code": code}, separators=(",", ":")),
+            "OutId": uuid.uuid4().hex,
+        }
         url, headers = self.signed_request(params)
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as client:
                 resp = await client.post(url, headers=headers)
             body = resp.json()
-        except (httpx.HTTPError, ValueError):
+        except (httpx.HTTPError, ValueError) as exc:
             log.warning("aliyun SendSms failed before a reply was read", exc_info=True)
-            raise Problem(503, "sms_unavailable", "短信发送暂时失败，请稍后重新获取验证码", headers={"Retry-After": "60"})
+            raise Problem(503, "sms_unavailable", "短信发送暂时失败，请稍后重新获取验证码", headers={"Retry-After": "60"}) from exc
         result = body.get("Code") if isinstance(body, dict) else None
         if result == "OK":
             return
-        log.warning("aliyun SendSms refused: code=%s request_id=%s message=%s", result, body.get("RequestId") if isinstance(body, dict) else None,
-                    body.get("Message") if isinstance(body, dict) else None)
+        log.warning(
+            "aliyun SendSms refused: code=%s request_id=%s message=%s",
+            result,
+            body.get("RequestId") if isinstance(body, dict) else None,
+            body.get("Message") if isinstance(body, dict) else None,
+        )
         if result == "isv.BUSINESS_LIMIT_CONTROL":
-            raise Problem(429, "sms_provider_limited", "该手机号获取验证码过于频繁，请稍后再试", headers={"Retry-After": "60"}, retry_after=60)
+            raise Problem(
+                429, "sms_provider_limited", "该手机号获取验证码过于频繁，请稍后再试", headers={"Retry-After": "60"}, retry_after=60
+            )
         if result == "isv.MOBILE_NUMBER_ILLEGAL":
             raise Problem(400, "phone_invalid", "手机号码无法接收短信，请检查后重新输入")
         raise Problem(503, "sms_unavailable", "短信发送暂时失败，请稍后重新获取验证码", headers={"Retry-After": "60"})
@@ -102,8 +119,9 @@ def canonical_query(params: dict[str, str]) -> str:
 
 def acs3_signature(secret: str, method: str, path: str, query: str, headers: dict[str, str], payload_sha256: str) -> tuple[str, str]:
     """(SignedHeaders, Signature): host, content-type and every x-acs-* header, lower-cased and sorted."""
-    chosen = sorted((k.lower(), v.strip()) for k, v in headers.items()
-                    if k.lower() in ("host", "content-type") or k.lower().startswith("x-acs-"))
+    chosen = sorted(
+        (k.lower(), v.strip()) for k, v in headers.items() if k.lower() in ("host", "content-type") or k.lower().startswith("x-acs-")
+    )
     signed = ";".join(k for k, _ in chosen)
     canonical_headers = "".join(f"{k}:{v}\n" for k, v in chosen)
     canonical_request = "\n".join([method, path, query, canonical_headers, signed, payload_sha256])

@@ -77,8 +77,17 @@ class WechatPhone:
 
 
 class WechatClient:
-    def __init__(self, *, appid: str, secret: str, base_url: str, timeout: float = 5.0, refresh_margin: float = 300.0,
-                 client: httpx.AsyncClient | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        appid: str,
+        secret: str,
+        base_url: str,
+        timeout: float = 5.0,
+        refresh_margin: float = 300.0,
+        client: httpx.AsyncClient | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.appid = appid
         self._secret = secret
         self._base = base_url.rstrip("/")
@@ -110,9 +119,12 @@ class WechatClient:
     async def login(self, code: str) -> WechatUser:
         """jscode2session: the openid (and unionid) behind a one-time wx.login() code."""
         self._configured()
-        body = await self._call("jscode2session", "GET", "/sns/jscode2session",
-                                params={"appid": self.appid, "secret": self._secret, "js_code": code,
-                                        "grant_type": "authorization_code"})
+        body = await self._call(
+            "jscode2session",
+            "GET",
+            "/sns/jscode2session",
+            params={"appid": self.appid, "secret": self._secret, "js_code": code, "grant_type": "authorization_code"},
+        )
         body.pop("session_key", None)  # never kept, never passed on
         if body.get("errcode") or not isinstance(body.get("openid"), str) or not body["openid"]:
             raise problem_for(body.get("errcode"), "jscode2session")
@@ -128,9 +140,12 @@ class WechatClient:
             # Another call may have fetched (or force-refreshed) it while we waited.
             if self._token and self._clock() < self._token_expires_at and (not force or self._token != spent):
                 return self._token
-            body = await self._call("stable_token", "POST", "/cgi-bin/stable_token",
-                                    json={"grant_type": "client_credential", "appid": self.appid, "secret": self._secret,
-                                          "force_refresh": force})
+            body = await self._call(
+                "stable_token",
+                "POST",
+                "/cgi-bin/stable_token",
+                json={"grant_type": "client_credential", "appid": self.appid, "secret": self._secret, "force_refresh": force},
+            )
             token = body.get("access_token")
             if body.get("errcode") or not isinstance(token, str) or not token:
                 raise problem_for(body.get("errcode"), "stable_token")
@@ -143,12 +158,14 @@ class WechatClient:
         """getuserphonenumber: the phone WeChat verified for this user, refused unless its watermark is our appid."""
         self._configured()
         token = await self._access_token()
-        body = await self._call("getuserphonenumber", "POST", "/wxa/business/getuserphonenumber",
-                                params={"access_token": token}, json={"code": code})
+        body = await self._call(
+            "getuserphonenumber", "POST", "/wxa/business/getuserphonenumber", params={"access_token": token}, json={"code": code}
+        )
         if body.get("errcode") in TOKEN_INVALID:
             token = await self._access_token(force=True, spent=token)
-            body = await self._call("getuserphonenumber", "POST", "/wxa/business/getuserphonenumber",
-                                    params={"access_token": token}, json={"code": code})
+            body = await self._call(
+                "getuserphonenumber", "POST", "/wxa/business/getuserphonenumber", params={"access_token": token}, json={"code": code}
+            )
         info = body.get("phone_info")
         if body.get("errcode") or not isinstance(info, dict):
             raise problem_for(body.get("errcode"), "getuserphonenumber")

@@ -9,11 +9,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from shared.auth import OFFICER_ROLES, Role
-from shared.errors import Problem
-
 from services.identity.api.deps import Keys, Settings, client_ip
 from services.identity.service.sessions import Grant, access_claims
+from shared.auth import OFFICER_ROLES, Role
+from shared.errors import Problem
 
 router = APIRouter(tags=["开发"], include_in_schema=False)
 

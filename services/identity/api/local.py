@@ -7,14 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from shared.auth import Principal, current_principal
-from shared.errors import Problem
-from shared.service import UoW
-
 from services.identity.api.deps import Keys, Settings
 from services.identity.api.schemas import TokenOut
 from services.identity.service.passwords import confirm_totp_enrolment, password_login, start_totp_enrolment
 from services.identity.service.sessions import start_session
+from shared.auth import Principal, current_principal
+from shared.errors import Problem
+from shared.service import UoW
 
 router = APIRouter(tags=["工作人员本地账号"])
 
@@ -42,8 +41,9 @@ def _officer(principal: Annotated[Principal, Depends(current_principal)]) -> Pri
 
 @router.post("/password/login", summary="工作人员本地账号登录（公开；系统管理员须附动态口令）")
 async def login(body: PasswordLoginIn, request: Request, uow: UoW, keys: Keys, settings: Settings) -> TokenOut:
-    account, methods = await password_login(uow, settings, request.app.state.limiter, username=body.username,
-                                            password=body.password, totp=body.totp)
+    account, methods = await password_login(
+        uow, settings, request.app.state.limiter, username=body.username, password=body.password, totp=body.totp
+    )
     return TokenOut.of(await start_session(uow, keys, settings, account, methods=methods, agency_id=body.agency_id))
 
 
@@ -53,7 +53,6 @@ async def totp_start(uow: UoW, settings: Settings, principal: Annotated[Principa
 
 
 @router.post("/password/totp/confirm", status_code=204, summary="用一个动态口令确认登记（已登录的本地账号工作人员本人）")
-async def totp_confirm(body: TotpConfirmIn, uow: UoW, settings: Settings,
-                       principal: Annotated[Principal, Depends(_officer)]) -> Response:
+async def totp_confirm(body: TotpConfirmIn, uow: UoW, settings: Settings, principal: Annotated[Principal, Depends(_officer)]) -> Response:
     await confirm_totp_enrolment(uow, settings, principal.sub, body.code)
     return Response(status_code=204)

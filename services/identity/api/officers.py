@@ -7,15 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from services.identity.api.deps import Settings
+from services.identity.service import directory
+from services.identity.service.directory import OfficerView
+from services.identity.service.oidc import provider_named
 from shared.auth import Principal, Role, require
 from shared.errors import Problem
 from shared.service import UoW
 from shared.validators import is_valid_mobile, normalize_mobile
-
-from services.identity.api.deps import Settings
-from services.identity.service import directory
-from services.identity.service.oidc import provider_named
-from services.identity.service.directory import OfficerView
 
 router = APIRouter(tags=["工作人员名录"])
 Keeper = Annotated[Principal, Depends(require(Role.admin, Role.head))]
@@ -82,10 +81,17 @@ class OfficerOut(BaseModel):
     memberships: list[MembershipOut]
 
     @classmethod
-    def of(cls, v: OfficerView) -> "OfficerOut":
+    def of(cls, v: OfficerView) -> OfficerOut:
         o = v.officer
-        return cls(id=o.account_id, name=o.name, email=o.email, mobile=o.mobile, status=o.status, version=o.version,
-                   memberships=[MembershipOut(agency_id=a, roles=r) for a, r in v.memberships.items()])
+        return cls(
+            id=o.account_id,
+            name=o.name,
+            email=o.email,
+            mobile=o.mobile,
+            status=o.status,
+            version=o.version,
+            memberships=[MembershipOut(agency_id=a, roles=r) for a, r in v.memberships.items()],
+        )
 
 
 def _memberships(items: list[MembershipIn]) -> dict[str, list[str]]:
@@ -115,15 +121,21 @@ def _out(view: OfficerView, response: Response) -> OfficerOut:
 
 @router.post("/officers", status_code=201, summary="新增工作人员" + WHO)
 async def create(body: OfficerIn, uow: UoW, principal: Keeper, response: Response) -> OfficerOut:
-    view = await directory.create_officer(uow, principal, name=body.name, email=body.email, mobile=body.mobile,
-                                          memberships=_memberships(body.memberships))
+    view = await directory.create_officer(
+        uow, principal, name=body.name, email=body.email, mobile=body.mobile, memberships=_memberships(body.memberships)
+    )
     return _out(view, response)
 
 
 @router.get("/officers", summary="工作人员名录（仅系统管理员；机关负责人限本机关及下级机关）")
-async def list_(uow: UoW, principal: Keeper, agency_id: Annotated[str | None, Query(max_length=36)] = None,
-                status: Annotated[str | None, Query(pattern="^(active|disabled)$")] = None,
-                page: Annotated[int, Query(ge=1)] = 1, page_size: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
+async def list_(
+    uow: UoW,
+    principal: Keeper,
+    agency_id: Annotated[str | None, Query(max_length=36)] = None,
+    status: Annotated[str | None, Query(pattern="^(active|disabled)$")] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
     views, total = await directory.list_officers(uow, principal, agency_id=agency_id, status=status, page=page, page_size=page_size)
     return {"items": [OfficerOut.of(v).model_dump() for v in views], "total": total, "page": page, "page_size": page_size}
 
@@ -133,36 +145,55 @@ async def get(officer_id: str, uow: UoW, principal: Keeper, response: Response) 
     return _out(await directory.get_officer(uow, principal, officer_id), response)
 
 
-@router.patch("/officers/{officer_id}", summary="修改姓名、工作联系方式或角色" + WHO,
-              description="带 If-Match（ETag）或 version；条目已被他人修改返回 409。memberships 整体替换。")
-async def update(officer_id: str, body: OfficerPatch, uow: UoW, principal: Keeper, response: Response,
-                 if_match: Annotated[str | None, Header()] = None) -> OfficerOut:
+@router.patch(
+    "/officers/{officer_id}",
+    summary="修改姓名、工作联系方式或角色" + WHO,
+    description="带 If-Match（ETag）或 version；条目已被他人修改返回 409。memberships 整体替换。",
+)
+async def update(
+    officer_id: str, body: OfficerPatch, uow: UoW, principal: Keeper, response: Response, if_match: Annotated[str | None, Header()] = None
+) -> OfficerOut:
     fields = body.model_fields_set - {"memberships", "version"}
     if "name" in fields and body.name is None:
         raise Problem(422, "name_required", "姓名不能为空")
     changes = {f: getattr(body, f) for f in fields}
     memberships = _memberships(body.memberships) if body.memberships is not None else None
-    view = await directory.update_officer(uow, principal, officer_id, expected_version=_expected(if_match, body.version),
-                                          changes=changes, memberships=memberships)
+    view = await directory.update_officer(
+        uow, principal, officer_id, expected_version=_expected(if_match, body.version), changes=changes, memberships=memberships
+    )
     return _out(view, response)
 
 
-async def _set_status(uow, principal, officer_id: str, status: str, response: Response, body: StatusIn | None,
-                      if_match: str | None) -> OfficerOut:
-    view = await directory.set_status(uow, principal, officer_id, status,
-                                      expected_version=_expected(if_match, body.version if body else None))
+async def _set_status(
+    uow, principal, officer_id: str, status: str, response: Response, body: StatusIn | None, if_match: str | None
+) -> OfficerOut:
+    view = await directory.set_status(
+        uow, principal, officer_id, status, expected_version=_expected(if_match, body.version if body else None)
+    )
     return _out(view, response)
 
 
 @router.post("/officers/{officer_id}/disable", summary="停用工作人员：立即撤销其会话，刷新令牌不再换发" + WHO)
-async def disable(officer_id: str, uow: UoW, principal: Keeper, response: Response, body: StatusIn | None = None,
-                  if_match: Annotated[str | None, Header()] = None) -> OfficerOut:
+async def disable(
+    officer_id: str,
+    uow: UoW,
+    principal: Keeper,
+    response: Response,
+    body: StatusIn | None = None,
+    if_match: Annotated[str | None, Header()] = None,
+) -> OfficerOut:
     return await _set_status(uow, principal, officer_id, "disabled", response, body, if_match)
 
 
 @router.post("/officers/{officer_id}/enable", summary="重新启用工作人员" + WHO)
-async def enable(officer_id: str, uow: UoW, principal: Keeper, response: Response, body: StatusIn | None = None,
-                 if_match: Annotated[str | None, Header()] = None) -> OfficerOut:
+async def enable(
+    officer_id: str,
+    uow: UoW,
+    principal: Keeper,
+    response: Response,
+    body: StatusIn | None = None,
+    if_match: Annotated[str | None, Header()] = None,
+) -> OfficerOut:
     return await _set_status(uow, principal, officer_id, "active", response, body, if_match)
 
 
@@ -172,9 +203,12 @@ class SsoLinkIn(BaseModel):
     subject: str = Field(min_length=1, max_length=255, description="该工作人员在认证系统中的用户标识（ID 令牌的 sub）")
 
 
-@router.put("/officers/{officer_id}/sso-links/{provider}", status_code=204,
-            summary="关联单点登录账号：该提供方的此用户登录即为此工作人员（名录模式）" + WHO,
-            description="用于未配置角色映射的提供方：角色与机关以名录为准。每名工作人员在每个提供方关联一个账号；再次关联即替换。")
+@router.put(
+    "/officers/{officer_id}/sso-links/{provider}",
+    status_code=204,
+    summary="关联单点登录账号：该提供方的此用户登录即为此工作人员（名录模式）" + WHO,
+    description="用于未配置角色映射的提供方：角色与机关以名录为准。每名工作人员在每个提供方关联一个账号；再次关联即替换。",
+)
 async def link_sso(officer_id: str, provider: str, body: SsoLinkIn, uow: UoW, principal: Keeper, settings: Settings) -> Response:
     await directory.link_sso(uow, principal, officer_id, provider_named(settings, provider), body.subject)
     return Response(status_code=204)

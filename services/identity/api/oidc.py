@@ -11,12 +11,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
-from shared.service import UoW
-
 from services.identity.api.deps import Keys, Settings
 from services.identity.api.schemas import TokenOut
 from services.identity.service.oidc import begin, finish
 from services.identity.service.sessions import start_session
+from shared.service import UoW
 
 router = APIRouter(tags=["工作人员单点登录"])
 
@@ -27,8 +26,13 @@ class CallbackIn(BaseModel):
 
 
 @router.get("/oidc/{provider}/authorize", status_code=302, summary="开始单点登录：跳转到本县的认证系统（公开）")
-async def authorize(provider: str, request: Request, uow: UoW, settings: Settings,
-                    redirect_uri: str = Query(max_length=500, description="认证系统登录后带回 code 与 state 的地址")) -> RedirectResponse:
+async def authorize(
+    provider: str,
+    request: Request,
+    uow: UoW,
+    settings: Settings,
+    redirect_uri: str = Query(max_length=500, description="认证系统登录后带回 code 与 state 的地址"),
+) -> RedirectResponse:
     url = await begin(uow, request.app.state.oidc, settings, provider, redirect_uri)
     return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
 

@@ -24,11 +24,15 @@ class TokenOut(BaseModel):
     account: AccountOut
 
     @classmethod
-    def of(cls, pair: TokenPair) -> "TokenOut":
+    def of(cls, pair: TokenPair) -> TokenOut:
         g = pair.grant
-        return cls(access_token=pair.access_token, expires_in=pair.expires_in, refresh_token=pair.refresh_token,
-                   refresh_expires_in=pair.refresh_expires_in,
-                   account=AccountOut(id=g.sub, kind=g.kind, roles=g.roles, agency_id=g.agency_id, name=g.name))
+        return cls(
+            access_token=pair.access_token,
+            expires_in=pair.expires_in,
+            refresh_token=pair.refresh_token,
+            refresh_expires_in=pair.refresh_expires_in,
+            account=AccountOut(id=g.sub, kind=g.kind, roles=g.roles, agency_id=g.agency_id, name=g.name),
+        )
 
 
 class RefreshIn(BaseModel):

@@ -6,12 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from shared.auth import Principal, current_principal
-from shared.service import UoW
-
 from services.identity.api.deps import Keys, Settings
 from services.identity.api.schemas import AccountOut, RefreshIn, TokenOut
 from services.identity.service.sessions import end_session, refresh_session
+from shared.auth import Principal, current_principal
+from shared.service import UoW
 
 router = APIRouter(tags=["会话"])
 
@@ -30,5 +29,6 @@ async def logout(body: RefreshIn, uow: UoW) -> Response:
 @router.get("/me", summary="当前登录者（任何已登录者）")
 async def me(principal: Annotated[Principal, Depends(current_principal)]) -> AccountOut:
     kind = "officer" if principal.is_officer else "citizen"
-    return AccountOut(id=principal.sub, kind=kind, roles=sorted(r.value for r in principal.roles),
-                      agency_id=principal.agency_id, name=principal.name)
+    return AccountOut(
+        id=principal.sub, kind=kind, roles=sorted(r.value for r in principal.roles), agency_id=principal.agency_id, name=principal.name
+    )

@@ -8,13 +8,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
-from shared.service import UoW
-from shared.validators import is_valid_mobile, normalize_mobile
-
 from services.identity.api.deps import Keys, Settings, client_ip
 from services.identity.api.schemas import TokenOut
 from services.identity.service.sessions import start_session
 from services.identity.service.sms_login import new_captcha, send_code, verify_code
+from shared.service import UoW
+from shared.validators import is_valid_mobile, normalize_mobile
 
 router = APIRouter(tags=["短信验证码登录"])
 
@@ -62,17 +61,33 @@ async def captcha(uow: UoW, settings: Settings) -> CaptchaOut:
 
 
 @router.post("/sms/send", status_code=202, summary="发送短信验证码（公开；先答图形验证码）")
-async def sms_send(body: SendIn, request: Request, uow: UoW, settings: Settings,
-                   limiter: Annotated[object, Depends(_limiter)], sender: Annotated[object, Depends(_sender)]) -> JSONResponse:
-    await send_code(uow, settings, limiter, sender, phone=body.phone, captcha_id=body.captcha_id,
-                    captcha_answer=body.captcha_answer, ip=client_ip(request))
+async def sms_send(
+    body: SendIn,
+    request: Request,
+    uow: UoW,
+    settings: Settings,
+    limiter: Annotated[object, Depends(_limiter)],
+    sender: Annotated[object, Depends(_sender)],
+) -> JSONResponse:
+    await send_code(
+        uow,
+        settings,
+        limiter,
+        sender,
+        phone=body.phone,
+        captcha_id=body.captcha_id,
+        captcha_answer=body.captcha_answer,
+        ip=client_ip(request),
+    )
     # The same reply whether or not the phone has an account.
-    return JSONResponse({"detail": "验证码已发送，请查收短信", "expires_in": settings.sms_code_ttl_seconds, "resend_after": 60},
-                        status_code=202)
+    return JSONResponse(
+        {"detail": "验证码已发送，请查收短信", "expires_in": settings.sms_code_ttl_seconds, "resend_after": 60}, status_code=202
+    )
 
 
 @router.post("/sms/login", summary="短信验证码登录（公开）")
-async def sms_login(body: LoginIn, request: Request, uow: UoW, keys: Keys, settings: Settings,
-                    limiter: Annotated[object, Depends(_limiter)]) -> TokenOut:
+async def sms_login(
+    body: LoginIn, request: Request, uow: UoW, keys: Keys, settings: Settings, limiter: Annotated[object, Depends(_limiter)]
+) -> TokenOut:
     account = await verify_code(uow, settings, limiter, phone=body.phone, code=body.code, ip=client_ip(request))
     return TokenOut.of(await start_session(uow, keys, settings, account, methods="sms"))

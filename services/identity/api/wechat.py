@@ -7,14 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from shared.auth import Principal, Role, require
-from shared.service import UoW
-
 from services.identity.adapters.wechat import WechatClient
 from services.identity.api.deps import Keys, Settings
 from services.identity.api.schemas import TokenOut
 from services.identity.service import wechat_login
 from services.identity.service.sessions import start_session
+from shared.auth import Principal, Role, require
+from shared.service import UoW
 
 router = APIRouter(prefix="/wechat", tags=["微信小程序登录"])
 Citizen = Annotated[Principal, Depends(require(Role.applicant))]

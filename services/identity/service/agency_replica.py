@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from services.identity.adapters.orm import KnownAgency
+from services.identity.adapters.repository import KnownAgencyRepository
 from shared.contracts.catalog import AgencyRegistered
 from shared.db import utcnow
 from shared.events import EventEnvelope
 from shared.uow import UnitOfWork
-
-from services.identity.adapters.orm import KnownAgency
-from services.identity.adapters.repository import KnownAgencyRepository
 
 
 async def on_agency_event(uow: UnitOfWork, envelope: EventEnvelope) -> None:

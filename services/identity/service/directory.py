@@ -12,6 +12,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm.exc import StaleDataError
 
+from services.identity.adapters.orm import Account, Officer, OidcLink
+from services.identity.adapters.repository import KnownAgencyRepository, OfficerRepository, RefreshTokenRepository
+from services.identity.adapters.signin import OidcRepository
+from services.identity.settings import OidcProvider
 from shared.auth import OFFICER_ROLES, Principal, Role
 from shared.contracts.identity import OfficerChanged, OfficerMembership
 from shared.contracts.topics import IDENTITY_OFFICERS
@@ -19,11 +23,6 @@ from shared.db import utcnow
 from shared.errors import Problem
 from shared.events import Actor
 from shared.uow import UnitOfWork
-
-from services.identity.adapters.orm import Account, Officer, OidcLink
-from services.identity.adapters.repository import KnownAgencyRepository, OfficerRepository, RefreshTokenRepository
-from services.identity.adapters.signin import OidcRepository
-from services.identity.settings import OidcProvider
 
 Memberships = dict[str, list[str]]
 
@@ -100,15 +99,23 @@ async def _save(uow: UnitOfWork, principal: Principal, view: OfficerView) -> Off
     except StaleDataError as exc:
         raise Problem(409, "officer_version_stale", "名录条目已被他人修改，请刷新后重试") from exc
     o = view.officer
-    event = OfficerChanged(officer_id=o.account_id, name=o.name, status=o.status, email=o.email, mobile=o.mobile, version=o.version,
-                           memberships=[OfficerMembership(agency_id=a, roles=r) for a, r in view.memberships.items()])
+    event = OfficerChanged(
+        officer_id=o.account_id,
+        name=o.name,
+        status=o.status,
+        email=o.email,
+        mobile=o.mobile,
+        version=o.version,
+        memberships=[OfficerMembership(agency_id=a, roles=r) for a, r in view.memberships.items()],
+    )
     actor = Actor(sub=principal.sub, role=principal.primary_role.value, agency_id=principal.agency_id)
     uow.emit(IDENTITY_OFFICERS, event.envelope(source="identity", aggregate_id=o.account_id, actor=actor))
     return view
 
 
-async def create_officer(uow: UnitOfWork, principal: Principal, *, name: str, email: str | None, mobile: str | None,
-                         memberships: Memberships) -> OfficerView:
+async def create_officer(
+    uow: UnitOfWork, principal: Principal, *, name: str, email: str | None, mobile: str | None, memberships: Memberships
+) -> OfficerView:
     scope = await scope_of(uow, principal)
     if not memberships:
         raise Problem(422, "memberships_empty", "新增工作人员至少要在一个机关授予角色")
@@ -133,8 +140,9 @@ async def get_officer(uow: UnitOfWork, principal: Principal, account_id: str) ->
     return OfficerView(officer, memberships)
 
 
-async def list_officers(uow: UnitOfWork, principal: Principal, *, agency_id: str | None, status: str | None,
-                        page: int, page_size: int) -> tuple[list[OfficerView], int]:
+async def list_officers(
+    uow: UnitOfWork, principal: Principal, *, agency_id: str | None, status: str | None, page: int, page_size: int
+) -> tuple[list[OfficerView], int]:
     scope = await scope_of(uow, principal)
     agencies = scope
     if agency_id is not None:
@@ -145,8 +153,9 @@ async def list_officers(uow: UnitOfWork, principal: Principal, *, agency_id: str
     return [OfficerView(o, await memberships_of(uow, o.account_id)) for o in rows], total
 
 
-async def update_officer(uow: UnitOfWork, principal: Principal, account_id: str, *, expected_version: int | None,
-                         changes: dict, memberships: Memberships | None) -> OfficerView:
+async def update_officer(
+    uow: UnitOfWork, principal: Principal, account_id: str, *, expected_version: int | None, changes: dict, memberships: Memberships | None
+) -> OfficerView:
     """Change name, contacts and/or roles; a stale `expected_version` is a 409."""
     scope = await scope_of(uow, principal)
     view = await _keepable(uow, principal, scope, account_id)

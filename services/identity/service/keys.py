@@ -23,13 +23,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from shared.db import utcnow
-from shared.uow import UnitOfWork
-
 from services.identity.adapters.orm import SigningKey
 from services.identity.adapters.repository import SigningKeyRepository
-from shared.sealing import seal, unseal
 from services.identity.settings import IdentitySettings
+from shared.db import utcnow
+from shared.sealing import seal, unseal
+from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +127,13 @@ class KeyRing:
     def jwks(self) -> dict[str, Any]:
         """The public key set: the active key and the retired ones still inside their window."""
         now = utcnow()
-        return {"keys": [k.jwk for k in sorted(self._keys.values(), key=lambda k: k.created_at, reverse=True)
-                         if k.retired_at is None or k.retired_at > now - self.publish_window]}
+        return {
+            "keys": [
+                k.jwk
+                for k in sorted(self._keys.values(), key=lambda k: k.created_at, reverse=True)
+                if k.retired_at is None or k.retired_at > now - self.publish_window
+            ]
+        }
 
     def public_key(self, kid: str) -> Any | None:
         key = self._keys.get(kid)

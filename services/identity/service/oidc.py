@@ -20,18 +20,17 @@ from urllib.parse import urlencode, urlsplit
 
 import jwt
 
+from services.identity.adapters.oidc import OidcClient
+from services.identity.adapters.orm import Account, Officer, OidcLink, OidcLoginState
+from services.identity.adapters.repository import AccountRepository, OfficerRepository
+from services.identity.adapters.signin import OidcRepository
+from services.identity.settings import IdentitySettings, OidcProvider
 from shared.auth import OFFICER_ROLES, unauthenticated
 from shared.contracts.identity import OfficerChanged, OfficerMembership
 from shared.db import utcnow
 from shared.errors import Problem
 from shared.events import Actor
 from shared.uow import UnitOfWork
-
-from services.identity.adapters.oidc import OidcClient
-from services.identity.adapters.orm import Account, Officer, OidcLink, OidcLoginState
-from services.identity.adapters.repository import AccountRepository, OfficerRepository
-from services.identity.adapters.signin import OidcRepository
-from services.identity.settings import IdentitySettings, OidcProvider
 
 STATE_TTL = timedelta(minutes=10)
 CLOCK_SKEW_SECONDS = 60
@@ -59,11 +58,29 @@ async def begin(uow: UnitOfWork, client: OidcClient, settings: IdentitySettings,
     doc = await client.discovery(provider)
     state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(64)
     now = utcnow()
-    OidcRepository(uow.session).add(OidcLoginState(state=state, provider=provider.name, nonce=nonce, code_verifier=verifier,
-                                                   redirect_uri=redirect_uri, created_at=now, expires_at=now + STATE_TTL))
-    query = urlencode({"response_type": "code", "client_id": provider.client_id, "redirect_uri": redirect_uri,
-                       "scope": " ".join(provider.scopes), "state": state, "nonce": nonce,
-                       "code_challenge": _challenge(verifier), "code_challenge_method": "S256"})
+    OidcRepository(uow.session).add(
+        OidcLoginState(
+            state=state,
+            provider=provider.name,
+            nonce=nonce,
+            code_verifier=verifier,
+            redirect_uri=redirect_uri,
+            created_at=now,
+            expires_at=now + STATE_TTL,
+        )
+    )
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": provider.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": " ".join(provider.scopes),
+            "state": state,
+            "nonce": nonce,
+            "code_challenge": _challenge(verifier),
+            "code_challenge_method": "S256",
+        }
+    )
     endpoint = doc["authorization_endpoint"]
     return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
 
@@ -84,8 +101,15 @@ async def verify_id_token(client: OidcClient, provider: OidcProvider, doc: dict[
     if key is None:
         raise _refused()
     try:
-        claims = jwt.decode(id_token, key, algorithms=["RS256"], audience=provider.client_id, issuer=provider.issuer,
-                            leeway=CLOCK_SKEW_SECONDS, options={"require": ["exp", "iat", "sub", "iss", "aud"]})
+        claims = jwt.decode(
+            id_token,
+            key,
+            algorithms=["RS256"],
+            audience=provider.client_id,
+            issuer=provider.issuer,
+            leeway=CLOCK_SKEW_SECONDS,
+            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+        )
     except jwt.PyJWTError as exc:
         raise _refused() from exc
     if "azp" in claims and claims["azp"] != provider.client_id:
@@ -162,16 +186,25 @@ async def _officer_from_claims(uow: UnitOfWork, provider: OidcProvider, claims: 
     if changed:
         await uow.session.flush()
         await officers.replace_roles(account.id, {agency_id: sorted(roles)})
-        event = OfficerChanged(officer_id=account.id, name=officer.name, status=officer.status, email=officer.email,
-                               mobile=officer.mobile, version=officer.version,
-                               memberships=[OfficerMembership(agency_id=agency_id, roles=sorted(roles))])
-        uow.emit(event.topic, event.envelope(source="identity", aggregate_id=account.id, agency_id=agency_id,
-                                             actor=Actor.system(f"oidc:{provider.name}")))
+        event = OfficerChanged(
+            officer_id=account.id,
+            name=officer.name,
+            status=officer.status,
+            email=officer.email,
+            mobile=officer.mobile,
+            version=officer.version,
+            memberships=[OfficerMembership(agency_id=agency_id, roles=sorted(roles))],
+        )
+        uow.emit(
+            event.topic,
+            event.envelope(source="identity", aggregate_id=account.id, agency_id=agency_id, actor=Actor.system(f"oidc:{provider.name}")),
+        )
     return account, agency_id
 
 
-async def finish(uow: UnitOfWork, client: OidcClient, settings: IdentitySettings, name: str, *, code: str,
-                 state: str) -> tuple[Account, str | None]:
+async def finish(
+    uow: UnitOfWork, client: OidcClient, settings: IdentitySettings, name: str, *, code: str, state: str
+) -> tuple[Account, str | None]:
     """Spend the state, exchange the code, verify the ID token, find or make the officer."""
     provider = provider_named(settings, name)
     repo = OidcRepository(uow.session)

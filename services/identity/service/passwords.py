@@ -16,26 +16,26 @@ import pyotp
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from services.identity.adapters.orm import Account, LocalCredential, Officer, OfficerRole
+from services.identity.adapters.repository import AccountRepository
+from services.identity.adapters.signin import CredentialRepository
+from services.identity.settings import IdentitySettings
 from shared.auth import unauthenticated
 from shared.contracts.identity import OfficerChanged, OfficerMembership
 from shared.db import utcnow
 from shared.errors import Problem
 from shared.events import Actor
 from shared.ratelimit import RateLimiter
-from shared.uow import UnitOfWork
-
-from services.identity.adapters.orm import Account, LocalCredential, Officer, OfficerRole
-from services.identity.adapters.repository import AccountRepository
 from shared.sealing import seal, unseal
-from services.identity.adapters.signin import CredentialRepository
-from services.identity.settings import IdentitySettings
+from shared.uow import UnitOfWork
 
 TOTP_PURPOSE = "totp"
 
 
 def hasher(settings: IdentitySettings) -> PasswordHasher:
-    return PasswordHasher(time_cost=settings.password_hash_time_cost, memory_cost=settings.password_hash_memory_kib,
-                          parallelism=2, type=Type.ID)
+    return PasswordHasher(
+        time_cost=settings.password_hash_time_cost, memory_cost=settings.password_hash_memory_kib, parallelism=2, type=Type.ID
+    )
 
 
 def hash_password(settings: IdentitySettings, password: str) -> str:
@@ -50,8 +50,13 @@ def _invalid() -> Problem:
 
 def _locked(seconds: int) -> Problem:
     seconds = max(1, seconds)
-    return Problem(429, "login_locked", f"连续输错次数过多，账号已暂时锁定，请 {math.ceil(seconds / 60)} 分钟后再试",
-                   headers={"Retry-After": str(seconds)}, retry_after=seconds)
+    return Problem(
+        429,
+        "login_locked",
+        f"连续输错次数过多，账号已暂时锁定，请 {math.ceil(seconds / 60)} 分钟后再试",
+        headers={"Retry-After": str(seconds)},
+        retry_after=seconds,
+    )
 
 
 def _unknown_limit(settings: IdentitySettings) -> str:
@@ -101,8 +106,9 @@ async def _fail(uow: UnitOfWork, settings: IdentitySettings, credential: LocalCr
     return _invalid()
 
 
-async def password_login(uow: UnitOfWork, settings: IdentitySettings, limiter: RateLimiter, *, username: str,
-                         password: str, totp: str | None) -> tuple[Account, str]:
+async def password_login(
+    uow: UnitOfWork, settings: IdentitySettings, limiter: RateLimiter, *, username: str, password: str, totp: str | None
+) -> tuple[Account, str]:
     """Check a username, password and (when enrolled, and always for admins) a TOTP code; returns the account and methods."""
     credentials = CredentialRepository(uow.session)
     credential = await credentials.by_username(username)
@@ -123,12 +129,14 @@ async def password_login(uow: UnitOfWork, settings: IdentitySettings, limiter: R
     try:
         ph.verify(credential.password_hash, password)
     except (VerificationError, InvalidHashError):
-        raise await _fail(uow, settings, credential)
+        raise await _fail(uow, settings, credential) from None  # the hash's details are nobody's business
     methods = "pwd"
     is_admin = await credentials.is_admin(credential.account_id)
     if is_admin or credential.totp_confirmed_at is not None:
         if not credential.totp_secret:
-            raise Problem(403, "totp_enrolment_required", "系统管理员必须使用动态口令登录，请由其他管理员或运维人员用命令行为您登记动态口令")
+            raise Problem(
+                403, "totp_enrolment_required", "系统管理员必须使用动态口令登录，请由其他管理员或运维人员用命令行为您登记动态口令"
+            )
         if not totp:
             raise unauthenticated("totp_required", "请输入动态口令应用中显示的 6 位数字")
         step = _totp_step(settings, credential, totp)
@@ -174,8 +182,9 @@ async def confirm_totp_enrolment(uow: UnitOfWork, settings: IdentitySettings, ac
     credential.totp_confirmed_at = utcnow()
 
 
-async def create_local_admin(uow: UnitOfWork, settings: IdentitySettings, *, username: str, password: str, name: str,
-                             agency_id: str) -> tuple[Account, str]:
+async def create_local_admin(
+    uow: UnitOfWork, settings: IdentitySettings, *, username: str, password: str, name: str, agency_id: str
+) -> tuple[Account, str]:
     """An admin officer with a local credential and a TOTP seed to enrol; returns it and the otpauth URI."""
     credentials = CredentialRepository(uow.session)
     if await credentials.by_username(username) is not None:
@@ -191,8 +200,14 @@ async def create_local_admin(uow: UnitOfWork, settings: IdentitySettings, *, use
     credential = LocalCredential(account_id=account.id, username=username, password_hash=password_hash, failed_attempts=0)
     uri = new_totp_secret(settings, credential)
     credentials.add(credential)
-    event = OfficerChanged(officer_id=account.id, name=name, status="active", version=officer.version,
-                           memberships=[OfficerMembership(agency_id=agency_id, roles=["admin"])])
-    uow.emit(event.topic, event.envelope(source="identity", aggregate_id=account.id, agency_id=agency_id,
-                                         actor=Actor.system("cli:create-admin")))
+    event = OfficerChanged(
+        officer_id=account.id,
+        name=name,
+        status="active",
+        version=officer.version,
+        memberships=[OfficerMembership(agency_id=agency_id, roles=["admin"])],
+    )
+    uow.emit(
+        event.topic, event.envelope(source="identity", aggregate_id=account.id, agency_id=agency_id, actor=Actor.system("cli:create-admin"))
+    )
     return account, uri

@@ -16,15 +16,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from shared.auth import Role, unauthenticated
-from shared.db import new_id, utcnow
-from shared.errors import Problem
-from shared.uow import UnitOfWork
-
 from services.identity.adapters.orm import Account, RefreshToken
 from services.identity.adapters.repository import AccountRepository, OfficerRepository, RefreshTokenRepository
 from services.identity.service.keys import KeyRing
 from services.identity.settings import IdentitySettings
+from shared.auth import Role, unauthenticated
+from shared.db import new_id, utcnow
+from shared.errors import Problem
+from shared.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -76,8 +75,15 @@ async def grant_for(uow: UnitOfWork, account: Account, agency_id: str | None) ->
 def access_claims(settings: IdentitySettings, grant: Grant, methods: str) -> dict[str, Any]:
     now = int(time.time())
     claims: dict[str, Any] = {
-        "iss": settings.issuer, "aud": settings.token_audience, "sub": grant.sub, "iat": now, "nbf": now,
-        "exp": now + settings.access_token_ttl_seconds, "jti": new_id(), "roles": grant.roles, "kind": grant.kind,
+        "iss": settings.issuer,
+        "aud": settings.token_audience,
+        "sub": grant.sub,
+        "iat": now,
+        "nbf": now,
+        "exp": now + settings.access_token_ttl_seconds,
+        "jti": new_id(),
+        "roles": grant.roles,
+        "kind": grant.kind,
         "amr": methods.split("+"),
     }
     if grant.agency_id:
@@ -87,17 +93,33 @@ def access_claims(settings: IdentitySettings, grant: Grant, methods: str) -> dic
     return claims
 
 
-async def start_session(uow: UnitOfWork, keyring: KeyRing, settings: IdentitySettings, account: Account, *,
-                        methods: str, agency_id: str | None = None, family_id: str | None = None) -> TokenPair:
+async def start_session(
+    uow: UnitOfWork,
+    keyring: KeyRing,
+    settings: IdentitySettings,
+    account: Account,
+    *,
+    methods: str,
+    agency_id: str | None = None,
+    family_id: str | None = None,
+) -> TokenPair:
     """Issue an access token and a new refresh token (of a new family unless one is given)."""
     if account.id is None:  # a new account: its id comes with the INSERT
         await uow.session.flush()
     grant = await grant_for(uow, account, agency_id)
     raw = secrets.token_urlsafe(32)
     now = utcnow()
-    RefreshTokenRepository(uow.session).add(RefreshToken(
-        family_id=family_id or new_id(), account_id=account.id, token_hash=hash_token(raw), agency_id=grant.agency_id,
-        methods=methods, created_at=now, expires_at=now + timedelta(seconds=settings.refresh_token_ttl_seconds)))
+    RefreshTokenRepository(uow.session).add(
+        RefreshToken(
+            family_id=family_id or new_id(),
+            account_id=account.id,
+            token_hash=hash_token(raw),
+            agency_id=grant.agency_id,
+            methods=methods,
+            created_at=now,
+            expires_at=now + timedelta(seconds=settings.refresh_token_ttl_seconds),
+        )
+    )
     access = keyring.sign(access_claims(settings, grant, methods))
     return TokenPair(access, settings.access_token_ttl_seconds, raw, settings.refresh_token_ttl_seconds, grant)
 
@@ -122,8 +144,7 @@ async def refresh_session(uow: UnitOfWork, keyring: KeyRing, settings: IdentityS
         await uow.commit()
         raise Problem(403, "account_disabled", "该账号已停用，请联系本单位系统管理员")
     try:
-        return await start_session(uow, keyring, settings, account, methods=row.methods, agency_id=row.agency_id,
-                                   family_id=row.family_id)
+        return await start_session(uow, keyring, settings, account, methods=row.methods, agency_id=row.agency_id, family_id=row.family_id)
     except Problem:
         await tokens.revoke_family(row.family_id, now)
         await uow.commit()

@@ -16,14 +16,13 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from services.identity.adapters.orm import Account, Captcha, SmsCode
+from services.identity.adapters.repository import AccountRepository
+from services.identity.settings import IdentitySettings
 from shared.db import utcnow
 from shared.errors import Problem
 from shared.ratelimit import RateLimiter
 from shared.uow import UnitOfWork
-
-from services.identity.adapters.orm import Account, Captcha, SmsCode
-from services.identity.adapters.repository import AccountRepository
-from services.identity.settings import IdentitySettings
 
 CAPTCHA_TTL = timedelta(minutes=5)
 _DIGITS = "零一二三四五六七八九"
@@ -48,9 +47,12 @@ async def new_captcha(uow: UnitOfWork, settings: IdentitySettings) -> dict:
     uow.session.add(row)
     await uow.session.flush()
     row.answer_hash = _hash(settings, "captcha", row.id, str(a + b))
-    return {"captcha_id": row.id, "image": _image(f"{a}+{b}=?"),
-            "text_challenge": f"请计算：{_DIGITS[a]}加{_DIGITS[b]}等于几？（请用阿拉伯数字作答）",
-            "expires_in": int(CAPTCHA_TTL.total_seconds())}
+    return {
+        "captcha_id": row.id,
+        "image": _image(f"{a}+{b}=?"),
+        "text_challenge": f"请计算：{_DIGITS[a]}加{_DIGITS[b]}等于几？（请用阿拉伯数字作答）",
+        "expires_in": int(CAPTCHA_TTL.total_seconds()),
+    }
 
 
 async def _spend_captcha(uow: UnitOfWork, settings: IdentitySettings, captcha_id: str, answer: str) -> None:
@@ -64,18 +66,33 @@ async def _spend_captcha(uow: UnitOfWork, settings: IdentitySettings, captcha_id
         raise Problem(400, "captcha_wrong", "图形验证码答案不正确，请刷新后重新作答")
 
 
-async def send_code(uow: UnitOfWork, settings: IdentitySettings, limiter: RateLimiter, sender, *, phone: str, captcha_id: str,
-                    captcha_answer: str, ip: str) -> None:
+async def send_code(
+    uow: UnitOfWork, settings: IdentitySettings, limiter: RateLimiter, sender, *, phone: str, captcha_id: str, captcha_answer: str, ip: str
+) -> None:
     """Check the captcha and the limits, store a fresh code (superseding older ones), send it."""
     await _spend_captcha(uow, settings, captcha_id, captcha_answer)
-    await limiter.enforce([("1/minute", ("sms-phone", phone)), ("5/hour", ("sms-phone", phone)), ("10/day", ("sms-phone", phone)),
-                           (f"{settings.sms_per_ip_per_hour}/hour", ("sms-ip", ip)), (f"{settings.sms_daily_budget}/day", ("sms-all",))],
-                          code="sms_rate_limited", detail="验证码发送过于频繁")
+    await limiter.enforce(
+        [
+            ("1/minute", ("sms-phone", phone)),
+            ("5/hour", ("sms-phone", phone)),
+            ("10/day", ("sms-phone", phone)),
+            (f"{settings.sms_per_ip_per_hour}/hour", ("sms-ip", ip)),
+            (f"{settings.sms_daily_budget}/day", ("sms-all",)),
+        ],
+        code="sms_rate_limited",
+        detail="验证码发送过于频繁",
+    )
     now = utcnow()
     await uow.session.execute(update(SmsCode).where(SmsCode.phone == phone, SmsCode.consumed_at.is_(None)).values(consumed_at=now))
     code = f"{secrets.randbelow(10**6):06d}"
-    uow.session.add(SmsCode(phone=phone, code_hash=_hash(settings, "sms", phone, code), created_at=now,
-                            expires_at=now + timedelta(seconds=settings.sms_code_ttl_seconds)))
+    uow.session.add(
+        SmsCode(
+            phone=phone,
+            code_hash=_hash(settings, "sms", phone, code),
+            created_at=now,
+            expires_at=now + timedelta(seconds=settings.sms_code_ttl_seconds),
+        )
+    )
     # Committed before sending: a code that was sent always exists; the provider call holds no transaction.
     await uow.commit()
     await sender.send_code(phone, code, settings.sms_code_ttl_seconds // 60)
@@ -84,8 +101,13 @@ async def send_code(uow: UnitOfWork, settings: IdentitySettings, limiter: RateLi
 async def verify_code(uow: UnitOfWork, settings: IdentitySettings, limiter: RateLimiter, *, phone: str, code: str, ip: str) -> Account:
     """Spend a right code and return the phone's account (made on first login); count a wrong one."""
     await limiter.enforce([("30/hour", ("sms-login-ip", ip))], code="login_rate_limited", detail="登录尝试过于频繁")
-    stmt = (select(SmsCode).where(SmsCode.phone == phone, SmsCode.consumed_at.is_(None))
-            .order_by(SmsCode.created_at.desc()).limit(1).with_for_update())
+    stmt = (
+        select(SmsCode)
+        .where(SmsCode.phone == phone, SmsCode.consumed_at.is_(None))
+        .order_by(SmsCode.created_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
     row = (await uow.session.execute(stmt)).scalar_one_or_none()
     now = utcnow()
     if row is None:

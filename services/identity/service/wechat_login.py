@@ -8,6 +8,9 @@ and AccountsMerged tells requests and notify to move what they hold for it.
 
 from __future__ import annotations
 
+from services.identity.adapters.orm import Account, WechatIdentity
+from services.identity.adapters.repository import AccountRepository, RefreshTokenRepository
+from services.identity.adapters.wechat import WechatClient
 from shared.auth import Principal
 from shared.contracts.identity import AccountsMerged, WechatLinked
 from shared.db import utcnow
@@ -15,10 +18,6 @@ from shared.errors import Problem
 from shared.events import Actor
 from shared.uow import UnitOfWork
 from shared.validators import is_valid_mobile
-
-from services.identity.adapters.orm import Account, WechatIdentity
-from services.identity.adapters.repository import AccountRepository, RefreshTokenRepository
-from services.identity.adapters.wechat import WechatClient
 
 SOURCE = "identity"
 
@@ -45,8 +44,9 @@ async def login(uow: UnitOfWork, wechat: WechatClient, code: str) -> Account:
         account = Account(kind="citizen", status="active", created_at=now, updated_at=now)
         accounts.add(account)
         await accounts.flush()
-        identity = WechatIdentity(openid=user.openid, appid=wechat.appid, unionid=user.unionid, account_id=account.id,
-                                  created_at=now, last_login_at=now)
+        identity = WechatIdentity(
+            openid=user.openid, appid=wechat.appid, unionid=user.unionid, account_id=account.id, created_at=now, last_login_at=now
+        )
         accounts.add(identity)
         _linked(uow, identity, Actor(sub=account.id, role="applicant"))
         return account

@@ -8,12 +8,11 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.testing import running_app, served, settings_for
-
 from services.identity.adapters.orm import Account
 from services.identity.app import create_app
 from services.identity.service.sessions import TokenPair, start_session
 from services.identity.settings import IdentitySettings
+from shared.testing import running_app, served, settings_for
 
 API = "/api/v1/identity"
 
@@ -49,8 +48,7 @@ def identity_settings(broker, database_url: str, prefix: str, **overrides: Any) 
 
 @pytest.fixture
 async def identity(broker, databases, topic_prefix, tmp_path):
-    settings = identity_settings(broker, await databases.new("identity"), topic_prefix,
-                                 sms_outbox_path=str(tmp_path / "sms-outbox.jsonl"))
+    settings = identity_settings(broker, await databases.new("identity"), topic_prefix, sms_outbox_path=str(tmp_path / "sms-outbox.jsonl"))
     app = create_app(settings)
     async with running_app(app) as client:
         yield IdentityHarness(client, app, settings)
@@ -70,9 +68,15 @@ async def fake_wechat():
 @pytest.fixture
 async def wechat_identity(broker, databases, topic_prefix, tmp_path, fake_wechat):
     """The identity service talking to the local WeChat server."""
-    settings = identity_settings(broker, await databases.new("identity"), topic_prefix,
-                                 sms_outbox_path=str(tmp_path / "sms-outbox.jsonl"), wechat_appid=fake_wechat.appid,
-                                 wechat_secret=fake_wechat.secret, wechat_api_base=fake_wechat.url)
+    settings = identity_settings(
+        broker,
+        await databases.new("identity"),
+        topic_prefix,
+        sms_outbox_path=str(tmp_path / "sms-outbox.jsonl"),
+        wechat_appid=fake_wechat.appid,
+        wechat_secret=fake_wechat.secret,
+        wechat_api_base=fake_wechat.url,
+    )
     app = create_app(settings)
     async with running_app(app) as client:
         yield IdentityHarness(client, app, settings), fake_wechat

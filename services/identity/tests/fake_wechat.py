@@ -102,8 +102,15 @@ class FakeWechat:
                 return error(40029, "invalid code")
             self.spent.add(code)
             phone, country, appid = self.phone_codes[code]
-            return {"errcode": 0, "errmsg": "ok", "phone_info": {
-                "phoneNumber": phone if country == "86" else f"+{country}{phone}", "purePhoneNumber": phone, "countryCode": country,
-                "watermark": {"timestamp": int(time.time()), "appid": appid}}}
+            return {
+                "errcode": 0,
+                "errmsg": "ok",
+                "phone_info": {
+                    "phoneNumber": phone if country == "86" else f"+{country}{phone}",
+                    "purePhoneNumber": phone,
+                    "countryCode": country,
+                    "watermark": {"timestamp": int(time.time()), "appid": appid},
+                },
+            }
 
         return app

@@ -13,13 +13,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from shared.errors import Problem
-from shared.testing import assert_problem, running_app, served
-
 from services.identity.adapters.sms import AliyunSender
 from services.identity.app import create_app
 from services.identity.tests.conftest import API, identity_settings
 from services.identity.tests.test_sms_login import solve
+from shared.errors import Problem
+from shared.testing import assert_problem, running_app, served
 
 KEY_ID, SECRET = "LTAI-test-key", "test-secret-never-real"
 
@@ -44,11 +43,16 @@ def fake_aliyun(outcomes: list[str] | None = None) -> tuple[Starlette, list[dict
         to_sign = "ACS3-HMAC-SHA256\n" + hashlib.sha256(canonical.encode()).hexdigest()
         expected = hmac.new(SECRET.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
         must_sign = {"host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"}
-        if (algorithm != "ACS3-HMAC-SHA256" or fields.get("Credential") != KEY_ID or not must_sign <= set(signed)
-                or request.headers.get("x-acs-content-sha256") != payload
-                or not hmac.compare_digest(fields.get("Signature", ""), expected)):
-            return JSONResponse({"Code": "SignatureDoesNotMatch", "Message": "Specified signature is not matched",
-                                 "RequestId": "fake"}, status_code=400)
+        if (
+            algorithm != "ACS3-HMAC-SHA256"
+            or fields.get("Credential") != KEY_ID
+            or not must_sign <= set(signed)
+            or request.headers.get("x-acs-content-sha256") != payload
+            or not hmac.compare_digest(fields.get("Signature", ""), expected)
+        ):
+            return JSONResponse(
+                {"Code": "SignatureDoesNotMatch", "Message": "Specified signature is not matched", "RequestId": "fake"}, status_code=400
+            )
         if request.headers.get("x-acs-action") != "SendSms" or request.headers.get("x-acs-version") != "2017-05-25":
             return JSONResponse({"Code": "InvalidAction.NotFound", "RequestId": "fake"}, status_code=404)
         params = dict(pairs)
@@ -84,11 +88,14 @@ async def test_a_wrong_secret_is_refused_by_aliyun_and_answered_503():
     assert refused.value.status == 503 and refused.value.code == "sms_unavailable" and not sent
 
 
-@pytest.mark.parametrize(("aliyun_code", "status", "code"), [
-    ("isv.BUSINESS_LIMIT_CONTROL", 429, "sms_provider_limited"),
-    ("isv.MOBILE_NUMBER_ILLEGAL", 400, "phone_invalid"),
-    ("isv.AMOUNT_NOT_ENOUGH", 503, "sms_unavailable"),
-])
+@pytest.mark.parametrize(
+    ("aliyun_code", "status", "code"),
+    [
+        ("isv.BUSINESS_LIMIT_CONTROL", 429, "sms_provider_limited"),
+        ("isv.MOBILE_NUMBER_ILLEGAL", 400, "phone_invalid"),
+        ("isv.AMOUNT_NOT_ENOUGH", 503, "sms_unavailable"),
+    ],
+)
 async def test_aliyun_refusals_become_chinese_problems_and_are_not_retried(aliyun_code, status, code):
     app, sent = fake_aliyun([aliyun_code, "OK"])
     async with served(app, lifespan="off") as url:
@@ -108,14 +115,24 @@ async def test_an_unreachable_aliyun_is_a_503():
 async def test_a_person_signs_in_with_a_code_sent_through_aliyun(broker, databases, topic_prefix):
     fake, sent = fake_aliyun()
     async with served(fake, lifespan="off") as url:
-        settings = identity_settings(broker, await databases.new("identity"), topic_prefix, sms_sender="aliyun",
-                                     aliyun_sms_endpoint=url, aliyun_access_key_id=KEY_ID, aliyun_access_key_secret=SECRET,
-                                     aliyun_sms_sign_name="某某县人民政府", aliyun_sms_template_code="SMS_123456789")
+        settings = identity_settings(
+            broker,
+            await databases.new("identity"),
+            topic_prefix,
+            sms_sender="aliyun",
+            aliyun_sms_endpoint=url,
+            aliyun_access_key_id=KEY_ID,
+            aliyun_access_key_secret=SECRET,
+            aliyun_sms_sign_name="某某县人民政府",
+            aliyun_sms_template_code="SMS_123456789",
+        )
         app = create_app(settings)
         async with running_app(app) as client:
             c = (await client.post(f"{API}/captcha")).json()
-            resp = await client.post(f"{API}/sms/send", json={"phone": "13912345678", "captcha_id": c["captcha_id"],
-                                                            "captcha_answer": solve(c["text_challenge"])})
+            resp = await client.post(
+                f"{API}/sms/send",
+                json={"phone": "13912345678", "captcha_id": c["captcha_id"], "captcha_answer": solve(c["text_challenge"])},
+            )
             assert resp.status_code == 202, resp.text
             code = json.loads(sent[-1]["TemplateParam"])["code"]
             login = await client.post(f"{API}/sms/login", json={"phone": "13912345678", "code": code})
@@ -127,12 +144,22 @@ async def test_a_person_signs_in_with_a_code_sent_through_aliyun(broker, databas
 async def test_aliyun_flow_control_reaches_the_person_as_429(broker, databases, topic_prefix):
     fake, sent = fake_aliyun(["isv.BUSINESS_LIMIT_CONTROL"])
     async with served(fake, lifespan="off") as url:
-        settings = identity_settings(broker, await databases.new("identity"), topic_prefix, sms_sender="aliyun",
-                                     aliyun_sms_endpoint=url, aliyun_access_key_id=KEY_ID, aliyun_access_key_secret=SECRET,
-                                     aliyun_sms_sign_name="某某县人民政府", aliyun_sms_template_code="SMS_123456789")
+        settings = identity_settings(
+            broker,
+            await databases.new("identity"),
+            topic_prefix,
+            sms_sender="aliyun",
+            aliyun_sms_endpoint=url,
+            aliyun_access_key_id=KEY_ID,
+            aliyun_access_key_secret=SECRET,
+            aliyun_sms_sign_name="某某县人民政府",
+            aliyun_sms_template_code="SMS_123456789",
+        )
         async with running_app(create_app(settings)) as client:
             c = (await client.post(f"{API}/captcha")).json()
-            resp = await client.post(f"{API}/sms/send", json={"phone": "13912345678", "captcha_id": c["captcha_id"],
-                                                            "captcha_answer": solve(c["text_challenge"])})
+            resp = await client.post(
+                f"{API}/sms/send",
+                json={"phone": "13912345678", "captcha_id": c["captcha_id"], "captcha_answer": solve(c["text_challenge"])},
+            )
     assert_problem(resp, 429, "sms_provider_limited")
     assert resp.headers["retry-after"] == "60" and not sent

@@ -9,13 +9,12 @@ import sys
 import pyotp
 from sqlalchemy import func, select
 
-from shared.testing import REPO_ROOT, assert_problem, running_app
-
 from services.identity.adapters.orm import Account, LocalCredential, Officer, OfficerRole, RefreshToken
-from shared.sealing import unseal
-from services.identity.service.passwords import hash_password, new_totp_secret
 from services.identity.app import create_app
+from services.identity.service.passwords import hash_password, new_totp_secret
 from services.identity.tests.conftest import API, IdentityHarness, identity_settings
+from shared.sealing import unseal
+from shared.testing import REPO_ROOT, assert_problem, running_app
 
 PASSWORD = "correct horse battery"
 
@@ -103,7 +102,9 @@ async def test_an_admin_needs_a_code_and_a_code_works_once(identity):
     assert secret not in cred.totp_secret
     assert unseal(identity.settings.key_encryption_key.get_secret_value(), "totp", cred.totp_secret).decode() == secret
     assert_problem(await login(identity, "admin"), 401, "totp_required")
-    assert_problem(await login(identity, "admin", totp="000000" if pyotp.TOTP(secret).now() != "000000" else "111111"), 401, "login_invalid")
+    assert_problem(
+        await login(identity, "admin", totp="000000" if pyotp.TOTP(secret).now() != "000000" else "111111"), 401, "login_invalid"
+    )
     code = pyotp.TOTP(secret).now()
     ok = await login(identity, "admin", totp=code)
     assert ok.status_code == 200, ok.text
@@ -147,7 +148,18 @@ async def test_a_hash_is_redone_when_the_parameters_rise(identity):
 async def test_the_first_admin_comes_from_the_command_line_and_enrols_totp_at_first_login(broker, databases, topic_prefix, tmp_path):
     url = await databases.new("identity")
     env = {**os.environ, "IDENTITY_DATABASE_URL": url, "IDENTITY_ADMIN_PASSWORD": PASSWORD}
-    cmd = [sys.executable, "-m", "services.identity.cli", "create-admin", "--username", "first.admin", "--name", "管理员", "--agency", "county"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "services.identity.cli",
+        "create-admin",
+        "--username",
+        "first.admin",
+        "--name",
+        "管理员",
+        "--agency",
+        "county",
+    ]
     done = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     uri = next(line for line in done.stdout.splitlines() if line.startswith("otpauth://totp/"))

@@ -8,14 +8,13 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
+from services.identity.adapters.orm import Account, Officer, OfficerRole, plumbing
+from services.identity.service.agency_replica import on_agency_event
+from services.identity.tests.conftest import API
 from shared.contracts.catalog import AgencyRegistered
 from shared.db import new_id
 from shared.events import Actor
 from shared.testing import assert_problem
-
-from services.identity.adapters.orm import Account, Officer, OfficerRole, plumbing
-from services.identity.service.agency_replica import on_agency_event
-from services.identity.tests.conftest import API
 
 OFFICERS = f"{API}/officers"
 
@@ -77,21 +76,36 @@ async def d(identity) -> Directory:
     head_b = await _seed_officer(identity, "财政局负责人", b, "head")
     handler_a = await _seed_officer(identity, "民政局承办人", a, "handler")
     citizen = await identity.citizen("13800009999")
-    return Directory(identity, county, a, a_sub, b, await _token(identity, admin), await _token(identity, head_a),
-                     await _token(identity, head_b), await _token(identity, handler_a), await _token(identity, citizen))
+    return Directory(
+        identity,
+        county,
+        a,
+        a_sub,
+        b,
+        await _token(identity, admin),
+        await _token(identity, head_a),
+        await _token(identity, head_b),
+        await _token(identity, handler_a),
+        await _token(identity, citizen),
+    )
 
 
 def entry(agency_id: str, roles: list[str] | None = None, **overrides) -> dict:
-    body = {"name": "李承办", "email": "li@mz.example.gov.cn", "mobile": "13900001111",
-            "memberships": [{"agency_id": agency_id, "roles": roles or ["handler"]}]}
+    body = {
+        "name": "李承办",
+        "email": "li@mz.example.gov.cn",
+        "mobile": "13900001111",
+        "memberships": [{"agency_id": agency_id, "roles": roles or ["handler"]}],
+    }
     body.update(overrides)
     return body
 
 
 async def officer_events(identity, officer_id: str) -> list[dict]:
     async with identity.runtime.sessions() as s:
-        rows = (await s.execute(select(plumbing.outbox.c.body).where(plumbing.outbox.c.key == officer_id)
-                                .order_by(plumbing.outbox.c.id))).scalars()
+        rows = (
+            await s.execute(select(plumbing.outbox.c.body).where(plumbing.outbox.c.key == officer_id).order_by(plumbing.outbox.c.id))
+        ).scalars()
         return [json.loads(b) for b in rows]
 
 
@@ -156,17 +170,23 @@ async def test_anonymous_callers_are_refused(d):
     assert_problem(await d.client.get(OFFICERS), 401, "token_missing")
 
 
-@pytest.mark.parametrize(("change", "status", "code"), [
-    ({"memberships": [{"agency_id": "no-such-agency", "roles": ["handler"]}]}, 422, "agency_unknown"),
-    ({"memberships": [{"agency_id": "AGENCY", "roles": ["applicant"]}]}, 422, "role_invalid"),
-    ({"memberships": [{"agency_id": "AGENCY", "roles": ["boss"]}]}, 422, "role_invalid"),
-    ({"memberships": [{"agency_id": "AGENCY", "roles": ["handler"]}, {"agency_id": "AGENCY", "roles": ["head"]}]}, 422,
-     "membership_duplicate"),
-    ({"memberships": []}, 422, None),
-    ({"email": "not-an-address"}, 422, None),
-    ({"mobile": "12345"}, 422, None),
-    ({"name": ""}, 422, None),
-])
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"memberships": [{"agency_id": "no-such-agency", "roles": ["handler"]}]}, 422, "agency_unknown"),
+        ({"memberships": [{"agency_id": "AGENCY", "roles": ["applicant"]}]}, 422, "role_invalid"),
+        ({"memberships": [{"agency_id": "AGENCY", "roles": ["boss"]}]}, 422, "role_invalid"),
+        (
+            {"memberships": [{"agency_id": "AGENCY", "roles": ["handler"]}, {"agency_id": "AGENCY", "roles": ["head"]}]},
+            422,
+            "membership_duplicate",
+        ),
+        ({"memberships": []}, 422, None),
+        ({"email": "not-an-address"}, 422, None),
+        ({"mobile": "12345"}, 422, None),
+        ({"name": ""}, 422, None),
+    ],
+)
 async def test_bad_entries_are_refused_and_nothing_is_stored(d, change, status, code):
     body = entry(d.a, **json.loads(json.dumps(change).replace("AGENCY", d.a)))
     before = await officer_count(d.identity)
@@ -177,13 +197,17 @@ async def test_bad_entries_are_refused_and_nothing_is_stored(d, change, status, 
 async def test_updates_need_the_current_version(d):
     created = (await d.client.post(OFFICERS, json=entry(d.a), headers=d.admin)).json()
     url, v1 = f"{OFFICERS}/{created['id']}", created["version"]
-    resp = await d.client.patch(url, json={"email": "li2@mz.example.gov.cn", "memberships": [{"agency_id": d.a, "roles": ["head"]}]},
-                                headers={**d.admin, "If-Match": f'"{v1}"'})
+    resp = await d.client.patch(
+        url,
+        json={"email": "li2@mz.example.gov.cn", "memberships": [{"agency_id": d.a, "roles": ["head"]}]},
+        headers={**d.admin, "If-Match": f'"{v1}"'},
+    )
     assert resp.status_code == 200, resp.text
     assert resp.json()["version"] == v1 + 1 and resp.json()["memberships"] == [{"agency_id": d.a, "roles": ["head"]}]
     # The same stale version again (someone else's edit in between): 409, nothing changed.
-    assert_problem(await d.client.patch(url, json={"name": "旧页面"}, headers={**d.admin, "If-Match": f'"{v1}"'}), 409,
-                   "officer_version_stale")
+    assert_problem(
+        await d.client.patch(url, json={"name": "旧页面"}, headers={**d.admin, "If-Match": f'"{v1}"'}), 409, "officer_version_stale"
+    )
     assert_problem(await d.client.patch(url, json={"name": "旧页面", "version": v1}, headers=d.admin), 409, "officer_version_stale")
     current = (await d.client.get(url, headers=d.admin)).json()
     assert current["name"] == "李承办" and current["email"] == "li2@mz.example.gov.cn"

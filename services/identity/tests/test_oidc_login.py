@@ -9,14 +9,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select, update
 
-from shared.testing import assert_problem, running_app, served
-
-from services.identity.adapters.orm import plumbing
-from services.identity.adapters.orm import Account, KnownAgency, Officer, OfficerRole, OidcLink, OidcLoginState, RefreshToken
+from services.identity.adapters.orm import Account, KnownAgency, Officer, OfficerRole, OidcLink, OidcLoginState, RefreshToken, plumbing
 from services.identity.app import create_app
 from services.identity.settings import OidcProvider
 from services.identity.tests.conftest import API, IdentityHarness, identity_settings
 from services.identity.tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeProvider, casdoor_claims, keycloak_claims
+from shared.testing import assert_problem, running_app, served
 
 WEB_CALLBACK = "https://gk.county.gov.cn/officer/login/callback"
 
@@ -28,16 +26,30 @@ async def sso(broker, databases, topic_prefix, tmp_path):
         fake.base = base
         kc, cd = fake.issuer("keycloak"), fake.issuer("casdoor")
         providers = [
-            OidcProvider(name="county-keycloak", issuer=kc, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
-                         roles_claim="realm_access.roles", role_map={"gk-handler": "handler", "gk-head": "head"},
-                         agency_claim="agency_id"),
-            OidcProvider(name="county-casdoor", issuer=cd, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
-                         roles_claim="roles", role_map={"承办人": "handler", "保密审查": "reviewer"}, agency_claim="owner"),
+            OidcProvider(
+                name="county-keycloak",
+                issuer=kc,
+                client_id=CLIENT_ID,
+                client_secret=CLIENT_SECRET,
+                roles_claim="realm_access.roles",
+                role_map={"gk-handler": "handler", "gk-head": "head"},
+                agency_claim="agency_id",
+            ),
+            OidcProvider(
+                name="county-casdoor",
+                issuer=cd,
+                client_id=CLIENT_ID,
+                client_secret=CLIENT_SECRET,
+                roles_claim="roles",
+                role_map={"承办人": "handler", "保密审查": "reviewer"},
+                agency_claim="owner",
+            ),
             OidcProvider(name="county-directory", issuer=kc, client_id=CLIENT_ID, client_secret=CLIENT_SECRET),
             OidcProvider(name="county-bad-secret", issuer=kc, client_id=CLIENT_ID, client_secret="not-the-secret"),
         ]
-        settings = identity_settings(broker, await databases.new("identity"), topic_prefix,
-                                     sms_outbox_path=str(tmp_path / "sms.jsonl"), oidc_providers=providers)
+        settings = identity_settings(
+            broker, await databases.new("identity"), topic_prefix, sms_outbox_path=str(tmp_path / "sms.jsonl"), oidc_providers=providers
+        )
         app = create_app(settings)
         async with running_app(app) as client:
             harness = IdentityHarness(client, app, settings)
@@ -163,22 +175,29 @@ async def test_a_state_works_once_and_only_for_its_provider(sso):
 
 async def test_unknown_provider_is_404(sso):
     identity, _ = sso
-    assert_problem(await identity.client.get(f"{API}/oidc/elsewhere/authorize", params={"redirect_uri": WEB_CALLBACK}),
-                   404, "oidc_provider_unknown")
+    assert_problem(
+        await identity.client.get(f"{API}/oidc/elsewhere/authorize", params={"redirect_uri": WEB_CALLBACK}), 404, "oidc_provider_unknown"
+    )
     assert_problem(await callback(identity, "elsewhere", {"code": "x", "state": "y"}), 404, "oidc_provider_unknown")
-    assert_problem(await identity.client.get(f"{API}/oidc/county-keycloak/authorize", params={"redirect_uri": "javascript:x"}),
-                   400, "redirect_uri_invalid")
+    assert_problem(
+        await identity.client.get(f"{API}/oidc/county-keycloak/authorize", params={"redirect_uri": "javascript:x"}),
+        400,
+        "redirect_uri_invalid",
+    )
     assert await count(identity, OidcLoginState) == 0
 
 
-@pytest.mark.parametrize("tamper", [
-    {"nonce": "not-the-nonce"},
-    {"aud": "another-client"},
-    {"iss": "https://sso.elsewhere.example/realms/county"},
-    {"azp": "another-client"},
-    {"exp": 1_000_000_000},
-    "forged-signature",
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        {"nonce": "not-the-nonce"},
+        {"aud": "another-client"},
+        {"iss": "https://sso.elsewhere.example/realms/county"},
+        {"azp": "another-client"},
+        {"exp": 1_000_000_000},
+        "forged-signature",
+    ],
+)
 async def test_a_bad_id_token_is_refused(sso, tamper):
     identity, fake = sso
     fake.user["keycloak"] = keycloak_claims("kc-user-5", ["gk-handler"])
@@ -232,8 +251,11 @@ async def test_an_admin_links_a_directory_officer_to_the_providers_subject(sso):
     handler = await identity.session_for(account, agency_id="county")
     refused = await identity.client.put(url, json={"subject": "kc-user-9"}, headers={"Authorization": f"Bearer {handler.access_token}"})
     assert_problem(refused, 403)
-    assert_problem(await identity.client.put(f"{API}/officers/{account.id}/sso-links/nowhere", json={"subject": "x"}, headers=admin), 404,
-                   "oidc_provider_unknown")
+    assert_problem(
+        await identity.client.put(f"{API}/officers/{account.id}/sso-links/nowhere", json={"subject": "x"}, headers=admin),
+        404,
+        "oidc_provider_unknown",
+    )
     assert (await identity.client.put(url, json={"subject": "kc-user-9"}, headers=admin)).status_code == 204
     resp = await full_login(identity, "county-directory")
     assert resp.status_code == 200, resp.text

@@ -7,8 +7,12 @@ from pydantic import ValidationError
 
 from services.identity.settings import DEV_KEY_ENCRYPTION_KEY, IdentitySettings
 
-ALIYUN = {"aliyun_access_key_id": "LTAI5t000000", "aliyun_access_key_secret": "s" * 30,
-          "aliyun_sms_sign_name": "某某县人民政府", "aliyun_sms_template_code": "SMS_123456789"}
+ALIYUN = {
+    "aliyun_access_key_id": "LTAI5t000000",
+    "aliyun_access_key_secret": "s" * 30,
+    "aliyun_sms_sign_name": "某某县人民政府",
+    "aliyun_sms_template_code": "SMS_123456789",
+}
 PRODUCTION = {"environment": "production", "key_encryption_key": "k" * 48, "sms_sender": "aliyun", **ALIYUN}
 
 
@@ -18,12 +22,15 @@ def test_production_needs_no_jwt_settings_of_its_own():
     assert settings.environment == "production" and settings.jwt_jwks_url is None
 
 
-@pytest.mark.parametrize("override", [
-    {"key_encryption_key": DEV_KEY_ENCRYPTION_KEY},
-    {"key_encryption_key": "CHANGE-ME"},  # the deploy templates' placeholder left in
-    {"sms_sender": "dev_outbox"},
-    {"dev_tokens": True},
-])
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"key_encryption_key": DEV_KEY_ENCRYPTION_KEY},
+        {"key_encryption_key": "CHANGE-ME"},  # the deploy templates' placeholder left in
+        {"sms_sender": "dev_outbox"},
+        {"dev_tokens": True},
+    ],
+)
 def test_production_refuses_dev_only_values(override):
     with pytest.raises(ValidationError):
         IdentitySettings(**(PRODUCTION | override))

@@ -14,11 +14,10 @@ import limits.aio.storage.memory as limits_memory
 import pytest
 from sqlalchemy import func, select
 
-from shared.testing import assert_problem
-
 from services.identity.adapters.orm import SmsCode
 from services.identity.tests.conftest import API
 from services.identity.tests.test_sms_login import captcha, solve
+from shared.testing import assert_problem
 
 
 class Clock:
@@ -40,8 +39,9 @@ def clock(monkeypatch):
 
 async def attempt(identity, phone: str):
     c = await captcha(identity)
-    return await identity.client.post(f"{API}/sms/send", json={"phone": phone, "captcha_id": c["captcha_id"],
-                                                             "captcha_answer": solve(c["text_challenge"])})
+    return await identity.client.post(
+        f"{API}/sms/send", json={"phone": phone, "captcha_id": c["captcha_id"], "captcha_answer": solve(c["text_challenge"])}
+    )
 
 
 def sent_to(identity, phone: str | None = None) -> int:

@@ -10,11 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
-from shared.db import utcnow
-from shared.testing import assert_problem
-
 from services.identity.adapters.orm import Account, SmsCode
 from services.identity.tests.conftest import API
+from shared.db import utcnow
+from shared.testing import assert_problem
 
 DIGITS = "零一二三四五六七八九"
 
@@ -35,8 +34,9 @@ async def captcha(identity) -> dict:
 
 async def send(identity, phone: str) -> None:
     c = await captcha(identity)
-    resp = await identity.client.post(f"{API}/sms/send", json={"phone": phone, "captcha_id": c["captcha_id"],
-                                                             "captcha_answer": solve(c["text_challenge"])})
+    resp = await identity.client.post(
+        f"{API}/sms/send", json={"phone": phone, "captcha_id": c["captcha_id"], "captcha_answer": solve(c["text_challenge"])}
+    )
     assert resp.status_code == 202, resp.text
 
 
@@ -87,21 +87,33 @@ async def test_the_phone_of_an_existing_account_signs_in_to_that_account(identit
 async def test_captcha_wrong_or_reused_sends_nothing(identity):
     c = await captcha(identity)
     wrong = str((int(solve(c["text_challenge"])) + 1) % 19)
-    assert_problem(await identity.client.post(f"{API}/sms/send", json={"phone": "13600000001", "captcha_id": c["captcha_id"],
-                                                                     "captcha_answer": wrong}), 400, "captcha_wrong")
+    assert_problem(
+        await identity.client.post(
+            f"{API}/sms/send", json={"phone": "13600000001", "captcha_id": c["captcha_id"], "captcha_answer": wrong}
+        ),
+        400,
+        "captcha_wrong",
+    )
     # The challenge is spent even by a wrong answer.
-    assert_problem(await identity.client.post(f"{API}/sms/send", json={"phone": "13600000001", "captcha_id": c["captcha_id"],
-                                                                     "captcha_answer": solve(c["text_challenge"])}), 400, "captcha_invalid")
-    assert_problem(await identity.client.post(f"{API}/sms/send", json={"phone": "12345", "captcha_id": c["captcha_id"],
-                                                                     "captcha_answer": "1"}), 422)
+    assert_problem(
+        await identity.client.post(
+            f"{API}/sms/send", json={"phone": "13600000001", "captcha_id": c["captcha_id"], "captcha_answer": solve(c["text_challenge"])}
+        ),
+        400,
+        "captcha_invalid",
+    )
+    assert_problem(
+        await identity.client.post(f"{API}/sms/send", json={"phone": "12345", "captcha_id": c["captcha_id"], "captcha_answer": "1"}), 422
+    )
     assert not Path(identity.settings.sms_outbox_path).exists()
 
 
 async def test_a_second_send_within_a_minute_is_refused_with_retry_after(identity):
     await send(identity, "13500000001")
     c = await captcha(identity)
-    resp = await identity.client.post(f"{API}/sms/send", json={"phone": "13500000001", "captcha_id": c["captcha_id"],
-                                                             "captcha_answer": solve(c["text_challenge"])})
+    resp = await identity.client.post(
+        f"{API}/sms/send", json={"phone": "13500000001", "captcha_id": c["captcha_id"], "captcha_answer": solve(c["text_challenge"])}
+    )
     body = assert_problem(resp, 429, "sms_rate_limited")
     assert 1 <= int(resp.headers["Retry-After"]) <= 60 and "后再试" in body["detail"]
 
@@ -111,7 +123,9 @@ async def test_wrong_codes_are_counted_and_kill_the_code(identity):
     code = last_code(identity, "13400000001")
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     for _ in range(identity.settings.sms_code_max_attempts - 1):
-        assert_problem(await identity.client.post(f"{API}/sms/login", json={"phone": "13400000001", "code": wrong}), 400, "sms_code_invalid")
+        assert_problem(
+            await identity.client.post(f"{API}/sms/login", json={"phone": "13400000001", "code": wrong}), 400, "sms_code_invalid"
+        )
     assert_problem(await identity.client.post(f"{API}/sms/login", json={"phone": "13400000001", "code": wrong}), 400, "sms_code_exhausted")
     # Dead even for the right code, and no account was made.
     assert_problem(await identity.client.post(f"{API}/sms/login", json={"phone": "13400000001", "code": code}), 400, "sms_code_exhausted")
@@ -133,8 +147,9 @@ async def test_codes_are_stored_hashed_and_the_reply_does_not_tell_known_from_un
     replies = []
     for phone in ("13200000001", "13200000002"):
         c = await captcha(identity)
-        resp = await identity.client.post(f"{API}/sms/send", json={"phone": phone, "captcha_id": c["captcha_id"],
-                                                                 "captcha_answer": solve(c["text_challenge"])})
+        resp = await identity.client.post(
+            f"{API}/sms/send", json={"phone": phone, "captcha_id": c["captcha_id"], "captcha_answer": solve(c["text_challenge"])}
+        )
         replies.append((resp.status_code, resp.json()))
     assert replies[0] == replies[1]
     async with identity.runtime.sessions() as s:

@@ -12,9 +12,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select, update
 
-from shared.db import create_engine, utcnow
-from shared.testing import assert_problem, running_app, served, settings_for, token
-
 from services.identity.adapters.orm import Account, Officer, OfficerRole, SigningKey
 from services.identity.service.sessions import Grant, access_claims
 from services.identity.tests.conftest import API
@@ -22,6 +19,8 @@ from services.requests.adapters.orm import Attachment, DisclosureRequest
 from services.requests.app import create_app as create_requests_app
 from services.requests.settings import RequestsSettings
 from services.requests.tests.conftest import request_body
+from shared.db import create_engine, utcnow
+from shared.testing import assert_problem, running_app, served, settings_for, token
 
 REQUESTS = "/api/v1/requests"
 
@@ -59,8 +58,9 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(identity):
     assert second["refresh_token"] != first.refresh_token and second["account"]["id"] == first.grant.sub
     # The spent token again: someone replayed it. Both it and its successor stop working.
     assert_problem(await identity.client.post(f"{API}/token/refresh", json={"refresh_token": first.refresh_token}), 401, "refresh_reused")
-    assert_problem(await identity.client.post(f"{API}/token/refresh", json={"refresh_token": second["refresh_token"]}), 401,
-                   "refresh_revoked")
+    assert_problem(
+        await identity.client.post(f"{API}/token/refresh", json={"refresh_token": second["refresh_token"]}), 401, "refresh_revoked"
+    )
 
 
 async def test_logout_revokes_the_session(identity):
@@ -79,8 +79,12 @@ async def test_disabled_officer_cannot_refresh(identity):
         account = Account(kind="officer", status="active")
         uow.session.add(account)
         await uow.session.flush()
-        uow.session.add_all([Officer(account_id=account.id, name="王科员", status="active"),
-                             OfficerRole(account_id=account.id, agency_id="agency-a", role="handler")])
+        uow.session.add_all(
+            [
+                Officer(account_id=account.id, name="王科员", status="active"),
+                OfficerRole(account_id=account.id, agency_id="agency-a", role="handler"),
+            ]
+        )
         await uow.commit()
     pair = await identity.session_for(account, methods="pwd")
     assert pair.grant.roles == ["handler"] and pair.grant.agency_id == "agency-a"
@@ -94,10 +98,19 @@ async def test_disabled_officer_cannot_refresh(identity):
 async def identity_and_requests(identity, broker, databases, topic_prefix, tmp_path):
     """The identity service on a real port, and a requests app that trusts only its key set."""
     async with served(identity.app, lifespan="off") as url:
-        settings = settings_for(RequestsSettings, database_url=await databases.new("requests"), bootstrap=broker.bootstrap,
-                                prefix=topic_prefix, storage_dir=str(tmp_path / "files"), run_scheduler=False, run_consumers=False,
-                                jwt_algorithm="RS256", jwt_jwks_url=f"{url}/.well-known/jwks.json",
-                                jwt_issuer=identity.settings.issuer, jwt_audience=identity.settings.token_audience)
+        settings = settings_for(
+            RequestsSettings,
+            database_url=await databases.new("requests"),
+            bootstrap=broker.bootstrap,
+            prefix=topic_prefix,
+            storage_dir=str(tmp_path / "files"),
+            run_scheduler=False,
+            run_consumers=False,
+            jwt_algorithm="RS256",
+            jwt_jwks_url=f"{url}/.well-known/jwks.json",
+            jwt_issuer=identity.settings.issuer,
+            jwt_audience=identity.settings.token_audience,
+        )
         app = create_requests_app(settings)
         async with running_app(app) as client:
             yield identity, client, settings
@@ -124,8 +137,12 @@ async def test_requests_service_accepts_identity_tokens_and_nothing_else(identit
     # Nothing is stored on their word: a submission or an upload under any of them leaves no row.
     for bad in (dev, f"{head}.{forged_body}.{sig}", forged):
         assert_problem(await requests.post(f"{REQUESTS}/requests", json=request_body("any-agency"), headers=bearer(bad)), 401)
-        assert_problem(await requests.post(f"{REQUESTS}/attachments", files={"file": ("a.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")},
-                                           headers=bearer(bad)), 401)
+        assert_problem(
+            await requests.post(
+                f"{REQUESTS}/attachments", files={"file": ("a.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")}, headers=bearer(bad)
+            ),
+            401,
+        )
     engine = create_engine(settings.database_url)
     try:
         async with engine.connect() as conn:
@@ -156,7 +173,9 @@ async def test_token_of_a_retired_key_verifies_until_it_expires_not_after(identi
     assert_problem(await requests.get(f"{REQUESTS}/requests/mine", headers=bearer(expired)), 401, "token_expired")
     # Once every token of the old key has expired, the key leaves the set and its signature means nothing.
     async with identity.runtime.uow() as uow:
-        await uow.session.execute(update(SigningKey).where(SigningKey.kid == old_kid).values(retired_at=utcnow() - ring.publish_window - timedelta(seconds=1)))
+        await uow.session.execute(
+            update(SigningKey).where(SigningKey.kid == old_kid).values(retired_at=utcnow() - ring.publish_window - timedelta(seconds=1))
+        )
         await uow.commit()
         await ring.load(uow)
     assert [k["kid"] for k in ring.jwks()["keys"]] == [new_kid]

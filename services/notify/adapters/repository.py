@@ -19,8 +19,12 @@ class InboxRepository:
         return list((await self.session.execute(query.order_by(InboxMessage.created_at.desc()).limit(limit))).scalars())
 
     async def reassign(self, old_sub: str, new_sub: str) -> None:
-        await self.session.execute(update(InboxMessage).where(InboxMessage.recipient_sub == old_sub).values(recipient_sub=new_sub)
-                                   .execution_options(synchronize_session=False))
+        await self.session.execute(
+            update(InboxMessage)
+            .where(InboxMessage.recipient_sub == old_sub)
+            .values(recipient_sub=new_sub)
+            .execution_options(synchronize_session=False)
+        )
 
 
 class PreferenceRepository:

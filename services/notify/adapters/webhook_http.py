@@ -45,8 +45,16 @@ class PostOutcome:
 class WebhookPoster:
     """POSTs one signed delivery to a vetted address with connect, read and overall time limits."""
 
-    def __init__(self, allowlist: Allowlist, *, connect_timeout: float = 5.0, read_timeout: float = 10.0,
-                 total_timeout: float = 30.0, resolver: Resolver | None = None, verify: ssl.SSLContext | bool = True) -> None:
+    def __init__(
+        self,
+        allowlist: Allowlist,
+        *,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 10.0,
+        total_timeout: float = 30.0,
+        resolver: Resolver | None = None,
+        verify: ssl.SSLContext | bool = True,
+    ) -> None:
         self.allowlist = allowlist
         self.verify = verify  # tests trust their own CA here
         self.timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout)
@@ -83,10 +91,12 @@ class WebhookPoster:
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=0)
         try:
             async with asyncio.timeout(self.total_timeout):
-                async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, trust_env=False, limits=limits,
-                                             verify=self.verify) as client:
-                    request = client.build_request("POST", pinned, content=body, headers={**headers, "Host": host_header},
-                                                   extensions={"sni_hostname": original.host})
+                async with httpx.AsyncClient(
+                    timeout=self.timeout, follow_redirects=False, trust_env=False, limits=limits, verify=self.verify
+                ) as client:
+                    request = client.build_request(
+                        "POST", pinned, content=body, headers={**headers, "Host": host_header}, extensions={"sni_hostname": original.host}
+                    )
                     response = await client.send(request, stream=True)  # the receiver's body is never read
                     await response.aclose()
         except TimeoutError:

@@ -9,12 +9,11 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import and_, or_, select
 
+from services.notify.adapters.orm import InboxMessage
 from shared.auth import Principal, current_principal
 from shared.db import utcnow
 from shared.errors import Problem
 from shared.service import UoW
-
-from services.notify.adapters.orm import InboxMessage
 
 router = APIRouter(prefix="/inbox", tags=["站内信"])
 Caller = Annotated[Principal, Depends(current_principal)]
@@ -44,8 +43,9 @@ def _in_mailboxes(principal: Principal):
 
 
 @router.get("", response_model=list[InboxMessageOut], summary="我的站内信（任何已登录用户，仅本人及本人角色的信箱）")
-async def my_inbox(uow: UoW, principal: Caller, unread_only: bool = False,
-                   limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[InboxMessageOut]:
+async def my_inbox(
+    uow: UoW, principal: Caller, unread_only: bool = False, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[InboxMessageOut]:
     query = select(InboxMessage).where(_in_mailboxes(principal))
     if unread_only:
         query = query.where(InboxMessage.read_at.is_(None))

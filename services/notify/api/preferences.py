@@ -8,12 +8,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, field_validator
 
+from services.notify.adapters.orm import RecipientPreference
+from services.notify.domain.delivery import ALL_CHANNELS
 from shared.auth import Principal, current_principal
 from shared.db import utcnow
 from shared.service import UoW
-
-from services.notify.adapters.orm import RecipientPreference
-from services.notify.domain.delivery import ALL_CHANNELS
 
 router = APIRouter(prefix="/preferences", tags=["通知偏好"])
 Caller = Annotated[Principal, Depends(current_principal)]
@@ -21,11 +20,14 @@ ChannelName = Literal["inbox", "email", "sms", "wechat"]
 
 
 class PreferencesIn(BaseModel):
-    channels: list[ChannelName] = Field(max_length=4, description="接收通知的渠道：inbox 站内信、email 电子邮件、sms 短信、wechat 微信订阅消息。"
-                                                                  "法定告知事项无论如何都会发到站内信。")
+    channels: list[ChannelName] = Field(
+        max_length=4,
+        description="接收通知的渠道：inbox 站内信、email 电子邮件、sms 短信、wechat 微信订阅消息。法定告知事项无论如何都会发到站内信。",
+    )
     non_statutory_opt_out: bool = Field(default=False, description="不接收非法定的提醒类消息")
-    wechat_openid: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{6,64}$",
-                                      description="微信小程序中绑定的 openid；为空表示解除绑定")
+    wechat_openid: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_-]{6,64}$", description="微信小程序中绑定的 openid；为空表示解除绑定"
+    )
 
     @field_validator("channels")
     @classmethod
@@ -46,8 +48,12 @@ class PreferencesOut(BaseModel):
 def _out(row: RecipientPreference | None) -> PreferencesOut:
     if row is None:
         return PreferencesOut(channels=list(ALL_CHANNELS), non_statutory_opt_out=False, wechat_openid=None)
-    return PreferencesOut(channels=[c for c in ALL_CHANNELS if c in row.channels], non_statutory_opt_out=row.non_statutory_opt_out,
-                          wechat_openid=row.wechat_openid, updated_at=row.updated_at)
+    return PreferencesOut(
+        channels=[c for c in ALL_CHANNELS if c in row.channels],
+        non_statutory_opt_out=row.non_statutory_opt_out,
+        wechat_openid=row.wechat_openid,
+        updated_at=row.updated_at,
+    )
 
 
 @router.get("/me", response_model=PreferencesOut, summary="我的通知偏好（任何已登录用户，仅本人）")

@@ -9,13 +9,12 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, HttpUrl
 from sqlalchemy import select
 
-from shared.auth import Principal, Role, require
-from shared.errors import Problem
-from shared.service import UoW
-
 from services.notify.adapters.orm import WebhookDelivery, WebhookSubscription
 from services.notify.adapters.webhook_http import WebhookPoster
 from services.notify.domain.webhook_targets import TargetRefused
+from shared.auth import Principal, Role, require
+from shared.errors import Problem
+from shared.service import UoW
 
 router = APIRouter(prefix="/webhooks", tags=["Webhook"])
 Manager = Annotated[Principal, Depends(require(Role.admin, Role.head))]
@@ -23,14 +22,24 @@ Manager = Annotated[Principal, Depends(require(Role.admin, Role.head))]
 
 class WebhookIn(BaseModel):
     url: HttpUrl
-    event_types: list[str] = Field(default_factory=lambda: ["*"], min_length=1, max_length=50,
-                                   description="事件类型，如 RequestReceived、AnswerDispatched；[\"*\"] 表示全部")
+    event_types: list[str] = Field(
+        default_factory=lambda: ["*"],
+        min_length=1,
+        max_length=50,
+        description='事件类型，如 RequestReceived、AnswerDispatched；["*"] 表示全部',
+    )
     agency_id: str | None = Field(default=None, description="机关 ID；系统管理员可留空以订阅全部机关")
 
 
 def _view(sub: WebhookSubscription) -> dict[str, Any]:
-    return {"id": sub.id, "agency_id": sub.agency_id, "url": sub.url, "event_types": sub.event_types, "active": sub.active,
-            "created_at": sub.created_at}
+    return {
+        "id": sub.id,
+        "agency_id": sub.agency_id,
+        "url": sub.url,
+        "event_types": sub.event_types,
+        "active": sub.active,
+        "created_at": sub.created_at,
+    }
 
 
 async def _own(uow, principal: Principal, subscription_id: str) -> WebhookSubscription:
@@ -50,10 +59,14 @@ async def _vet(poster: WebhookPoster, url: str) -> None:
         pass
 
 
-@router.post("", status_code=201, summary="新增 Webhook 订阅（系统管理员；工作机构负责人限本机关）",
-             description="返回的 secret 只显示这一次：接收方用它验证 X-Webhook-Signature（HMAC-SHA256）。"
-                         "地址只能是 http 或 https 的公网地址；指向本机、内网、链路本地、保留或组播地址的订阅被拒绝（webhook_url_forbidden），"
-                         "每次投递前还会重新解析并检查，且不跟随重定向。")
+@router.post(
+    "",
+    status_code=201,
+    summary="新增 Webhook 订阅（系统管理员；工作机构负责人限本机关）",
+    description="返回的 secret 只显示这一次：接收方用它验证 X-Webhook-Signature（HMAC-SHA256）。"
+    "地址只能是 http 或 https 的公网地址；指向本机、内网、链路本地、保留或组播地址的订阅被拒绝（webhook_url_forbidden），"
+    "每次投递前还会重新解析并检查，且不跟随重定向。",
+)
 async def create(body: WebhookIn, request: Request, uow: UoW, principal: Manager) -> dict[str, Any]:
     agency_id = body.agency_id
     if not principal.has_any(Role.admin):
@@ -61,8 +74,9 @@ async def create(body: WebhookIn, request: Request, uow: UoW, principal: Manager
             raise Problem(403, "forbidden_agency", "只能订阅本机关的事件")
         agency_id = principal.agency_id
     await _vet(request.app.state.webhook_poster, str(body.url))
-    sub = WebhookSubscription(agency_id=agency_id, url=str(body.url), secret=secrets.token_urlsafe(32), event_types=body.event_types,
-                              created_by=principal.sub)
+    sub = WebhookSubscription(
+        agency_id=agency_id, url=str(body.url), secret=secrets.token_urlsafe(32), event_types=body.event_types, created_by=principal.sub
+    )
     uow.session.add(sub)
     await uow.session.flush()
     return {**_view(sub), "secret": sub.secret}
@@ -84,9 +98,22 @@ async def deactivate(subscription_id: str, uow: UoW, principal: Manager) -> None
 @router.get("/{subscription_id}/deliveries", summary="Webhook 投递记录（系统管理员；工作机构负责人限本机关）")
 async def deliveries(subscription_id: str, uow: UoW, principal: Manager) -> list[dict[str, Any]]:
     sub = await _own(uow, principal, subscription_id)
-    rows = (await uow.session.execute(select(WebhookDelivery).where(WebhookDelivery.subscription_id == sub.id)
-                                      .order_by(WebhookDelivery.created_at))).scalars()
-    return [{"id": d.id, "event_id": d.event_id, "event_type": d.event_type, "status": d.status, "attempts": d.attempts,
-             "last_status_code": d.last_status_code, "last_error": d.last_error, "created_at": d.created_at,
-             "delivered_at": d.delivered_at} for d in rows]
-
+    rows = (
+        await uow.session.execute(
+            select(WebhookDelivery).where(WebhookDelivery.subscription_id == sub.id).order_by(WebhookDelivery.created_at)
+        )
+    ).scalars()
+    return [
+        {
+            "id": d.id,
+            "event_id": d.event_id,
+            "event_type": d.event_type,
+            "status": d.status,
+            "attempts": d.attempts,
+            "last_status_code": d.last_status_code,
+            "last_error": d.last_error,
+            "created_at": d.created_at,
+            "delivered_at": d.delivered_at,
+        }
+        for d in rows
+    ]

@@ -40,8 +40,15 @@ class Planned:
     standby: bool = False  # a letter kept in reserve in case electronic delivery fails
 
 
-def plan_channels(channels: tuple[str, ...], *, statutory: bool, has_inbox: bool, addresses: Mapping[str, str | None],
-                  preferences: Preferences | None, unavailable: Mapping[str, str]) -> list[Planned]:
+def plan_channels(
+    channels: tuple[str, ...],
+    *,
+    statutory: bool,
+    has_inbox: bool,
+    addresses: Mapping[str, str | None],
+    preferences: Preferences | None,
+    unavailable: Mapping[str, str],
+) -> list[Planned]:
     """The channels of one message to one recipient; `unavailable` maps channel → why this deployment cannot send it."""
     prefs = preferences or Preferences()
     if not statutory and prefs.non_statutory_opt_out:

@@ -64,8 +64,12 @@ def _wechat_fields(kind: str, p: dict) -> list[tuple[str, str]]:
         "correction_received": [code, ("date", _cn_date(p.get("due_on"))), ("thing", "已收到补正，答复期限重新计算")],
         "extension_notice": [code, ("date", _cn_date(p.get("due_on"))), ("thing", f"答复期限延长{_text(p.get('days'))}个工作日")],
         "later_answer_notice": [code, ("date", _cn_date(p.get("later_due_on"))), ("thing", "答复期限已另行确定")],
-        "fee_notice": [code, ("date", _cn_date(p.get("pay_by"))), ("amount", f"{_text(p.get('amount_yuan'))}元"),
-                       ("thing", "请按期缴纳信息处理费")],
+        "fee_notice": [
+            code,
+            ("date", _cn_date(p.get("pay_by"))),
+            ("amount", f"{_text(p.get('amount_yuan'))}元"),
+            ("thing", "请按期缴纳信息处理费"),
+        ],
         "answer_notice": [code, ("date", _cn_date(p.get("answered_on"))), ("thing", f"已答复：{category}" if category else "已作出答复")],
         "closure_notice": [code, ("date", _cn_date(p.get("closed_on"))), ("thing", p.get("note") or "申请已终止处理")],
         "reopen_notice": [code, ("date", _cn_date(p.get("due_on"))), ("thing", "申请将重新办理")],
@@ -77,7 +81,7 @@ def wechat_params(kind: str, p: dict, keys: list[str] | None = None) -> dict[str
     fields = _wechat_fields(kind, p)
     names = keys or [f"{t}{i}" for i, (t, _) in enumerate(fields, start=1)]
     out = {}
-    for name, (kind_of_value, value) in zip(names, fields):
+    for name, (kind_of_value, value) in zip(names, fields, strict=False):
         limit = WECHAT_LIMITS.get(kind_of_value)
         if kind_of_value == "character_string":
             value = value[:limit]  # letters, digits and symbols only: no ellipsis

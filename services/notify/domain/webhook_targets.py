@@ -40,7 +40,7 @@ class Allowlist:
     networks: tuple[IPNetwork, ...] = ()
 
     @classmethod
-    def parse(cls, entries: list[str]) -> "Allowlist":
+    def parse(cls, entries: list[str]) -> Allowlist:
         hosts, networks = set(), []
         for raw in entries:
             entry = raw.strip().lower().strip("[]")
@@ -81,8 +81,14 @@ def is_public(address: IPAddress) -> bool:
     inner = embedded_ipv4(address)
     if inner is not None and not is_public(inner):
         return False
-    return address.is_global and not (address.is_multicast or address.is_private or address.is_loopback or address.is_link_local
-                                      or address.is_reserved or address.is_unspecified)
+    return address.is_global and not (
+        address.is_multicast
+        or address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_unspecified
+    )
 
 
 def literal_address(host: str) -> IPAddress | None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from services.notify.adapters.orm import RecipientPreference
+from services.notify.adapters.repository import InboxRepository, PreferenceRepository
+from services.notify.domain.delivery import ALL_CHANNELS
 from shared.contracts.identity import AccountsMerged, WechatLinked
 from shared.db import utcnow
 from shared.events import EventEnvelope
 from shared.uow import UnitOfWork
-
-from services.notify.adapters.orm import RecipientPreference
-from services.notify.adapters.repository import InboxRepository, PreferenceRepository
-from services.notify.domain.delivery import ALL_CHANNELS
 
 
 async def on_wechat_linked(uow: UnitOfWork, envelope: EventEnvelope) -> None:
@@ -18,8 +17,15 @@ async def on_wechat_linked(uow: UnitOfWork, envelope: EventEnvelope) -> None:
     prefs = PreferenceRepository(uow.session)
     row = await prefs.get(event.account_id)
     if row is None:
-        prefs.add(RecipientPreference(sub=event.account_id, channels=list(ALL_CHANNELS), non_statutory_opt_out=False,
-                                      wechat_openid=event.openid, updated_at=utcnow()))
+        prefs.add(
+            RecipientPreference(
+                sub=event.account_id,
+                channels=list(ALL_CHANNELS),
+                non_statutory_opt_out=False,
+                wechat_openid=event.openid,
+                updated_at=utcnow(),
+            )
+        )
     elif row.wechat_openid != event.openid:
         row.wechat_openid, row.updated_at = event.openid, utcnow()
 
@@ -34,8 +40,15 @@ async def on_accounts_merged(uow: UnitOfWork, envelope: EventEnvelope) -> None:
         return
     into = await prefs.get(event.into_id)
     if into is None:
-        prefs.add(RecipientPreference(sub=event.into_id, channels=list(old.channels), non_statutory_opt_out=old.non_statutory_opt_out,
-                                      wechat_openid=old.wechat_openid, updated_at=utcnow()))
+        prefs.add(
+            RecipientPreference(
+                sub=event.into_id,
+                channels=list(old.channels),
+                non_statutory_opt_out=old.non_statutory_opt_out,
+                wechat_openid=old.wechat_openid,
+                updated_at=utcnow(),
+            )
+        )
     elif into.wechat_openid is None and old.wechat_openid:
         into.wechat_openid, into.updated_at = old.wechat_openid, utcnow()
     await prefs.delete(old)

@@ -17,16 +17,15 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from services.notify.adapters.channels import Channel, OutgoingMessage, SendResult
+from services.notify.adapters.orm import Notification
+from services.notify.settings import NotifySettings
 from shared.contracts.notify import NotificationDelivered, NotificationFailed
 from shared.db import utcnow
 from shared.events import Actor
 from shared.logging import mask_pii
 from shared.periodic import every
 from shared.uow import UnitOfWork
-
-from services.notify.adapters.channels import Channel, OutgoingMessage, SendResult
-from services.notify.adapters.orm import Notification
-from services.notify.settings import NotifySettings
 
 log = logging.getLogger(__name__)
 SEND_LEASE_SECONDS = 120  # per claimed message: how long before an unrecorded send (a crashed replica) is tried again
@@ -38,9 +37,18 @@ def backoff(attempts: int, settings: NotifySettings) -> timedelta:
 
 async def settle_reserve_letter(uow: UnitOfWork, n: Notification) -> None:
     """A reserve letter is not needed once the notice went out; it goes on the post list once every other channel failed."""
-    siblings = list((await uow.session.execute(select(Notification).where(
-        Notification.event_id == n.event_id, Notification.kind == n.kind, Notification.recipient == n.recipient,
-        Notification.id != n.id))).scalars())
+    siblings = list(
+        (
+            await uow.session.execute(
+                select(Notification).where(
+                    Notification.event_id == n.event_id,
+                    Notification.kind == n.kind,
+                    Notification.recipient == n.recipient,
+                    Notification.id != n.id,
+                )
+            )
+        ).scalars()
+    )
     reserve = [s for s in siblings if s.channel == "post" and s.status == "standby"]
     if not reserve:
         return
@@ -63,9 +71,17 @@ class Claimed:
 async def claim(new_uow: Callable[[], UnitOfWork], channels: Mapping[str, Channel], settings: NotifySettings) -> tuple[list[Claimed], int]:
     """Take one batch of due notifications in a short transaction: count the attempt, lease them past the batch's sending."""
     async with new_uow() as uow:
-        due = list((await uow.session.execute(
-            select(Notification).where(Notification.status == "pending", Notification.next_attempt_at <= utcnow())
-            .order_by(Notification.created_at).limit(settings.dispatch_batch_size).with_for_update(skip_locked=True))).scalars())
+        due = list(
+            (
+                await uow.session.execute(
+                    select(Notification)
+                    .where(Notification.status == "pending", Notification.next_attempt_at <= utcnow())
+                    .order_by(Notification.created_at)
+                    .limit(settings.dispatch_batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).scalars()
+        )
         lease = utcnow() + timedelta(seconds=SEND_LEASE_SECONDS * max(len(due), 1))
         claimed = []
         for n in due:
@@ -77,8 +93,14 @@ async def claim(new_uow: Callable[[], UnitOfWork], channels: Mapping[str, Channe
                 continue
             n.attempts += 1
             n.next_attempt_at = lease
-            claimed.append(Claimed(n.id, n.attempts, n.channel, OutgoingMessage(n.id, n.address, n.subject, n.body, template_id=n.template_id,
-                                                                               params=n.params or {}, page=n.page)))
+            claimed.append(
+                Claimed(
+                    n.id,
+                    n.attempts,
+                    n.channel,
+                    OutgoingMessage(n.id, n.address, n.subject, n.body, template_id=n.template_id, params=n.params or {}, page=n.page),
+                )
+            )
         await uow.commit()
     return claimed, len(due)
 
@@ -101,11 +123,24 @@ async def record(new_uow: Callable[[], UnitOfWork], settings: NotifySettings, it
         if n.statutory:
             await settle_reserve_letter(uow, n)
         event_cls = NotificationDelivered if n.status == "sent" else NotificationFailed
-        event = event_cls(notification_id=n.id, source_event_id=n.event_id, request_id=n.request_id, kind=n.kind, channel=n.channel,
-                          recipient=n.recipient, statutory=n.statutory, attempts=n.attempts,
-                          provider_message_id=n.provider_message_id, reason=n.last_error)
-        uow.emit(event.topic, event.envelope(source="notify", aggregate_id=n.request_id or n.id, agency_id=n.agency_id,
-                                             actor=Actor.system("notify-dispatcher")))
+        event = event_cls(
+            notification_id=n.id,
+            source_event_id=n.event_id,
+            request_id=n.request_id,
+            kind=n.kind,
+            channel=n.channel,
+            recipient=n.recipient,
+            statutory=n.statutory,
+            attempts=n.attempts,
+            provider_message_id=n.provider_message_id,
+            reason=n.last_error,
+        )
+        uow.emit(
+            event.topic,
+            event.envelope(
+                source="notify", aggregate_id=n.request_id or n.id, agency_id=n.agency_id, actor=Actor.system("notify-dispatcher")
+            ),
+        )
         await uow.commit()
 
 
@@ -121,8 +156,9 @@ async def dispatch_once(new_uow: Callable[[], UnitOfWork], channels: Mapping[str
     return due
 
 
-async def run_dispatcher(new_uow: Callable[[], UnitOfWork], channels: Mapping[str, Channel], settings: NotifySettings,
-                         stop: asyncio.Event) -> None:
+async def run_dispatcher(
+    new_uow: Callable[[], UnitOfWork], channels: Mapping[str, Channel], settings: NotifySettings, stop: asyncio.Event
+) -> None:
     async def drain() -> None:  # full batches mean more is waiting: keep going until a partial one
         while await dispatch_once(new_uow, channels, settings) >= settings.dispatch_batch_size and not stop.is_set():
             pass

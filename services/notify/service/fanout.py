@@ -7,10 +7,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from shared.db import utcnow
-from shared.events import EventEnvelope
-from shared.uow import UnitOfWork
-
 from services.notify.adapters.orm import InboxMessage, KnownOfficer, Notification, RecipientPreference
 from services.notify.domain.delivery import Preferences, contacts_in, plan_channels
 from services.notify.domain.routing import Route, routes_for
@@ -18,6 +14,9 @@ from services.notify.domain.template_params import sms_params, wechat_params
 from services.notify.domain.templates import render, sms_text
 from services.notify.service.officer_replica import holders, officer
 from services.notify.settings import NotifySettings, WeChatTemplate
+from shared.db import utcnow
+from shared.events import EventEnvelope
+from shared.uow import UnitOfWork
 
 CHANNEL_LABELS = {"email": "电子邮件", "sms": "短信", "wechat": "微信订阅消息"}
 
@@ -32,7 +31,7 @@ class FanOutConfig:
     wechat_templates: Mapping[str, WeChatTemplate] = field(default_factory=dict)
 
     @classmethod
-    def from_settings(cls, settings: NotifySettings, channels: frozenset[str]) -> "FanOutConfig":
+    def from_settings(cls, settings: NotifySettings, channels: frozenset[str]) -> FanOutConfig:
         return cls(settings.site_name, channels, settings.sms_templates, settings.wechat_templates)
 
     def unavailable(self, kind: str) -> dict[str, str]:
@@ -57,20 +56,29 @@ class Recipient:
 
 def _officer(o: KnownOfficer, *, has_inbox: bool) -> Recipient:
     """An officer of the directory, at the work contacts it lists."""
-    return Recipient(o.id, has_inbox, {"inbox": o.id if has_inbox else None, "email": o.email, "sms": o.mobile}, user_sub=o.id,
-                     addressee=o.name)
+    return Recipient(
+        o.id, has_inbox, {"inbox": o.id if has_inbox else None, "email": o.email, "sms": o.mobile}, user_sub=o.id, addressee=o.name
+    )
 
 
 async def _recipients(uow: UnitOfWork, route: Route, envelope: EventEnvelope) -> list[Recipient]:
     p = envelope.payload
     if route.recipient == "applicant":
         contact, sub = p.get("contact") or {}, p.get("applicant_sub")
-        return [Recipient(sub or f"applicant:{p['request_id']}", bool(sub),
-                          {"inbox": sub, "email": contact.get("email"), "sms": contact.get("mobile"), "post": contact.get("address") or ""},
-                          user_sub=sub, addressee=contact.get("name"))]
+        return [
+            Recipient(
+                sub or f"applicant:{p['request_id']}",
+                bool(sub),
+                {"inbox": sub, "email": contact.get("email"), "sms": contact.get("mobile"), "post": contact.get("address") or ""},
+                user_sub=sub,
+                addressee=contact.get("name"),
+            )
+        ]
     if route.recipient == "party":
         contact = p.get("party_contact")
-        return [Recipient(f"party:{p['consultation_id']}", False, {**contacts_in(contact), "post": contact or ""}, addressee=p.get("party"))]
+        return [
+            Recipient(f"party:{p['consultation_id']}", False, {**contacts_in(contact), "post": contact or ""}, addressee=p.get("party"))
+        ]
     if route.recipient == "assignee" and p.get("assignee_sub"):
         known = await officer(uow, p["assignee_sub"])
         if known is not None:
@@ -79,7 +87,9 @@ async def _recipients(uow: UnitOfWork, route: Route, envelope: EventEnvelope) ->
     role = "head" if route.recipient == "assignee" else route.recipient.split(":", 1)[1]
     mailbox = f"role:{envelope.agency_id}:{role}"
     # The role's shared inbox, and each holder of the role by e-mail / SMS at their directory contacts.
-    return [Recipient(mailbox, True, {"inbox": mailbox}, mailbox_kind="role")] + [_officer(o, has_inbox=False) for o in await holders(uow, envelope.agency_id, role)]
+    return [Recipient(mailbox, True, {"inbox": mailbox}, mailbox_kind="role")] + [
+        _officer(o, has_inbox=False) for o in await holders(uow, envelope.agency_id, role)
+    ]
 
 
 async def _preferences(uow: UnitOfWork, sub: str | None) -> Preferences | None:
@@ -108,29 +118,61 @@ async def fan_out(uow: UnitOfWork, envelope: EventEnvelope, *, site: str | None 
         for recipient in await _recipients(uow, route, envelope):
             prefs = await _preferences(uow, recipient.user_sub)
             addresses = {**recipient.addresses, "wechat": prefs.wechat_openid if prefs else None}
-            for planned in plan_channels(route.channels, statutory=route.statutory, has_inbox=recipient.has_inbox, addresses=addresses,
-                                         preferences=prefs, unavailable=config.unavailable(route.kind)):
+            for planned in plan_channels(
+                route.channels,
+                statutory=route.statutory,
+                has_inbox=recipient.has_inbox,
+                addresses=addresses,
+                preferences=prefs,
+                unavailable=config.unavailable(route.kind),
+            ):
                 channel = planned.channel
-                exists = await uow.session.execute(select(Notification.id).where(
-                    Notification.event_id == envelope.event_id, Notification.kind == route.kind,
-                    Notification.recipient == recipient.key, Notification.channel == channel))
+                exists = await uow.session.execute(
+                    select(Notification.id).where(
+                        Notification.event_id == envelope.event_id,
+                        Notification.kind == route.kind,
+                        Notification.recipient == recipient.key,
+                        Notification.channel == channel,
+                    )
+                )
                 if exists.first():
                     continue
                 template_id, params, page = _template(channel, route.kind, payload, config)
                 notification = Notification(
-                    event_id=envelope.event_id, event_type=envelope.type, kind=route.kind, statutory=route.statutory,
-                    request_id=payload.get("request_id"), agency_id=envelope.agency_id, recipient=recipient.key,
-                    channel=channel, address=addresses.get(channel) or "", addressee=recipient.addressee, subject=subject,
-                    body=sms_text(subject, body) if channel == "sms" else body, template_id=template_id, params=params, page=page,
-                    status="pending", attempts=0)
+                    event_id=envelope.event_id,
+                    event_type=envelope.type,
+                    kind=route.kind,
+                    statutory=route.statutory,
+                    request_id=payload.get("request_id"),
+                    agency_id=envelope.agency_id,
+                    recipient=recipient.key,
+                    channel=channel,
+                    address=addresses.get(channel) or "",
+                    addressee=recipient.addressee,
+                    subject=subject,
+                    body=sms_text(subject, body) if channel == "sms" else body,
+                    template_id=template_id,
+                    params=params,
+                    page=page,
+                    status="pending",
+                    attempts=0,
+                )
                 if planned.skipped:
                     notification.status, notification.last_error = "skipped", planned.skipped
                 elif channel == "post":
                     # An officer mails it and records the tracking number; in reserve while e-mail or SMS may still deliver.
                     notification.status = "standby" if planned.standby else "to_post"
                 elif channel == "inbox":
-                    uow.session.add(InboxMessage(recipient_kind=recipient.mailbox_kind, recipient_sub=recipient.key, kind=route.kind,
-                                                 subject=subject, body=body, source_event_id=envelope.event_id))
+                    uow.session.add(
+                        InboxMessage(
+                            recipient_kind=recipient.mailbox_kind,
+                            recipient_sub=recipient.key,
+                            kind=route.kind,
+                            subject=subject,
+                            body=body,
+                            source_event_id=envelope.event_id,
+                        )
+                    )
                     notification.status, notification.attempts, notification.sent_at = "sent", 1, utcnow()
                 uow.session.add(notification)
                 created += 1

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from services.notify.adapters.orm import KnownOfficer
 from shared.contracts.identity import OfficerChanged
 from shared.db import utcnow
 from shared.events import EventEnvelope
 from shared.uow import UnitOfWork
-
-from services.notify.adapters.orm import KnownOfficer
 
 
 async def on_officer_changed(uow: UnitOfWork, envelope: EventEnvelope) -> None:
@@ -18,8 +17,18 @@ async def on_officer_changed(uow: UnitOfWork, envelope: EventEnvelope) -> None:
     memberships = [m.model_dump() for m in event.memberships]
     officer = await uow.session.get(KnownOfficer, event.officer_id)
     if officer is None:
-        uow.session.add(KnownOfficer(id=event.officer_id, name=event.name, status=event.status, email=event.email, mobile=event.mobile,
-                                     memberships=memberships, version=event.version, replicated_at=utcnow()))
+        uow.session.add(
+            KnownOfficer(
+                id=event.officer_id,
+                name=event.name,
+                status=event.status,
+                email=event.email,
+                mobile=event.mobile,
+                memberships=memberships,
+                version=event.version,
+                replicated_at=utcnow(),
+            )
+        )
     elif event.version >= officer.version:
         officer.name, officer.status, officer.email, officer.mobile = event.name, event.status, event.email, event.mobile
         officer.memberships, officer.version, officer.replicated_at = memberships, event.version, utcnow()

@@ -21,20 +21,19 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Callable, Collection
 from collections import Counter
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import or_, select
 
-from shared.db import utcnow
-from shared.events import EventEnvelope
-from shared.uow import UnitOfWork
-
 from services.notify.adapters.orm import WebhookDelivery, WebhookSubscription
 from services.notify.adapters.webhook_http import PostOutcome, WebhookPoster
 from services.notify.settings import NotifySettings
+from shared.db import utcnow
+from shared.events import EventEnvelope
+from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -45,22 +44,41 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 async def enqueue(uow: UnitOfWork, envelope: EventEnvelope) -> int:
     """One delivery per matching subscription; a redelivered event finds its rows and adds none."""
-    subscriptions = (await uow.session.execute(select(WebhookSubscription).where(
-        WebhookSubscription.active.is_(True),
-        or_(WebhookSubscription.agency_id.is_(None), WebhookSubscription.agency_id == envelope.agency_id)))).scalars()
+    subscriptions = (
+        await uow.session.execute(
+            select(WebhookSubscription).where(
+                WebhookSubscription.active.is_(True),
+                or_(WebhookSubscription.agency_id.is_(None), WebhookSubscription.agency_id == envelope.agency_id),
+            )
+        )
+    ).scalars()
     subscriptions = [s for s in subscriptions if "*" in s.event_types or envelope.type in s.event_types]
     if not subscriptions:
         return 0
     # One query for the event's existing deliveries, not one per subscription (this runs for every event);
     # it still uses the (subscription_id, event_id) unique index.
-    existing = set((await uow.session.execute(select(WebhookDelivery.subscription_id).where(
-        WebhookDelivery.subscription_id.in_([s.id for s in subscriptions]), WebhookDelivery.event_id == envelope.event_id))).scalars())
+    existing = set(
+        (
+            await uow.session.execute(
+                select(WebhookDelivery.subscription_id).where(
+                    WebhookDelivery.subscription_id.in_([s.id for s in subscriptions]), WebhookDelivery.event_id == envelope.event_id
+                )
+            )
+        ).scalars()
+    )
     created = 0
     for sub in subscriptions:
         if sub.id in existing:
             continue
-        uow.session.add(WebhookDelivery(subscription_id=sub.id, event_id=envelope.event_id, event_type=envelope.type,
-                                        body=envelope.model_dump_json(), status="pending"))
+        uow.session.add(
+            WebhookDelivery(
+                subscription_id=sub.id,
+                event_id=envelope.event_id,
+                event_type=envelope.type,
+                body=envelope.model_dump_json(),
+                status="pending",
+            )
+        )
         created += 1
     return created
 
@@ -85,12 +103,22 @@ async def claim(new_uow: Callable[[], UnitOfWork], settings: NotifySettings, bus
     fill the batch and keep the other subscriptions' deliveries waiting.
     """
     async with new_uow() as uow:
-        query = (select(WebhookDelivery, WebhookSubscription).join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
-                 .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= utcnow()))
+        query = (
+            select(WebhookDelivery, WebhookSubscription)
+            .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= utcnow())
+        )
         if busy:
             query = query.where(WebhookDelivery.subscription_id.not_in(list(busy)))
-        due = list((await uow.session.execute(query.order_by(WebhookDelivery.created_at).limit(settings.dispatch_batch_size)
-                                              .with_for_update(skip_locked=True, of=WebhookDelivery))).all())
+        due = list(
+            (
+                await uow.session.execute(
+                    query.order_by(WebhookDelivery.created_at)
+                    .limit(settings.dispatch_batch_size)
+                    .with_for_update(skip_locked=True, of=WebhookDelivery)
+                )
+            ).all()
+        )
         # A lane sends its deliveries one after another: each lease covers its whole lane, so no
         # other replica takes one still waiting its turn.
         lane_lengths = Counter(delivery.subscription_id for delivery, _ in due)
@@ -101,15 +129,22 @@ async def claim(new_uow: Callable[[], UnitOfWork], settings: NotifySettings, bus
                 continue
             delivery.attempts += 1
             delivery.next_attempt_at = utcnow() + timedelta(seconds=settings.webhook_total_timeout_seconds * lane_lengths[sub.id] + 60)
-            claimed.append(Claimed(delivery.id, sub.id, delivery.attempts, sub.url, sub.secret, delivery.event_type, delivery.body.encode()))
+            claimed.append(
+                Claimed(delivery.id, sub.id, delivery.attempts, sub.url, sub.secret, delivery.event_type, delivery.body.encode())
+            )
         await uow.commit()
     return claimed
 
 
 async def send(poster: WebhookPoster, item: Claimed) -> PostOutcome:
     timestamp = str(int(time.time()))
-    headers = {"Content-Type": "application/json", "X-Webhook-Event": item.event_type, "X-Webhook-Delivery": item.id,
-               "X-Webhook-Timestamp": timestamp, "X-Webhook-Signature": sign(item.secret, timestamp, item.body)}
+    headers = {
+        "Content-Type": "application/json",
+        "X-Webhook-Event": item.event_type,
+        "X-Webhook-Delivery": item.id,
+        "X-Webhook-Timestamp": timestamp,
+        "X-Webhook-Signature": sign(item.secret, timestamp, item.body),
+    }
     return await poster.post(item.url, item.body, headers)
 
 

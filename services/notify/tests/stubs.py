@@ -32,9 +32,7 @@ from shared.testing import free_port
 @asynccontextmanager
 async def serve(app: Starlette) -> AsyncIterator[str]:
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False)
-    )
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False))
     task = asyncio.create_task(server.serve())
     for _ in range(500):
         if server.started or task.done():
@@ -100,15 +98,30 @@ class SmsStub:
             def error(code: str, message: str, status: int = 400) -> JSONResponse:
                 return JSONResponse({"RequestId": request_id, "Code": code, "Message": message}, status_code=status)
 
-            required = ["AccessKeyId", "Action", "Format", "SignatureMethod", "SignatureNonce", "SignatureVersion",
-                        "Timestamp", "Version", "Signature", "PhoneNumbers", "SignName", "TemplateCode"]
+            required = [
+                "AccessKeyId",
+                "Action",
+                "Format",
+                "SignatureMethod",
+                "SignatureNonce",
+                "SignatureVersion",
+                "Timestamp",
+                "Version",
+                "Signature",
+                "PhoneNumbers",
+                "SignName",
+                "TemplateCode",
+            ]
             missing = [p for p in required if p not in params]
             if missing:
                 return error("MissingParameter", f"missing {missing}")
             if params["AccessKeyId"] != ACCESS_KEY_ID:
                 return error("InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404)
             if (params["Action"], params["Version"], params["SignatureMethod"], params["SignatureVersion"]) != (
-                "SendSms", "2017-05-25", "HMAC-SHA1", "1.0"
+                "SendSms",
+                "2017-05-25",
+                "HMAC-SHA1",
+                "1.0",
             ):
                 return error("InvalidParameter", "bad common parameters")
             if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", params["Timestamp"]):
@@ -198,13 +211,17 @@ class WeChatStub:
             openid = body.get("touser", "")
             if openid in self.openid_errcode:
                 code = self.openid_errcode[openid]
-                return JSONResponse({"errcode": code, "errmsg": {-1: "system error", 45009: "reach max api daily quota limit"}.get(code, "err")})
+                return JSONResponse(
+                    {"errcode": code, "errmsg": {-1: "system error", 45009: "reach max api daily quota limit"}.get(code, "err")}
+                )
             if not openid.startswith("o"):
                 return JSONResponse({"errcode": 40003, "errmsg": "invalid openid"})
             if body.get("template_id") not in self.templates:
                 return JSONResponse({"errcode": 40037, "errmsg": "invalid template_id"})
             data = body.get("data", {})
-            if set(data) != self.templates[body["template_id"]] or not all(isinstance(v, dict) and set(v) == {"value"} for v in data.values()):
+            if set(data) != self.templates[body["template_id"]] or not all(
+                isinstance(v, dict) and set(v) == {"value"} for v in data.values()
+            ):
                 return JSONResponse({"errcode": 47003, "errmsg": "argument invalid! data.thing1.value is empty"})
             for key, v in data.items():
                 limit = next((n for prefix, n in WECHAT_LIMITS.items() if re.fullmatch(rf"{prefix}\d+", key)), None)
@@ -216,9 +233,9 @@ class WeChatStub:
                 return JSONResponse({"errcode": 43101, "errmsg": "user refuse to accept the msg"})
             return JSONResponse({"errcode": 0, "errmsg": "ok", "msgid": 1000 + len(self.sends)})
 
-        return Starlette(routes=[
-            Route("/cgi-bin/token", token, methods=["GET"]),
-            Route("/cgi-bin/message/subscribe/send", send, methods=["POST"]),
-        ])
-
-
+        return Starlette(
+            routes=[
+                Route("/cgi-bin/token", token, methods=["GET"]),
+                Route("/cgi-bin/message/subscribe/send", send, methods=["POST"]),
+            ]
+        )

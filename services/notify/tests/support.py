@@ -8,25 +8,41 @@ from typing import Any
 
 from sqlalchemy import select
 
-from shared.contracts import requests as ev
-from shared.db import new_id
-from shared.events import Actor, EventEnvelope
-
 from services.notify.adapters.orm import InboxMessage, Notification, plumbing
 from services.notify.app import channels_from
 from services.notify.service.fanout import FanOutConfig, fan_out
 from services.notify.settings import NotifySettings
+from shared.contracts import requests as ev
+from shared.db import new_id
+from shared.events import Actor, EventEnvelope
 
 RECEIVED_ON, DUE_ON = date(2026, 9, 28), date(2026, 10, 30)
 
 
-def request_event(cls: type[ev.RequestEvent] = ev.RequestReceived, *, sub: str | None = "citizen-1", agency: str = "agency-1",
-                  contact: ev.Contact | None = None, request_id: str | None = None, **extra: Any) -> EventEnvelope:
+def request_event(
+    cls: type[ev.RequestEvent] = ev.RequestReceived,
+    *,
+    sub: str | None = "citizen-1",
+    agency: str = "agency-1",
+    contact: ev.Contact | None = None,
+    request_id: str | None = None,
+    **extra: Any,
+) -> EventEnvelope:
     """An event about one request, with the facts every request event carries."""
     request_id = request_id or new_id()
-    event = cls(request_id=request_id, tracking_number=f"2026-MZ-{request_id[-5:]}", agency_id=agency, state="received",
-                applicant_sub=sub, applicant_type="natural_person", channel="online" if sub else "letter",
-                received_on=RECEIVED_ON, due_on=DUE_ON, contact=contact, **extra)
+    event = cls(
+        request_id=request_id,
+        tracking_number=f"2026-MZ-{request_id[-5:]}",
+        agency_id=agency,
+        state="received",
+        applicant_sub=sub,
+        applicant_type="natural_person",
+        channel="online" if sub else "letter",
+        received_on=RECEIVED_ON,
+        due_on=DUE_ON,
+        contact=contact,
+        **extra,
+    )
     return event.envelope(source="requests", aggregate_id=request_id, agency_id=agency, actor=Actor.system("test"))
 
 
@@ -52,8 +68,11 @@ async def notifications(app, **where: Any) -> list[Notification]:
 
 async def inbox_of(app, sub: str) -> list[InboxMessage]:
     async with app.state.runtime.sessions() as s:
-        return list((await s.execute(select(InboxMessage).where(InboxMessage.recipient_kind == "user",
-                                                                InboxMessage.recipient_sub == sub))).scalars())
+        return list(
+            (
+                await s.execute(select(InboxMessage).where(InboxMessage.recipient_kind == "user", InboxMessage.recipient_sub == sub))
+            ).scalars()
+        )
 
 
 async def outbox_events(app, event_type: str) -> list[dict]:

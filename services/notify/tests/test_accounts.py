@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from shared.contracts.identity import AccountsMerged, WechatLinked
-from shared.events import Actor
-from shared.testing import auth, running_app, settings_for
-
 from services.notify.adapters.orm import InboxMessage
 from services.notify.app import create_app as notify_app
 from services.notify.service.accounts import on_accounts_merged, on_wechat_linked
 from services.notify.settings import NotifySettings
+from shared.contracts.identity import AccountsMerged, WechatLinked
+from shared.events import Actor
+from shared.testing import auth, running_app, settings_for
 
 PREFS = "/api/v1/notify/preferences/me"
 INBOX = "/api/v1/notify/inbox"
@@ -19,8 +18,14 @@ INBOX = "/api/v1/notify/inbox"
 
 @pytest.fixture
 async def notify(broker, databases, topic_prefix):
-    ns = settings_for(NotifySettings, database_url=await databases.new("notify"), bootstrap=broker.bootstrap, prefix=topic_prefix,
-                      run_consumers=False, run_workers=False)
+    ns = settings_for(
+        NotifySettings,
+        database_url=await databases.new("notify"),
+        bootstrap=broker.bootstrap,
+        prefix=topic_prefix,
+        run_consumers=False,
+        run_workers=False,
+    )
     app = notify_app(ns)
     async with running_app(app) as client:
         yield app, client, ns
@@ -40,8 +45,11 @@ async def test_the_sign_in_openid_becomes_the_wechat_recipient_without_manual_bi
     prefs = (await client.get(PREFS, headers=auth(ns, "applicant", sub="mini-1"))).json()
     assert prefs["wechat_openid"] == "oMini_openid_1" and prefs["channels"] == ["inbox", "email", "sms", "wechat"]
     # A person's own choices survive a later link.
-    await client.put(PREFS, headers=auth(ns, "applicant", sub="mini-1"), json={"channels": ["inbox"], "non_statutory_opt_out": True,
-                                                                              "wechat_openid": "oMini_openid_1"})
+    await client.put(
+        PREFS,
+        headers=auth(ns, "applicant", sub="mini-1"),
+        json={"channels": ["inbox"], "non_statutory_opt_out": True, "wechat_openid": "oMini_openid_1"},
+    )
     await _apply(app, on_wechat_linked, WechatLinked(account_id="mini-1", appid="wx1", openid="oMini_openid_2"), "mini-1")
     prefs = (await client.get(PREFS, headers=auth(ns, "applicant", sub="mini-1"))).json()
     assert prefs["channels"] == ["inbox"] and prefs["non_statutory_opt_out"] is True and prefs["wechat_openid"] == "oMini_openid_2"
@@ -50,8 +58,12 @@ async def test_the_sign_in_openid_becomes_the_wechat_recipient_without_manual_bi
 async def test_a_merge_moves_inbox_and_preferences_to_the_surviving_account(notify):
     app, client, ns = notify
     async with app.state.runtime.uow() as uow:
-        uow.session.add_all([InboxMessage(recipient_sub="mini-1", kind="receipt", subject="受理回执", body="已收到"),
-                             InboxMessage(recipient_sub="web-1", kind="receipt", subject="另一份回执", body="已收到")])
+        uow.session.add_all(
+            [
+                InboxMessage(recipient_sub="mini-1", kind="receipt", subject="受理回执", body="已收到"),
+                InboxMessage(recipient_sub="web-1", kind="receipt", subject="另一份回执", body="已收到"),
+            ]
+        )
         await uow.commit()
     await _apply(app, on_wechat_linked, WechatLinked(account_id="mini-1", appid="wx1", openid="oMini_openid_1"), "mini-1")
     await client.put(PREFS, headers=auth(ns, "applicant", sub="web-1"), json={"channels": ["inbox", "sms"]})

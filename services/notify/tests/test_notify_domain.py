@@ -17,8 +17,9 @@ ALL_ADDRESSES = {"inbox": "citizen-1", "email": "a@example.com", "sms": "1380013
 
 
 def plan(statutory=True, has_inbox=True, addresses=ALL_ADDRESSES, prefs=None, unavailable=None, channels=APPLICANT_CHANNELS):
-    return plan_channels(channels, statutory=statutory, has_inbox=has_inbox, addresses=addresses, preferences=prefs,
-                         unavailable=unavailable or {})
+    return plan_channels(
+        channels, statutory=statutory, has_inbox=has_inbox, addresses=addresses, preferences=prefs, unavailable=unavailable or {}
+    )
 
 
 def test_without_preferences_every_channel_with_an_address_is_used_and_no_letter_is_needed():
@@ -49,8 +50,12 @@ def test_a_letter_also_goes_when_the_only_electronic_channels_cannot_carry_the_m
     assert plan(has_inbox=False, addresses=addresses) == [Planned("sms"), Planned("post", standby=True)]  # in reserve
 
 
-@given(st.frozensets(st.sampled_from(["inbox", "email", "sms", "wechat"])), st.booleans(), st.booleans(),
-       st.dictionaries(st.sampled_from(["email", "sms", "wechat"]), st.just("x")))
+@given(
+    st.frozensets(st.sampled_from(["inbox", "email", "sms", "wechat"])),
+    st.booleans(),
+    st.booleans(),
+    st.dictionaries(st.sampled_from(["email", "sms", "wechat"]), st.just("x")),
+)
 def test_a_statutory_notice_always_has_a_way_to_reach_the_recipient(channels, opt_out, has_inbox, unavailable):
     planned = plan(has_inbox=has_inbox, prefs=Preferences(channels=channels, non_statutory_opt_out=opt_out), unavailable=unavailable)
     assert any(p.skipped is None for p in planned)
@@ -70,12 +75,25 @@ def test_an_address_keeps_its_region_and_hides_the_street():
     assert "幸福路" not in mask_address("幸福路1号院") and mask_address("") == ""
 
 
-@pytest.mark.parametrize("kind", [k for k in TEMPLATES if k not in {"assignment", "extension_approval_needed", "review_needed",
-                                                                   "deadline_reminder"}])
+@pytest.mark.parametrize(
+    "kind", [k for k in TEMPLATES if k not in {"assignment", "extension_approval_needed", "review_needed", "deadline_reminder"}]
+)
 def test_every_notice_kind_has_short_sms_values_and_wechat_values_within_limits(kind):
-    payload = {"tracking_number": "2026-MZ-00001", "received_on": "2026-09-28", "due_on": "2026-10-30", "correction_due_on": "2026-10-20",
-               "days": 20, "later_due_on": "2026-12-30", "amount_yuan": 100, "pay_by": "2026-11-20", "answered_on": "2026-10-21",
-               "category": "partially_disclosed", "closed_on": "2026-10-22", "note": "很长的说明" * 10, "reply_due_on": "2026-10-29"}
+    payload = {
+        "tracking_number": "2026-MZ-00001",
+        "received_on": "2026-09-28",
+        "due_on": "2026-10-30",
+        "correction_due_on": "2026-10-20",
+        "days": 20,
+        "later_due_on": "2026-12-30",
+        "amount_yuan": 100,
+        "pay_by": "2026-11-20",
+        "answered_on": "2026-10-21",
+        "category": "partially_disclosed",
+        "closed_on": "2026-10-22",
+        "note": "很长的说明" * 10,
+        "reply_due_on": "2026-10-29",
+    }
     sms = sms_params(kind, payload)
     assert sms["code"] == "2026-MZ-00001" and all(0 < len(v) <= SMS_VALUE_LIMIT for v in sms.values())
     wx = wechat_params(kind, payload)
@@ -90,8 +108,14 @@ def test_wechat_dates_read_as_chinese_dates_and_a_missing_one_reads_pending():
 
 
 def test_a_third_party_letter_states_the_information_the_deadline_and_what_silence_means():
-    payload = {"tracking_number": "2026-MZ-7", "party": "某某商贸有限公司", "consultation_kind": "third_party", "reply_due_on": "2026-10-29",
-               "question": "是否同意公开与贵公司签订的采购合同", "information": "2025年度办公用品采购合同（联系人手机13800138000）"}
+    payload = {
+        "tracking_number": "2026-MZ-7",
+        "party": "某某商贸有限公司",
+        "consultation_kind": "third_party",
+        "reply_due_on": "2026-10-29",
+        "question": "是否同意公开与贵公司签订的采购合同",
+        "information": "2025年度办公用品采购合同（联系人手机13800138000）",
+    }
     subject, body = render("consultation_letter", payload, site="某县")
     assert subject == "政府信息公开征求第三方意见函（2026-MZ-7）"
     assert body.startswith("某某商贸有限公司：") and "2025年度办公用品采购合同" in body and "2026-10-29" in body
@@ -100,8 +124,13 @@ def test_a_third_party_letter_states_the_information_the_deadline_and_what_silen
 
 
 def test_an_inter_agency_letter_says_silence_counts_as_consent():
-    payload = {"tracking_number": "2026-MZ-8", "party": "某某县财政局", "consultation_kind": "inter_agency", "reply_due_on": "2026-10-29",
-               "information": None}
+    payload = {
+        "tracking_number": "2026-MZ-8",
+        "party": "某某县财政局",
+        "consultation_kind": "inter_agency",
+        "reply_due_on": "2026-10-29",
+        "information": None,
+    }
     subject, body = render("consultation_letter", payload, site="某县")
     assert subject.startswith("政府信息公开征求意见函") and "第三十四条" in body and "视为同意公开" in body
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from shared.contracts import requests as ev
-from shared.contracts.requests import Contact
-from shared.testing import assert_problem, auth, running_app, settings_for
-
 from services.notify.app import create_app as notify_app
 from services.notify.settings import NotifySettings
 from services.notify.tests.support import fan, inbox_of, notifications, request_event
+from shared.contracts import requests as ev
+from shared.contracts.requests import Contact
+from shared.testing import assert_problem, auth, running_app, settings_for
 
 URL = "/api/v1/notify/preferences/me"
 CONTACT = Contact(name="张三", mobile="13800138000", email="zhangsan@example.com")
@@ -19,11 +18,22 @@ CONTACT = Contact(name="张三", mobile="13800138000", email="zhangsan@example.c
 @pytest.fixture
 async def notify(broker, databases, topic_prefix):
     # Every channel configured with a template for the kinds used here, so only preferences decide.
-    ns = settings_for(NotifySettings, database_url=await databases.new("notify"), bootstrap=broker.bootstrap, prefix=topic_prefix,
-                      run_consumers=False, run_workers=False, smtp_host="127.0.0.1", sms_access_key_id="id", sms_access_key_secret="s",
-                      sms_sign_name="某县", sms_templates={"receipt": "SMS_1", "correction_received": "SMS_2"},
-                      wechat_appid="wx", wechat_secret="s",
-                      wechat_templates={"receipt": {"template_id": "T1"}, "correction_received": {"template_id": "T2"}})
+    ns = settings_for(
+        NotifySettings,
+        database_url=await databases.new("notify"),
+        bootstrap=broker.bootstrap,
+        prefix=topic_prefix,
+        run_consumers=False,
+        run_workers=False,
+        smtp_host="127.0.0.1",
+        sms_access_key_id="id",
+        sms_access_key_secret="s",
+        sms_sign_name="某县",
+        sms_templates={"receipt": "SMS_1", "correction_received": "SMS_2"},
+        wechat_appid="wx",
+        wechat_secret="s",
+        wechat_templates={"receipt": {"template_id": "T1"}, "correction_received": {"template_id": "T2"}},
+    )
     app = notify_app(ns)
     async with running_app(app) as client:
         yield app, client, ns
@@ -45,8 +55,9 @@ async def test_a_user_without_preferences_gets_the_defaults(notify):
 async def test_each_user_reads_and_writes_only_their_own_preferences(notify):
     app, client, ns = notify
     mine = auth(ns, "applicant", sub="citizen-1")
-    r = await client.put(URL, headers=mine, json={"channels": ["wechat", "inbox"], "non_statutory_opt_out": True,
-                                                  "wechat_openid": "oAbc_123-xyz"})
+    r = await client.put(
+        URL, headers=mine, json={"channels": ["wechat", "inbox"], "non_statutory_opt_out": True, "wechat_openid": "oAbc_123-xyz"}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["channels"] == ["inbox", "wechat"] and r.json()["wechat_openid"] == "oAbc_123-xyz"
     assert (await client.get(URL, headers=mine)).json()["non_statutory_opt_out"] is True
@@ -57,12 +68,15 @@ async def test_each_user_reads_and_writes_only_their_own_preferences(notify):
     assert (await client.get(URL, headers=mine)).json()["channels"] == ["inbox", "wechat"]
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"channels": ["inbox", "fax"]}, "channels"),
-    ({"channels": ["sms", "sms"]}, "channels"),
-    ({"channels": ["inbox"], "wechat_openid": "有空格 的openid"}, "wechat_openid"),
-    ({"non_statutory_opt_out": True}, "channels"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"channels": ["inbox", "fax"]}, "channels"),
+        ({"channels": ["sms", "sms"]}, "channels"),
+        ({"channels": ["inbox"], "wechat_openid": "有空格 的openid"}, "wechat_openid"),
+        ({"non_statutory_opt_out": True}, "channels"),
+    ],
+)
 async def test_bad_preferences_are_refused_and_change_nothing(notify, body, field):
     app, client, ns = notify
     mine = auth(ns, "applicant", sub="citizen-1")
@@ -90,7 +104,9 @@ async def test_a_statutory_notice_reaches_the_inbox_even_when_the_applicant_disa
 
 async def test_a_non_statutory_message_is_dropped_for_an_applicant_who_opted_out(notify):
     app, client, ns = notify
-    await client.put(URL, headers=auth(ns, "applicant", sub="citizen-1"), json={"channels": ["inbox", "email"], "non_statutory_opt_out": True})
+    await client.put(
+        URL, headers=auth(ns, "applicant", sub="citizen-1"), json={"channels": ["inbox", "email"], "non_statutory_opt_out": True}
+    )
     envelope = request_event(ev.CorrectionSubmitted, sub="citizen-1", contact=CONTACT)
     assert await fan(app, envelope, ns) == 0
     assert await inbox_of(app, "citizen-1") == []
@@ -102,8 +118,9 @@ async def test_a_non_statutory_message_is_dropped_for_an_applicant_who_opted_out
 
 async def test_an_officer_who_opted_out_gets_no_assignment_message_but_the_role_mailbox_still_does(notify):
     app, client, ns = notify
-    await client.put(URL, headers=auth(ns, "handler", agency_id="agency-1", sub="handler-1"), json={"channels": ["inbox"],
-                                                                                                   "non_statutory_opt_out": True})
+    await client.put(
+        URL, headers=auth(ns, "handler", agency_id="agency-1", sub="handler-1"), json={"channels": ["inbox"], "non_statutory_opt_out": True}
+    )
     assert await fan(app, request_event(ev.RequestAssigned, assignee_sub="handler-1"), ns) == 0
     assert await fan(app, request_event(ev.RequestAssigned), ns) == 1  # nobody assigned: the heads' mailbox
 
@@ -114,7 +131,9 @@ async def test_wechat_goes_to_the_bound_openid_and_only_when_bound_and_enabled(n
     await fan(app, unbound, ns)
     assert "wechat" not in await _channels(app, unbound)
 
-    await client.put(URL, headers=auth(ns, "applicant", sub="citizen-1"), json={"channels": ["inbox", "wechat"], "wechat_openid": "oBound_1"})
+    await client.put(
+        URL, headers=auth(ns, "applicant", sub="citizen-1"), json={"channels": ["inbox", "wechat"], "wechat_openid": "oBound_1"}
+    )
     bound = request_event(sub="citizen-1", contact=CONTACT)
     await fan(app, bound, ns)
     assert await _channels(app, bound) == {"inbox": "citizen-1", "wechat": "oBound_1"}

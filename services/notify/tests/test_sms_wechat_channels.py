@@ -11,13 +11,25 @@ import pytest
 from services.notify.adapters.channels import Channel, OutgoingMessage, SendResult
 from services.notify.adapters.channels.sms import AliyunSms, rpc_signature
 from services.notify.adapters.channels.wechat import WeChatSubscribe
-from services.notify.tests.stubs import (ACCESS_KEY_ID, ACCESS_KEY_SECRET, ALIYUN_MESSAGES, APPID, APPSECRET, SIGN_NAME, TEMPLATE_ID,
-                                         SmsStub, WeChatStub, aliyun_expected_signature, serve)
+from services.notify.tests.stubs import (
+    ACCESS_KEY_ID,
+    ACCESS_KEY_SECRET,
+    ALIYUN_MESSAGES,
+    APPID,
+    APPSECRET,
+    SIGN_NAME,
+    TEMPLATE_ID,
+    SmsStub,
+    WeChatStub,
+    aliyun_expected_signature,
+    serve,
+)
 from shared.testing import free_port
 
 
-def msg(to: str, *, template_id: str | None = "SMS_0001", params: dict[str, str] | None = None,
-        page: str | None = None, nid: str = "n-1") -> OutgoingMessage:
+def msg(
+    to: str, *, template_id: str | None = "SMS_0001", params: dict[str, str] | None = None, page: str | None = None, nid: str = "n-1"
+) -> OutgoingMessage:
     return OutgoingMessage(
         notification_id=nid,
         to=to,
@@ -33,6 +45,7 @@ def msg(to: str, *, template_id: str | None = "SMS_0001", params: dict[str, str]
 # Aliyun SMS stub
 # --------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 async def sms_stub() -> AsyncIterator[tuple[SmsStub, str]]:
     stub = SmsStub()
@@ -47,11 +60,20 @@ def make_sms(url: str, secret: str = ACCESS_KEY_SECRET) -> AliyunSms:
 def test_rpc_signature_matches_aliyun_documented_example() -> None:
     # The worked example from Aliyun's SMS signature documentation.
     params = {
-        "AccessKeyId": "testId", "Action": "SendSms", "Format": "XML", "OutId": "123",
-        "PhoneNumbers": "15300000001", "RegionId": "cn-hangzhou", "SignName": "阿里云短信测试专用",
-        "SignatureMethod": "HMAC-SHA1", "SignatureNonce": "45e25e9b-0a6f-4070-8c85-2956eda1b466",
-        "SignatureVersion": "1.0", "TemplateCode": "SMS_71390007", "TemplateParam": '{"customer":"test"}',
-        "Timestamp": "2017-07-12T02:42:19Z", "Version": "2017-05-25",
+        "AccessKeyId": "testId",
+        "Action": "SendSms",
+        "Format": "XML",
+        "OutId": "123",
+        "PhoneNumbers": "15300000001",
+        "RegionId": "cn-hangzhou",
+        "SignName": "阿里云短信测试专用",
+        "SignatureMethod": "HMAC-SHA1",
+        "SignatureNonce": "45e25e9b-0a6f-4070-8c85-2956eda1b466",
+        "SignatureVersion": "1.0",
+        "TemplateCode": "SMS_71390007",
+        "TemplateParam": '{"customer":"test"}',
+        "Timestamp": "2017-07-12T02:42:19Z",
+        "Version": "2017-05-25",
     }
     assert rpc_signature(params, "testSecret") == "zJDF+Lrzhj/ThnlvIToysFRq6t4="
     assert aliyun_expected_signature(params, "testSecret") == "zJDF+Lrzhj/ThnlvIToysFRq6t4="
@@ -163,6 +185,7 @@ async def test_sms_without_template_is_permanent() -> None:
 # WeChat stub
 # --------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 async def wx_stub() -> AsyncIterator[tuple[WeChatStub, str]]:
     stub = WeChatStub()
@@ -191,14 +214,16 @@ async def test_wechat_success_sends_the_subscribe_format(wx_stub) -> None:
     finally:
         await wx.aclose()
     assert result == SendResult.sent("1001")
-    assert stub.sends == [{
-        "touser": "oUser1",
-        "template_id": TEMPLATE_ID,
-        "page": "pages/request/detail?id=42",
-        "data": {"thing1": {"value": "依申请公开答复"}, "time2": {"value": "2024-05-01 10:00"}},
-        "miniprogram_state": "formal",
-        "lang": "zh_CN",
-    }]
+    assert stub.sends == [
+        {
+            "touser": "oUser1",
+            "template_id": TEMPLATE_ID,
+            "page": "pages/request/detail?id=42",
+            "data": {"thing1": {"value": "依申请公开答复"}, "time2": {"value": "2024-05-01 10:00"}},
+            "miniprogram_state": "formal",
+            "lang": "zh_CN",
+        }
+    ]
 
 
 async def test_wechat_token_is_cached_across_sends(wx_stub) -> None:

@@ -11,10 +11,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from shared.contracts import requests as ev
-from shared.contracts.requests import Contact
-from shared.testing import auth, eventually, running_app, served, settings_for
-
 from services.notify.adapters.channels.sms import AliyunSms
 from services.notify.adapters.channels.wechat import WeChatSubscribe
 from services.notify.app import channels_from
@@ -22,18 +18,24 @@ from services.notify.app import create_app as notify_app
 from services.notify.settings import NotifySettings
 from services.notify.tests.stubs import ACCESS_KEY_ID, ACCESS_KEY_SECRET, APPID, APPSECRET, SIGN_NAME, SmsStub, WeChatStub, serve
 from services.notify.tests.support import fan, inbox_of, notifications, outbox_events, request_event
+from shared.contracts import requests as ev
+from shared.contracts.requests import Contact
+from shared.testing import auth, eventually, running_app, served, settings_for
 
 SMS_TEMPLATES = {"receipt": "SMS_RECEIPT", "answer_notice": "SMS_ANSWER", "closure_notice": "SMS_CLOSURE"}
-WECHAT_TEMPLATES = {"receipt": {"template_id": "TPL-receipt", "page": "pages/request/detail?id={request_id}"},
-                    "answer_notice": {"template_id": "TPL-answer"},
-                    "closure_notice": {"template_id": "TPL-closure", "keys": ["character_string2", "time5", "thing9"]}}
+WECHAT_TEMPLATES = {
+    "receipt": {"template_id": "TPL-receipt", "page": "pages/request/detail?id={request_id}"},
+    "answer_notice": {"template_id": "TPL-answer"},
+    "closure_notice": {"template_id": "TPL-closure", "keys": ["character_string2", "time5", "thing9"]},
+}
 KEYS = {"character_string1", "date2", "thing3"}
 
 
 @pytest.fixture
 async def providers():
-    sms = SmsStub(templates={"SMS_RECEIPT": {"code", "date", "due"}, "SMS_ANSWER": {"code", "date", "result"},
-                             "SMS_CLOSURE": {"code", "date"}})
+    sms = SmsStub(
+        templates={"SMS_RECEIPT": {"code", "date", "due"}, "SMS_ANSWER": {"code", "date", "result"}, "SMS_CLOSURE": {"code", "date"}}
+    )
     wx = WeChatStub(templates={"TPL-receipt": KEYS, "TPL-answer": KEYS, "TPL-closure": {"character_string2", "time5", "thing9"}})
     async with serve(sms.app()) as sms_url, serve(wx.app()) as wx_url:
         yield sms, sms_url, wx, wx_url
@@ -42,19 +44,37 @@ async def providers():
 @pytest.fixture
 async def notify(broker, databases, topic_prefix, providers):
     sms, sms_url, wx, wx_url = providers
-    ns = settings_for(NotifySettings, database_url=await databases.new("notify"), bootstrap=broker.bootstrap, prefix=topic_prefix,
-                      run_consumers=False, dispatch_interval_seconds=0.1, retry_base_seconds=0.2, retry_max_seconds=0.5,
-                      sms_access_key_id=ACCESS_KEY_ID, sms_access_key_secret=ACCESS_KEY_SECRET, sms_sign_name=SIGN_NAME,
-                      sms_base_url=sms_url, sms_templates=SMS_TEMPLATES, wechat_appid=APPID, wechat_secret=APPSECRET,
-                      wechat_base_url=wx_url, wechat_miniprogram_state="trial", wechat_templates=WECHAT_TEMPLATES)
+    ns = settings_for(
+        NotifySettings,
+        database_url=await databases.new("notify"),
+        bootstrap=broker.bootstrap,
+        prefix=topic_prefix,
+        run_consumers=False,
+        dispatch_interval_seconds=0.1,
+        retry_base_seconds=0.2,
+        retry_max_seconds=0.5,
+        sms_access_key_id=ACCESS_KEY_ID,
+        sms_access_key_secret=ACCESS_KEY_SECRET,
+        sms_sign_name=SIGN_NAME,
+        sms_base_url=sms_url,
+        sms_templates=SMS_TEMPLATES,
+        wechat_appid=APPID,
+        wechat_secret=APPSECRET,
+        wechat_base_url=wx_url,
+        wechat_miniprogram_state="trial",
+        wechat_templates=WECHAT_TEMPLATES,
+    )
     app = notify_app(ns)
     async with running_app(app) as client:
         yield app, client, ns, sms, wx
 
 
 async def _bind(client, ns, sub: str, openid: str) -> None:
-    r = await client.put("/api/v1/notify/preferences/me", headers=auth(ns, "applicant", sub=sub),
-                         json={"channels": ["inbox", "email", "sms", "wechat"], "wechat_openid": openid})
+    r = await client.put(
+        "/api/v1/notify/preferences/me",
+        headers=auth(ns, "applicant", sub=sub),
+        json={"channels": ["inbox", "email", "sms", "wechat"], "wechat_openid": openid},
+    )
     assert r.status_code == 200, r.text
 
 
@@ -62,6 +82,7 @@ async def _settled(app, request_id: str, channels=("sms", "wechat")) -> list:
     async def done():
         rows = [n for n in await notifications(app, request_id=request_id) if n.channel in channels]
         return rows if rows and all(n.status in ("sent", "failed") for n in rows) else None
+
     return await eventually(done, timeout=30, message="sms and wechat settled")
 
 
@@ -95,11 +116,20 @@ async def test_a_receipt_goes_out_by_sms_and_wechat_with_the_configured_template
     assert sent["PhoneNumbers"] == "13800138000" and sent["TemplateCode"] == "SMS_RECEIPT" and sent["SignName"] == SIGN_NAME
     assert json.loads(sent["TemplateParam"]) == {"code": p["tracking_number"], "date": "2026-09-28", "due": "2026-10-30"}
     assert sent["OutId"] == rows["sms"].id  # the provider can dedupe a resend
-    assert wx.sends == [{
-        "touser": "oCitizen1", "template_id": "TPL-receipt", "page": f"pages/request/detail?id={p['request_id']}",
-        "data": {"character_string1": {"value": p["tracking_number"]}, "date2": {"value": "2026年10月30日"},
-                 "thing3": {"value": "申请已受理，请留意答复"}},
-        "miniprogram_state": "trial", "lang": "zh_CN"}]
+    assert wx.sends == [
+        {
+            "touser": "oCitizen1",
+            "template_id": "TPL-receipt",
+            "page": f"pages/request/detail?id={p['request_id']}",
+            "data": {
+                "character_string1": {"value": p["tracking_number"]},
+                "date2": {"value": "2026年10月30日"},
+                "thing3": {"value": "申请已受理，请留意答复"},
+            },
+            "miniprogram_state": "trial",
+            "lang": "zh_CN",
+        }
+    ]
     delivered = [e["payload"] for e in await outbox_events(app, "NotificationDelivered")]
     assert {(d["channel"], d["kind"]) for d in delivered} == {("sms", "receipt"), ("wechat", "receipt")}
 
@@ -108,8 +138,15 @@ async def test_values_longer_than_the_providers_allow_are_cut_and_the_template_k
     app, client, ns, sms, wx = notify
     await _bind(client, ns, "citizen-2", "oCitizen2")
     note = "申请人书面撤回申请，本机关依法终止处理该政府信息公开申请并告知申请人"
-    envelope = request_event(ev.RequestClosed, sub="citizen-2", contact=Contact(name="李四", mobile="13900139000"),
-                             category="other", reason="withdrawn", closed_on="2026-10-09", note=note)
+    envelope = request_event(
+        ev.RequestClosed,
+        sub="citizen-2",
+        contact=Contact(name="李四", mobile="13900139000"),
+        category="other",
+        reason="withdrawn",
+        closed_on="2026-10-09",
+        note=note,
+    )
     await fan(app, envelope, ns)
     rows = {n.channel: n for n in await _settled(app, envelope.payload["request_id"])}
     assert rows["wechat"].status == "sent", rows["wechat"].last_error  # the stub refuses a thing over 20 characters
@@ -123,12 +160,18 @@ async def test_values_longer_than_the_providers_allow_are_cut_and_the_template_k
 async def test_a_kind_without_a_template_on_a_channel_is_recorded_as_skipped_with_the_reason(notify):
     app, client, ns, sms, wx = notify
     await _bind(client, ns, "citizen-3", "oCitizen3")
-    envelope = request_event(ev.CorrectionRequested, sub="citizen-3", contact=Contact(name="王五", mobile="13700137000"),
-                             correction_due_on="2026-10-20", items=["请写明文件名称"])
+    envelope = request_event(
+        ev.CorrectionRequested,
+        sub="citizen-3",
+        contact=Contact(name="王五", mobile="13700137000"),
+        correction_due_on="2026-10-20",
+        items=["请写明文件名称"],
+    )
     await fan(app, envelope, ns)
     rows = {n.channel: n for n in await notifications(app, request_id=envelope.payload["request_id"])}
     assert [(n.channel, n.status) for n in await notifications(app, request_id=envelope.payload["request_id"], channel="inbox")] == [
-        ("inbox", "sent")]
+        ("inbox", "sent")
+    ]
     assert rows["sms"].status == "skipped" and "correction_notice" in rows["sms"].last_error and "短信模板" in rows["sms"].last_error
     assert rows["wechat"].status == "skipped" and "微信订阅消息模板" in rows["wechat"].last_error
     assert sms.requests == [] and wx.sends == []
@@ -139,9 +182,17 @@ async def test_a_user_who_refused_the_subscription_ends_failed_with_wechats_reas
     await _bind(client, ns, "citizen-4", "oRefuser4")
     wx.unsubscribed.add("oRefuser4")
     sms.codes["13600136000"] = "isv.MOBILE_NUMBER_ILLEGAL"
-    envelope = request_event(ev.AnswerDispatched, sub="citizen-4", contact=Contact(name="赵六", mobile="13600136000"),
-                             answer_id="ans-1", category="not_disclosed", reason="state_secret", answered_on="2026-10-20",
-                             on_time=True, working_days_taken=16)
+    envelope = request_event(
+        ev.AnswerDispatched,
+        sub="citizen-4",
+        contact=Contact(name="赵六", mobile="13600136000"),
+        answer_id="ans-1",
+        category="not_disclosed",
+        reason="state_secret",
+        answered_on="2026-10-20",
+        on_time=True,
+        working_days_taken=16,
+    )
     await fan(app, envelope, ns)
     rows = {n.channel: n for n in await _settled(app, envelope.payload["request_id"])}
     assert rows["wechat"].status == "failed" and rows["wechat"].attempts == 1  # permanent: not retried
@@ -150,12 +201,16 @@ async def test_a_user_who_refused_the_subscription_ends_failed_with_wechats_reas
     assert wx.sends[0]["data"]["thing3"] == {"value": "已答复：不予公开"}
     assert [m.kind for m in await inbox_of(app, "citizen-4")] == ["answer_notice"]
     assert [(n.channel, n.status) for n in await notifications(app, request_id=envelope.payload["request_id"], channel="inbox")] == [
-        ("inbox", "sent")]
+        ("inbox", "sent")
+    ]
     failed = [e["payload"] for e in await outbox_events(app, "NotificationFailed")]
     assert {(f["channel"], f["reason"][:5]) for f in failed} == {("wechat", "43101"), ("sms", "isv.M")}
 
-    proof = await client.get("/api/v1/notify/deliveries", params={"request_id": envelope.payload["request_id"]},
-                             headers=auth(ns, "handler", agency_id="agency-1"))
+    proof = await client.get(
+        "/api/v1/notify/deliveries",
+        params={"request_id": envelope.payload["request_id"]},
+        headers=auth(ns, "handler", agency_id="agency-1"),
+    )
     by_channel = {d["channel"]: d for d in proof.json()}
     assert by_channel["wechat"]["status"] == "failed" and "43101" in by_channel["wechat"]["last_error"]
     assert "13600136000" not in by_channel["sms"]["address"]
@@ -175,6 +230,7 @@ async def test_a_letter_kept_in_reserve_goes_on_the_post_list_when_the_only_sms_
             [letter] = await notifications(app, request_id=envelope.payload["request_id"], channel="post")
             rows[envelope.payload["request_id"]] = letter
         return rows if all(r.status != "standby" for r in rows.values()) else None
+
     rows = await eventually(letters, timeout=30, message="reserve letters settled")
     letter = rows[failing.payload["request_id"]]
     assert letter.status == "to_post" and "isv.MOBILE_NUMBER_ILLEGAL" in letter.last_error and letter.address == "某某县某镇某村8号"
@@ -193,10 +249,19 @@ async def test_no_database_connection_is_held_while_the_sms_provider_answers(bro
         return JSONResponse({"Code": "OK", "Message": "OK", "BizId": "BIZ-slow", "RequestId": "r-1"})
 
     async with served(Starlette(routes=[Route("/", send_sms, methods=["GET", "POST"])]), lifespan="off") as sms_url:
-        ns = settings_for(NotifySettings, database_url=await databases.new("notify"), bootstrap=broker.bootstrap, prefix=topic_prefix,
-                          run_consumers=False, dispatch_interval_seconds=0.1, sms_access_key_id=ACCESS_KEY_ID,
-                          sms_access_key_secret=ACCESS_KEY_SECRET, sms_sign_name=SIGN_NAME, sms_base_url=sms_url + "/",
-                          sms_templates=SMS_TEMPLATES)
+        ns = settings_for(
+            NotifySettings,
+            database_url=await databases.new("notify"),
+            bootstrap=broker.bootstrap,
+            prefix=topic_prefix,
+            run_consumers=False,
+            dispatch_interval_seconds=0.1,
+            sms_access_key_id=ACCESS_KEY_ID,
+            sms_access_key_secret=ACCESS_KEY_SECRET,
+            sms_sign_name=SIGN_NAME,
+            sms_base_url=sms_url + "/",
+            sms_templates=SMS_TEMPLATES,
+        )
         app = notify_app(ns)
         async with running_app(app):
             envelope = request_event(sub=None, contact=Contact(name="张三", mobile="13800138000"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import ssl
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import uvicorn
@@ -19,24 +19,41 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from shared.contracts.requests import RequestReceived
-from shared.db import new_id
-from shared.events import Actor
-from shared.testing import auth, eventually, free_port, running_app, served, settings_for
-
 from services.notify.adapters.orm import WebhookSubscription
 from services.notify.adapters.webhook_http import WebhookPoster
 from services.notify.app import create_app
 from services.notify.domain.webhook_targets import Allowlist, TargetRefused, check_literal, is_public
 from services.notify.service.webhooks import enqueue
 from services.notify.settings import NotifySettings
+from shared.contracts.requests import RequestReceived
+from shared.db import new_id
+from shared.events import Actor
+from shared.testing import auth, eventually, free_port, running_app, served, settings_for
 
 PUBLIC = "93.184.216.34"
-FORBIDDEN = ["http://127.0.0.1:8003/hook", "http://127.1/", "http://0x7f000001/", "http://169.254.169.254/latest/meta-data/",
-             "http://[::1]/hook", "http://0.0.0.0:80/", "http://[::ffff:127.0.0.1]/", "http://[::ffff:a9fe:a9fe]/", "http://10.0.0.5/",
-             "http://172.16.0.1/", "http://192.168.1.1/", "http://100.64.0.1/", "http://224.0.0.1/", "http://[ff02::1]/",
-             "http://[fe80::1]/", "http://[fd00::1]/", "http://240.0.0.1/", "http://localhost:8003/", "http://db.internal/",
-             "https://printer.local/", "http://internal-name.example/"]
+FORBIDDEN = [
+    "http://127.0.0.1:8003/hook",
+    "http://127.1/",
+    "http://0x7f000001/",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[::1]/hook",
+    "http://0.0.0.0:80/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://[::ffff:a9fe:a9fe]/",
+    "http://10.0.0.5/",
+    "http://172.16.0.1/",
+    "http://192.168.1.1/",
+    "http://100.64.0.1/",
+    "http://224.0.0.1/",
+    "http://[ff02::1]/",
+    "http://[fe80::1]/",
+    "http://[fd00::1]/",
+    "http://240.0.0.1/",
+    "http://localhost:8003/",
+    "http://db.internal/",
+    "https://printer.local/",
+    "http://internal-name.example/",
+]
 
 
 class Names:
@@ -86,7 +103,9 @@ class Receiver:
 @pytest.fixture
 async def receiver():
     r = Receiver()
-    app = Starlette(routes=[Route("/hook", r.hook, methods=["POST"]), Route("/internal", r.internal, methods=["POST", "GET"], name="internal")])
+    app = Starlette(
+        routes=[Route("/hook", r.hook, methods=["POST"]), Route("/internal", r.internal, methods=["POST", "GET"], name="internal")]
+    )
     async with served(app, lifespan="off") as base:
         yield r, int(base.rsplit(":", 1)[1])
     r.release.set()
@@ -99,8 +118,15 @@ def _settings(databases_url: str, broker, prefix: str, **overrides) -> NotifySet
 
 def _event(agency: str):
     rid = new_id()
-    event = RequestReceived(request_id=rid, tracking_number="2026-T-1", agency_id=agency, state="received", applicant_type="natural_person",
-                            channel="online", received_on=date(2026, 9, 28))
+    event = RequestReceived(
+        request_id=rid,
+        tracking_number="2026-T-1",
+        agency_id=agency,
+        state="received",
+        applicant_type="natural_person",
+        channel="online",
+        received_on=date(2026, 9, 28),
+    )
     return event.envelope(source="requests", aggregate_id=rid, agency_id=agency, actor=Actor.system("t"))
 
 
@@ -124,15 +150,31 @@ async def _subscribe_and_send(app, client, headers, url: str, agency: str) -> st
 
 async def _first_delivery(client, headers, subscription_id: str, done, message: str) -> dict:
     """The subscription's first delivery record, once `done(record)` holds."""
+
     async def ready():
         log = await _log(client, headers, subscription_id)
         return log and done(log[0]) and log[0]
+
     return await eventually(ready, timeout=20, message=message)
 
 
 def test_the_address_rule():
-    for address in ("127.0.0.1", "::1", "0.0.0.0", "::", "169.254.169.254", "::ffff:127.0.0.1", "2002:7f00:1::", "64:ff9b::a00:1",
-                    "::7f00:1", "10.1.2.3", "fc00::1", "ff05::2", "198.18.0.1", "255.255.255.255"):
+    for address in (
+        "127.0.0.1",
+        "::1",
+        "0.0.0.0",
+        "::",
+        "169.254.169.254",
+        "::ffff:127.0.0.1",
+        "2002:7f00:1::",
+        "64:ff9b::a00:1",
+        "::7f00:1",
+        "10.1.2.3",
+        "fc00::1",
+        "ff05::2",
+        "198.18.0.1",
+        "255.255.255.255",
+    ):
         assert not is_public(ipaddress.ip_address(address)), address
     for address in (PUBLIC, "8.8.8.8", "2606:4700:4700::1111"):
         assert is_public(ipaddress.ip_address(address)), address
@@ -194,7 +236,9 @@ async def test_the_post_goes_to_the_vetted_address_with_the_registered_host_name
     agency = new_id()
     async with running_app(app) as client:
         head = auth(settings, "head", agency_id=agency)
-        assert (await client.post("/api/v1/notify/webhooks", json={"url": f"http://127.0.0.2:{port}/hook"}, headers=head)).status_code == 422
+        assert (
+            await client.post("/api/v1/notify/webhooks", json={"url": f"http://127.0.0.2:{port}/hook"}, headers=head)
+        ).status_code == 422
         sid = await _subscribe_and_send(app, client, head, f"http://receiver.test:{port}/hook", agency)
         await _first_delivery(client, head, sid, lambda d: d["status"] == "sent", "delivered")
         assert [c["host"] for c in r.calls] == [f"receiver.test:{port}"]
@@ -217,8 +261,14 @@ async def test_a_redirect_is_not_followed(broker, databases, topic_prefix, recei
 async def test_a_slow_receiver_times_out_and_is_retried(broker, databases, topic_prefix, receiver):
     r, port = receiver
     r.mode = "slow"
-    settings = _settings(await databases.new("notify"), broker, topic_prefix, webhook_allowed_hosts=["127.0.0.1"],
-                         webhook_read_timeout_seconds=0.3, retry_base_seconds=60)
+    settings = _settings(
+        await databases.new("notify"),
+        broker,
+        topic_prefix,
+        webhook_allowed_hosts=["127.0.0.1"],
+        webhook_read_timeout_seconds=0.3,
+        retry_base_seconds=60,
+    )
     app = create_app(settings)
     agency = new_id()
     async with running_app(app) as client:
@@ -244,9 +294,13 @@ async def test_no_database_connection_is_held_while_a_receiver_is_answering(brok
 
             async def write() -> None:  # on SQLite a held transaction holds the write lock: this would wait
                 async with app.state.runtime.uow() as uow:
-                    uow.session.add(WebhookSubscription(agency_id=agency, url="https://other.example.org/", secret="s", event_types=["*"],
-                                                        created_by="t"))
+                    uow.session.add(
+                        WebhookSubscription(
+                            agency_id=agency, url="https://other.example.org/", secret="s", event_types=["*"], created_by="t"
+                        )
+                    )
                     await uow.commit()
+
             await asyncio.wait_for(write(), timeout=5)
             log = await _log(client, head, sid)
             assert log[0]["status"] == "pending" and log[0]["attempts"] == 1  # the attempt was counted and committed before the POST
@@ -256,6 +310,7 @@ async def test_no_database_connection_is_held_while_a_receiver_is_answering(brok
         async def sent():
             log = await _log(client, head, sid)
             return log and log[0]["status"] == "sent" and log
+
         await eventually(sent, timeout=20, message="outcome recorded in a new unit of work")
         async with app.state.runtime.sessions() as s:
             assert len((await s.execute(select(WebhookSubscription))).scalars().all()) == 2
@@ -271,10 +326,17 @@ async def test_a_receiver_that_never_answers_does_not_hold_up_the_others(broker,
         held.append(writer)  # accepts, reads, never answers
         while await reader.read(65536):
             pass
+
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     silent_port = server.sockets[0].getsockname()[1]
-    settings = _settings(await databases.new("notify"), broker, topic_prefix, webhook_allowed_hosts=["127.0.0.1"],
-                         webhook_read_timeout_seconds=30, retry_base_seconds=60)
+    settings = _settings(
+        await databases.new("notify"),
+        broker,
+        topic_prefix,
+        webhook_allowed_hosts=["127.0.0.1"],
+        webhook_read_timeout_seconds=30,
+        retry_base_seconds=60,
+    )
     app = create_app(settings)
     agency = new_id()
     try:
@@ -291,6 +353,7 @@ async def test_a_receiver_that_never_answers_does_not_hold_up_the_others(broker,
             async def healthy_all_sent():
                 log = await _log(client, head, ids["healthy"])
                 return len(log) == 5 and all(d["status"] == "sent" for d in log)
+
             await eventually(healthy_all_sent, timeout=10, message="the healthy receiver's five deliveries sent")
             # ... while the silent receiver still holds the first of its lane (its 30 s read limit has not run out).
             silent_log = await _log(client, head, ids["silent"])
@@ -310,16 +373,31 @@ def _tls_files(tmp_path, name: str) -> tuple[str, str, ssl.SSLContext]:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(1).not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(hours=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
-    leaf = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])).issuer_name(ca_name)
-            .public_key(key.public_key()).serial_number(2).not_valid_before(now - timedelta(minutes=5))
-            .not_valid_after(now + timedelta(hours=1)).add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(2)
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     cert_file, key_file = tmp_path / "leaf.pem", tmp_path / "leaf.key"
     cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
@@ -336,8 +414,17 @@ async def test_https_to_the_pinned_address_checks_the_certificate_against_the_re
         return Response(status_code=204)
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=[Route("/hook", hook, methods=["POST"])]), host="127.0.0.1", port=port,
-                                           ssl_certfile=cert, ssl_keyfile=key, lifespan="off", log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            Starlette(routes=[Route("/hook", hook, methods=["POST"])]),
+            host="127.0.0.1",
+            port=port,
+            ssl_certfile=cert,
+            ssl_keyfile=key,
+            lifespan="off",
+            log_level="warning",
+        )
+    )
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:

@@ -15,14 +15,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from services.notify.app import create_app
+from services.notify.service.webhooks import enqueue
+from services.notify.settings import NotifySettings
 from shared.contracts.requests import AnswerDispatched, RequestReceived
 from shared.db import new_id
 from shared.events import Actor
 from shared.testing import auth, eventually, free_port, running_app, settings_for
-
-from services.notify.app import create_app
-from services.notify.service.webhooks import enqueue
-from services.notify.settings import NotifySettings
 
 
 class Receiver:
@@ -35,8 +34,10 @@ class Receiver:
 
     async def endpoint(self, request: Request) -> Response:
         body = await request.body()
-        expected = "sha256=" + hmac.new(self.secret.encode(), request.headers["X-Webhook-Timestamp"].encode() + b"." + body,
-                                        hashlib.sha256).hexdigest()
+        expected = (
+            "sha256="
+            + hmac.new(self.secret.encode(), request.headers["X-Webhook-Timestamp"].encode() + b"." + body, hashlib.sha256).hexdigest()
+        )
         valid = hmac.compare_digest(expected, request.headers["X-Webhook-Signature"])
         delivery = request.headers["X-Webhook-Delivery"]
         first = all(c["delivery"] != delivery for c in self.calls)
@@ -52,8 +53,9 @@ class Receiver:
 async def receiver():
     r = Receiver()
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=[Route("/hook", r.endpoint, methods=["POST"])]), host="127.0.0.1",
-                                           port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(Starlette(routes=[Route("/hook", r.endpoint, methods=["POST"])]), host="127.0.0.1", port=port, log_level="warning")
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.05)
@@ -64,16 +66,33 @@ async def receiver():
 
 def _event(cls, agency: str, **extra):
     rid = new_id()
-    event = cls(request_id=rid, tracking_number="2026-T-1", agency_id=agency, state="received", applicant_type="natural_person",
-                channel="online", received_on=date(2026, 9, 28), **extra)
+    event = cls(
+        request_id=rid,
+        tracking_number="2026-T-1",
+        agency_id=agency,
+        state="received",
+        applicant_type="natural_person",
+        channel="online",
+        received_on=date(2026, 9, 28),
+        **extra,
+    )
     return event.envelope(source="requests", aggregate_id=rid, agency_id=agency, actor=Actor.system("t"))
 
 
-async def test_a_subscribed_event_arrives_once_signed_after_a_receiver_failure_and_others_are_filtered(broker, databases, topic_prefix, receiver):
+async def test_a_subscribed_event_arrives_once_signed_after_a_receiver_failure_and_others_are_filtered(
+    broker, databases, topic_prefix, receiver
+):
     r, url = receiver
-    settings = settings_for(NotifySettings, database_url=await databases.new("notify"), bootstrap=broker.bootstrap, prefix=topic_prefix,
-                            run_consumers=False, dispatch_interval_seconds=0.1, retry_base_seconds=0.2,
-                            webhook_allowed_hosts=["127.0.0.1/32"])  # the local receiver stands in for an agency system
+    settings = settings_for(
+        NotifySettings,
+        database_url=await databases.new("notify"),
+        bootstrap=broker.bootstrap,
+        prefix=topic_prefix,
+        run_consumers=False,
+        dispatch_interval_seconds=0.1,
+        retry_base_seconds=0.2,
+        webhook_allowed_hosts=["127.0.0.1/32"],
+    )  # the local receiver stands in for an agency system
     app = create_app(settings)
     agency, other = new_id(), new_id()
     async with running_app(app) as client:
@@ -85,9 +104,21 @@ async def test_a_subscribed_event_arrives_once_signed_after_a_receiver_failure_a
         assert "secret" not in (await client.get("/api/v1/notify/webhooks", headers=head)).json()[0]
 
         wanted = _event(RequestReceived, agency)
-        for envelope in (wanted, wanted, _event(RequestReceived, other),  # redelivery; another agency
-                         _event(AnswerDispatched, agency, answer_id="a", category="disclosed", reason="provided",
-                                answered_on=date(2026, 10, 9), on_time=True, working_days_taken=8)):  # type not subscribed
+        for envelope in (
+            wanted,
+            wanted,
+            _event(RequestReceived, other),  # redelivery; another agency
+            _event(
+                AnswerDispatched,
+                agency,
+                answer_id="a",
+                category="disclosed",
+                reason="provided",
+                answered_on=date(2026, 10, 9),
+                on_time=True,
+                working_days_taken=8,
+            ),
+        ):  # type not subscribed
             async with app.state.runtime.uow() as uow:
                 await enqueue(uow, envelope)
                 await uow.commit()
@@ -101,15 +132,24 @@ async def test_a_subscribed_event_arrives_once_signed_after_a_receiver_failure_a
 
         stranger = auth(settings, "head", agency_id=other)
         assert (await client.get(f"/api/v1/notify/webhooks/{created.json()['id']}/deliveries", headers=stranger)).status_code == 404
-        assert (await client.post("/api/v1/notify/webhooks", json={"url": url}, headers=auth(settings, "handler", agency_id=agency))).status_code == 403
+        assert (
+            await client.post("/api/v1/notify/webhooks", json={"url": url}, headers=auth(settings, "handler", agency_id=agency))
+        ).status_code == 403
 
 
 async def test_a_receiver_answering_404_is_not_retried(broker, databases, topic_prefix, receiver):
     r, url = receiver
     r.fail_first, r.status = False, 404
-    settings = settings_for(NotifySettings, database_url=await databases.new("notify"), bootstrap=broker.bootstrap, prefix=topic_prefix,
-                            run_consumers=False, dispatch_interval_seconds=0.1, retry_base_seconds=0.2,
-                            webhook_allowed_hosts=["127.0.0.1/32"])  # the local receiver stands in for an agency system
+    settings = settings_for(
+        NotifySettings,
+        database_url=await databases.new("notify"),
+        bootstrap=broker.bootstrap,
+        prefix=topic_prefix,
+        run_consumers=False,
+        dispatch_interval_seconds=0.1,
+        retry_base_seconds=0.2,
+        webhook_allowed_hosts=["127.0.0.1/32"],
+    )  # the local receiver stands in for an agency system
     app = create_app(settings)
     agency = new_id()
     async with running_app(app) as client:
@@ -123,5 +163,6 @@ async def test_a_receiver_answering_404_is_not_retried(broker, databases, topic_
         async def failed():
             log = (await client.get(f"/api/v1/notify/webhooks/{created.json()['id']}/deliveries", headers=admin)).json()
             return log and log[0]["status"] == "failed" and log
+
         log = await eventually(failed, timeout=30, message="permanent failure")
         assert log[0]["attempts"] == 1 and log[0]["last_status_code"] == 404 and len(r.calls) == 1

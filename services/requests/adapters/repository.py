@@ -7,8 +7,17 @@ from datetime import date
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.requests.adapters.orm import (AccountAlias, Answer, Attachment, Consultation, DisclosureRequest, HistoryEntry, KnownAgency, KnownOfficer,
-                                            Remedy)
+from services.requests.adapters.orm import (
+    AccountAlias,
+    Answer,
+    Attachment,
+    Consultation,
+    DisclosureRequest,
+    HistoryEntry,
+    KnownAgency,
+    KnownOfficer,
+    Remedy,
+)
 from services.requests.domain.workflow import CLOCK_STOPPED, OPEN_STATES
 
 SORTS = {
@@ -61,10 +70,15 @@ class RequestRepository:
 
     async def reassign_applicant(self, old_sub: str, new_sub: str) -> int:
         """Requests and uploads of account `old_sub` now belong to `new_sub` (two accounts found to be one person)."""
-        moved = await self.session.execute(update(DisclosureRequest).where(DisclosureRequest.applicant_sub == old_sub)
-                                           .values(applicant_sub=new_sub).execution_options(synchronize_session=False))
-        await self.session.execute(update(Attachment).where(Attachment.owner_sub == old_sub).values(owner_sub=new_sub)
-                                   .execution_options(synchronize_session=False))
+        moved = await self.session.execute(
+            update(DisclosureRequest)
+            .where(DisclosureRequest.applicant_sub == old_sub)
+            .values(applicant_sub=new_sub)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(
+            update(Attachment).where(Attachment.owner_sub == old_sub).values(owner_sub=new_sub).execution_options(synchronize_session=False)
+        )
         return moved.rowcount or 0
 
     async def record_alias(self, merged_id: str, into_id: str, at) -> None:
@@ -72,8 +86,12 @@ class RequestRepository:
         alias = await self.session.get(AccountAlias, merged_id)
         if alias is None:
             self.session.add(AccountAlias(merged_id=merged_id, into_id=into_id, merged_at=at))
-        await self.session.execute(update(AccountAlias).where(AccountAlias.into_id == merged_id).values(into_id=into_id)
-                                   .execution_options(synchronize_session=False))
+        await self.session.execute(
+            update(AccountAlias)
+            .where(AccountAlias.into_id == merged_id)
+            .values(into_id=into_id)
+            .execution_options(synchronize_session=False)
+        )
 
     async def aliases(self) -> dict[str, str]:
         """Every merged account and the account it lives on as (merges are rare: the table is small)."""
@@ -86,8 +104,17 @@ class RequestRepository:
         query = select(DisclosureRequest).where(DisclosureRequest.applicant_sub == sub)
         return query.where(DisclosureRequest.state == state) if state else query
 
-    def queue(self, agencies: set[str] | None, *, state: str | None, assignee: str | None, due_by: date | None,
-              overdue_on: date | None, text: str | None, agency_id: str | None) -> Select:
+    def queue(
+        self,
+        agencies: set[str] | None,
+        *,
+        state: str | None,
+        assignee: str | None,
+        due_by: date | None,
+        overdue_on: date | None,
+        text: str | None,
+        agency_id: str | None,
+    ) -> Select:
         """An agency-scoped work queue; `agencies` None means every agency."""
         query = select(DisclosureRequest)
         if agencies is not None:
@@ -105,19 +132,33 @@ class RequestRepository:
             query = query.where(DisclosureRequest.state.in_(running), DisclosureRequest.due_on < overdue_on)
         if text:
             like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            columns = (DisclosureRequest.tracking_number, DisclosureRequest.description, DisclosureRequest.applicant_name,
-                       DisclosureRequest.document_number)
+            columns = (
+                DisclosureRequest.tracking_number,
+                DisclosureRequest.description,
+                DisclosureRequest.applicant_name,
+                DisclosureRequest.document_number,
+            )
             query = query.where(or_(*(column.like(like, escape="\\") for column in columns)))
         return query
 
     async def history(self, request_id: str) -> list[HistoryEntry]:
-        return list((await self.session.execute(select(HistoryEntry).where(HistoryEntry.request_id == request_id).order_by(HistoryEntry.id))).scalars())
+        return list(
+            (
+                await self.session.execute(select(HistoryEntry).where(HistoryEntry.request_id == request_id).order_by(HistoryEntry.id))
+            ).scalars()
+        )
 
     async def consultations(self, request_id: str) -> list[Consultation]:
-        return list((await self.session.execute(select(Consultation).where(Consultation.request_id == request_id).order_by(Consultation.sent_on))).scalars())
+        return list(
+            (
+                await self.session.execute(select(Consultation).where(Consultation.request_id == request_id).order_by(Consultation.sent_on))
+            ).scalars()
+        )
 
     async def answers(self, request_id: str) -> list[Answer]:
-        return list((await self.session.execute(select(Answer).where(Answer.request_id == request_id).order_by(Answer.proposed_at))).scalars())
+        return list(
+            (await self.session.execute(select(Answer).where(Answer.request_id == request_id).order_by(Answer.proposed_at))).scalars()
+        )
 
     async def remedies(self, request_id: str) -> list[Remedy]:
         return list((await self.session.execute(select(Remedy).where(Remedy.request_id == request_id).order_by(Remedy.filed_on))).scalars())

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
 from fastapi import APIRouter
-
-from shared.service import UoW
+from pydantic import BaseModel, ConfigDict
 
 from services.requests.adapters.repository import KnownAgencyRepository
+from shared.service import UoW
 
 router = APIRouter(prefix="/agencies", tags=["受理机关"])
 

@@ -8,23 +8,25 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 
+from services.requests.adapters.orm import CalendarOverride, CalendarYear, KnownAgency
+from services.requests.api.deps import today
+from services.requests.service.deadlines import forget_calendar, load_calendar, refresh_due_dates_around
 from shared.auth import Principal, Role, require
 from shared.errors import Problem
 from shared.service import UoW
 from shared.workdays import DayKind, next_year_warning
-
-from services.requests.adapters.orm import CalendarOverride, CalendarYear, KnownAgency
-from services.requests.api.deps import today
-from services.requests.service.deadlines import forget_calendar, load_calendar, refresh_due_dates_around
 
 router = APIRouter(tags=["工作日历"])
 Admin = Annotated[Principal, Depends(require(Role.admin))]
 Year = Annotated[int, Path(ge=2004, le=2100)]
 
 
-@router.get("/calendar/{year}", summary="某年的工作日历（公开）",
-            description="列出该年的法定节假日与调休上班日，并说明来源：official（国务院公布）、admin（管理员录入）或 "
-                        "weekends_only（尚未公布，仅按周末计算，期限为暂定）。")
+@router.get(
+    "/calendar/{year}",
+    summary="某年的工作日历（公开）",
+    description="列出该年的法定节假日与调休上班日，并说明来源：official（国务院公布）、admin（管理员录入）或 "
+    "weekends_only（尚未公布，仅按周末计算，期限为暂定）。",
+)
 async def calendar_year(year: Year, uow: UoW) -> dict[str, Any]:
     calendar = await load_calendar(uow.session)
     day, special = date(year, 1, 1), []
@@ -38,13 +40,20 @@ async def calendar_year(year: Year, uow: UoW) -> dict[str, Any]:
     return {"year": year, "source": source.value, "warning": warning, "special_days": special}
 
 
-@router.get("/calendar-notice", summary="下一年度放假安排是否已录入（公开）",
-            description="每年 11 月 1 日起，若下一年度放假安排既不在官方数据中、也未由管理员录入并确认，返回提醒文字；否则 warning 为 null。")
+@router.get(
+    "/calendar-notice",
+    summary="下一年度放假安排是否已录入（公开）",
+    description="每年 11 月 1 日起，若下一年度放假安排既不在官方数据中、也未由管理员录入并确认，返回提醒文字；否则 warning 为 null。",
+)
 async def calendar_notice(uow: UoW, request: Request) -> dict[str, Any]:
     day = today(request)
     calendar = await load_calendar(uow.session)
-    return {"today": day, "next_year": day.year + 1, "source": calendar.source_of(day.year + 1).value,
-            "warning": next_year_warning(calendar, day)}
+    return {
+        "today": day,
+        "next_year": day.year + 1,
+        "source": calendar.source_of(day.year + 1).value,
+        "warning": next_year_warning(calendar, day),
+    }
 
 
 class OverrideIn(BaseModel):
@@ -89,8 +98,11 @@ class RuleSetIn(BaseModel):
     rule_set: Literal["2019", "2008"] | None = Field(description="2019：20+20 个工作日；2008：15+15；null 随部署默认")
 
 
-@router.put("/agencies/{agency_id}/rule-set", summary="设置机关适用的条例版本（系统管理员）",
-            description="只影响此后收到的申请；已受理的申请按受理时的规则计算。")
+@router.put(
+    "/agencies/{agency_id}/rule-set",
+    summary="设置机关适用的条例版本（系统管理员）",
+    description="只影响此后收到的申请；已受理的申请按受理时的规则计算。",
+)
 async def set_rule_set(agency_id: str, body: RuleSetIn, uow: UoW, principal: Admin) -> dict[str, Any]:
     agency = await uow.session.get(KnownAgency, agency_id)
     if agency is None:

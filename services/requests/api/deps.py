@@ -6,13 +6,12 @@ from datetime import date
 
 from fastapi import Request
 
-from shared.auth import Principal
-from shared.errors import Problem
-from shared.uow import UnitOfWork
-
 from services.requests.adapters.orm import DisclosureRequest
 from services.requests.adapters.repository import RequestRepository
 from services.requests.service.access import can_see, not_found
+from shared.auth import Principal
+from shared.errors import Problem
+from shared.uow import UnitOfWork
 
 
 def today(request: Request) -> date:

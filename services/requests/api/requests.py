@@ -7,22 +7,22 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 
-from shared.bounds import Page
-from shared.auth import OFFICER_ROLES, Principal, Role, current_principal, require
-from shared.errors import Problem
-from shared.service import UoW
-from shared.workdays import next_year_warning
-
 from services.requests.adapters.orm import DisclosureRequest
 from services.requests.adapters.repository import SORTS, RequestRepository
 from services.requests.api.deps import check_if_match, etag, today, visible_request
 from services.requests.domain.applicant import Channel
 from services.requests.domain.workflow import ACTION_ROLES, Action, State
-from services.requests.service import actions, commands as c, intake
+from services.requests.service import actions, intake
+from services.requests.service import commands as c
 from services.requests.service.access import check_role, visible_agencies
 from services.requests.service.accounts import resolve_applicant
 from services.requests.service.deadlines import load_calendar, pauses_of, pauses_of_many
 from services.requests.service.views import detail_view, summary_view, timeline_entry
+from shared.auth import OFFICER_ROLES, Principal, Role, current_principal, require
+from shared.bounds import Page
+from shared.errors import Problem
+from shared.service import UoW
+from shared.workdays import next_year_warning
 
 router = APIRouter(tags=["依申请公开"])
 Caller = Annotated[Principal, Depends(current_principal)]
@@ -32,31 +32,53 @@ Registrar = Annotated[Principal, Depends(require(Role.registrar))]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, description="重试时保持不变，避免重复提交")]
 
 
-async def _detail(uow, principal: Principal, r: DisclosureRequest, request: Request, response: Response, *, new: bool = False) -> dict[str, Any]:
+async def _detail(
+    uow, principal: Principal, r: DisclosureRequest, request: Request, response: Response, *, new: bool = False
+) -> dict[str, Any]:
     repo = RequestRepository(uow.session)
     calendar = await load_calendar(uow.session)
     if new:  # just created: nothing to look up but its own timeline
-        view = detail_view(r, principal, calendar, [], today(request), history=await repo.history(r.id), consultations=[], answers=[], remedies=[])
+        view = detail_view(
+            r, principal, calendar, [], today(request), history=await repo.history(r.id), consultations=[], answers=[], remedies=[]
+        )
     else:
-        view = detail_view(r, principal, calendar, await pauses_of(uow.session, r), today(request),
-                           history=await repo.history(r.id), consultations=await repo.consultations(r.id),
-                           answers=await repo.answers(r.id), remedies=await repo.remedies(r.id))
+        view = detail_view(
+            r,
+            principal,
+            calendar,
+            await pauses_of(uow.session, r),
+            today(request),
+            history=await repo.history(r.id),
+            consultations=await repo.consultations(r.id),
+            answers=await repo.answers(r.id),
+            remedies=await repo.remedies(r.id),
+        )
     response.headers["ETag"] = etag(r)
     return view
 
 
-async def _submitted(uow, principal: Principal, command, channel: Channel, received_on, applicant_sub, request: Request,
-                     response: Response, key: str | None) -> dict[str, Any]:
+async def _submitted(
+    uow, principal: Principal, command, channel: Channel, received_on, applicant_sub, request: Request, response: Response, key: str | None
+) -> dict[str, Any]:
     attachments = await intake.attachment_digests(uow, principal.sub, command.attachment_ids)
-    body_fingerprint = intake.fingerprint(command.model_dump(mode="json", exclude={"attachment_ids"})
-                                          | {"channel": channel.value, "attachments": attachments})
+    body_fingerprint = intake.fingerprint(
+        command.model_dump(mode="json", exclude={"attachment_ids"}) | {"channel": channel.value, "attachments": attachments}
+    )
     if key and (stored := await intake.replay(uow, principal.sub, key, body_fingerprint)):
         response.headers["Idempotent-Replayed"] = "true"
         response.headers["Location"] = f"{request.url.path.rsplit('/', 1)[0]}/requests/{stored['id']}"
         return stored
     settings = request.app.state.settings
-    r, code = await intake.create_request(uow, principal, command, channel=channel, received_on=received_on,
-                                          applicant_sub=applicant_sub, today=today(request), default_rule_set=settings.rule_set)
+    r, code = await intake.create_request(
+        uow,
+        principal,
+        command,
+        channel=channel,
+        received_on=received_on,
+        applicant_sub=applicant_sub,
+        today=today(request),
+        default_rule_set=settings.rule_set,
+    )
     view = await _detail(uow, principal, r, request, response, new=True)
     result = jsonable_encoder({**view, "query_code": code})
     if key:
@@ -65,30 +87,48 @@ async def _submitted(uow, principal: Principal, command, channel: Channel, recei
     return result
 
 
-@router.post("/requests", status_code=201, summary="提交政府信息公开申请（申请人）",
-             description="网上或微信小程序提交，当即确认收到（第三十一条）。返回受理编号与查询码；查询码只显示这一次。"
-                         "带 `Idempotency-Key` 重试不会重复提交。")
-async def submit(body: c.RequestIn, uow: UoW, principal: Applicant, request: Request, response: Response, key: IdempotencyKey = None,
-                 channel: Annotated[Literal["online", "wechat"], Query(description="提交渠道")] = "online") -> dict[str, Any]:
+@router.post(
+    "/requests",
+    status_code=201,
+    summary="提交政府信息公开申请（申请人）",
+    description="网上或微信小程序提交，当即确认收到（第三十一条）。返回受理编号与查询码；查询码只显示这一次。"
+    "带 `Idempotency-Key` 重试不会重复提交。",
+)
+async def submit(
+    body: c.RequestIn,
+    uow: UoW,
+    principal: Applicant,
+    request: Request,
+    response: Response,
+    key: IdempotencyKey = None,
+    channel: Annotated[Literal["online", "wechat"], Query(description="提交渠道")] = "online",
+) -> dict[str, Any]:
     principal = await resolve_applicant(uow, principal)  # a merged account's last token submits as the survivor
     return await _submitted(uow, principal, body, Channel(channel), today(request), principal.sub, request, response, key)
 
 
 @router.post("/registrations", status_code=201, summary="代为登记申请：信函、传真、电子邮件、当面或口头（登记人员）")
-async def register(body: c.RegistrationIn, uow: UoW, principal: Registrar, request: Request, response: Response,
-                   key: IdempotencyKey = None) -> dict[str, Any]:
+async def register(
+    body: c.RegistrationIn, uow: UoW, principal: Registrar, request: Request, response: Response, key: IdempotencyKey = None
+) -> dict[str, Any]:
     if body.channel in (Channel.online, Channel.wechat):
-        raise Problem(422, "channel_not_registrable", "网上申请由申请人本人提交", errors=[{"field": "channel", "message": "不适用于代为登记"}])
+        raise Problem(
+            422, "channel_not_registrable", "网上申请由申请人本人提交", errors=[{"field": "channel", "message": "不适用于代为登记"}]
+        )
     received_on = intake.receipt_date_for(body.channel, body.received_on, today(request))
     command = c.RequestIn.model_validate(body.model_dump(exclude={"channel", "received_on", "applicant_sub"}))
     return await _submitted(uow, principal, command, body.channel, received_on, body.applicant_sub, request, response, key)
 
 
-@router.post("/requests/{request_id}/query-code", summary="重新发放查询码（登记人员；原查询码随即失效）",
-             description="纸质、电话等渠道的申请人遗失查询码时，由登记人员重新发放，用于打印新的受理回执。新查询码只显示这一次，"
-                         "时间线记录“重新发放查询码”，不记录查询码本身。")
-async def reissue_query_code(request_id: str, body: c.ReissueQueryCodeIn, uow: UoW, principal: Registrar, request: Request,
-                             response: Response) -> dict[str, Any]:
+@router.post(
+    "/requests/{request_id}/query-code",
+    summary="重新发放查询码（登记人员；原查询码随即失效）",
+    description="纸质、电话等渠道的申请人遗失查询码时，由登记人员重新发放，用于打印新的受理回执。新查询码只显示这一次，"
+    "时间线记录“重新发放查询码”，不记录查询码本身。",
+)
+async def reissue_query_code(
+    request_id: str, body: c.ReissueQueryCodeIn, uow: UoW, principal: Registrar, request: Request, response: Response
+) -> dict[str, Any]:
     r = await visible_request(uow, principal, request_id)
     code = intake.reissue_query_code(uow, r, principal, body.reason)
     await uow.session.flush()
@@ -101,9 +141,15 @@ def _check_sort(sort: str) -> None:
 
 
 @router.get("/requests/mine", summary="我的申请（申请人，仅本人）")
-async def my_requests(uow: UoW, principal: Applicant, request: Request, state: State | None = None,
-                      page: Page = 1, page_size: Annotated[int, Query(ge=1, le=100)] = 20,
-                      sort: str = "-submitted_at") -> dict[str, Any]:
+async def my_requests(
+    uow: UoW,
+    principal: Applicant,
+    request: Request,
+    state: State | None = None,
+    page: Page = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    sort: str = "-submitted_at",
+) -> dict[str, Any]:
     _check_sort(sort)
     repo = RequestRepository(uow.session)
     rows, total = await repo.page(repo.of_applicant(principal.sub, state.value if state else None), sort, page, page_size)
@@ -117,21 +163,38 @@ async def _listing(uow, principal, rows, total, page, page_size, request) -> dic
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
-@router.get("/queue", summary="本机关（含下级）申请办理队列（工作人员）",
-            description="按状态、承办人、“N 个工作日内到期”、“已逾期”、关键词筛选；按到期日或提交时间排序。")
-async def queue(uow: UoW, principal: Officer, request: Request, state: State | None = None, assignee: str | None = None,
-                agency_id: str | None = None,
-                due_within_days: Annotated[int | None, Query(ge=0, le=60, description="N 个工作日内到期")] = None,
-                overdue: bool = False, q: Annotated[str | None, Query(max_length=100)] = None,
-                page: Page = 1, page_size: Annotated[int, Query(ge=1, le=100)] = 20,
-                sort: str = "due_on") -> dict[str, Any]:
+@router.get(
+    "/queue",
+    summary="本机关（含下级）申请办理队列（工作人员）",
+    description="按状态、承办人、“N 个工作日内到期”、“已逾期”、关键词筛选；按到期日或提交时间排序。",
+)
+async def queue(
+    uow: UoW,
+    principal: Officer,
+    request: Request,
+    state: State | None = None,
+    assignee: str | None = None,
+    agency_id: str | None = None,
+    due_within_days: Annotated[int | None, Query(ge=0, le=60, description="N 个工作日内到期")] = None,
+    overdue: bool = False,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    page: Page = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    sort: str = "due_on",
+) -> dict[str, Any]:
     _check_sort(sort)
     calendar = await load_calendar(uow.session)
     day = today(request)
     repo = RequestRepository(uow.session)
-    query = repo.queue(await visible_agencies(uow.session, principal), state=state.value if state else None, assignee=assignee,
-                       due_by=calendar.add_workdays(day, due_within_days) if due_within_days is not None else None,
-                       overdue_on=day if overdue else None, text=q, agency_id=agency_id)
+    query = repo.queue(
+        await visible_agencies(uow.session, principal),
+        state=state.value if state else None,
+        assignee=assignee,
+        due_by=calendar.add_workdays(day, due_within_days) if due_within_days is not None else None,
+        overdue_on=day if overdue else None,
+        text=q,
+        agency_id=agency_id,
+    )
     rows, total = await repo.page(query, sort, page, page_size)
     listing = await _listing(uow, principal, rows, total, page, page_size, request)
     # From 1 November, while next year's holidays are not entered: every officer's queue says so.
@@ -139,20 +202,29 @@ async def queue(uow: UoW, principal: Officer, request: Request, state: State | N
     return listing
 
 
-@router.get("/requests/{request_id}", name="get_request", summary="申请详情（申请人本人或有权的工作人员）",
-            description="含答复期限及其计算过程、暂停区间、时间线、可执行的操作；响应头 ETag 用于 If-Match。")
+@router.get(
+    "/requests/{request_id}",
+    name="get_request",
+    summary="申请详情（申请人本人或有权的工作人员）",
+    description="含答复期限及其计算过程、暂停区间、时间线、可执行的操作；响应头 ETag 用于 If-Match。",
+)
 async def get_request(request_id: str, uow: UoW, principal: Caller, request: Request, response: Response) -> dict[str, Any]:
     return await _detail(uow, principal, await visible_request(uow, principal, request_id), request, response)
 
 
-@router.get("/requests/{request_id}/timeline", summary="办理时间线（申请人本人或有权的工作人员）",
-            description="申请人看到每一步的时间与状态；工作人员另见操作人和理由。")
+@router.get(
+    "/requests/{request_id}/timeline",
+    summary="办理时间线（申请人本人或有权的工作人员）",
+    description="申请人看到每一步的时间与状态；工作人员另见操作人和理由。",
+)
 async def timeline(request_id: str, uow: UoW, principal: Caller) -> list[dict[str, Any]]:
     r = await visible_request(uow, principal, request_id)
     return [timeline_entry(h, with_notes=principal.is_officer) for h in await RequestRepository(uow.session).history(r.id)]
 
 
-async def _act(action: Action, request_id: str, uow, principal: Principal, request: Request, response: Response, step, *args) -> dict[str, Any]:
+async def _act(
+    action: Action, request_id: str, uow, principal: Principal, request: Request, response: Response, step, *args
+) -> dict[str, Any]:
     r = await visible_request(uow, principal, request_id)
     check_role(principal, action, r)
     check_if_match(request, r)
@@ -167,23 +239,44 @@ def _action(path: str, action: Action, step, command, summary: str, *, sub_id: s
     full_path = f"/requests/{{request_id}}/{path}"
 
     if sub_id:
-        async def endpoint(request_id: str, item_id: str, body: command, uow: UoW, principal: Caller, request: Request,  # type: ignore[valid-type]
-                           response: Response) -> dict[str, Any]:
+
+        async def endpoint(
+            request_id: str,
+            item_id: str,
+            body: command,
+            uow: UoW,
+            principal: Caller,
+            request: Request,  # type: ignore[valid-type]
+            response: Response,
+        ) -> dict[str, Any]:
             return await _act(action, request_id, uow, principal, request, response, _with_id(step, item_id), body)
     else:
-        async def endpoint(request_id: str, body: command, uow: UoW, principal: Caller, request: Request,  # type: ignore[valid-type]
-                           response: Response) -> dict[str, Any]:
+
+        async def endpoint(
+            request_id: str,
+            body: command,
+            uow: UoW,
+            principal: Caller,
+            request: Request,  # type: ignore[valid-type]
+            response: Response,
+        ) -> dict[str, Any]:
             return await _act(action, request_id, uow, principal, request, response, step, body)
 
     endpoint.__name__ = f"{action.value}_endpoint"
     endpoint.__annotations__["body"] = command  # a local name: resolve it here, not from the module's globals
-    router.add_api_route(full_path, endpoint, methods=["POST"], summary=f"{summary}（{roles}）",
-                         description=f"状态机动作 `{action.value}`。非法状态返回 409（含当前状态与可执行操作）；If-Match 过期返回 412。")
+    router.add_api_route(
+        full_path,
+        endpoint,
+        methods=["POST"],
+        summary=f"{summary}（{roles}）",
+        description=f"状态机动作 `{action.value}`。非法状态返回 409（含当前状态与可执行操作）；If-Match 过期返回 412。",
+    )
 
 
 def _with_id(step, item_id: str):
     async def bound(uow, r, principal, body, calendar, day):
         return await step(uow, r, principal, item_id, body, calendar, day)
+
     return bound
 
 
@@ -191,19 +284,39 @@ _action("confirm-receipt", Action.confirm_receipt, actions.confirm_receipt, c.Co
 _action("assign", Action.assign, actions.assign, c.AssignIn, "分办给承办人")
 _action("correction-notice", Action.request_correction, actions.request_correction, c.CorrectionNoticeIn, "一次性告知补正（第三十条）")
 _action("correction", Action.submit_correction, actions.submit_correction, c.CorrectionIn, "提交补正，重新起算答复期限")
-_action("consultations", Action.start_consultation, actions.start_consultation, c.ConsultationIn, "征求第三方或其他机关意见（第三十二、三十四条）")
-_action("consultations/{item_id}/reply", Action.record_consultation_reply, actions.record_consultation_reply, c.ConsultationReplyIn,
-        "登记征求意见回复", sub_id="item_id")
+_action(
+    "consultations",
+    Action.start_consultation,
+    actions.start_consultation,
+    c.ConsultationIn,
+    "征求第三方或其他机关意见（第三十二、三十四条）",
+)
+_action(
+    "consultations/{item_id}/reply",
+    Action.record_consultation_reply,
+    actions.record_consultation_reply,
+    c.ConsultationReplyIn,
+    "登记征求意见回复",
+    sub_id="item_id",
+)
 _action("fee-notice", Action.issue_fee_notice, actions.issue_fee_notice, c.FeeNoticeIn, "发出信息处理费缴费通知（国办函〔2020〕109号）")
 _action("payment", Action.record_payment, actions.record_payment, c.PaymentIn, "登记缴费")
 _action("extension", Action.request_extension, actions.request_extension, c.ExtensionIn, "申请延期答复（第三十三条）")
 _action("extension/decision", Action.decide_extension, actions.decide_extension, c.ExtensionDecisionIn, "审批延期（不得审批本人申请）")
-_action("later-answer-date", Action.set_later_answer_date, actions.set_later_answer_date, c.LaterAnswerDateIn, "确定延后答复期限（第三十五条）")
+_action(
+    "later-answer-date", Action.set_later_answer_date, actions.set_later_answer_date, c.LaterAnswerDateIn, "确定延后答复期限（第三十五条）"
+)
 _action("answer", Action.propose_answer, actions.propose_answer, c.AnswerIn, "拟定答复，提交保密审查")
 _action("review/approve", Action.approve_review, actions.approve_review, c.ReviewIn, "保密审查通过（不得审查本人拟定的答复）")
 _action("review/return", Action.return_review, actions.return_review, c.ReturnIn, "保密审查退回并说明理由")
 _action("answer/dispatch", Action.dispatch_answer, actions.dispatch_answer, c.DispatchIn, "送达答复")
 _action("withdraw", Action.withdraw, actions.withdraw, c.WithdrawIn, "撤回申请")
 _action("remedies", Action.record_remedy, actions.record_remedy, c.RemedyIn, "登记投诉、行政复议或行政诉讼")
-_action("remedies/{item_id}/decision", Action.decide_remedy, actions.decide_remedy, c.RemedyDecisionIn, "登记复议或诉讼结果；“纠正”将重新办理",
-        sub_id="item_id")
+_action(
+    "remedies/{item_id}/decision",
+    Action.decide_remedy,
+    actions.decide_remedy,
+    c.RemedyDecisionIn,
+    "登记复议或诉讼结果；“纠正”将重新办理",
+    sub_id="item_id",
+)

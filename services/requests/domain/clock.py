@@ -80,8 +80,16 @@ class DueDate:
         return max(self.due, self.override_due) if self.override_due else self.due
 
 
-def compute_due(calendar: WorkCalendar, start: date, rule_set: RuleSet, *, pauses: list[Pause] = (), extension_days: int = 0,
-                today: date, override_due: date | None = None) -> DueDate:
+def compute_due(
+    calendar: WorkCalendar,
+    start: date,
+    rule_set: RuleSet,
+    *,
+    pauses: list[Pause] = (),
+    extension_days: int = 0,
+    today: date,
+    override_due: date | None = None,
+) -> DueDate:
     """The answer due date: `answer_days + extension_days` counted working days after `start`."""
     if not 0 <= extension_days <= MAX_EXTENSION_DAYS[rule_set]:
         raise ValueError(f"extension of {extension_days} working days exceeds the maximum")
@@ -105,9 +113,17 @@ def compute_due(calendar: WorkCalendar, start: date, rule_set: RuleSet, *, pause
         counted.append(day)
     years = range(start.year, day.year + 1)
     return DueDate(
-        start=start, rule_set=rule_set, answer_days=ANSWER_DAYS[rule_set], extension_days=extension_days, due=day,
-        counted=counted, skipped=skipped, adjusted_workdays=adjusted, pauses=pauses,
-        paused_now=any(p.end is None for p in pauses), calendar_sources={y: calendar.source_of(y) for y in years},
+        start=start,
+        rule_set=rule_set,
+        answer_days=ANSWER_DAYS[rule_set],
+        extension_days=extension_days,
+        due=day,
+        counted=counted,
+        skipped=skipped,
+        adjusted_workdays=adjusted,
+        pauses=pauses,
+        paused_now=any(p.end is None for p in pauses),
+        calendar_sources={y: calendar.source_of(y) for y in years},
         override_due=override_due,
     )
 
@@ -115,8 +131,10 @@ def compute_due(calendar: WorkCalendar, start: date, rule_set: RuleSet, *, pause
 def days_remaining(calendar: WorkCalendar, due: date, today: date, pauses: list[Pause] = ()) -> int:
     """Working days left until `due`: 0 on the due date, and from the day after it negative
     (at least -1, even on a weekend when no further working day has passed yet)."""
+
     def paused(day: date) -> bool:
         return any(p.covers(day, today) for p in pauses)
+
     left = calendar.workdays_between(today, due, excluded=paused)
     return min(left, -1) if today > due else left
 

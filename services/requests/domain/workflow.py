@@ -1,15 +1,15 @@
 """The request state machine (pure): states, actions, who may take them, and where they lead.
 
-    pending_receipt ─confirm_receipt→ received ─assign→ in_progress ─propose_answer→ under_review
-    under_review ─approve_review→ approved ─dispatch_answer→ answered
-    under_review ─return_review→ in_progress
-    received / in_progress ─request_correction→ awaiting_correction ─submit_correction→ received / in_progress
-    in_progress ─start_consultation→ consulting ─(all replies or lapse)→ in_progress
-    in_progress ─issue_fee_notice→ awaiting_fee ─record_payment→ in_progress
-    answered / closed ─(remedy corrected)→ in_progress (reopened with a new deadline)
-    remedies: against an answered or closed request, or against silence (open, past its due date)
-    lapses: awaiting_correction → closed (no_correction); awaiting_fee → closed (fee_unpaid)
-    withdraw: any open state → closed (withdrawn)
+pending_receipt ─confirm_receipt→ received ─assign→ in_progress ─propose_answer→ under_review
+under_review ─approve_review→ approved ─dispatch_answer→ answered
+under_review ─return_review→ in_progress
+received / in_progress ─request_correction→ awaiting_correction ─submit_correction→ received / in_progress
+in_progress ─start_consultation→ consulting ─(all replies or lapse)→ in_progress
+in_progress ─issue_fee_notice→ awaiting_fee ─record_payment→ in_progress
+answered / closed ─(remedy corrected)→ in_progress (reopened with a new deadline)
+remedies: against an answered or closed request, or against silence (open, past its due date)
+lapses: awaiting_correction → closed (no_correction); awaiting_fee → closed (fee_unpaid)
+withdraw: any open state → closed (withdrawn)
 """
 
 from __future__ import annotations
@@ -34,9 +34,16 @@ class State(StrEnum):
 
 
 STATE_LABELS = {
-    State.pending_receipt: "待确认收到", State.received: "已受理", State.awaiting_correction: "待补正",
-    State.in_progress: "办理中", State.consulting: "征求意见中", State.awaiting_fee: "待缴费",
-    State.under_review: "保密审查中", State.approved: "待送达", State.answered: "已答复", State.closed: "已终止",
+    State.pending_receipt: "待确认收到",
+    State.received: "已受理",
+    State.awaiting_correction: "待补正",
+    State.in_progress: "办理中",
+    State.consulting: "征求意见中",
+    State.awaiting_fee: "待缴费",
+    State.under_review: "保密审查中",
+    State.approved: "待送达",
+    State.answered: "已答复",
+    State.closed: "已终止",
 }
 
 OPEN_STATES = frozenset(State) - {State.answered, State.closed}
@@ -67,12 +74,23 @@ class Action(StrEnum):
 
 
 ACTION_LABELS = {
-    Action.confirm_receipt: "确认收到申请", Action.assign: "分办", Action.request_correction: "发出补正通知",
-    Action.submit_correction: "提交补正", Action.start_consultation: "征求意见", Action.record_consultation_reply: "登记征求意见回复",
-    Action.issue_fee_notice: "发出收费通知", Action.record_payment: "登记缴费", Action.request_extension: "申请延期",
-    Action.decide_extension: "审批延期", Action.set_later_answer_date: "确定合理的延后答复期限（第三十五条）",
-    Action.propose_answer: "拟定答复", Action.approve_review: "保密审查通过", Action.return_review: "保密审查退回",
-    Action.dispatch_answer: "送达答复", Action.withdraw: "撤回申请", Action.record_remedy: "登记投诉、复议或诉讼",
+    Action.confirm_receipt: "确认收到申请",
+    Action.assign: "分办",
+    Action.request_correction: "发出补正通知",
+    Action.submit_correction: "提交补正",
+    Action.start_consultation: "征求意见",
+    Action.record_consultation_reply: "登记征求意见回复",
+    Action.issue_fee_notice: "发出收费通知",
+    Action.record_payment: "登记缴费",
+    Action.request_extension: "申请延期",
+    Action.decide_extension: "审批延期",
+    Action.set_later_answer_date: "确定合理的延后答复期限（第三十五条）",
+    Action.propose_answer: "拟定答复",
+    Action.approve_review: "保密审查通过",
+    Action.return_review: "保密审查退回",
+    Action.dispatch_answer: "送达答复",
+    Action.withdraw: "撤回申请",
+    Action.record_remedy: "登记投诉、复议或诉讼",
     Action.decide_remedy: "登记复议或诉讼结果",
 }
 

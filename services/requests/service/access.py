@@ -10,12 +10,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.requests.adapters.orm import DisclosureRequest, KnownAgency
+from services.requests.domain.workflow import ACTION_ROLES, Action
 from shared.auth import Principal, Role
 from shared.errors import Problem
 from shared.trees import descendants
-
-from services.requests.adapters.orm import DisclosureRequest, KnownAgency
-from services.requests.domain.workflow import ACTION_ROLES, Action
 
 
 def not_found() -> Problem:

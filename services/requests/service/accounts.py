@@ -7,12 +7,11 @@ import dataclasses
 import logging
 import time
 
+from services.requests.adapters.repository import RequestRepository
 from shared.auth import Principal, Role
 from shared.contracts.identity import AccountsMerged
 from shared.events import EventEnvelope
 from shared.uow import UnitOfWork
-
-from services.requests.adapters.repository import RequestRepository
 
 log = logging.getLogger(__name__)
 

@@ -6,25 +6,31 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from shared.auth import Principal
-from shared.db import utcnow
-from shared.contracts import requests as ev
-from shared.errors import Problem
-from shared.uow import UnitOfWork
-from shared.workdays import WorkCalendar
-
 from services.requests.adapters.orm import Answer, Attachment, Consultation, DisclosureRequest, Remedy, RequestPause
 from services.requests.adapters.repository import KnownOfficerRepository
 from services.requests.domain.answers import SYSTEM_ONLY, AnswerCategory
-from services.requests.domain.clock import CONSULTATION_DAYS, CORRECTION_NOTICE_DAYS, FEE_PAYMENT_DAYS, MAX_EXTENSION_DAYS, PauseKind, RuleSet
-from services.requests.domain.fees import assess_fee
 from services.requests.domain.applicant import RemedyOutcome
+from services.requests.domain.clock import (
+    CONSULTATION_DAYS,
+    CORRECTION_NOTICE_DAYS,
+    FEE_PAYMENT_DAYS,
+    MAX_EXTENSION_DAYS,
+    PauseKind,
+    RuleSet,
+)
+from services.requests.domain.fees import assess_fee
 from services.requests.domain.workflow import FINISHED_STATES, Action, State, remedy_against_silence_allowed
 from services.requests.service import commands as c
 from services.requests.service.access import agency_subtree
 from services.requests.service.deadlines import pauses_of, refresh_due
 from services.requests.service.intake import link_attachments
 from services.requests.service.steps import acted_on, guard, move, record, require_date_not_future, with_note
+from shared.auth import Principal
+from shared.contracts import requests as ev
+from shared.db import utcnow
+from shared.errors import Problem
+from shared.uow import UnitOfWork
+from shared.workdays import WorkCalendar
 
 
 def _separation(principal: Principal, other_sub: str | None, what: str) -> None:
@@ -32,7 +38,9 @@ def _separation(principal: Principal, other_sub: str | None, what: str) -> None:
         raise Problem(403, "separation_of_duties", f"不能{what}自己提出的事项，须由他人办理")
 
 
-async def confirm_receipt(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.ConfirmReceiptIn, cal: WorkCalendar, today: date) -> None:
+async def confirm_receipt(
+    uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.ConfirmReceiptIn, cal: WorkCalendar, today: date
+) -> None:
     guard(r, Action.confirm_receipt)
     require_date_not_future(cmd.received_on, today, "received_on")
     r.received_on = r.clock_start = cmd.received_on
@@ -61,7 +69,9 @@ async def assign(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.Ass
     record(uow, r, p, Action.assign, prev, ev.RequestAssigned, note=cmd.note)
 
 
-async def request_correction(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.CorrectionNoticeIn, cal: WorkCalendar, today: date) -> None:
+async def request_correction(
+    uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.CorrectionNoticeIn, cal: WorkCalendar, today: date
+) -> None:
     """Art. 30: once, listing everything, within 7 working days of receipt."""
     guard(r, Action.request_correction)
     if r.correction_used:
@@ -73,11 +83,22 @@ async def request_correction(uow: UnitOfWork, r: DisclosureRequest, p: Principal
     r.correction_requested_on = today
     r.correction_due_on = cal.add_workdays(today, cmd.period_days)
     prev = move(r, State.awaiting_correction)
-    record(uow, r, p, Action.request_correction, prev, ev.CorrectionRequested, notify_applicant=True,
-           correction_due_on=r.correction_due_on, items=cmd.items)
+    record(
+        uow,
+        r,
+        p,
+        Action.request_correction,
+        prev,
+        ev.CorrectionRequested,
+        notify_applicant=True,
+        correction_due_on=r.correction_due_on,
+        items=cmd.items,
+    )
 
 
-async def submit_correction(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.CorrectionIn, cal: WorkCalendar, today: date) -> None:
+async def submit_correction(
+    uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.CorrectionIn, cal: WorkCalendar, today: date
+) -> None:
     """The corrected request restarts the answer period from the day it is received."""
     guard(r, Action.submit_correction)
     r.description = cmd.description
@@ -90,26 +111,59 @@ async def submit_correction(uow: UnitOfWork, r: DisclosureRequest, p: Principal,
     record(uow, r, p, Action.submit_correction, prev, ev.CorrectionSubmitted, notify_applicant=True)
 
 
-async def start_consultation(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.ConsultationIn, cal: WorkCalendar, today: date) -> Consultation:
+async def start_consultation(
+    uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.ConsultationIn, cal: WorkCalendar, today: date
+) -> Consultation:
     """Art. 32 / 34: the clock pauses until the reply (or 15 working days of silence)."""
     guard(r, Action.start_consultation)
     sent_on, late = acted_on(r, cmd, today)
-    consultation = Consultation(request_id=r.id, kind=cmd.kind, party=cmd.party, party_contact=cmd.party_contact, question=cmd.question,
-                                sent_on=sent_on, reply_due_on=cal.add_workdays(sent_on, CONSULTATION_DAYS))
+    consultation = Consultation(
+        request_id=r.id,
+        kind=cmd.kind,
+        party=cmd.party,
+        party_contact=cmd.party_contact,
+        question=cmd.question,
+        sent_on=sent_on,
+        reply_due_on=cal.add_workdays(sent_on, CONSULTATION_DAYS),
+    )
     uow.session.add(consultation)
     await uow.session.flush()
     uow.session.add(RequestPause(request_id=r.id, round=r.round, kind=cmd.kind, start=sent_on, reference_id=consultation.id))
     await uow.session.flush()
     prev = move(r, State.consulting)
     await refresh_due(uow.session, cal, r, today)
-    record(uow, r, p, Action.start_consultation, prev, ev.ConsultationStarted, note=late, consultation_id=consultation.id, sent_on=sent_on,
-           consultation_kind=cmd.kind, party=cmd.party, reply_due_on=consultation.reply_due_on, party_contact=cmd.party_contact,
-           question=cmd.question, information=r.document_title or r.description[:300])
+    record(
+        uow,
+        r,
+        p,
+        Action.start_consultation,
+        prev,
+        ev.ConsultationStarted,
+        note=late,
+        consultation_id=consultation.id,
+        sent_on=sent_on,
+        consultation_kind=cmd.kind,
+        party=cmd.party,
+        reply_due_on=consultation.reply_due_on,
+        party_contact=cmd.party_contact,
+        question=cmd.question,
+        information=r.document_title or r.description[:300],
+    )
     return consultation
 
 
-async def close_consultation(uow: UnitOfWork, r: DisclosureRequest, p: Principal | None, consultation: Consultation, *, replied_on: date,
-                             opinion: str, text: str | None, cal: WorkCalendar, today: date) -> None:
+async def close_consultation(
+    uow: UnitOfWork,
+    r: DisclosureRequest,
+    p: Principal | None,
+    consultation: Consultation,
+    *,
+    replied_on: date,
+    opinion: str,
+    text: str | None,
+    cal: WorkCalendar,
+    today: date,
+) -> None:
     """Record a reply (or silence), resume the clock, and leave `consulting` once none is open."""
     consultation.replied_on, consultation.opinion, consultation.opinion_text = replied_on, opinion, text
     pause = (await uow.session.execute(select(RequestPause).where(RequestPause.reference_id == consultation.id))).scalar_one()
@@ -117,16 +171,30 @@ async def close_consultation(uow: UnitOfWork, r: DisclosureRequest, p: Principal
     # a late reply is recorded, but the days after its deadline count.
     pause.end = min(replied_on, consultation.reply_due_on)
     await uow.session.flush()
-    still_open = (await uow.session.execute(select(func.count()).select_from(Consultation).where(
-        Consultation.request_id == r.id, Consultation.replied_on.is_(None)))).scalar_one()
+    still_open = (
+        await uow.session.execute(
+            select(func.count()).select_from(Consultation).where(Consultation.request_id == r.id, Consultation.replied_on.is_(None))
+        )
+    ).scalar_one()
     prev = move(r, State.consulting if still_open else State.in_progress)
     await refresh_due(uow.session, cal, r, today)
-    record(uow, r, p, Action.record_consultation_reply, prev, ev.ConsultationReplied, consultation_id=consultation.id,
-           opinion=opinion, silent=opinion == "silence", note=text)
+    record(
+        uow,
+        r,
+        p,
+        Action.record_consultation_reply,
+        prev,
+        ev.ConsultationReplied,
+        consultation_id=consultation.id,
+        opinion=opinion,
+        silent=opinion == "silence",
+        note=text,
+    )
 
 
-async def record_consultation_reply(uow: UnitOfWork, r: DisclosureRequest, p: Principal, consultation_id: str, cmd: c.ConsultationReplyIn,
-                                    cal: WorkCalendar, today: date) -> None:
+async def record_consultation_reply(
+    uow: UnitOfWork, r: DisclosureRequest, p: Principal, consultation_id: str, cmd: c.ConsultationReplyIn, cal: WorkCalendar, today: date
+) -> None:
     guard(r, Action.record_consultation_reply)
     consultation = await uow.session.get(Consultation, consultation_id)
     if consultation is None or consultation.request_id != r.id:
@@ -135,19 +203,30 @@ async def record_consultation_reply(uow: UnitOfWork, r: DisclosureRequest, p: Pr
         raise Problem(409, "consultation_closed", "该征求意见已有回复或已逾期视为无意见")
     require_date_not_future(cmd.replied_on, today, "replied_on")
     if cmd.replied_on < consultation.sent_on:
-        raise Problem(422, "reply_before_consultation", "回复日期早于征求意见日期", errors=[{"field": "replied_on", "message": "早于征求意见日期"}])
-    await close_consultation(uow, r, p, consultation, replied_on=cmd.replied_on, opinion=cmd.opinion, text=cmd.opinion_text, cal=cal, today=today)
+        raise Problem(
+            422, "reply_before_consultation", "回复日期早于征求意见日期", errors=[{"field": "replied_on", "message": "早于征求意见日期"}]
+        )
+    await close_consultation(
+        uow, r, p, consultation, replied_on=cmd.replied_on, opinion=cmd.opinion, text=cmd.opinion_text, cal=cal, today=today
+    )
 
 
 async def _rank_in_month(uow: UnitOfWork, r: DisclosureRequest) -> int:
     """This request's place among the same applicant's requests received in its calendar month."""
     month_start = r.received_on.replace(day=1)
-    next_month = (month_start.replace(day=28).toordinal() + 4)
+    next_month = month_start.replace(day=28).toordinal() + 4
     month_end = date.fromordinal(next_month).replace(day=1)
-    query = select(func.count()).select_from(DisclosureRequest).where(
-        DisclosureRequest.id_type == r.id_type, DisclosureRequest.id_number == r.id_number,
-        DisclosureRequest.received_on >= month_start, DisclosureRequest.received_on < month_end,
-        DisclosureRequest.submitted_at <= r.submitted_at)
+    query = (
+        select(func.count())
+        .select_from(DisclosureRequest)
+        .where(
+            DisclosureRequest.id_type == r.id_type,
+            DisclosureRequest.id_number == r.id_number,
+            DisclosureRequest.received_on >= month_start,
+            DisclosureRequest.received_on < month_end,
+            DisclosureRequest.submitted_at <= r.submitted_at,
+        )
+    )
     return (await uow.session.execute(query)).scalar_one()
 
 
@@ -166,8 +245,20 @@ async def issue_fee_notice(uow: UnitOfWork, r: DisclosureRequest, p: Principal, 
     await uow.session.flush()
     prev = move(r, State.awaiting_fee)
     await refresh_due(uow.session, cal, r, today)
-    record(uow, r, p, Action.issue_fee_notice, prev, ev.FeeNoticeIssued, note=with_note(cmd.note, late), notify_applicant=True,
-           amount_yuan=fee.amount, method=fee.method, pay_by=r.fee_pay_by, notice_on=notice_on)
+    record(
+        uow,
+        r,
+        p,
+        Action.issue_fee_notice,
+        prev,
+        ev.FeeNoticeIssued,
+        note=with_note(cmd.note, late),
+        notify_applicant=True,
+        amount_yuan=fee.amount,
+        method=fee.method,
+        pay_by=r.fee_pay_by,
+        notice_on=notice_on,
+    )
 
 
 async def record_payment(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.PaymentIn, cal: WorkCalendar, today: date) -> None:
@@ -177,10 +268,19 @@ async def record_payment(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cm
         # 109号文: unpaid within 20 working days of the notice, the request is no longer handled.
         raise Problem(409, "fee_payment_late", f"缴费期限（{r.fee_pay_by.isoformat()}）已过，该申请不再处理")
     if cmd.amount_yuan != r.fee_amount:
-        raise Problem(422, "fee_amount_mismatch", f"缴费金额与收费通知不符（应缴 {r.fee_amount} 元）",
-                      errors=[{"field": "amount_yuan", "message": f"应为 {r.fee_amount}"}])
-    pause = (await uow.session.execute(select(RequestPause).where(
-        RequestPause.request_id == r.id, RequestPause.kind == PauseKind.fee.value, RequestPause.end.is_(None)))).scalar_one()
+        raise Problem(
+            422,
+            "fee_amount_mismatch",
+            f"缴费金额与收费通知不符（应缴 {r.fee_amount} 元）",
+            errors=[{"field": "amount_yuan", "message": f"应为 {r.fee_amount}"}],
+        )
+    pause = (
+        await uow.session.execute(
+            select(RequestPause).where(
+                RequestPause.request_id == r.id, RequestPause.kind == PauseKind.fee.value, RequestPause.end.is_(None)
+            )
+        )
+    ).scalar_one()
     pause.end = max(cmd.paid_on, pause.start)
     r.fee_paid_on = cmd.paid_on
     prev = move(r, State.in_progress)
@@ -189,22 +289,30 @@ async def record_payment(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cm
     record(uow, r, p, Action.record_payment, prev, ev.FeePaid, amount_yuan=cmd.amount_yuan, paid_on=cmd.paid_on)
 
 
-async def request_extension(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.ExtensionIn, cal: WorkCalendar, today: date) -> None:
+async def request_extension(
+    uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.ExtensionIn, cal: WorkCalendar, today: date
+) -> None:
     """Art. 33: one extension, at most 20 working days (15 under the 2008 rules), before the period ends."""
     guard(r, Action.request_extension)
     if r.extension_status in ("requested", "approved"):
         raise Problem(409, "extension_already_used", "延期只能申请一次")
     limit = MAX_EXTENSION_DAYS[RuleSet(r.rule_set)]
     if cmd.days > limit:
-        raise Problem(422, "extension_too_long", f"延长期限最长不得超过 {limit} 个工作日",
-                      errors=[{"field": "days", "message": f"至多 {limit} 个工作日"}])
+        raise Problem(
+            422,
+            "extension_too_long",
+            f"延长期限最长不得超过 {limit} 个工作日",
+            errors=[{"field": "days", "message": f"至多 {limit} 个工作日"}],
+        )
     if r.due_on and today > r.due_on:
         raise Problem(409, "extension_too_late", "答复期限已过，不能再申请延期")
     r.extension_status, r.extension_requested_days, r.extension_requested_by, r.extension_reason = "requested", cmd.days, p.sub, cmd.reason
     record(uow, r, p, Action.request_extension, r.state, ev.ExtensionRequested, note=cmd.reason, days=cmd.days)
 
 
-async def decide_extension(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.ExtensionDecisionIn, cal: WorkCalendar, today: date) -> None:
+async def decide_extension(
+    uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.ExtensionDecisionIn, cal: WorkCalendar, today: date
+) -> None:
     guard(r, Action.decide_extension)
     if r.extension_status != "requested":
         raise Problem(409, "no_extension_pending", "没有待审批的延期申请")
@@ -213,37 +321,77 @@ async def decide_extension(uow: UnitOfWork, r: DisclosureRequest, p: Principal, 
     if cmd.approve:
         r.extension_days = r.extension_requested_days or 0
         await refresh_due(uow.session, cal, r, today)
-    record(uow, r, p, Action.decide_extension, r.state, ev.ExtensionDecided, note=cmd.note, notify_applicant=cmd.approve,
-           approved=cmd.approve, days=r.extension_days if cmd.approve else 0, decided_by=p.sub)
+    record(
+        uow,
+        r,
+        p,
+        Action.decide_extension,
+        r.state,
+        ev.ExtensionDecided,
+        note=cmd.note,
+        notify_applicant=cmd.approve,
+        approved=cmd.approve,
+        days=r.extension_days if cmd.approve else 0,
+        decided_by=p.sub,
+    )
 
 
-async def set_later_answer_date(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.LaterAnswerDateIn, cal: WorkCalendar, today: date) -> None:
+async def set_later_answer_date(
+    uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.LaterAnswerDateIn, cal: WorkCalendar, today: date
+) -> None:
     """Art. 35: too many requests with good reason — a later, reasonable date, told to the applicant."""
     guard(r, Action.set_later_answer_date)
     if r.due_on is None or cmd.later_due_on <= r.due_on:
-        raise Problem(422, "later_date_not_later", "延后的答复期限须晚于现有期限", errors=[{"field": "later_due_on", "message": "须晚于现有期限"}])
+        raise Problem(
+            422, "later_date_not_later", "延后的答复期限须晚于现有期限", errors=[{"field": "later_due_on", "message": "须晚于现有期限"}]
+        )
     r.later_due_on, r.later_due_reason = cmd.later_due_on, cmd.reason
     await refresh_due(uow.session, cal, r, today)
-    record(uow, r, p, Action.set_later_answer_date, r.state, ev.LaterAnswerDateSet, note=cmd.reason, notify_applicant=True,
-           later_due_on=cmd.later_due_on)
+    record(
+        uow,
+        r,
+        p,
+        Action.set_later_answer_date,
+        r.state,
+        ev.LaterAnswerDateSet,
+        note=cmd.reason,
+        notify_applicant=True,
+        later_due_on=cmd.later_due_on,
+    )
 
 
 async def propose_answer(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.AnswerIn, cal: WorkCalendar, today: date) -> Answer:
     guard(r, Action.propose_answer)
     if (cmd.category, cmd.reason) in SYSTEM_ONLY:
         raise Problem(422, "answer_type_not_proposable", "该处理结果由系统在期限届满时自动作出，不能手工拟定")
-    documents = list((await uow.session.execute(select(Attachment).where(Attachment.id.in_(cmd.document_ids)))).scalars()) if cmd.document_ids else []
+    documents = (
+        list((await uow.session.execute(select(Attachment).where(Attachment.id.in_(cmd.document_ids)))).scalars())
+        if cmd.document_ids
+        else []
+    )
     # Only files this officer uploaded, or answer documents already on this request: never
     # someone else's upload, which the applicant could then download.
-    usable = [d for d in documents if d.owner_sub == p.sub and d.request_id in (None, r.id)
-              or d.request_id == r.id and d.purpose == "answer_document"]
+    usable = [
+        d
+        for d in documents
+        if d.owner_sub == p.sub and d.request_id in (None, r.id) or d.request_id == r.id and d.purpose == "answer_document"
+    ]
     if len(usable) != len(set(cmd.document_ids)):
         raise Problem(422, "document_not_found", "答复附件不存在", errors=[{"field": "document_ids", "message": "附件不存在"}])
     for d in documents:
         d.request_id, d.purpose = r.id, "answer_document"
-    answer = Answer(request_id=r.id, round=r.round, category=cmd.category.value, reason=cmd.reason, letter=cmd.letter,
-                    exempt_parts=cmd.exempt_parts or None, referral=cmd.referral.model_dump() if cmd.referral else None,
-                    document_ids=list(cmd.document_ids), record_correction_result=cmd.record_correction_result, proposed_by=p.sub)
+    answer = Answer(
+        request_id=r.id,
+        round=r.round,
+        category=cmd.category.value,
+        reason=cmd.reason,
+        letter=cmd.letter,
+        exempt_parts=cmd.exempt_parts or None,
+        referral=cmd.referral.model_dump() if cmd.referral else None,
+        document_ids=list(cmd.document_ids),
+        record_correction_result=cmd.record_correction_result,
+        proposed_by=p.sub,
+    )
     uow.session.add(answer)
     await uow.session.flush()
     prev = move(r, State.under_review)
@@ -252,8 +400,14 @@ async def propose_answer(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cm
 
 
 async def pending_answer(uow: UnitOfWork, r: DisclosureRequest, status: str = "pending") -> Answer:
-    answer = (await uow.session.execute(select(Answer).where(Answer.request_id == r.id, Answer.round == r.round, Answer.review_status == status)
-                                        .order_by(Answer.proposed_at.desc()).limit(1))).scalar_one_or_none()
+    answer = (
+        await uow.session.execute(
+            select(Answer)
+            .where(Answer.request_id == r.id, Answer.round == r.round, Answer.review_status == status)
+            .order_by(Answer.proposed_at.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
     if answer is None:
         raise Problem(409, "no_answer_pending", "没有待处理的拟答复")
     return answer
@@ -264,7 +418,12 @@ async def _review(uow: UnitOfWork, r: DisclosureRequest, p: Principal, action: A
     guard(r, action)
     answer = await pending_answer(uow, r)
     _separation(p, answer.proposed_by, "审查")
-    answer.review_status, answer.reviewed_by, answer.review_note, answer.reviewed_at = ("approved" if approved else "returned"), p.sub, note, utcnow()
+    answer.review_status, answer.reviewed_by, answer.review_note, answer.reviewed_at = (
+        ("approved" if approved else "returned"),
+        p.sub,
+        note,
+        utcnow(),
+    )
     prev = move(r, State.approved if approved else State.in_progress)
     event = ev.ReviewApproved if approved else ev.ReviewReturned
     record(uow, r, p, action, prev, event, note=note, answer_id=answer.id, reviewer_sub=p.sub)
@@ -288,10 +447,22 @@ async def dispatch_answer(uow: UnitOfWork, r: DisclosureRequest, p: Principal, c
     prev = move(r, State.answered)
     pauses = await pauses_of(uow.session, r)
     taken = cal.workdays_between(r.clock_start, answered_on, excluded=lambda d: any(x.covers(d, answered_on) for x in pauses))
-    record(uow, r, p, Action.dispatch_answer, prev, ev.AnswerDispatched, notify_applicant=True, answer_id=answer.id,
-           category=answer.category, reason=answer.reason, answered_on=answered_on,
-           on_time=r.due_on is not None and answered_on <= r.due_on, working_days_taken=taken,
-           provided=await _provided(uow, answer))
+    record(
+        uow,
+        r,
+        p,
+        Action.dispatch_answer,
+        prev,
+        ev.AnswerDispatched,
+        notify_applicant=True,
+        answer_id=answer.id,
+        category=answer.category,
+        reason=answer.reason,
+        answered_on=answered_on,
+        on_time=r.due_on is not None and answered_on <= r.due_on,
+        working_days_taken=taken,
+        provided=await _provided(uow, answer),
+    )
 
 
 async def _provided(uow: UnitOfWork, answer: Answer) -> list[ev.ProvidedDocument]:
@@ -302,18 +473,33 @@ async def _provided(uow: UnitOfWork, answer: Answer) -> list[ev.ProvidedDocument
     return [ev.ProvidedDocument(sha256=a.sha256, filename=a.filename) for a in sorted(rows, key=lambda a: a.id)]
 
 
-async def close(uow: UnitOfWork, r: DisclosureRequest, p: Principal | None, action: Action | str, reason: str, today: date, note: str | None) -> None:
+async def close(
+    uow: UnitOfWork, r: DisclosureRequest, p: Principal | None, action: Action | str, reason: str, today: date, note: str | None
+) -> None:
     """End the request without an answer letter; it still counts in the annual report as 其他处理."""
     r.outcome_category, r.outcome_reason, r.closed_on = AnswerCategory.other.value, reason, today
     for pause in await _open_pauses(uow, r):
         pause.end = today
     prev = move(r, State.closed)
-    record(uow, r, p, action, prev, ev.RequestClosed, note=note, notify_applicant=True,
-           category=AnswerCategory.other.value, reason=reason, closed_on=today)
+    record(
+        uow,
+        r,
+        p,
+        action,
+        prev,
+        ev.RequestClosed,
+        note=note,
+        notify_applicant=True,
+        category=AnswerCategory.other.value,
+        reason=reason,
+        closed_on=today,
+    )
 
 
 async def _open_pauses(uow: UnitOfWork, r: DisclosureRequest) -> list[RequestPause]:
-    return list((await uow.session.execute(select(RequestPause).where(RequestPause.request_id == r.id, RequestPause.end.is_(None)))).scalars())
+    return list(
+        (await uow.session.execute(select(RequestPause).where(RequestPause.request_id == r.id, RequestPause.end.is_(None)))).scalars()
+    )
 
 
 async def withdraw(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd: c.WithdrawIn, cal: WorkCalendar, today: date) -> None:
@@ -326,19 +512,37 @@ async def record_remedy(uow: UnitOfWork, r: DisclosureRequest, p: Principal, cmd
     require_date_not_future(cmd.filed_on, today, "filed_on")
     against_silence = r.state not in FINISHED_STATES
     if not remedy_against_silence_allowed(State(r.state), r.due_on, cmd.filed_on):
-        raise Problem(409, "remedy_not_yet_possible",
-                      "申请尚在办理且未超过答复期限（或计时暂停中），不能登记投诉、复议或诉讼；答复、终止或逾期未答复后方可登记",
-                      current_state=r.state, due_on=r.due_on.isoformat() if r.due_on else None)
-    remedy = Remedy(request_id=r.id, kind=cmd.kind.value, filed_on=cmd.filed_on, authority=cmd.authority, case_number=cmd.case_number,
-                    recorded_by=p.sub)
+        raise Problem(
+            409,
+            "remedy_not_yet_possible",
+            "申请尚在办理且未超过答复期限（或计时暂停中），不能登记投诉、复议或诉讼；答复、终止或逾期未答复后方可登记",
+            current_state=r.state,
+            due_on=r.due_on.isoformat() if r.due_on else None,
+        )
+    remedy = Remedy(
+        request_id=r.id, kind=cmd.kind.value, filed_on=cmd.filed_on, authority=cmd.authority, case_number=cmd.case_number, recorded_by=p.sub
+    )
     uow.session.add(remedy)
     await uow.session.flush()
-    record(uow, r, p, Action.record_remedy, r.state, ev.RemedyRecorded, note="针对逾期不答复" if against_silence else None,
-           remedy_id=remedy.id, remedy_kind=remedy.kind, filed_on=cmd.filed_on, against_silence=against_silence)
+    record(
+        uow,
+        r,
+        p,
+        Action.record_remedy,
+        r.state,
+        ev.RemedyRecorded,
+        note="针对逾期不答复" if against_silence else None,
+        remedy_id=remedy.id,
+        remedy_kind=remedy.kind,
+        filed_on=cmd.filed_on,
+        against_silence=against_silence,
+    )
     return remedy
 
 
-async def decide_remedy(uow: UnitOfWork, r: DisclosureRequest, p: Principal, remedy_id: str, cmd: c.RemedyDecisionIn, cal: WorkCalendar, today: date) -> None:
+async def decide_remedy(
+    uow: UnitOfWork, r: DisclosureRequest, p: Principal, remedy_id: str, cmd: c.RemedyDecisionIn, cal: WorkCalendar, today: date
+) -> None:
     """A 纠正 (corrected) outcome reopens an answered or closed request for a new answer with a new deadline;
     an open one (a remedy against silence, or a request already reopened) is still owed its answer and stays as it is."""
     # Any state: a remedy exists only where one could be recorded (a finished request, or silence).
@@ -351,8 +555,19 @@ async def decide_remedy(uow: UnitOfWork, r: DisclosureRequest, p: Principal, rem
     if cmd.outcome == RemedyOutcome.pending:
         raise Problem(422, "outcome_required", "请登记审结结果", errors=[{"field": "outcome", "message": "不能为尚未审结"}])
     remedy.outcome, remedy.decided_on, remedy.note = cmd.outcome.value, cmd.decided_on, cmd.note
-    record(uow, r, p, Action.decide_remedy, r.state, ev.RemedyDecided, note=cmd.note, remedy_id=remedy.id, remedy_kind=remedy.kind,
-           outcome=cmd.outcome.value, decided_on=cmd.decided_on)
+    record(
+        uow,
+        r,
+        p,
+        Action.decide_remedy,
+        r.state,
+        ev.RemedyDecided,
+        note=cmd.note,
+        remedy_id=remedy.id,
+        remedy_kind=remedy.kind,
+        outcome=cmd.outcome.value,
+        decided_on=cmd.decided_on,
+    )
     if cmd.outcome == RemedyOutcome.corrected and r.state in FINISHED_STATES:
         r.round += 1
         r.clock_start = cmd.decided_on

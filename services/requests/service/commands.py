@@ -7,11 +7,20 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from services.requests.domain.answers import AnswerCategory, is_valid_answer
+from services.requests.domain.applicant import (
+    ApplicantType,
+    Channel,
+    DeliveryMethod,
+    Form,
+    IdType,
+    OrganisationType,
+    RemedyKind,
+    RemedyOutcome,
+    RequestKind,
+)
 from shared.bounds import BoundedDate
 from shared.validators import is_valid_credit_code, is_valid_id_number, is_valid_mobile, normalize_mobile
-
-from services.requests.domain.answers import AnswerCategory, is_valid_answer
-from services.requests.domain.applicant import ApplicantType, Channel, DeliveryMethod, Form, IdType, OrganisationType, RemedyKind, RemedyOutcome, RequestKind
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -22,7 +31,9 @@ class _Command(BaseModel):
 
 def _invalid(model: str, field: str, message: str, value: Any) -> ValidationError:
     """A cross-field check's error located at the input at fault, so the API's `errors` name that field."""
-    return ValidationError.from_exception_data(model, [InitErrorDetails(type=PydanticCustomError("value_error", message), loc=(field,), input=value)])
+    return ValidationError.from_exception_data(
+        model, [InitErrorDetails(type=PydanticCustomError("value_error", message), loc=(field,), input=value)]
+    )
 
 
 class ApplicantIn(_Command):
@@ -58,8 +69,12 @@ class ApplicantIn(_Command):
                 raise _invalid("ApplicantIn", "id_type", "自然人应提供个人身份证件", self.id_type.value)
         else:
             if self.organisation_type is None:
-                raise _invalid("ApplicantIn", "organisation_type",
-                               "法人或其他组织须选择组织类别（商业企业、科研机构、社会公益组织、法律服务机构、其他）", None)
+                raise _invalid(
+                    "ApplicantIn",
+                    "organisation_type",
+                    "法人或其他组织须选择组织类别（商业企业、科研机构、社会公益组织、法律服务机构、其他）",
+                    None,
+                )
             if self.id_type != IdType.credit_code:
                 raise _invalid("ApplicantIn", "id_type", "法人或其他组织应提供统一社会信用代码", self.id_type.value)
         number = self.id_number.upper()
@@ -75,8 +90,15 @@ class ApplicantIn(_Command):
 
 _EXAMPLE_REQUEST = {
     "agency_id": "01a20074-5dd3-7d27-acdc-177bae475916",
-    "applicant": {"type": "natural_person", "name": "张三", "id_type": "resident_id", "id_number": "11010519491231002X",
-                  "mobile": "13800138000", "email": "zhangsan@example.com", "postal_address": "某某县人民路1号"},
+    "applicant": {
+        "type": "natural_person",
+        "name": "张三",
+        "id_type": "resident_id",
+        "id_number": "11010519491231002X",
+        "mobile": "13800138000",
+        "email": "zhangsan@example.com",
+        "postal_address": "某某县人民路1号",
+    },
     "description": "请公开本县2025年度城乡居民最低生活保障资金发放情况",
     "document_number": "某民发〔2025〕12号",
     "preferred_form": "electronic",
@@ -113,8 +135,11 @@ class RequestIn(_Command):
 class RegistrationIn(RequestIn):
     """A request registered by an officer (letter, fax, e-mail, walk-in or oral)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [
-        {**_EXAMPLE_REQUEST, "channel": "registered_post", "received_on": "2026-09-28"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{**_EXAMPLE_REQUEST, "channel": "registered_post", "received_on": "2026-09-28"}]},
+    )
 
     channel: Channel
     received_on: BoundedDate | None = Field(default=None, description="挂号信签收日、当面提交日；普通信函、传真、电子邮件待确认后填写")
@@ -146,12 +171,15 @@ class _AsOf(_Command):
     """An act the office performed on paper before entering it: its real date, and why it is entered late."""
 
     acted_on: BoundedDate | None = Field(default=None, description="实际发生日期（补录时填写；不得晚于今天，不得早于上一步）")
-    acted_on_reason: Annotated[str | None, Field(default=None, max_length=500,
-                                                 description="补录原因（填写了早于今天的实际发生日期时必填，记入时间线）")] = None
+    acted_on_reason: Annotated[
+        str | None, Field(default=None, max_length=500, description="补录原因（填写了早于今天的实际发生日期时必填，记入时间线）")
+    ] = None
 
 
 class ConsultationIn(_AsOf):
-    kind: str = Field(pattern="^(third_party|inter_agency)$", description="third_party 第三方（第三十二条）；inter_agency 其他机关（第三十四条）")
+    kind: str = Field(
+        pattern="^(third_party|inter_agency)$", description="third_party 第三方（第三十二条）；inter_agency 其他机关（第三十四条）"
+    )
     party: Annotated[Text, Field(max_length=200)]
     party_contact: Annotated[str | None, Field(default=None, max_length=300)] = None
     question: Annotated[Text, Field(max_length=5000)]
@@ -194,17 +222,34 @@ class ReferralIn(_Command):
 
 
 class AnswerIn(_Command):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [
-        {"category": "partially_disclosed", "reason": "separated", "letter": "经审查，您申请的信息部分公开，详见附件。",
-         "exempt_parts": ["第三部分涉及第三方个人隐私，依据第十五条不予公开"], "document_ids": []},
-        {"category": "cannot_provide", "reason": "not_held", "letter": "经检索，本机关未制作或获取该信息。",
-         "referral": {"agency_name": "某某县财政局", "contact": "0551-12345678"}}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "category": "partially_disclosed",
+                    "reason": "separated",
+                    "letter": "经审查，您申请的信息部分公开，详见附件。",
+                    "exempt_parts": ["第三部分涉及第三方个人隐私，依据第十五条不予公开"],
+                    "document_ids": [],
+                },
+                {
+                    "category": "cannot_provide",
+                    "reason": "not_held",
+                    "letter": "经检索，本机关未制作或获取该信息。",
+                    "referral": {"agency_name": "某某县财政局", "contact": "0551-12345678"},
+                },
+            ]
+        },
+    )
 
     category: AnswerCategory
     reason: Annotated[Text, Field(max_length=40)]
     letter: Annotated[Text, Field(max_length=20000, description="答复书正文")]
-    exempt_parts: list[Annotated[Text, Field(max_length=1000)]] = Field(default_factory=list, max_length=50,
-                                                                          description="部分公开时不予公开的部分及理由")
+    exempt_parts: list[Annotated[Text, Field(max_length=1000)]] = Field(
+        default_factory=list, max_length=50, description="部分公开时不予公开的部分及理由"
+    )
     referral: ReferralIn | None = Field(default=None, description="非本机关信息：能够确定的负责机关及联系方式（第三十六条第五项）")
     document_ids: list[str] = Field(default_factory=list, max_length=50)
     record_correction_result: str | None = Field(default=None, pattern="^(corrected|refused|referred)$")

@@ -8,12 +8,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.workdays import DayOverride, WorkCalendar
-
 from services.requests.adapters.orm import CalendarOverride, CalendarYear, DisclosureRequest, RequestPause
 from services.requests.domain.clock import DueDate, Pause, PauseKind, RuleSet, compute_due, days_remaining
 from services.requests.domain.workflow import CLOCK_STOPPED, FINISHED_STATES, OPEN_STATES, State
-
+from shared.workdays import DayOverride, WorkCalendar
 
 # Overrides change a few times a year; every request reads them. Cache per database for a
 # short while; an admin's change clears this process's copy at once, other replicas' within TTL.
@@ -40,9 +38,11 @@ def forget_calendar(session: AsyncSession) -> None:
 
 
 async def pauses_of(session: AsyncSession, request: DisclosureRequest) -> list[Pause]:
-    rows = (await session.execute(
-        select(RequestPause).where(RequestPause.request_id == request.id, RequestPause.round == request.round).order_by(RequestPause.id)
-    )).scalars()
+    rows = (
+        await session.execute(
+            select(RequestPause).where(RequestPause.request_id == request.id, RequestPause.round == request.round).order_by(RequestPause.id)
+        )
+    ).scalars()
     return [Pause(PauseKind(p.kind), p.start, p.end) for p in rows]
 
 
@@ -52,9 +52,11 @@ async def pauses_of_many(session: AsyncSession, requests: list[DisclosureRequest
     found: dict[str, list[Pause]] = {r.id: [] for r in requests}
     if not rounds:
         return found
-    rows = (await session.execute(
-        select(RequestPause).where(RequestPause.request_id.in_(sorted(rounds))).order_by(RequestPause.request_id, RequestPause.id)
-    )).scalars()
+    rows = (
+        await session.execute(
+            select(RequestPause).where(RequestPause.request_id.in_(sorted(rounds))).order_by(RequestPause.request_id, RequestPause.id)
+        )
+    ).scalars()
     for p in rows:
         if p.round == rounds[p.request_id]:
             found[p.request_id].append(Pause(PauseKind(p.kind), p.start, p.end))
@@ -66,12 +68,20 @@ def explain(calendar: WorkCalendar, request: DisclosureRequest, pauses: list[Pau
     if request.clock_start is None:
         return None
     as_of = request.answered_on or request.closed_on or today
-    return compute_due(calendar, request.clock_start, RuleSet(request.rule_set), pauses=pauses,
-                       extension_days=request.extension_days, today=as_of, override_due=request.later_due_on)
+    return compute_due(
+        calendar,
+        request.clock_start,
+        RuleSet(request.rule_set),
+        pauses=pauses,
+        extension_days=request.extension_days,
+        today=as_of,
+        override_due=request.later_due_on,
+    )
 
 
-async def refresh_due(session: AsyncSession, calendar: WorkCalendar, request: DisclosureRequest, today: date,
-                      pauses: list[Pause] | None = None) -> DueDate | None:
+async def refresh_due(
+    session: AsyncSession, calendar: WorkCalendar, request: DisclosureRequest, today: date, pauses: list[Pause] | None = None
+) -> DueDate | None:
     """Recompute and store `due_on` after anything that moves the clock."""
     due = explain(calendar, request, await pauses_of(session, request) if pauses is None else pauses, today)
     request.due_on = due.effective_due if due else None
@@ -82,9 +92,19 @@ async def refresh_due_dates_around(session: AsyncSession, day: date, today: date
     """After the admin changes whether `day` is a working day, move the stored due date of every open
     request whose counting period runs over it (the queue, the scheduler and "on time" go by it)."""
     calendar = await load_calendar(session)
-    affected = (await session.execute(select(DisclosureRequest).where(
-        DisclosureRequest.state.in_([s.value for s in OPEN_STATES]), DisclosureRequest.clock_start < day,
-        DisclosureRequest.due_on >= day))).scalars().all()
+    affected = (
+        (
+            await session.execute(
+                select(DisclosureRequest).where(
+                    DisclosureRequest.state.in_([s.value for s in OPEN_STATES]),
+                    DisclosureRequest.clock_start < day,
+                    DisclosureRequest.due_on >= day,
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
     for request in affected:
         await refresh_due(session, calendar, request, today)
     return len(affected)
@@ -97,7 +117,11 @@ def status_of(calendar: WorkCalendar, request: DisclosureRequest, pauses: list[P
         return {"days_remaining": None, "overdue": False, "paused": state in CLOCK_STOPPED}
     if state in FINISHED_STATES:
         finished = request.answered_on or request.closed_on
-        return {"days_remaining": None, "overdue": False, "paused": False,
-                "answered_on_time": finished is not None and finished <= request.due_on}
+        return {
+            "days_remaining": None,
+            "overdue": False,
+            "paused": False,
+            "answered_on_time": finished is not None and finished <= request.due_on,
+        }
     remaining = days_remaining(calendar, request.due_on, today, pauses)
     return {"days_remaining": remaining, "overdue": today > request.due_on, "paused": any(p.end is None for p in pauses)}

@@ -14,11 +14,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from shared.auth import Principal
-from shared.contracts.requests import RequestReceived, RequestSubmitted
-from shared.errors import Problem
-from shared.uow import UnitOfWork
-
 from services.requests.adapters.orm import Attachment, DisclosureRequest, HistoryEntry, IdempotencyKey, KnownAgency, TrackingSequence
 from services.requests.domain.applicant import CONFIRMED_AT_ONCE, SIGNING_DATE, Channel
 from services.requests.domain.workflow import State
@@ -26,6 +21,10 @@ from services.requests.service.access import visible_agencies
 from services.requests.service.commands import RegistrationIn, RequestIn
 from services.requests.service.deadlines import load_calendar, refresh_due
 from services.requests.service.steps import actor_of, record, require_date_not_future
+from shared.auth import Principal
+from shared.contracts.requests import RequestReceived, RequestSubmitted
+from shared.errors import Problem
+from shared.uow import UnitOfWork
 
 SELF_SERVICE = frozenset({Channel.online, Channel.wechat})  # the applicant submits in person; any other channel is registered
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud over the phone
@@ -52,8 +51,17 @@ def reissue_query_code(uow: UnitOfWork, request: DisclosureRequest, principal: P
     code = new_query_code()
     request.query_code_hash = hash_query_code(request.tracking_number, code)
     actor = actor_of(principal)
-    uow.session.add(HistoryEntry(request_id=request.id, action="reissue_query_code", from_state=request.state, to_state=request.state,
-                                 actor_sub=actor.sub, actor_role=actor.role or actor.kind, note=reason or "重新发放查询码"))
+    uow.session.add(
+        HistoryEntry(
+            request_id=request.id,
+            action="reissue_query_code",
+            from_state=request.state,
+            to_state=request.state,
+            actor_sub=actor.sub,
+            actor_role=actor.role or actor.kind,
+            note=reason or "重新发放查询码",
+        )
+    )
     return code
 
 
@@ -77,8 +85,12 @@ async def link_attachments(uow: UnitOfWork, ids: list[str], owner: str, request_
     usable = {a.id: a for a in found if a.owner_sub == owner and a.request_id is None}
     missing = [i for i in ids if i not in usable]
     if missing:
-        raise Problem(422, "attachment_not_found", "附件不存在或不属于当前用户",
-                      errors=[{"field": "attachment_ids", "message": f"无效的附件：{', '.join(missing)}"}])
+        raise Problem(
+            422,
+            "attachment_not_found",
+            "附件不存在或不属于当前用户",
+            errors=[{"field": "attachment_ids", "message": f"无效的附件：{', '.join(missing)}"}],
+        )
     for attachment in usable.values():
         attachment.request_id = request_id
 
@@ -107,8 +119,17 @@ async def replay(uow: UnitOfWork, owner: str, key: str, body_fingerprint: str) -
     return stored.response
 
 
-async def create_request(uow: UnitOfWork, principal: Principal, command: RequestIn | RegistrationIn, *, channel: Channel,
-                         received_on: date | None, applicant_sub: str | None, today: date, default_rule_set: str) -> tuple[DisclosureRequest, str]:
+async def create_request(
+    uow: UnitOfWork,
+    principal: Principal,
+    command: RequestIn | RegistrationIn,
+    *,
+    channel: Channel,
+    received_on: date | None,
+    applicant_sub: str | None,
+    today: date,
+    default_rule_set: str,
+) -> tuple[DisclosureRequest, str]:
     """Store a new request and announce it; returns the request and its plain query code."""
     agency = await uow.session.get(KnownAgency, command.agency_id)
     if agency is None:
@@ -116,8 +137,12 @@ async def create_request(uow: UnitOfWork, principal: Principal, command: Request
     if channel not in SELF_SERVICE:  # registered on someone's behalf: only into the registrar's own subtree
         scope = await visible_agencies(uow.session, principal)
         if scope is not None and agency.id not in scope:
-            raise Problem(403, "agency_out_of_scope", "只能为本机关或下级机关登记申请",
-                          errors=[{"field": "agency_id", "message": "不在您的管辖范围内"}])
+            raise Problem(
+                403,
+                "agency_out_of_scope",
+                "只能为本机关或下级机关登记申请",
+                errors=[{"field": "agency_id", "message": "不在您的管辖范围内"}],
+            )
     if received_on is not None:
         require_date_not_future(received_on, today, "received_on")
     year = (received_on or today).year
@@ -125,16 +150,36 @@ async def create_request(uow: UnitOfWork, principal: Principal, command: Request
     code = new_query_code()
     a = command.applicant
     request = DisclosureRequest(
-        agency_id=agency.id, tracking_number=number, query_code_hash=hash_query_code(number, code), kind=command.kind.value,
-        state=(State.received if received_on else State.pending_receipt).value, rule_set=agency.rule_set or default_rule_set,
-        channel=channel.value, applicant_sub=applicant_sub, registered_by=principal.sub if applicant_sub != principal.sub else None,
-        applicant_type=a.type.value, organisation_type=a.organisation_type.value if a.organisation_type else None,
-        applicant_name=a.name, work_unit=a.work_unit or None, id_type=a.id_type.value, id_number=a.id_number, legal_representative=a.legal_representative,
-        contact_person=a.contact_person, mobile=a.mobile, email=str(a.email) if a.email else None, postal_address=a.postal_address,
-        postal_code=a.postal_code, description=command.description, document_number=command.document_number,
-        document_title=command.document_title, purpose=command.purpose, preferred_form=command.preferred_form.value,
+        agency_id=agency.id,
+        tracking_number=number,
+        query_code_hash=hash_query_code(number, code),
+        kind=command.kind.value,
+        state=(State.received if received_on else State.pending_receipt).value,
+        rule_set=agency.rule_set or default_rule_set,
+        channel=channel.value,
+        applicant_sub=applicant_sub,
+        registered_by=principal.sub if applicant_sub != principal.sub else None,
+        applicant_type=a.type.value,
+        organisation_type=a.organisation_type.value if a.organisation_type else None,
+        applicant_name=a.name,
+        work_unit=a.work_unit or None,
+        id_type=a.id_type.value,
+        id_number=a.id_number,
+        legal_representative=a.legal_representative,
+        contact_person=a.contact_person,
+        mobile=a.mobile,
+        email=str(a.email) if a.email else None,
+        postal_address=a.postal_address,
+        postal_code=a.postal_code,
+        description=command.description,
+        document_number=command.document_number,
+        document_title=command.document_title,
+        purpose=command.purpose,
+        preferred_form=command.preferred_form.value,
         delivery_method=command.delivery_method.value if command.delivery_method else None,
-        fee_waiver_requested=command.fee_waiver_requested, received_on=received_on, clock_start=received_on,
+        fee_waiver_requested=command.fee_waiver_requested,
+        received_on=received_on,
+        clock_start=received_on,
     )
     uow.session.add(request)
     await uow.session.flush()
@@ -153,8 +198,12 @@ def receipt_date_for(channel: Channel, given: date | None, today: date) -> date 
         return given or today
     if channel in SIGNING_DATE:
         if given is None:
-            raise Problem(422, "receipt_date_required", "挂号信、特快专递须填写签收日期",
-                          errors=[{"field": "received_on", "message": "须填写签收日期"}])
+            raise Problem(
+                422,
+                "receipt_date_required",
+                "挂号信、特快专递须填写签收日期",
+                errors=[{"field": "received_on", "message": "须填写签收日期"}],
+            )
         return given
     return given  # letter, fax, e-mail: received once confirmed with the applicant
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from services.requests.adapters.orm import KnownOfficer
+from services.requests.adapters.repository import KnownOfficerRepository
 from shared.contracts.identity import OfficerChanged
 from shared.db import utcnow
 from shared.events import EventEnvelope
 from shared.uow import UnitOfWork
-
-from services.requests.adapters.orm import KnownOfficer
-from services.requests.adapters.repository import KnownOfficerRepository
 
 
 async def on_officer_changed(uow: UnitOfWork, envelope: EventEnvelope) -> None:
@@ -18,8 +17,16 @@ async def on_officer_changed(uow: UnitOfWork, envelope: EventEnvelope) -> None:
     repo = KnownOfficerRepository(uow.session)
     officer = await repo.get(event.officer_id)
     if officer is None:
-        repo.add(KnownOfficer(id=event.officer_id, name=event.name, status=event.status, memberships=memberships,
-                              version=event.version, replicated_at=utcnow()))
+        repo.add(
+            KnownOfficer(
+                id=event.officer_id,
+                name=event.name,
+                status=event.status,
+                memberships=memberships,
+                version=event.version,
+                replicated_at=utcnow(),
+            )
+        )
     elif event.version >= officer.version:
         officer.name, officer.status, officer.memberships = event.name, event.status, memberships
         officer.version, officer.replicated_at = event.version, utcnow()

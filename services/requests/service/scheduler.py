@@ -17,17 +17,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from shared.contracts.requests import DeadlineReminder
-from shared.db import utcnow
-from shared.periodic import every
-from shared.uow import UnitOfWork
-
 from services.requests.adapters.orm import Consultation, DisclosureRequest, IdempotencyKey, ReminderSent
 from services.requests.domain.clock import days_remaining
 from services.requests.domain.workflow import CLOCK_STOPPED, OPEN_STATES, State
 from services.requests.service import actions
 from services.requests.service.deadlines import load_calendar, pauses_of, refresh_due
 from services.requests.service.steps import record
+from shared.contracts.requests import DeadlineReminder
+from shared.db import utcnow
+from shared.periodic import every
+from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 RUNNING = [s.value for s in OPEN_STATES - CLOCK_STOPPED]
@@ -51,18 +50,39 @@ async def run_once(new_uow: Callable[[], UnitOfWork], today: date, reminder_days
     """One pass over everything due on `today`; returns what it did, by kind."""
     async with new_uow() as uow:
         s = uow.session
-        corrections = list((await s.execute(select(DisclosureRequest.id).where(
-            DisclosureRequest.state == State.awaiting_correction.value, DisclosureRequest.correction_due_on < today))).scalars())
-        fees = list((await s.execute(select(DisclosureRequest.id).where(
-            DisclosureRequest.state == State.awaiting_fee.value, DisclosureRequest.fee_pay_by < today))).scalars())
-        consultations = list((await s.execute(select(Consultation.id).where(
-            Consultation.replied_on.is_(None), Consultation.reply_due_on < today))).scalars())
-        running = list((await s.execute(select(DisclosureRequest.id).where(
-            DisclosureRequest.state.in_(RUNNING), DisclosureRequest.due_on.is_not(None)))).scalars())
+        corrections = list(
+            (
+                await s.execute(
+                    select(DisclosureRequest.id).where(
+                        DisclosureRequest.state == State.awaiting_correction.value, DisclosureRequest.correction_due_on < today
+                    )
+                )
+            ).scalars()
+        )
+        fees = list(
+            (
+                await s.execute(
+                    select(DisclosureRequest.id).where(
+                        DisclosureRequest.state == State.awaiting_fee.value, DisclosureRequest.fee_pay_by < today
+                    )
+                )
+            ).scalars()
+        )
+        consultations = list(
+            (await s.execute(select(Consultation.id).where(Consultation.replied_on.is_(None), Consultation.reply_due_on < today))).scalars()
+        )
+        running = list(
+            (
+                await s.execute(
+                    select(DisclosureRequest.id).where(DisclosureRequest.state.in_(RUNNING), DisclosureRequest.due_on.is_not(None))
+                )
+            ).scalars()
+        )
 
     def lapse(state: State, reason: str, note: str, last_day: Callable[[DisclosureRequest], date | None]):
         """Close requests still waiting in `state` after their period ran out, on the day after its last day
         (the statutory day), not the day the scheduler happened to run (after a holiday, a restart, an outage)."""
+
         async def apply(uow: UnitOfWork, request_id: str) -> bool:
             r = await uow.session.get(DisclosureRequest, request_id)
             if r is None or r.state != state.value:
@@ -71,10 +91,12 @@ async def run_once(new_uow: Callable[[], UnitOfWork], today: date, reminder_days
             lapsed_on = min(end + timedelta(days=1), today) if end is not None else today
             await actions.close(uow, r, None, "lapse", reason, lapsed_on, note)
             return True
+
         return apply
 
-    lapse_correction = lapse(State.awaiting_correction, "no_correction", "补正期限届满，申请人未补正，视为放弃申请（第三十条）",
-                             lambda r: r.correction_due_on)
+    lapse_correction = lapse(
+        State.awaiting_correction, "no_correction", "补正期限届满，申请人未补正，视为放弃申请（第三十条）", lambda r: r.correction_due_on
+    )
     lapse_fee = lapse(State.awaiting_fee, "fee_unpaid", "逾期未缴纳信息处理费，不再处理该申请", lambda r: r.fee_pay_by)
 
     async def lapse_consultation(uow: UnitOfWork, consultation_id: str) -> bool:
@@ -86,8 +108,17 @@ async def run_once(new_uow: Callable[[], UnitOfWork], today: date, reminder_days
             return False  # the request ended (e.g. withdrawn) while consulting: nothing to resume
         calendar = await load_calendar(uow.session)
         # Art. 32: silence within 15 working days leaves the decision to the agency.
-        await actions.close_consultation(uow, r, None, consultation, replied_on=consultation.reply_due_on, opinion="silence",
-                                         text="逾期未提出意见", cal=calendar, today=today)
+        await actions.close_consultation(
+            uow,
+            r,
+            None,
+            consultation,
+            replied_on=consultation.reply_due_on,
+            opinion="silence",
+            text="逾期未提出意见",
+            cal=calendar,
+            today=today,
+        )
         return True
 
     async def remind(uow: UnitOfWork, request_id: str) -> bool:
@@ -115,8 +146,9 @@ async def run_once(new_uow: Callable[[], UnitOfWork], today: date, reminder_days
     # A stored submission response holds the query code and the applicant's details: keep it
     # only as long as a client could reasonably retry.
     async with new_uow() as uow:
-        expired = (await uow.session.execute(delete(IdempotencyKey).where(
-            IdempotencyKey.created_at < utcnow() - IDEMPOTENCY_KEY_TTL))).rowcount
+        expired = (
+            await uow.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - IDEMPOTENCY_KEY_TTL))
+        ).rowcount
         await uow.commit()
 
     return {
@@ -128,7 +160,9 @@ async def run_once(new_uow: Callable[[], UnitOfWork], today: date, reminder_days
     }
 
 
-async def run_forever(new_uow: Callable[[], UnitOfWork], today: Callable[[], date], stop: asyncio.Event, interval: float, reminder_days: int) -> None:
+async def run_forever(
+    new_uow: Callable[[], UnitOfWork], today: Callable[[], date], stop: asyncio.Event, interval: float, reminder_days: int
+) -> None:
     async def one_pass() -> None:
         done = await run_once(new_uow, today(), reminder_days)
         if any(done.values()):

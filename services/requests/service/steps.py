@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from services.requests.adapters.orm import DisclosureRequest, HistoryEntry
+from services.requests.domain.workflow import ACTION_LABELS, STATE_LABELS, Action, State, allowed_actions, can
 from shared.auth import Principal
 from shared.contracts.requests import Contact, RequestEvent
 from shared.errors import Problem
 from shared.events import Actor
 from shared.uow import UnitOfWork
-
-from services.requests.adapters.orm import DisclosureRequest, HistoryEntry
-from services.requests.domain.workflow import ACTION_LABELS, STATE_LABELS, Action, State, allowed_actions, can
 
 SOURCE = "requests"
 
@@ -29,9 +28,13 @@ def guard(request: DisclosureRequest, action: Action) -> None:
     if not can(action, state):
         options = allowed_actions(state)
         listed = "、".join(ACTION_LABELS[a] for a in options) or "无"
-        raise Problem(409, "illegal_transition",
-                      f"申请当前状态为“{STATE_LABELS[state]}”，不能{ACTION_LABELS[action]}；可执行的操作：{listed}",
-                      current_state=state.value, allowed_actions=[a.value for a in options])
+        raise Problem(
+            409,
+            "illegal_transition",
+            f"申请当前状态为“{STATE_LABELS[state]}”，不能{ACTION_LABELS[action]}；可执行的操作：{listed}",
+            current_state=state.value,
+            allowed_actions=[a.value for a in options],
+        )
 
 
 def contact_of(request: DisclosureRequest) -> Contact:
@@ -40,20 +43,49 @@ def contact_of(request: DisclosureRequest) -> Contact:
 
 def facts(request: DisclosureRequest, previous_state: str | None, *, with_contact: bool) -> dict[str, Any]:
     return dict(
-        request_id=request.id, tracking_number=request.tracking_number, agency_id=request.agency_id, state=request.state,
-        previous_state=previous_state, round=request.round, kind=request.kind, applicant_sub=request.applicant_sub,
-        applicant_type=request.applicant_type, organisation_type=request.organisation_type, channel=request.channel,
-        received_on=request.clock_start, due_on=request.due_on, assignee_sub=request.assignee_sub,
+        request_id=request.id,
+        tracking_number=request.tracking_number,
+        agency_id=request.agency_id,
+        state=request.state,
+        previous_state=previous_state,
+        round=request.round,
+        kind=request.kind,
+        applicant_sub=request.applicant_sub,
+        applicant_type=request.applicant_type,
+        organisation_type=request.organisation_type,
+        channel=request.channel,
+        received_on=request.clock_start,
+        due_on=request.due_on,
+        assignee_sub=request.assignee_sub,
         contact=contact_of(request) if with_contact else None,
     )
 
 
-def record(uow: UnitOfWork, request: DisclosureRequest, principal: Principal | None, action: Action | str, previous_state: str | None,
-           event_cls: type[RequestEvent], *, note: str | None = None, notify_applicant: bool = False, **extra: Any) -> None:
+def record(
+    uow: UnitOfWork,
+    request: DisclosureRequest,
+    principal: Principal | None,
+    action: Action | str,
+    previous_state: str | None,
+    event_cls: type[RequestEvent],
+    *,
+    note: str | None = None,
+    notify_applicant: bool = False,
+    **extra: Any,
+) -> None:
     """Write the timeline entry and queue the event, both in the caller's transaction."""
     actor = actor_of(principal)
-    uow.session.add(HistoryEntry(request_id=request.id, action=str(action), from_state=previous_state, to_state=request.state,
-                                 actor_sub=actor.sub, actor_role=actor.role or actor.kind, note=note))
+    uow.session.add(
+        HistoryEntry(
+            request_id=request.id,
+            action=str(action),
+            from_state=previous_state,
+            to_state=request.state,
+            actor_sub=actor.sub,
+            actor_role=actor.role or actor.kind,
+            note=note,
+        )
+    )
     event = event_cls(**facts(request, previous_state, with_contact=notify_applicant), note=note, **extra)
     uow.emit(event.topic, event.envelope(source=SOURCE, aggregate_id=request.id, agency_id=request.agency_id, actor=actor))
 
@@ -67,8 +99,19 @@ def move(request: DisclosureRequest, to: State) -> str:
 
 def last_step_on(request: DisclosureRequest) -> date | None:
     """The date of the request's latest dated step so far: an act cannot be dated before it."""
-    dates = [d for d in (request.received_on, request.clock_start, request.correction_requested_on, request.fee_notice_on,
-                         request.fee_paid_on, request.answered_on, request.closed_on) if d is not None]
+    dates = [
+        d
+        for d in (
+            request.received_on,
+            request.clock_start,
+            request.correction_requested_on,
+            request.fee_notice_on,
+            request.fee_paid_on,
+            request.answered_on,
+            request.closed_on,
+        )
+        if d is not None
+    ]
     return max(dates, default=None)
 
 
@@ -83,12 +126,20 @@ def acted_on(request: DisclosureRequest, command: Any, today: date) -> tuple[dat
         return today, None
     require_date_not_future(day, today, "acted_on")
     if (previous := last_step_on(request)) is not None and day < previous:
-        raise Problem(422, "date_before_previous_step", f"实际发生日期不能早于上一步的日期（{previous.isoformat()}）",
-                      errors=[{"field": "acted_on", "message": f"不能早于 {previous.isoformat()}"}])
+        raise Problem(
+            422,
+            "date_before_previous_step",
+            f"实际发生日期不能早于上一步的日期（{previous.isoformat()}）",
+            errors=[{"field": "acted_on", "message": f"不能早于 {previous.isoformat()}"}],
+        )
     reason = (getattr(command, "acted_on_reason", None) or "").strip()
     if not reason:
-        raise Problem(422, "acted_on_reason_required", "补录早于今天的实际发生日期时，请说明原因",
-                      errors=[{"field": "acted_on_reason", "message": "请说明补录原因"}])
+        raise Problem(
+            422,
+            "acted_on_reason_required",
+            "补录早于今天的实际发生日期时，请说明原因",
+            errors=[{"field": "acted_on_reason", "message": "请说明补录原因"}],
+        )
     return day, f"补录：实际发生于{day.isoformat()}（{today.isoformat()}录入），原因：{reason}"
 
 

@@ -14,12 +14,11 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from shared.db import new_id
-from shared.testing import assert_problem as problem
-
 from services.requests.adapters.orm import Attachment, DisclosureRequest, HistoryEntry, IdempotencyKey, TrackingSequence, plumbing
 from services.requests.domain.workflow import ACTION_ROLES
 from services.requests.tests.conftest import API, VALID_ID, natural_person, request_body
+from shared.db import new_id
+from shared.testing import assert_problem as problem
 
 MOBILE = "13800138000"
 EMAIL = "zhangsan@example.com"
@@ -36,6 +35,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # -- helpers ---------------------------------------------------------------------------------------
 
+
 async def submit(h, headers: dict[str, str], agency: str | None = None, **overrides: Any) -> dict[str, Any]:
     r = await h.client.post(f"{API}/requests", json=request_body(agency or h.agency_a, **overrides), headers=headers)
     assert r.status_code == 201, r.text
@@ -45,11 +45,17 @@ async def submit(h, headers: dict[str, str], agency: str | None = None, **overri
 async def stored(h) -> dict[str, int]:
     """Row counts of everything a submission writes."""
     async with h.app.state.runtime.sessions() as s:
+
         async def count(table) -> int:
             return (await s.execute(select(func.count()).select_from(table))).scalar_one()
-        return {"requests": await count(DisclosureRequest), "outbox": await count(plumbing.outbox),
-                "history": await count(HistoryEntry), "idempotency_keys": await count(IdempotencyKey),
-                "serials": sum((await s.execute(select(TrackingSequence.last))).scalars())}
+
+        return {
+            "requests": await count(DisclosureRequest),
+            "outbox": await count(plumbing.outbox),
+            "history": await count(HistoryEntry),
+            "idempotency_keys": await count(IdempotencyKey),
+            "serials": sum((await s.execute(select(TrackingSequence.last))).scalars()),
+        }
 
 
 async def requests_of(h, applicant_sub: str) -> list[DisclosureRequest]:
@@ -65,10 +71,17 @@ async def queue_ids(h, headers: dict[str, str], **params: Any) -> list[str]:
     return [item["id"] for item in body["items"]]
 
 
-async def upload(h, headers: dict[str, str], data: bytes, content_type: str = "application/pdf", purpose: str = "supporting",
-                 filename: str = "身份证明.pdf") -> httpx.Response:
-    return await h.client.post(f"{API}/attachments", files={"file": (filename, data, content_type)}, data={"purpose": purpose},
-                               headers=headers)
+async def upload(
+    h,
+    headers: dict[str, str],
+    data: bytes,
+    content_type: str = "application/pdf",
+    purpose: str = "supporting",
+    filename: str = "身份证明.pdf",
+) -> httpx.Response:
+    return await h.client.post(
+        f"{API}/attachments", files={"file": (filename, data, content_type)}, data={"purpose": purpose}, headers=headers
+    )
 
 
 async def answer_and_dispatch(h, rid: str, *, document_ids: list[str] = (), dispatch: bool = True) -> None:
@@ -85,6 +98,7 @@ async def answer_and_dispatch(h, rid: str, *, document_ids: list[str] = (), disp
 
 # -- 1. authorization ------------------------------------------------------------------------------
 
+
 async def test_an_applicant_gets_404_not_403_for_another_applicants_request_and_cannot_act_on_it(harness):
     h = harness
     owner, stranger = h.who("applicant", sub="citizen-1"), h.who("applicant", sub="citizen-2")
@@ -96,8 +110,11 @@ async def test_an_applicant_gets_404_not_403_for_another_applicants_request_and_
     missing = problem(await h.client.get(f"{API}/requests/{new_id()}", headers=stranger), 404, "request_not_found")
     assert seen["detail"] == missing["detail"]
 
-    for path, body in [("withdraw", {"reason": "不需要了"}), ("correction", {"description": "改为 2024 年度"}),
-                       ("assign", {"assignee_sub": "citizen-2"})]:
+    for path, body in [
+        ("withdraw", {"reason": "不需要了"}),
+        ("correction", {"description": "改为 2024 年度"}),
+        ("assign", {"assignee_sub": "citizen-2"}),
+    ]:
         problem(await h.client.post(f"{API}/requests/{rid}/{path}", json=body, headers=stranger), 404, "request_not_found")
 
     after = (await h.client.get(f"{API}/requests/{rid}", headers=owner)).json()
@@ -111,12 +128,23 @@ async def test_an_officer_of_a_sibling_agency_gets_404_and_cannot_act(harness):
     rid = (await submit(h, h.who("applicant", sub="citizen-1")))["id"]
     for role in ("registrar", "handler", "head", "reviewer", "supervisor"):
         problem(await h.client.get(f"{API}/requests/{rid}", headers=h.who(role, agency=h.agency_b)), 404, "request_not_found")
-    problem(await h.client.post(f"{API}/requests/{rid}/assign", json={"assignee_sub": "handler-b"}, headers=h.who("head", agency=h.agency_b)),
-            404, "request_not_found")
-    problem(await h.client.post(f"{API}/requests/{rid}/correction-notice", json={"items": ["请写明文号"]},
-                                headers=h.who("handler", agency=h.agency_b)), 404, "request_not_found")
-    problem(await h.client.post(f"{API}/requests/{rid}/withdraw", json={}, headers=h.who("registrar", agency=h.agency_b)),
-            404, "request_not_found")
+    problem(
+        await h.client.post(f"{API}/requests/{rid}/assign", json={"assignee_sub": "handler-b"}, headers=h.who("head", agency=h.agency_b)),
+        404,
+        "request_not_found",
+    )
+    problem(
+        await h.client.post(
+            f"{API}/requests/{rid}/correction-notice", json={"items": ["请写明文号"]}, headers=h.who("handler", agency=h.agency_b)
+        ),
+        404,
+        "request_not_found",
+    )
+    problem(
+        await h.client.post(f"{API}/requests/{rid}/withdraw", json={}, headers=h.who("registrar", agency=h.agency_b)),
+        404,
+        "request_not_found",
+    )
     assert rid not in await queue_ids(h, h.who("handler", agency=h.agency_b))
     # asking for the other agency explicitly does not widen the scope
     assert await queue_ids(h, h.who("handler", agency=h.agency_b), agency_id=h.agency_a) == []
@@ -170,15 +198,23 @@ async def test_roles_are_checked_per_action_even_on_a_visible_request(harness):
     applicant = h.who("applicant", sub="citizen-1")
     rid = (await submit(h, applicant))["id"]
 
-    body = problem(await h.client.post(f"{API}/requests/{rid}/assign", json={"assignee_sub": "citizen-1"}, headers=applicant),
-                   403, "forbidden_role")
+    body = problem(
+        await h.client.post(f"{API}/requests/{rid}/assign", json={"assignee_sub": "citizen-1"}, headers=applicant), 403, "forbidden_role"
+    )
     assert "head" in body["detail"] and "registrar" in body["detail"]
-    problem(await h.client.post(f"{API}/requests/{rid}/assign", json={"assignee_sub": "handler-1"},
-                                headers=h.who("supervisor", agency=h.county)), 403, "forbidden_role")
-    assert (await h.client.post(f"{API}/requests/{rid}/assign", json={"assignee_sub": "handler-1"},
-                                headers=h.who("head", sub="head-1"))).status_code == 200
-    problem(await h.client.post(f"{API}/requests/{rid}/answer", json=ANSWER, headers=h.who("reviewer", sub="reviewer-1")),
-            403, "forbidden_role")
+    problem(
+        await h.client.post(
+            f"{API}/requests/{rid}/assign", json={"assignee_sub": "handler-1"}, headers=h.who("supervisor", agency=h.county)
+        ),
+        403,
+        "forbidden_role",
+    )
+    assert (
+        await h.client.post(f"{API}/requests/{rid}/assign", json={"assignee_sub": "handler-1"}, headers=h.who("head", sub="head-1"))
+    ).status_code == 200
+    problem(
+        await h.client.post(f"{API}/requests/{rid}/answer", json=ANSWER, headers=h.who("reviewer", sub="reviewer-1")), 403, "forbidden_role"
+    )
     detail = (await h.client.get(f"{API}/requests/{rid}", headers=h.who("handler"))).json()
     assert detail["state"] == "in_progress" and detail["assignee_sub"] == "handler-1"
     assert await h.outbox_types(rid) == ["RequestSubmitted", "RequestReceived", "RequestAssigned"]
@@ -190,6 +226,7 @@ async def test_roles_are_checked_per_action_even_on_a_visible_request(harness):
 
 
 # -- 2. personal data ------------------------------------------------------------------------------
+
 
 async def test_full_identity_for_the_handling_office_and_the_applicant_masked_for_supervisor_and_reviewer(harness):
     h = harness
@@ -246,15 +283,27 @@ async def test_public_status_shows_progress_without_personal_data_or_the_answer(
     assert lower.status_code == 200
     wrong = "".join("3" if c != "3" else "4" for c in query["query_code"])
     problem(await h.client.post(f"{API}/public/status", json={**query, "query_code": wrong}), 404, "request_not_found")
-    problem(await h.client.post(f"{API}/public/status", json={**query, "tracking_number": query["tracking_number"][:-1] + "9"}),
-            404, "request_not_found")
+    problem(
+        await h.client.post(f"{API}/public/status", json={**query, "tracking_number": query["tracking_number"][:-1] + "9"}),
+        404,
+        "request_not_found",
+    )
 
 
 # -- 3. bad input ----------------------------------------------------------------------------------
 
+
 def organisation(**overrides: Any) -> dict[str, Any]:
-    applicant = {"type": "organisation", "organisation_type": "commercial", "name": "某某科技有限公司", "id_type": "credit_code",
-                 "id_number": CREDIT_CODE, "legal_representative": "李四", "contact_person": "王五", "mobile": MOBILE}
+    applicant = {
+        "type": "organisation",
+        "organisation_type": "commercial",
+        "name": "某某科技有限公司",
+        "id_type": "credit_code",
+        "id_number": CREDIT_CODE,
+        "legal_representative": "李四",
+        "contact_person": "王五",
+        "mobile": MOBILE,
+    }
     applicant.update(overrides)
     return {k: v for k, v in applicant.items() if v is not None}
 
@@ -268,26 +317,58 @@ async def test_bad_input_is_refused_field_by_field_in_chinese_and_stores_nothing
     del no_description["description"]
     cases: dict[str, tuple[dict[str, Any], str, str, str]] = {
         # name: (body, code, field, words the Chinese message must contain)
-        "ID number with a wrong check digit": (request_body(h.agency_a, applicant=natural_person(id_number=BAD_CHECK_DIGIT_ID)),
-                                               "validation_failed", "applicant.id_number", "校验位"),
-        "malformed mobile": (request_body(h.agency_a, applicant=natural_person(mobile="1380013800")),
-                             "validation_failed", "applicant.mobile", "手机号码"),
-        "credit code with a wrong check character": (request_body(h.agency_a, applicant=organisation(id_number=BAD_CREDIT_CODE)),
-                                                     "validation_failed", "applicant.id_number", "统一社会信用代码"),
-        "organisation without its type": (request_body(h.agency_a, applicant=organisation(organisation_type=None)),
-                                          "validation_failed", "applicant.organisation_type", "组织类别"),
-        "natural person with a credit code": (request_body(h.agency_a, applicant=natural_person(id_type="credit_code", id_number=CREDIT_CODE)),
-                                              "validation_failed", "applicant.id_type", "身份证件"),
-        "no contact at all": (request_body(h.agency_a, applicant=natural_person(mobile=None, email=None, postal_address=None)),
-                              "validation_failed", "applicant", "联系方式"),
+        "ID number with a wrong check digit": (
+            request_body(h.agency_a, applicant=natural_person(id_number=BAD_CHECK_DIGIT_ID)),
+            "validation_failed",
+            "applicant.id_number",
+            "校验位",
+        ),
+        "malformed mobile": (
+            request_body(h.agency_a, applicant=natural_person(mobile="1380013800")),
+            "validation_failed",
+            "applicant.mobile",
+            "手机号码",
+        ),
+        "credit code with a wrong check character": (
+            request_body(h.agency_a, applicant=organisation(id_number=BAD_CREDIT_CODE)),
+            "validation_failed",
+            "applicant.id_number",
+            "统一社会信用代码",
+        ),
+        "organisation without its type": (
+            request_body(h.agency_a, applicant=organisation(organisation_type=None)),
+            "validation_failed",
+            "applicant.organisation_type",
+            "组织类别",
+        ),
+        "natural person with a credit code": (
+            request_body(h.agency_a, applicant=natural_person(id_type="credit_code", id_number=CREDIT_CODE)),
+            "validation_failed",
+            "applicant.id_type",
+            "身份证件",
+        ),
+        "no contact at all": (
+            request_body(h.agency_a, applicant=natural_person(mobile=None, email=None, postal_address=None)),
+            "validation_failed",
+            "applicant",
+            "联系方式",
+        ),
         "unknown agency": (request_body(new_id()), "unknown_agency", "agency_id", "受理机关"),
         "missing description": (no_description, "validation_failed", "description", "必填"),
         "over-long description": (request_body(h.agency_a, description="请" * 5001), "validation_failed", "description", "5000"),
         "unknown extra field": (request_body(h.agency_a, priority="urgent"), "validation_failed", "priority", "不允许"),
-        "post chosen without an address": (request_body(h.agency_a, delivery_method="post", applicant=natural_person(postal_address=None)),
-                                           "validation_failed", "applicant.postal_address", "通信地址"),
-        "e-mail chosen without an e-mail": (request_body(h.agency_a, delivery_method="email", applicant=natural_person(email=None)),
-                                            "validation_failed", "applicant.email", "电子邮箱"),
+        "post chosen without an address": (
+            request_body(h.agency_a, delivery_method="post", applicant=natural_person(postal_address=None)),
+            "validation_failed",
+            "applicant.postal_address",
+            "通信地址",
+        ),
+        "e-mail chosen without an e-mail": (
+            request_body(h.agency_a, delivery_method="email", applicant=natural_person(email=None)),
+            "validation_failed",
+            "applicant.email",
+            "电子邮箱",
+        ),
         "unknown delivery method": (request_body(h.agency_a, delivery_method="pigeon"), "validation_failed", "delivery_method", ""),
     }
     for name, (body, code, field, words) in cases.items():
@@ -306,13 +387,17 @@ async def test_bad_input_is_refused_field_by_field_in_chinese_and_stores_nothing
         assert await stored(h) == before
 
     # the rejected numbers differ from accepted ones only in their check character
-    assert (await h.client.post(f"{API}/requests", json=request_body(h.agency_a, applicant=organisation()), headers=applicant)).status_code == 201
-    accepted = await h.client.post(f"{API}/requests", json=request_body(h.agency_a, applicant=natural_person(id_number=VALID_ID.lower())),
-                                   headers=applicant)
+    assert (
+        await h.client.post(f"{API}/requests", json=request_body(h.agency_a, applicant=organisation()), headers=applicant)
+    ).status_code == 201
+    accepted = await h.client.post(
+        f"{API}/requests", json=request_body(h.agency_a, applicant=natural_person(id_number=VALID_ID.lower())), headers=applicant
+    )
     assert accepted.status_code == 201 and accepted.json()["applicant"]["id_number"] == VALID_ID
 
 
 # -- 4. attachments --------------------------------------------------------------------------------
+
 
 async def attachment_count(h) -> int:
     async with h.app.state.runtime.sessions() as s:
@@ -331,8 +416,9 @@ async def test_uploads_are_checked_for_size_type_content_and_purpose(harness):
     assert await attachment_count(h) == 1
 
     problem(await upload(h, applicant, PDF + b"0" * (1024 * 1024)), 413, "attachment_too_large")
-    problem(await upload(h, applicant, b"<html><script>alert(1)</script></html>", "text/html", filename="a.html"), 415,
-            "unsupported_media_type")
+    problem(
+        await upload(h, applicant, b"<html><script>alert(1)</script></html>", "text/html", filename="a.html"), 415, "unsupported_media_type"
+    )
     problem(await upload(h, applicant, PNG, "application/pdf", filename="fake.pdf"), 415, "content_mismatch")
     problem(await upload(h, applicant, PDF, purpose="answer_document"), 403, "forbidden_role")
     assert await attachment_count(h) == 1
@@ -358,8 +444,11 @@ async def test_someone_elses_attachment_cannot_be_linked_to_a_submission(harness
 
     # each can still use their own; an attachment already on a request cannot be moved to another
     created = await submit(h, me, attachment_ids=[mine])
-    problem(await h.client.post(f"{API}/requests", json=request_body(h.agency_a, attachment_ids=[mine]), headers=me), 422,
-            "attachment_not_found")
+    problem(
+        await h.client.post(f"{API}/requests", json=request_body(h.agency_a, attachment_ids=[mine]), headers=me),
+        422,
+        "attachment_not_found",
+    )
     assert (await submit(h, other, attachment_ids=[theirs]))["id"] != created["id"]
 
 
@@ -404,6 +493,7 @@ async def test_the_applicant_gets_the_answer_document_only_once_the_answer_is_di
 
 # -- 5. Idempotency-Key ----------------------------------------------------------------------------
 
+
 async def test_a_retried_submission_with_the_same_key_returns_the_same_request(harness):
     h = harness
     applicant = h.who("applicant", sub="citizen-1")
@@ -423,8 +513,9 @@ async def test_a_retried_submission_with_the_same_key_returns_the_same_request(h
     assert len(await requests_of(h, "citizen-1")) == 1 and (await stored(h))["outbox"] == outbox_after_retry
 
     # keys belong to their caller: another applicant's identical key is a new request, never someone else's answer
-    theirs = await h.client.post(f"{API}/requests", json=request_body(h.agency_a), headers={**h.who("applicant", sub="citizen-2"),
-                                                                                           "Idempotency-Key": "form-42"})
+    theirs = await h.client.post(
+        f"{API}/requests", json=request_body(h.agency_a), headers={**h.who("applicant", sub="citizen-2"), "Idempotency-Key": "form-42"}
+    )
     assert theirs.status_code == 201 and "Idempotent-Replayed" not in theirs.headers
     assert theirs.json()["id"] != first.json()["id"] and theirs.json()["query_code"] != first.json()["query_code"]
 
@@ -447,8 +538,11 @@ async def test_a_form_sent_twice_uploads_its_file_twice_and_is_still_one_request
     assert len(await requests_of(h, "citizen-1")) == 1
     # Another file under the same key is another submission: refused, as a changed description is.
     other = (await upload(h, applicant, PDF + b"%another scan")).json()["id"]
-    problem(await h.client.post(f"{API}/requests", json=request_body(h.agency_a, attachment_ids=[other]), headers=headers),
-            422, "idempotency_key_reused")
+    problem(
+        await h.client.post(f"{API}/requests", json=request_body(h.agency_a, attachment_ids=[other]), headers=headers),
+        422,
+        "idempotency_key_reused",
+    )
 
 
 async def test_tracking_numbers_are_sequential_per_agency_and_year(harness):
@@ -494,6 +588,7 @@ async def test_concurrent_submissions_with_one_key_create_exactly_one_request(ha
 
 
 # -- 6. queue filters ------------------------------------------------------------------------------
+
 
 async def test_queue_filters_by_state_due_window_overdue_and_text_with_consistent_pages(harness):
     h = harness
@@ -552,8 +647,19 @@ async def test_queue_filters_by_state_due_window_overdue_and_text_with_consisten
 
 # -- 7. OpenAPI ------------------------------------------------------------------------------------
 
-ROLE_WORDS = {"申请人", "登记人员", "承办人", "保密审查人", "工作机构负责人", "政务公开办", "系统管理员", "工作人员", "已登录用户",
-              "公开", *(r.value for roles in ACTION_ROLES.values() for r in roles)}
+ROLE_WORDS = {
+    "申请人",
+    "登记人员",
+    "承办人",
+    "保密审查人",
+    "工作机构负责人",
+    "政务公开办",
+    "系统管理员",
+    "工作人员",
+    "已登录用户",
+    "公开",
+    *(r.value for roles in ACTION_ROLES.values() for r in roles),
+}
 
 
 def _callers(summary: str) -> str:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from shared.contracts.identity import AccountsMerged
-from shared.events import Actor
-
 from services.requests.adapters.orm import Attachment
 from services.requests.service.accounts import on_accounts_merged
 from services.requests.tests.conftest import API, request_body
+from shared.contracts.identity import AccountsMerged
+from shared.events import Actor
 
 
 async def _merge(harness, envelope) -> None:
@@ -27,16 +26,23 @@ async def _mine(harness, sub: str) -> list[str]:
 
 async def test_merged_accounts_requests_and_uploads_move_to_the_surviving_account_once(harness):
     mini = harness.who("applicant", sub="mini-1")
-    upload = await harness.client.post(f"{API}/attachments", data={"purpose": "identity_proof"}, headers=mini,
-                                       files={"file": ("id.pdf", b"%PDF-1.4\n% proof\n%%EOF\n", "application/pdf")})
+    upload = await harness.client.post(
+        f"{API}/attachments",
+        data={"purpose": "identity_proof"},
+        headers=mini,
+        files={"file": ("id.pdf", b"%PDF-1.4\n% proof\n%%EOF\n", "application/pdf")},
+    )
     assert upload.status_code == 201, upload.text
     created = await harness.client.post(f"{API}/requests", json=request_body(harness.agency_a), headers=mini)
     assert created.status_code == 201, created.text
-    other = await harness.client.post(f"{API}/requests", json=request_body(harness.agency_b), headers=harness.who("applicant", sub="someone"))
+    other = await harness.client.post(
+        f"{API}/requests", json=request_body(harness.agency_b), headers=harness.who("applicant", sub="someone")
+    )
     assert await _mine(harness, "web-1") == []
 
-    envelope = AccountsMerged(merged_id="mini-1", into_id="web-1").envelope(source="identity", aggregate_id="mini-1",
-                                                                           actor=Actor(sub="mini-1", role="applicant"))
+    envelope = AccountsMerged(merged_id="mini-1", into_id="web-1").envelope(
+        source="identity", aggregate_id="mini-1", actor=Actor(sub="mini-1", role="applicant")
+    )
     await _merge(harness, envelope)
     await _merge(harness, envelope)  # a replay (the consumer's inbox would skip it; the move itself is idempotent too)
     assert await _mine(harness, "web-1") == [created.json()["id"]]
@@ -51,23 +57,26 @@ async def test_merged_accounts_requests_and_uploads_move_to_the_surviving_accoun
 
 
 async def test_a_request_submitted_with_the_merged_accounts_token_after_the_merge_lands_with_the_survivor(harness):
-    envelope = AccountsMerged(merged_id="mini-2", into_id="web-2").envelope(source="identity", aggregate_id="mini-2",
-                                                                           actor=Actor(sub="mini-2", role="applicant"))
+    envelope = AccountsMerged(merged_id="mini-2", into_id="web-2").envelope(
+        source="identity", aggregate_id="mini-2", actor=Actor(sub="mini-2", role="applicant")
+    )
     await _merge(harness, envelope)
     late = await harness.client.post(f"{API}/requests", json=request_body(harness.agency_a), headers=harness.who("applicant", sub="mini-2"))
     assert late.status_code == 201, late.text
     assert await _mine(harness, "web-2") == [late.json()["id"]]
     # A survivor merged again later takes the first account's alias along.
-    again = AccountsMerged(merged_id="web-2", into_id="web-3").envelope(source="identity", aggregate_id="web-2",
-                                                                       actor=Actor(sub="web-2", role="applicant"))
+    again = AccountsMerged(merged_id="web-2", into_id="web-3").envelope(
+        source="identity", aggregate_id="web-2", actor=Actor(sub="web-2", role="applicant")
+    )
     await _merge(harness, again)
     assert await _mine(harness, "mini-2") == await _mine(harness, "web-3") == [late.json()["id"]]
 
 
 async def test_a_submission_right_after_the_merge_lands_with_the_survivor_before_the_alias_map_catches_up(harness):
     assert await _mine(harness, "mini-4") == []  # loads the (empty) alias map
-    envelope = AccountsMerged(merged_id="mini-4", into_id="web-4").envelope(source="identity", aggregate_id="mini-4",
-                                                                           actor=Actor(sub="mini-4", role="applicant"))
+    envelope = AccountsMerged(merged_id="mini-4", into_id="web-4").envelope(
+        source="identity", aggregate_id="mini-4", actor=Actor(sub="mini-4", role="applicant")
+    )
     async with harness.app.state.runtime.uow() as uow:
         await on_accounts_merged(uow, envelope)
         await uow.commit()

@@ -10,15 +10,14 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import RecordMetadata, TopicPartition
 from sqlalchemy import select
 
+from services.requests.adapters.orm import KnownAgency, plumbing
+from services.requests.app import create_app
+from services.requests.settings import RequestsSettings
 from shared.contracts.catalog import AgencyRegistered
 from shared.db import new_id
 from shared.events import Actor, EventEnvelope
 from shared.kafka import ensure_topics
 from shared.testing import eventually, running_app, settings_for
-
-from services.requests.adapters.orm import KnownAgency, plumbing
-from services.requests.app import create_app
-from services.requests.settings import RequestsSettings
 
 AGENCIES = "/api/v1/requests/agencies"
 GROUP = "requests.agency-replica"
@@ -102,10 +101,13 @@ async def test_registered_agency_appears_in_the_replica(requests_app, producer) 
         return agencies if len(agencies) == 2 else None
 
     agencies = await eventually(both_listed, message="both agencies replicated")
-    assert sorted(agencies, key=lambda a: a["name"]) == sorted([
-        {"id": county.aggregate_id, "name": "青山县人民政府", "kind": "county_government", "parent_id": None},
-        {"id": dept.aggregate_id, "name": "青山县财政局", "kind": "department", "parent_id": county.aggregate_id},
-    ], key=lambda a: a["name"])
+    assert sorted(agencies, key=lambda a: a["name"]) == sorted(
+        [
+            {"id": county.aggregate_id, "name": "青山县人民政府", "kind": "county_government", "parent_id": None},
+            {"id": dept.aggregate_id, "name": "青山县财政局", "kind": "department", "parent_id": county.aggregate_id},
+        ],
+        key=lambda a: a["name"],
+    )
 
     rows = {r.id: r for r in await replica_rows(app)}
     assert rows[county.aggregate_id].source_event_id == county.event_id

@@ -17,10 +17,19 @@ async def test_a_withdrawal_letter_of_30_december_entered_in_january_counts_in_d
     letter = {"reason": "申请人来函撤回", "acted_on": "2026-12-30"}
     # Without saying why, in the future, or before the request's previous step: refused, nothing changed.
     await assert_refused_without_change(h, rid, "withdraw", letter, p.registrar, 422, "acted_on_reason_required", p.head)
-    await assert_refused_without_change(h, rid, "withdraw", {**letter, "acted_on": "2027-01-06", "acted_on_reason": "来函日期"},
-                                        p.registrar, 422, "date_in_future", p.head)
-    await assert_refused_without_change(h, rid, "withdraw", {**letter, "acted_on": "2026-12-20", "acted_on_reason": "来函日期"},
-                                        p.registrar, 422, "date_before_previous_step", p.head)
+    await assert_refused_without_change(
+        h, rid, "withdraw", {**letter, "acted_on": "2027-01-06", "acted_on_reason": "来函日期"}, p.registrar, 422, "date_in_future", p.head
+    )
+    await assert_refused_without_change(
+        h,
+        rid,
+        "withdraw",
+        {**letter, "acted_on": "2026-12-20", "acted_on_reason": "来函日期"},
+        p.registrar,
+        422,
+        "date_before_previous_step",
+        p.head,
+    )
 
     body = await act(h, rid, "withdraw", {**letter, "acted_on_reason": "信函12月30日收到，元旦后录入"}, p.registrar)
     assert body["state"] == "closed" and body["closed_on"] == "2026-12-30"
@@ -34,8 +43,19 @@ async def test_a_fee_notice_and_a_consultation_entered_late_run_their_periods_fr
     h, p = harness, People(harness)
     rid, other = await assigned(h, p), await assigned(h, p)  # received 28 September 2026
     h.set_today(date(2026, 10, 16))
-    body = await act(h, rid, "consultations", {"kind": "third_party", "party": "某某公司", "question": "是否同意公开？",
-                                                "acted_on": "2026-10-12", "acted_on_reason": "征求意见函10月12日已寄出"}, p.handler)
+    body = await act(
+        h,
+        rid,
+        "consultations",
+        {
+            "kind": "third_party",
+            "party": "某某公司",
+            "question": "是否同意公开？",
+            "acted_on": "2026-10-12",
+            "acted_on_reason": "征求意见函10月12日已寄出",
+        },
+        p.handler,
+    )
     [consultation] = body["consultations"]
     assert consultation["sent_on"] == "2026-10-12"
     assert consultation["reply_due_on"] == CAL.add_workdays(date(2026, 10, 12), 15).isoformat()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from shared.db import new_id
-from shared.testing import assert_problem
-
 from services.requests.adapters.orm import KnownOfficer
 from services.requests.tests.conftest import API, request_body
+from shared.db import new_id
+from shared.testing import assert_problem
 
 
 async def _submitted(h, agency: str | None = None) -> str:
@@ -21,12 +20,15 @@ async def _assign(h, rid: str, sub: str, agency: str | None = None):
     return await h.client.post(f"{API}/requests/{rid}/assign", json={"assignee_sub": sub}, headers=h.who("head", agency, sub="head-1"))
 
 
-@pytest.mark.parametrize(("setup", "code"), [
-    (None, "officer_unknown"),
-    ({"status": "disabled"}, "officer_disabled"),
-    ({"agencies": "b"}, "officer_outside_agency"),
-    ({"agencies": "county"}, "officer_outside_agency"),  # a role above the agency is not a role in its subtree
-])
+@pytest.mark.parametrize(
+    ("setup", "code"),
+    [
+        (None, "officer_unknown"),
+        ({"status": "disabled"}, "officer_disabled"),
+        ({"agencies": "b"}, "officer_outside_agency"),
+        ({"agencies": "county"}, "officer_outside_agency"),  # a role above the agency is not a role in its subtree
+    ],
+)
 async def test_an_assignee_outside_the_directory_is_refused_and_nothing_changes(harness, setup, code):
     h = harness
     sub = new_id()

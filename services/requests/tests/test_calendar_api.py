@@ -53,8 +53,11 @@ async def test_an_unannounced_year_counts_weekends_only_and_says_so_in_chinese(h
 async def test_only_an_admin_may_correct_or_announce_the_calendar(harness):
     h = harness
     for headers in (h.who("applicant", sub="citizen-1"), h.who("handler"), h.who("head"), h.who("supervisor", agency=h.county)):
-        for method, path, body in (("PUT", "/calendar/days/2027-01-01", HOLIDAY), ("DELETE", "/calendar/days/2027-01-01", None),
-                                   ("POST", "/calendar/years/2027/announce", None)):
+        for method, path, body in (
+            ("PUT", "/calendar/days/2027-01-01", HOLIDAY),
+            ("DELETE", "/calendar/days/2027-01-01", None),
+            ("POST", "/calendar/years/2027/announce", None),
+        ):
             r = await h.client.request(method, f"{API}{path}", json=body, headers=headers)
             assert r.status_code == 403 and r.json()["code"] == "forbidden_role", (method, path, r.text)
     r = await h.client.put(f"{API}/calendar/days/2027-01-01", json=HOLIDAY)
@@ -102,7 +105,9 @@ async def test_an_admin_announces_2027_and_due_dates_skip_new_years_day(harness)
     assert overdue.json()["total"] == 0, overdue.json()
     today = await h.client.get(f"{API}/queue", params={"due_within_days": 0}, headers=handler)
     assert sorted(i["id"] for i in today.json()["items"]) == sorted([early["id"], later["id"]])
-    status = await h.client.post(f"{API}/public/status", json={"tracking_number": early["tracking_number"], "query_code": early["query_code"]})
+    status = await h.client.post(
+        f"{API}/public/status", json={"tracking_number": early["tracking_number"], "query_code": early["query_code"]}
+    )
     assert status.json()["due_on"] == "2027-01-26" and status.json()["days_remaining"] == 0 and status.json()["overdue"] is False
 
     # withdrawing the correction makes 2027-01-01 a working day again for requests still open
@@ -132,7 +137,9 @@ async def test_from_1_november_officers_are_warned_while_next_years_holidays_are
     assert notice == queue and "2031年放假安排尚未录入" in notice and "暂定" in notice
     # A request received in December has a due date past New Year: flagged provisional until 2031 is entered.
     h.set_today(date(2030, 12, 16))
-    rid = (await h.client.post(f"{API}/requests", json=request_body(h.agency_a), headers=h.who("applicant", sub="citizen-cal"))).json()["id"]
+    rid = (await h.client.post(f"{API}/requests", json=request_body(h.agency_a), headers=h.who("applicant", sub="citizen-cal"))).json()[
+        "id"
+    ]
     detail = (await h.client.get(f"{API}/requests/{rid}", headers=officer)).json()
     assert detail["due_on"] > "2031-01-01" and detail["due"]["provisional"] is True
     assert (await h.client.post(f"{API}/calendar/years/2031/announce", headers=h.who("admin"))).status_code == 200

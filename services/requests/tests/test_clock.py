@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import chinese_calendar
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.requests.domain.clock import (
@@ -43,6 +43,7 @@ def due(start: date, rule_set: RuleSet = RuleSet.rules_2019, **kw):
 
 
 # -- the acceptance case -------------------------------------------------------------------------
+
 
 def test_request_received_2026_09_28_under_2019_rules_is_due_2026_10_30():
     d = due(RECEIVED)
@@ -82,11 +83,16 @@ def test_acceptance_case_counts_exactly_20_working_days_and_not_the_receipt_day(
     assert RECEIVED not in d.counted
     assert d.counted[0] == date(2026, 9, 29)
     assert d.counted[-1] == d.due
-    assert all(a < b for a, b in zip(d.counted, d.counted[1:]))
+    assert all(a < b for a, b in zip(d.counted, d.counted[1:], strict=False))
     assert all(CAL.is_workday(day) for day in d.counted)
     assert d.counted == [
-        date(2026, 9, 29), date(2026, 9, 30), date(2026, 10, 8), date(2026, 10, 9), date(2026, 10, 10),
-        *[date(2026, 10, i) for i in range(12, 17)], *[date(2026, 10, i) for i in range(19, 24)],
+        date(2026, 9, 29),
+        date(2026, 9, 30),
+        date(2026, 10, 8),
+        date(2026, 10, 9),
+        date(2026, 10, 10),
+        *[date(2026, 10, i) for i in range(12, 17)],
+        *[date(2026, 10, i) for i in range(19, 24)],
         *[date(2026, 10, i) for i in range(26, 31)],
     ]
     # every calendar day between receipt and due is either counted or skipped, exactly once
@@ -103,6 +109,7 @@ def test_acceptance_case_is_official_and_not_provisional():
 
 
 # -- rule sets and extensions (Art. 33) -------------------------------------------------------
+
 
 def test_2019_rules_give_20_days_with_an_extension_of_at_most_20():
     assert ANSWER_DAYS[RuleSet.rules_2019] == 20
@@ -168,13 +175,14 @@ def test_without_pauses_the_due_date_is_the_nth_working_day_after_receipt(start,
     assert CAL.workdays_between(start, d.due) == n
     assert CAL.is_workday(d.due)
     assert len(d.counted) == n and d.counted[-1] == d.due
-    assert all(a < b for a, b in zip(d.counted, d.counted[1:]))
+    assert all(a < b for a, b in zip(d.counted, d.counted[1:], strict=False))
     assert all(start < day and CAL.is_workday(day) for day in d.counted)
     assert d.adjusted_workdays == [day for day in d.counted if day.weekday() >= 5]
     assert all(not CAL.is_workday(s.day) for s in d.skipped)
 
 
 # -- correction restarts the clock (Art. 30) --------------------------------------------------
+
 
 def test_a_correction_restarts_the_clock_from_the_day_the_corrected_request_arrives():
     corrected_on = date(2026, 10, 12)  # the applicant's correction arrives two weeks after receipt
@@ -219,6 +227,7 @@ def test_deadline_after_is_the_nth_working_day_after_the_start(start, n):
 
 
 # -- consultation and fee pauses (Art. 32, 34; 109号文) ---------------------------------------
+
 
 def test_a_closed_consultation_pause_excludes_the_working_days_after_sending_up_to_the_reply():
     # letter goes out Friday 10-09 (still counted), reply arrives Wednesday 10-14 (not counted)
@@ -272,9 +281,7 @@ def test_a_pause_within_the_period_moves_due_by_the_working_days_it_covers(start
     assert CAL.workdays_between(base.due, paused.due) == covered
     assert len(paused.counted) == ANSWER_DAYS[rule_set]
     assert not any(pause_start < day <= pause_end for day in paused.counted)
-    assert sorted(s.day for s in paused.skipped if s.kind == "paused") == [
-        day for day in base.counted if pause_start < day <= pause_end
-    ]
+    assert sorted(s.day for s in paused.skipped if s.kind == "paused") == [day for day in base.counted if pause_start < day <= pause_end]
 
 
 @slow
@@ -333,6 +340,7 @@ def test_pause_covers_the_days_after_its_start_up_to_and_including_its_end():
 
 
 # -- days remaining and Art. 35 ----------------------------------------------------------------
+
 
 def test_days_remaining_around_the_acceptance_due_date():
     d = date(2026, 10, 30)  # a Friday
@@ -393,6 +401,7 @@ def test_effective_due_is_the_later_of_the_computed_and_the_override_date(start,
 
 # -- years the package does not know -------------------------------------------------------
 
+
 def test_a_period_running_into_2027_is_provisional_on_weekends_only():
     d = due(date(2026, 12, 14))
     assert d.calendar_sources == {2026: CalendarSource.official, 2027: CalendarSource.weekends_only}
@@ -411,11 +420,14 @@ def test_a_request_received_in_2027_is_provisional():
 
 
 def test_admin_overrides_for_an_announced_2027_are_honoured():
-    calendar = WorkCalendar.with_overrides([
-        DayOverride(date(2027, 2, 3), workday=False, note="春节"),  # Wednesday off
-        DayOverride(date(2027, 2, 4), workday=False, note="春节"),  # Thursday off
-        DayOverride(date(2027, 2, 6), workday=True, note="春节调休"),  # Saturday worked
-    ], announced_years=[2027])
+    calendar = WorkCalendar.with_overrides(
+        [
+            DayOverride(date(2027, 2, 3), workday=False, note="春节"),  # Wednesday off
+            DayOverride(date(2027, 2, 4), workday=False, note="春节"),  # Thursday off
+            DayOverride(date(2027, 2, 6), workday=True, note="春节调休"),  # Saturday worked
+        ],
+        announced_years=[2027],
+    )
     d = compute_due(calendar, date(2027, 2, 1), RuleSet.rules_2019, today=date(2027, 2, 1))
     assert d.calendar_sources == {2027: CalendarSource.admin}
     assert not d.provisional

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.testing import assert_problem
-
 from services.requests.tests.conftest import API, request_body
+from shared.testing import assert_problem
 
 
 @pytest.mark.parametrize("page", [str(2**63), str(2**63 - 1), str(10**30), "10001"])
@@ -27,7 +26,6 @@ async def test_the_last_allowed_page_is_empty_not_an_error(harness, path, role):
 @pytest.mark.parametrize("received_on", ["0001-01-01", "1969-12-31"])
 async def test_a_registration_dated_before_1970_is_422_and_stores_nothing(harness, received_on):
     h = harness
-    body = {**request_body(h.agency_a),
-            "channel": "registered_post", "received_on": received_on}
+    body = {**request_body(h.agency_a), "channel": "registered_post", "received_on": received_on}
     r = await h.client.post(f"{API}/registrations", json=body, headers=h.who("registrar"))
     assert_problem(r, 422, "validation_failed")

@@ -29,11 +29,21 @@ def page_rate(page: int) -> int:
 
 # -- by item -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("rank", "fee"), [
-    (1, 0), (5, 0), (10, 0),
-    (11, 100), (20, 100), (30, 100),
-    (31, 200), (50, 200), (100, 200),
-])
+
+@pytest.mark.parametrize(
+    ("rank", "fee"),
+    [
+        (1, 0),
+        (5, 0),
+        (10, 0),
+        (11, 100),
+        (20, 100),
+        (30, 100),
+        (31, 200),
+        (50, 200),
+        (100, 200),
+    ],
+)
 def test_the_nth_request_of_the_month_costs(rank, fee):
     assert fee_by_item(rank) == fee
 
@@ -57,12 +67,21 @@ def test_a_rank_below_one_is_invalid(rank):
 
 # -- by page -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("n", "fee"), [
-    (0, 0), (1, 0), (30, 0),
-    (31, 10), (100, 700),
-    (101, 720), (200, 2700),
-    (201, 2740), (250, 4700),
-])
+
+@pytest.mark.parametrize(
+    ("n", "fee"),
+    [
+        (0, 0),
+        (1, 0),
+        (30, 0),
+        (31, 10),
+        (100, 700),
+        (101, 720),
+        (200, 2700),
+        (201, 2740),
+        (250, 4700),
+    ],
+)
 def test_page_fee_is_progressive_like_tax_brackets(n, fee):
     assert fee_by_pages(n) == fee
 
@@ -84,6 +103,7 @@ def test_a_negative_page_count_is_invalid(n):
 
 
 # -- assessment: the higher of the two, never both -------------------------------------------
+
 
 def test_a_request_within_both_free_allowances_costs_nothing():
     a = assess_fee(10, 30)

@@ -10,10 +10,9 @@ import jwt
 import pytest
 from sqlalchemy import func, select
 
-from shared.testing import assert_problem
-
 from services.requests.adapters.orm import DisclosureRequest
 from services.requests.tests.conftest import API, request_body
+from shared.testing import assert_problem
 
 
 def signed(h, role: str, **claims: Any) -> dict[str, str]:

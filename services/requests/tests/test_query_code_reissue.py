@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from shared.testing import assert_problem as problem
-
 from services.requests.tests.conftest import API
 from services.requests.tests.test_agency_scope_and_id_proof import registration
+from shared.testing import assert_problem as problem
 
 
 async def test_the_registrar_reissues_the_query_code_and_the_old_one_no_longer_opens_the_status(harness):

@@ -26,8 +26,11 @@ async def _statements_for(h, page_size: int) -> tuple[int, int]:
 async def test_a_page_of_forty_costs_the_same_queries_as_a_page_of_two(harness):
     h = harness
     for n in range(40):
-        created = await h.client.post(f"{API}/requests", json=request_body(h.agency_a, description=f"请公开第{n}号文件"),
-                                      headers=h.who("applicant", sub=f"citizen-{n % 5}"))
+        created = await h.client.post(
+            f"{API}/requests",
+            json=request_body(h.agency_a, description=f"请公开第{n}号文件"),
+            headers=h.who("applicant", sub=f"citizen-{n % 5}"),
+        )
         assert created.status_code == 201, created.text
     rid = created.json()["id"]  # one with a pause, so pauses are really looked up
     await h.client.post(f"{API}/requests/{rid}/assign", json={"assignee_sub": "handler-1"}, headers=h.who("head", sub="head-1"))

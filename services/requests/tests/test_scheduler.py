@@ -15,13 +15,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from shared.service import ServiceRuntime
-
 from services.requests.adapters.orm import ReminderSent
 from services.requests.app import build_spec
 from services.requests.service import actions
 from services.requests.service.scheduler import run_once
 from services.requests.tests.conftest import API, request_body
+from shared.service import ServiceRuntime
 
 DUE = date(2026, 10, 30)  # received 2026-09-28 under the 2019 rules
 Race = Callable[[date], Awaitable[dict[str, int]]]
@@ -32,9 +31,11 @@ async def two_schedulers(h) -> AsyncIterator[Race]:
     """`race(day)` runs one pass on each of two replicas at once and adds up what they did."""
     replica = ServiceRuntime(build_spec(h.settings))
     try:
+
         async def race(day: date) -> dict[str, int]:
             results = await asyncio.gather(run_once(h.app.state.runtime.uow, day), run_once(replica.uow, day))
             return {kind: sum(r[kind] for r in results) for kind in results[0]}
+
         yield race
     finally:
         await replica.engine.dispose()
@@ -65,8 +66,9 @@ def skipped_as_concurrent(caplog, what: str) -> int:
     """Passes a replica abandoned because the other replica had just done the same work (of kind `what`).
 
     Counted per kind: the daily due-date refresh of a paused request may also collide, harmlessly."""
-    return sum(1 for r in caplog.records if r.name.endswith("scheduler") and "handled concurrently" in r.getMessage()
-               and what in r.getMessage())
+    return sum(
+        1 for r in caplog.records if r.name.endswith("scheduler") and "handled concurrently" in r.getMessage() and what in r.getMessage()
+    )
 
 
 def expect_one_winner(h, arrived: list[int], caplog) -> None:
@@ -96,7 +98,9 @@ async def detail(h, rid: str) -> dict[str, Any]:
 
 
 async def reminders(h, rid: str) -> list[tuple[str, int]]:
-    return [(e["payload"]["reminder"], e["payload"]["days_remaining"]) for e in await h.outbox_events(rid) if e["type"] == "DeadlineReminder"]
+    return [
+        (e["payload"]["reminder"], e["payload"]["days_remaining"]) for e in await h.outbox_events(rid) if e["type"] == "DeadlineReminder"
+    ]
 
 
 async def reminder_rows(h, rid: str) -> list[tuple[int, str, date]]:
@@ -110,6 +114,7 @@ def count(events: list[str], kind: str) -> int:
 
 
 # -- 8. reminders ----------------------------------------------------------------------------------
+
 
 async def test_each_deadline_reminder_is_sent_exactly_once_while_two_schedulers_race(harness, caplog):
     h = harness
@@ -200,13 +205,15 @@ async def test_the_first_pass_after_a_friday_due_date_reports_overdue_even_on_th
 
 # -- 9. lapses -------------------------------------------------------------------------------------
 
+
 async def test_an_uncorrected_request_lapses_once_when_two_schedulers_race(harness, monkeypatch, caplog):
     h = harness
     caplog.set_level(logging.INFO, logger="services.requests.service.scheduler")
     arrived = lockstep(monkeypatch, "close")
     rid = (await submit(h))["id"]
-    notice = await act(h, rid, "correction-notice", {"items": ["请写明所需信息的文号", "请说明所属年度"], "period_days": 5},
-                       "handler", "handler-1")
+    notice = await act(
+        h, rid, "correction-notice", {"items": ["请写明所需信息的文号", "请说明所属年度"], "period_days": 5}, "handler", "handler-1"
+    )
     correction_due = date.fromisoformat(notice["correction"]["due_on"])
     # 5 working days after 09-28: 09-29, 09-30, then past the National Day holiday 10-08, 10-09 and Saturday 10-10 (调休)
     assert correction_due == date(2026, 10, 10)
@@ -226,7 +233,9 @@ async def test_an_uncorrected_request_lapses_once_when_two_schedulers_race(harne
     assert after["state"] == "closed" and after["outcome"]["reason"] == "no_correction"
     assert [e["action"] for e in after["timeline"]].count("lapse") == 1
     # too late now: the applicant can no longer correct it
-    r = await h.client.post(f"{API}/requests/{rid}/correction", json={"description": "补正后的描述"}, headers=h.who("applicant", sub="citizen-1"))
+    r = await h.client.post(
+        f"{API}/requests/{rid}/correction", json={"description": "补正后的描述"}, headers=h.who("applicant", sub="citizen-1")
+    )
     assert r.status_code == 409 and r.json()["code"] == "illegal_transition"
 
 
@@ -259,8 +268,14 @@ async def test_a_silent_third_party_lapses_once_and_the_clock_resumes(harness, m
     rid = (await submit(h))["id"]
     await act(h, rid, "assign", {"assignee_sub": "handler-1"}, "head", "head-1")
     h.set_today(date(2026, 10, 9))
-    started = await act(h, rid, "consultations", {"kind": "third_party", "party": "某某食品有限公司", "question": "是否同意公开贵公司的检查记录？"},
-                        "handler", "handler-1")
+    started = await act(
+        h,
+        rid,
+        "consultations",
+        {"kind": "third_party", "party": "某某食品有限公司", "question": "是否同意公开贵公司的检查记录？"},
+        "handler",
+        "handler-1",
+    )
     assert started["state"] == "consulting"
     reply_due = date.fromisoformat(started["consultations"][0]["reply_due_on"])
 

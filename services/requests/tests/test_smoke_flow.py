@@ -35,12 +35,21 @@ async def test_request_received_on_2026_09_28_is_answered_through_review_on_time
     body = r.json()
     assert body["state"] == "answered" and body["answered_on_time"] is True
     assert body["outcome"]["category_label"] == "予以公开"
-    assert await h.outbox_types(rid) == ["RequestSubmitted", "RequestReceived", "RequestAssigned", "AnswerProposed", "ReviewApproved", "AnswerDispatched"]
+    assert await h.outbox_types(rid) == [
+        "RequestSubmitted",
+        "RequestReceived",
+        "RequestAssigned",
+        "AnswerProposed",
+        "ReviewApproved",
+        "AnswerDispatched",
+    ]
 
     mine = await h.client.get(f"{API}/requests/{rid}", headers=applicant)
     assert mine.status_code == 200 and mine.json()["answers"][0]["letter"].startswith("经审查")
     other = await h.client.get(f"{API}/requests/{rid}", headers=h.who("applicant", sub="citizen-2"))
     assert other.status_code == 404
-    status = await h.client.post(f"{API}/public/status", json={"tracking_number": created["tracking_number"], "query_code": created["query_code"]})
+    status = await h.client.post(
+        f"{API}/public/status", json={"tracking_number": created["tracking_number"], "query_code": created["query_code"]}
+    )
     assert status.status_code == 200 and status.json()["state"] == "answered"
     assert "张三" not in status.text and "answers" not in status.json()

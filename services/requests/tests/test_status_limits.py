@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from shared.testing import assert_problem as problem
-
 from services.requests.tests.conftest import API
 from services.requests.tests.test_access_and_input import submit
+from shared.testing import assert_problem as problem
 
 
 def _wrong(code: str) -> str:
@@ -21,7 +20,9 @@ async def test_five_wrong_codes_lock_the_tracking_number_even_against_the_right_
     other = await submit(h, h.who("applicant", sub="citizen-2"))
     query = {"tracking_number": mine["tracking_number"], "query_code": mine["query_code"]}
     for _ in range(5):
-        problem(await h.client.post(f"{API}/public/status", json={**query, "query_code": _wrong(mine["query_code"])}), 404, "request_not_found")
+        problem(
+            await h.client.post(f"{API}/public/status", json={**query, "query_code": _wrong(mine["query_code"])}), 404, "request_not_found"
+        )
     locked = await h.client.post(f"{API}/public/status", json=query)
     body = problem(locked, 429, "status_locked")
     assert "锁定" in body["detail"] and 1 <= int(locked.headers["retry-after"]) <= 2
@@ -37,7 +38,9 @@ async def test_four_wrong_codes_do_not_lock(harness):
     mine = await submit(h, h.who("applicant", sub="citizen-1"))
     query = {"tracking_number": mine["tracking_number"], "query_code": mine["query_code"]}
     for _ in range(4):
-        problem(await h.client.post(f"{API}/public/status", json={**query, "query_code": _wrong(mine["query_code"])}), 404, "request_not_found")
+        problem(
+            await h.client.post(f"{API}/public/status", json={**query, "query_code": _wrong(mine["query_code"])}), 404, "request_not_found"
+        )
     assert (await h.client.post(f"{API}/public/status", json=query)).status_code == 200
 
 

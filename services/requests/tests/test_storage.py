@@ -8,9 +8,8 @@ import os
 import pytest
 from moto.server import ThreadedMotoServer
 
-from shared.testing import free_port
-
 from shared.storage import LocalStorage, S3Storage, content_key
+from shared.testing import free_port
 
 
 async def test_local_storage_round_trips_and_refuses_keys_outside_its_root(tmp_path):
@@ -37,15 +36,18 @@ def s3_server():
 async def test_s3_storage_round_trips_through_an_s3_protocol_server(s3_server):
     from aiobotocore.session import get_session
 
-    async with get_session().create_client("s3", endpoint_url=s3_server, aws_access_key_id="k", aws_secret_access_key="s",
-                                           region_name="us-east-1") as client:
+    async with get_session().create_client(
+        "s3", endpoint_url=s3_server, aws_access_key_id="k", aws_secret_access_key="s", region_name="us-east-1"
+    ) as client:
         await client.create_bucket(Bucket="attachments")
     storage = S3Storage(endpoint_url=s3_server, bucket="attachments", access_key="k", secret_key="s")
     data = "政府信息公开申请表".encode() * 1000
     _, key = content_key(data, "b2")
     await storage.put(key, data)
     assert await storage.get(key) == data
-    with pytest.raises(Exception):
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError, match="NoSuchKey"):
         await storage.get("missing/key")
     await storage.aclose()
 
@@ -53,8 +55,9 @@ async def test_s3_storage_round_trips_through_an_s3_protocol_server(s3_server):
 async def test_s3_storage_makes_one_client_for_many_calls_and_closes_it(s3_server):
     from aiobotocore.session import get_session
 
-    async with get_session().create_client("s3", endpoint_url=s3_server, aws_access_key_id="k", aws_secret_access_key="s",
-                                           region_name="us-east-1") as client:
+    async with get_session().create_client(
+        "s3", endpoint_url=s3_server, aws_access_key_id="k", aws_secret_access_key="s", region_name="us-east-1"
+    ) as client:
         await client.create_bucket(Bucket="pooled")
     storage = S3Storage(endpoint_url=s3_server, bucket="pooled", access_key="k", secret_key="s")
     made = []

@@ -19,14 +19,13 @@ from typing import Any
 
 import pytest
 
-from shared.testing import issue_dev_token
-from shared.workdays import WorkCalendar
-
 from services.requests.domain.answers import REASONS
 from services.requests.domain.clock import Pause, PauseKind, RuleSet, compute_due
 from services.requests.domain.workflow import State, allowed_actions
 from services.requests.service.scheduler import run_once
 from services.requests.tests.conftest import API, request_body
+from shared.testing import issue_dev_token
+from shared.workdays import WorkCalendar
 
 CAL = WorkCalendar()
 RECEIVED = date(2026, 9, 28)  # a Monday, three days before the National Day holidays
@@ -89,8 +88,16 @@ async def register(h, who: dict[str, str], channel: str, received_on: date | Non
     return r.json()
 
 
-async def act(h, rid: str, path: str, body: dict[str, Any], who: dict[str, str], expect: int = 200,
-              code: str | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+async def act(
+    h,
+    rid: str,
+    path: str,
+    body: dict[str, Any],
+    who: dict[str, str],
+    expect: int = 200,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
     r = await h.client.post(f"{API}/requests/{rid}/{path}", json=body, headers={**who, **(headers or {})})
     assert r.status_code == expect, f"{path}: {r.status_code} {r.text}"
     if code is not None:
@@ -130,8 +137,17 @@ def last(events: list[dict], kind: str) -> dict:
     return found[-1]
 
 
-async def assert_refused_without_change(h, rid: str, path: str, body: dict[str, Any], who: dict[str, str], status: int,
-                                        code: str, observer: dict[str, str], headers: dict[str, str] | None = None) -> dict[str, Any]:
+async def assert_refused_without_change(
+    h,
+    rid: str,
+    path: str,
+    body: dict[str, Any],
+    who: dict[str, str],
+    status: int,
+    code: str,
+    observer: dict[str, str],
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """The action is refused with `status`/`code`, and the request and its events are exactly as before."""
     before = await h.client.get(f"{API}/requests/{rid}", headers=observer)
     events_before = await h.outbox_events(rid)
@@ -139,8 +155,22 @@ async def assert_refused_without_change(h, rid: str, path: str, body: dict[str, 
     after = await h.client.get(f"{API}/requests/{rid}", headers=observer)
     assert after.headers["ETag"] == before.headers["ETag"]
     b, a = before.json(), after.json()
-    for key in ("state", "version", "round", "due_on", "clock_start", "outcome", "answers", "timeline", "extension", "fee",
-                "correction", "later_due", "remedies", "consultations"):
+    for key in (
+        "state",
+        "version",
+        "round",
+        "due_on",
+        "clock_start",
+        "outcome",
+        "answers",
+        "timeline",
+        "extension",
+        "fee",
+        "correction",
+        "later_due",
+        "remedies",
+        "consultations",
+    ):
         assert a[key] == b[key], key
     assert await h.outbox_events(rid) == events_before
     return problem
@@ -200,8 +230,16 @@ async def test_every_proposable_answer_goes_through_review_and_is_dispatched(har
 async def test_system_only_answer_types_cannot_be_proposed(harness, reason):
     h, p = harness, People(harness)
     rid = await assigned(h, p)
-    await assert_refused_without_change(h, rid, "answer", {"category": "other", "reason": reason, "letter": "不再处理。"}, p.handler,
-                                        422, "answer_type_not_proposable", p.head)
+    await assert_refused_without_change(
+        h,
+        rid,
+        "answer",
+        {"category": "other", "reason": reason, "letter": "不再处理。"},
+        p.handler,
+        422,
+        "answer_type_not_proposable",
+        p.head,
+    )
     assert (await view(h, rid, p.head))["state"] == "in_progress"
 
 
@@ -220,14 +258,17 @@ async def test_partial_disclosure_needs_exempt_parts_and_reasons_must_match_thei
 # -- 2. receipt per channel (Art. 31) ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("channel", "given", "received"), [
-    ("in_person", None, RECEIVED),  # handed in: received that day
-    ("oral", None, RECEIVED),  # Art. 29/43: filled in by the registrar on the spot
-    ("registered_post", date(2026, 9, 25), date(2026, 9, 25)),  # the day the agency signed for it
-    ("letter", None, None),  # ordinary post: received once confirmed with the applicant
-    ("fax", None, None),
-    ("email", None, None),
-])
+@pytest.mark.parametrize(
+    ("channel", "given", "received"),
+    [
+        ("in_person", None, RECEIVED),  # handed in: received that day
+        ("oral", None, RECEIVED),  # Art. 29/43: filled in by the registrar on the spot
+        ("registered_post", date(2026, 9, 25), date(2026, 9, 25)),  # the day the agency signed for it
+        ("letter", None, None),  # ordinary post: received once confirmed with the applicant
+        ("fax", None, None),
+        ("email", None, None),
+    ],
+)
 async def test_registration_fixes_the_receipt_date_by_channel(harness, channel, given, received):
     h, p = harness, People(harness)
     body = await register(h, p.registrar, channel, given)
@@ -253,7 +294,9 @@ async def test_a_letter_is_received_on_the_confirmed_date_and_the_clock_runs_fro
     h, p = harness, People(harness)
     rid = (await register(h, p.registrar, "letter"))["id"]
     h.set_today(date(2026, 9, 30))
-    await assert_refused_without_change(h, rid, "confirm-receipt", {"received_on": "2026-10-08"}, p.registrar, 422, "date_in_future", p.head)
+    await assert_refused_without_change(
+        h, rid, "confirm-receipt", {"received_on": "2026-10-08"}, p.registrar, 422, "date_in_future", p.head
+    )
     # nothing else can happen before receipt is confirmed
     await assert_refused_without_change(h, rid, "assign", {"assignee_sub": "handler-1"}, p.head, 409, "illegal_transition", p.head)
 
@@ -266,7 +309,9 @@ async def test_a_letter_is_received_on_the_confirmed_date_and_the_clock_runs_fro
     received = last(events, "RequestReceived")
     assert received["received_on"] == "2026-09-29" and received["due_on"] == "2026-11-02"
     assert received["previous_state"] == "pending_receipt" and received["state"] == "received" and received["contact"] == CONTACT
-    await assert_refused_without_change(h, rid, "confirm-receipt", {"received_on": "2026-09-30"}, p.registrar, 409, "illegal_transition", p.head)
+    await assert_refused_without_change(
+        h, rid, "confirm-receipt", {"received_on": "2026-09-30"}, p.registrar, 409, "illegal_transition", p.head
+    )
 
 
 async def test_registration_refuses_missing_signing_dates_future_dates_and_online_channels(harness):
@@ -314,8 +359,13 @@ async def test_correction_is_requested_once_and_restarts_the_clock_from_the_corr
     await assert_refused_without_change(h, rid, "correction-notice", {"items": ["再补一项"]}, p.handler, 409, "illegal_transition", p.head)
 
     h.set_today(date(2026, 10, 16))
-    body = await act(h, rid, "correction", {"description": "请公开2025年度城乡低保资金发放情况（民政局2025年第3号文）",
-                                            "document_number": "某民发〔2025〕3号"}, p.applicant)
+    body = await act(
+        h,
+        rid,
+        "correction",
+        {"description": "请公开2025年度城乡低保资金发放情况（民政局2025年第3号文）", "document_number": "某民发〔2025〕3号"},
+        p.applicant,
+    )
     new_due = CAL.add_workdays(date(2026, 10, 16), 20)
     assert new_due == date(2026, 11, 13)
     assert body["state"] == "in_progress"  # it had been assigned
@@ -326,15 +376,21 @@ async def test_correction_is_requested_once_and_restarts_the_clock_from_the_corr
     assert submitted["received_on"] == "2026-10-16" and submitted["due_on"] == "2026-11-13" and submitted["contact"] == CONTACT
 
     h.set_today(date(2026, 10, 19))
-    await assert_refused_without_change(h, rid, "correction-notice", {"items": ["再补一项"]}, p.handler, 409,
-                                        "correction_already_requested", p.head)
+    await assert_refused_without_change(
+        h, rid, "correction-notice", {"items": ["再补一项"]}, p.handler, 409, "correction_already_requested", p.head
+    )
 
     h.set_today(date(2026, 11, 13))
     body = await answer_through_review(h, p, rid, answer_for("disclosed", "provided"))
     assert body["answered_on_time"] is True
     events = await h.outbox_events(rid)
-    assert [e["type"] for e in events] == START + ["CorrectionRequested", "CorrectionSubmitted", "AnswerProposed", "ReviewApproved",
-                                                   "AnswerDispatched"]
+    assert [e["type"] for e in events] == START + [
+        "CorrectionRequested",
+        "CorrectionSubmitted",
+        "AnswerProposed",
+        "ReviewApproved",
+        "AnswerDispatched",
+    ]
     dispatched = last(events, "AnswerDispatched")
     assert dispatched["on_time"] is True and dispatched["working_days_taken"] == 20 and dispatched["due_on"] == "2026-11-13"
 
@@ -343,8 +399,9 @@ async def test_correction_notice_must_go_out_within_7_working_days_of_receipt(ha
     h, p = harness, People(harness)
     late, in_time = await assigned(h, p), await assigned(h, p)
     h.set_today(date(2026, 10, 14))  # 8th working day
-    await assert_refused_without_change(h, late, "correction-notice", {"items": ["请补充文号"]}, p.handler, 409,
-                                        "correction_window_passed", p.head)
+    await assert_refused_without_change(
+        h, late, "correction-notice", {"items": ["请补充文号"]}, p.handler, 409, "correction_window_passed", p.head
+    )
     h.set_today(date(2026, 10, 13))  # 7th working day: still in time
     body = await act(h, in_time, "correction-notice", {"items": ["请补充文号"]}, p.registrar)
     assert body["state"] == "awaiting_correction"
@@ -396,7 +453,12 @@ async def test_no_correction_in_time_closes_the_request_as_abandoned(harness):
 
 
 def consultation(kind: str = "third_party", party: str = "某某商贸有限公司") -> dict[str, Any]:
-    return {"kind": kind, "party": party, "party_contact": "0531-87654321", "question": "拟公开的合同涉及贵公司商业秘密，请于15个工作日内提出意见"}
+    return {
+        "kind": kind,
+        "party": party,
+        "party_contact": "0531-87654321",
+        "question": "拟公开的合同涉及贵公司商业秘密，请于15个工作日内提出意见",
+    }
 
 
 async def test_a_consultation_pauses_the_clock_until_the_reply(harness):
@@ -412,15 +474,25 @@ async def test_a_consultation_pauses_the_clock_until_the_reply(harness):
     assert started["party"] == "某某商贸有限公司" and started["reply_due_on"] == "2026-10-29" and started["contact"] is None
 
     h.set_today(date(2026, 10, 15))
-    body = await act(h, rid, f"consultations/{c['id']}/reply", {"opinion": "objection", "opinion_text": "涉及商业秘密，不同意公开",
-                                                                 "replied_on": "2026-10-15"}, p.handler)
+    body = await act(
+        h,
+        rid,
+        f"consultations/{c['id']}/reply",
+        {"opinion": "objection", "opinion_text": "涉及商业秘密，不同意公开", "replied_on": "2026-10-15"},
+        p.handler,
+    )
     paused_days = CAL.workdays_between(date(2026, 10, 9), date(2026, 10, 15))
     assert paused_days == 5
     assert body["state"] == "in_progress" and body["paused"] is False
     assert body["due_on"] == iso(CAL.add_workdays(DUE, paused_days)) == "2026-11-06"
     assert body["due"]["pauses"] == [{"kind": "third_party", "start": "2026-10-09", "end": "2026-10-15"}]
     assert sorted(s["day"] for s in body["due"]["skipped_days"] if s["kind"] == "paused") == [
-        "2026-10-10", "2026-10-12", "2026-10-13", "2026-10-14", "2026-10-15"]
+        "2026-10-10",
+        "2026-10-12",
+        "2026-10-13",
+        "2026-10-14",
+        "2026-10-15",
+    ]
     assert body["consultations"][0]["opinion"] == "objection" and body["consultations"][0]["replied_on"] == "2026-10-15"
     events = await h.outbox_events(rid)
     assert [e["type"] for e in events] == START + ["ConsultationStarted", "ConsultationReplied"]
@@ -429,8 +501,16 @@ async def test_a_consultation_pauses_the_clock_until_the_reply(harness):
     assert replied["due_on"] == "2026-11-06" and replied["state"] == "in_progress"
 
     h.set_today(date(2026, 10, 16))
-    await assert_refused_without_change(h, rid, f"consultations/{c['id']}/reply", {"opinion": "consent", "replied_on": "2026-10-16"},
-                                        p.handler, 409, "illegal_transition", p.head)
+    await assert_refused_without_change(
+        h,
+        rid,
+        f"consultations/{c['id']}/reply",
+        {"opinion": "consent", "replied_on": "2026-10-16"},
+        p.handler,
+        409,
+        "illegal_transition",
+        p.head,
+    )
 
 
 async def test_two_open_consultations_keep_the_request_consulting_until_both_replied(harness):
@@ -446,26 +526,63 @@ async def test_two_open_consultations_keep_the_request_consulting_until_both_rep
     h.set_today(date(2026, 10, 13))
     body = await act(h, rid, f"consultations/{first}/reply", {"opinion": "consent", "replied_on": "2026-10-13"}, p.registrar)
     assert body["state"] == "consulting" and body["paused"] is True
-    await assert_refused_without_change(h, rid, f"consultations/{first}/reply", {"opinion": "objection", "replied_on": "2026-10-13"},
-                                        p.handler, 409, "consultation_closed", p.head)
-    await assert_refused_without_change(h, rid, f"consultations/{second}/reply", {"opinion": "consent", "replied_on": "2026-10-11"},
-                                        p.handler, 422, "reply_before_consultation", p.head)
-    await assert_refused_without_change(h, rid, f"consultations/{second}/reply", {"opinion": "consent", "replied_on": "2026-10-14"},
-                                        p.handler, 422, "date_in_future", p.head)
+    await assert_refused_without_change(
+        h,
+        rid,
+        f"consultations/{first}/reply",
+        {"opinion": "objection", "replied_on": "2026-10-13"},
+        p.handler,
+        409,
+        "consultation_closed",
+        p.head,
+    )
+    await assert_refused_without_change(
+        h,
+        rid,
+        f"consultations/{second}/reply",
+        {"opinion": "consent", "replied_on": "2026-10-11"},
+        p.handler,
+        422,
+        "reply_before_consultation",
+        p.head,
+    )
+    await assert_refused_without_change(
+        h,
+        rid,
+        f"consultations/{second}/reply",
+        {"opinion": "consent", "replied_on": "2026-10-14"},
+        p.handler,
+        422,
+        "date_in_future",
+        p.head,
+    )
 
     h.set_today(date(2026, 10, 15))
-    body = await act(h, rid, f"consultations/{second}/reply", {"opinion": "other", "opinion_text": "请依法处理", "replied_on": "2026-10-15"},
-                     p.handler)
+    body = await act(
+        h, rid, f"consultations/{second}/reply", {"opinion": "other", "opinion_text": "请依法处理", "replied_on": "2026-10-15"}, p.handler
+    )
     assert body["state"] == "in_progress" and body["paused"] is False
     # (10-09, 10-13] and (10-12, 10-15] overlap: the union is 10-10, 10-12 .. 10-15, five working days, each counted once
     assert sorted(s["day"] for s in body["due"]["skipped_days"] if s["kind"] == "paused") == [
-        "2026-10-10", "2026-10-12", "2026-10-13", "2026-10-14", "2026-10-15"]
+        "2026-10-10",
+        "2026-10-12",
+        "2026-10-13",
+        "2026-10-14",
+        "2026-10-15",
+    ]
     assert body["due_on"] == iso(CAL.add_workdays(DUE, 5)) == "2026-11-06"
     events = await h.outbox_events(rid)
-    assert [e["type"] for e in events] == START + ["ConsultationStarted", "ConsultationStarted", "ConsultationReplied", "ConsultationReplied"]
+    assert [e["type"] for e in events] == START + [
+        "ConsultationStarted",
+        "ConsultationStarted",
+        "ConsultationReplied",
+        "ConsultationReplied",
+    ]
     replies = of_type(events, "ConsultationReplied")
     assert [(r["consultation_id"], r["opinion"], r["state"]) for r in replies] == [
-        (first, "consent", "consulting"), (second, "other", "in_progress")]
+        (first, "consent", "consulting"),
+        (second, "other", "in_progress"),
+    ]
     assert [s["consultation_kind"] for s in of_type(events, "ConsultationStarted")] == ["third_party", "inter_agency"]
 
 
@@ -494,8 +611,16 @@ async def test_silence_after_15_working_days_leaves_the_decision_to_the_agency(h
     silent = events[-1]["payload"]
     assert silent["consultation_id"] == cid and silent["opinion"] == "silence" and silent["silent"] is True
     assert silent["due_on"] == "2026-11-20"
-    await assert_refused_without_change(h, rid, f"consultations/{cid}/reply", {"opinion": "objection", "replied_on": "2026-10-30"},
-                                        p.handler, 409, "illegal_transition", p.head)
+    await assert_refused_without_change(
+        h,
+        rid,
+        f"consultations/{cid}/reply",
+        {"opinion": "objection", "replied_on": "2026-10-30"},
+        p.handler,
+        409,
+        "illegal_transition",
+        p.head,
+    )
 
 
 async def test_a_consultation_left_open_by_a_withdrawal_does_not_revive_the_closed_request(harness):
@@ -533,11 +658,13 @@ async def test_a_fee_by_pages_pauses_the_clock_until_payment(harness):
     assert notice["state"] == "awaiting_fee" and notice["contact"] == CONTACT
 
     h.set_today(date(2026, 10, 15))
-    problem = await assert_refused_without_change(h, rid, "payment", {"paid_on": "2026-10-15", "amount_yuan": 50}, p.handler, 422,
-                                                  "fee_amount_mismatch", p.head)
+    problem = await assert_refused_without_change(
+        h, rid, "payment", {"paid_on": "2026-10-15", "amount_yuan": 50}, p.handler, 422, "fee_amount_mismatch", p.head
+    )
     assert problem["errors"][0]["field"] == "amount_yuan"
-    await assert_refused_without_change(h, rid, "payment", {"paid_on": "2026-10-16", "amount_yuan": 100}, p.handler, 422,
-                                        "date_in_future", p.head)
+    await assert_refused_without_change(
+        h, rid, "payment", {"paid_on": "2026-10-16", "amount_yuan": 100}, p.handler, 422, "date_in_future", p.head
+    )
     body = await act(h, rid, "payment", {"paid_on": "2026-10-15", "amount_yuan": 100}, p.registrar)
     assert body["state"] == "in_progress" and body["paused"] is False and body["fee"]["paid_on"] == "2026-10-15"
     assert body["due"]["pauses"] == [{"kind": "fee", "start": "2026-10-09", "end": "2026-10-15"}]
@@ -594,8 +721,9 @@ async def test_an_unpaid_fee_closes_the_request_after_20_working_days(harness):
     assert closed["actor"]["kind"] == "system" and closed["payload"]["previous_state"] == "awaiting_fee"
     assert (closed["payload"]["category"], closed["payload"]["reason"]) == ("other", "fee_unpaid")
     assert closed["payload"]["closed_on"] == "2026-11-06" and closed["payload"]["contact"] == CONTACT
-    await assert_refused_without_change(h, rid, "payment", {"paid_on": "2026-11-06", "amount_yuan": 100}, p.handler, 409,
-                                        "illegal_transition", p.head)
+    await assert_refused_without_change(
+        h, rid, "payment", {"paid_on": "2026-11-06", "amount_yuan": 100}, p.handler, 409, "illegal_transition", p.head
+    )
 
 
 # -- 6. extension (Art. 33) --------------------------------------------------------------------------
@@ -605,7 +733,9 @@ async def test_one_extension_of_at_most_20_working_days_approved_by_the_head(har
     h, p = harness, People(harness)
     rid = await assigned(h, p)
     h.set_today(date(2026, 10, 20))
-    await assert_refused_without_change(h, rid, "extension", {"days": 21, "reason": "涉及面广"}, p.handler, 422, "validation_failed", p.head)
+    await assert_refused_without_change(
+        h, rid, "extension", {"days": 21, "reason": "涉及面广"}, p.handler, 422, "validation_failed", p.head
+    )
     await assert_refused_without_change(h, rid, "extension/decision", {"approve": True}, p.head, 409, "no_extension_pending", p.head)
 
     body = await act(h, rid, "extension", {"days": 20, "reason": "涉及多个科室，需协调汇总"}, p.handler)
@@ -626,7 +756,9 @@ async def test_one_extension_of_at_most_20_working_days_approved_by_the_head(har
     assert decided["approved"] is True and decided["days"] == 20 and decided["decided_by"] == "head-1"
     assert decided["due_on"] == "2026-11-27" and decided["contact"] == CONTACT  # the applicant is told (Art. 33)
 
-    await assert_refused_without_change(h, rid, "extension", {"days": 5, "reason": "再延期"}, p.handler, 409, "extension_already_used", p.head)
+    await assert_refused_without_change(
+        h, rid, "extension", {"days": 5, "reason": "再延期"}, p.handler, 409, "extension_already_used", p.head
+    )
     await assert_refused_without_change(h, rid, "extension/decision", {"approve": True}, p.head, 409, "no_extension_pending", p.head)
 
     h.set_today(date(2026, 11, 27))
@@ -664,8 +796,9 @@ async def test_the_2008_rules_give_15_plus_15_working_days(harness):
     assert other.status_code == 201 and other.json()["rule_set"] == "2019" and other.json()["due_on"] == iso(DUE)
 
     h.set_today(date(2026, 10, 16))
-    problem = await assert_refused_without_change(h, rid, "extension", {"days": 16, "reason": "涉及面广"}, p.handler, 422,
-                                                  "extension_too_long", p.head)
+    problem = await assert_refused_without_change(
+        h, rid, "extension", {"days": 16, "reason": "涉及面广"}, p.handler, 422, "extension_too_long", p.head
+    )
     assert problem["errors"][0]["field"] == "days"
     await act(h, rid, "extension", {"days": 15, "reason": "涉及面广"}, p.handler)
     body = await act(h, rid, "extension/decision", {"approve": True}, p.head)
@@ -703,7 +836,13 @@ async def test_a_returned_answer_is_revised_and_approved_by_another_reviewer(har
     assert by_status["returned"]["dispatched_on"] is None
 
     events = await h.outbox_events(rid)
-    assert [e["type"] for e in events] == START + ["AnswerProposed", "ReviewReturned", "AnswerProposed", "ReviewApproved", "AnswerDispatched"]
+    assert [e["type"] for e in events] == START + [
+        "AnswerProposed",
+        "ReviewReturned",
+        "AnswerProposed",
+        "ReviewApproved",
+        "AnswerDispatched",
+    ]
     proposals = of_type(events, "AnswerProposed")
     assert proposals[0]["answer_id"] != proposals[1]["answer_id"]
     approved = last(events, "ReviewApproved")
@@ -724,7 +863,9 @@ async def test_a_reviewer_cannot_clear_their_own_answer(harness):
     await assert_refused_without_change(h, rid, "review/approve", {}, dual, 403, "separation_of_duties", p.head)
     await assert_refused_without_change(h, rid, "review/return", {"note": "自行退回"}, dual, 403, "separation_of_duties", p.head)
     body = await act(h, rid, "review/approve", {}, p.reviewer)
-    assert body["state"] == "approved" and body["answers"][0]["proposed_by"] == "dual-1" and body["answers"][0]["reviewed_by"] == "reviewer-1"
+    assert (
+        body["state"] == "approved" and body["answers"][0]["proposed_by"] == "dual-1" and body["answers"][0]["reviewed_by"] == "reviewer-1"
+    )
 
 
 # -- 8. illegal transitions --------------------------------------------------------------------------
@@ -804,14 +945,18 @@ async def test_the_head_sets_a_later_answer_date_for_excessive_requests(harness)
     h.set_today(date(2026, 10, 12))
     reason = "申请人本月已提交申请40件，数量明显超过合理范围"
     for earlier in ("2026-10-20", "2026-10-30"):
-        problem = await assert_refused_without_change(h, rid, "later-answer-date", {"later_due_on": earlier, "reason": reason}, p.head, 422,
-                                                      "later_date_not_later", p.head)
+        problem = await assert_refused_without_change(
+            h, rid, "later-answer-date", {"later_due_on": earlier, "reason": reason}, p.head, 422, "later_date_not_later", p.head
+        )
         assert problem["errors"][0]["field"] == "later_due_on"
-    await assert_refused_without_change(h, rid, "later-answer-date", {"later_due_on": "2026-11-20", "reason": reason}, p.handler, 403,
-                                        "forbidden_role", p.head)
+    await assert_refused_without_change(
+        h, rid, "later-answer-date", {"later_due_on": "2026-11-20", "reason": reason}, p.handler, 403, "forbidden_role", p.head
+    )
     body = await act(h, rid, "later-answer-date", {"later_due_on": "2026-11-20", "reason": reason}, p.head)
     assert body["due_on"] == "2026-11-20" and body["later_due"] == {"due_on": "2026-11-20", "reason": reason}
-    assert body["due"]["due_on"] == "2026-11-20" and body["due"]["computed_due_on"] == iso(DUE) and body["due"]["later_due_on"] == "2026-11-20"
+    assert (
+        body["due"]["due_on"] == "2026-11-20" and body["due"]["computed_due_on"] == iso(DUE) and body["due"]["later_due_on"] == "2026-11-20"
+    )
     later = last(await h.outbox_events(rid), "LaterAnswerDateSet")
     assert later["later_due_on"] == "2026-11-20" and later["due_on"] == "2026-11-20" and later["contact"] == CONTACT
 
@@ -842,25 +987,55 @@ async def test_a_corrected_remedy_reopens_the_request_for_a_second_round(harness
     body = await act(h, rid, "remedies", {**remedy, "filed_on": "2026-10-23", "case_number": "某复〔2026〕12号"}, p.handler)
     assert body["state"] == "answered"
     [reconsideration] = body["remedies"]
-    assert reconsideration["kind"] == "reconsideration" and reconsideration["outcome"] == "pending" and reconsideration["filed_on"] == "2026-10-23"
+    assert (
+        reconsideration["kind"] == "reconsideration"
+        and reconsideration["outcome"] == "pending"
+        and reconsideration["filed_on"] == "2026-10-23"
+    )
     body = await act(h, rid, f"remedies/{reconsideration['id']}/decision", {"outcome": "upheld", "decided_on": "2026-10-26"}, p.head)
     assert body["state"] == "answered" and body["round"] == 1 and body["outcome"]["category"] == "not_disclosed"
     assert body["remedies"][0]["outcome"] == "upheld" and body["remedies"][0]["decided_on"] == "2026-10-26"
-    await assert_refused_without_change(h, rid, f"remedies/{reconsideration['id']}/decision", {"outcome": "corrected", "decided_on": "2026-10-26"},
-                                        p.head, 409, "remedy_decided", p.head)
+    await assert_refused_without_change(
+        h,
+        rid,
+        f"remedies/{reconsideration['id']}/decision",
+        {"outcome": "corrected", "decided_on": "2026-10-26"},
+        p.head,
+        409,
+        "remedy_decided",
+        p.head,
+    )
 
     h.set_today(date(2026, 10, 28))
-    body = await act(h, rid, "remedies", {"kind": "litigation_after_reconsideration", "filed_on": "2026-10-28", "authority": "某某县人民法院"},
-                     p.supervisor)
+    body = await act(
+        h,
+        rid,
+        "remedies",
+        {"kind": "litigation_after_reconsideration", "filed_on": "2026-10-28", "authority": "某某县人民法院"},
+        p.supervisor,
+    )
     litigation = next(x for x in body["remedies"] if x["kind"] == "litigation_after_reconsideration")
     body = await act(h, rid, "remedies", {"kind": "complaint", "filed_on": "2026-10-28", "authority": "某某市人民政府办公室"}, p.handler)
     complaint = next(x for x in body["remedies"] if x["kind"] == "complaint")
-    await assert_refused_without_change(h, rid, f"remedies/{litigation['id']}/decision", {"outcome": "pending", "decided_on": "2026-10-28"},
-                                        p.handler, 422, "outcome_required", p.head)
+    await assert_refused_without_change(
+        h,
+        rid,
+        f"remedies/{litigation['id']}/decision",
+        {"outcome": "pending", "decided_on": "2026-10-28"},
+        p.handler,
+        422,
+        "outcome_required",
+        p.head,
+    )
 
     h.set_today(date(2026, 11, 10))
-    body = await act(h, rid, f"remedies/{litigation['id']}/decision",
-                     {"outcome": "corrected", "decided_on": "2026-11-10", "note": "判决责令重新答复"}, p.handler)
+    body = await act(
+        h,
+        rid,
+        f"remedies/{litigation['id']}/decision",
+        {"outcome": "corrected", "decided_on": "2026-11-10", "note": "判决责令重新答复"},
+        p.handler,
+    )
     new_due = CAL.add_workdays(date(2026, 11, 10), 20)
     assert new_due == date(2026, 12, 8)
     assert body["state"] == "in_progress" and body["round"] == 2
@@ -887,19 +1062,35 @@ async def test_a_corrected_remedy_reopens_the_request_for_a_second_round(harness
 
     events = await h.outbox_events(rid)
     assert [e["type"] for e in events] == START + [
-        "AnswerProposed", "ReviewApproved", "AnswerDispatched",
-        "RemedyRecorded", "RemedyDecided", "RemedyRecorded", "RemedyRecorded", "RemedyDecided", "RequestReopened", "RemedyDecided",
-        "AnswerProposed", "ReviewApproved", "AnswerDispatched"]
+        "AnswerProposed",
+        "ReviewApproved",
+        "AnswerDispatched",
+        "RemedyRecorded",
+        "RemedyDecided",
+        "RemedyRecorded",
+        "RemedyRecorded",
+        "RemedyDecided",
+        "RequestReopened",
+        "RemedyDecided",
+        "AnswerProposed",
+        "ReviewApproved",
+        "AnswerDispatched",
+    ]
     recorded = of_type(events, "RemedyRecorded")
     assert [(r["remedy_kind"], r["filed_on"], r["against_silence"]) for r in recorded] == [
-        ("reconsideration", "2026-10-23", False), ("litigation_after_reconsideration", "2026-10-28", False),
-        ("complaint", "2026-10-28", False)]
+        ("reconsideration", "2026-10-23", False),
+        ("litigation_after_reconsideration", "2026-10-28", False),
+        ("complaint", "2026-10-28", False),
+    ]
     assert [d["outcome"] for d in of_type(events, "RemedyDecided")] == ["upheld", "corrected", "corrected"]
     dispatches = of_type(events, "AnswerDispatched")
     assert [d["round"] for d in dispatches] == [1, 2]
     second = dispatches[1]
     assert (second["category"], second["reason"]) == ("disclosed", "provided") and second["on_time"] is True
-    assert second["due_on"] == "2026-12-08" and second["working_days_taken"] == CAL.workdays_between(date(2026, 11, 10), date(2026, 11, 20)) == 8
+    assert (
+        second["due_on"] == "2026-12-08"
+        and second["working_days_taken"] == CAL.workdays_between(date(2026, 11, 10), date(2026, 11, 20)) == 8
+    )
     assert all(e["payload"]["round"] == 2 for e in events[-4:])
 
 
@@ -916,8 +1107,9 @@ async def test_a_stale_if_match_is_refused_and_the_current_one_accepted(harness)
     current = r.headers["ETag"]
     assert current != stale and r.json()["version"] == first.json()["version"] + 1
 
-    problem = await assert_refused_without_change(h, rid, "correction-notice", {"items": ["请补充文号"]}, p.handler, 412, "stale_version",
-                                                  p.head, headers={"If-Match": stale})
+    problem = await assert_refused_without_change(
+        h, rid, "correction-notice", {"items": ["请补充文号"]}, p.handler, 412, "stale_version", p.head, headers={"If-Match": stale}
+    )
     assert problem["current_version"] == r.json()["version"]
     fresh = await h.client.get(f"{API}/requests/{rid}", headers=p.handler)
     assert fresh.headers["ETag"] == current
@@ -952,8 +1144,11 @@ async def test_a_fee_paid_after_its_deadline_is_refused_and_changes_nothing(harn
     before = (await h.client.get(f"{API}/requests/{rid}", headers=h.who("handler", sub="handler-1"))).json()
     late = date.fromisoformat(before["fee"]["pay_by"]) + timedelta(days=1)
     h.set_today(late)
-    r = await h.client.post(f"{API}/requests/{rid}/payment", json={"paid_on": late.isoformat(), "amount_yuan": before["fee"]["amount_yuan"]},
-                            headers=h.who("handler", sub="handler-1"))
+    r = await h.client.post(
+        f"{API}/requests/{rid}/payment",
+        json={"paid_on": late.isoformat(), "amount_yuan": before["fee"]["amount_yuan"]},
+        headers=h.who("handler", sub="handler-1"),
+    )
     assert r.status_code == 409 and r.json()["code"] == "fee_payment_late"
     after = (await h.client.get(f"{API}/requests/{rid}", headers=h.who("handler", sub="handler-1"))).json()
     assert after["state"] == "awaiting_fee" and after["version"] == before["version"]
@@ -975,19 +1170,30 @@ async def test_a_consultation_reply_after_its_deadline_pauses_the_clock_only_unt
     handler = h.who("handler", sub="handler-1")
     await h.client.post(f"{API}/requests/{rid}/assign", json={"assignee_sub": "handler-1"}, headers=h.who("head", sub="head-1"))
     h.set_today(date(2026, 10, 12))
-    started = await h.client.post(f"{API}/requests/{rid}/consultations", json={"kind": "third_party", "party": "某某公司", "question": "是否同意公开"},
-                                  headers=handler)
+    started = await h.client.post(
+        f"{API}/requests/{rid}/consultations",
+        json={"kind": "third_party", "party": "某某公司", "question": "是否同意公开"},
+        headers=handler,
+    )
     consultation = started.json()["consultations"][0]
     reply_due = date.fromisoformat(consultation["reply_due_on"])
     late = WorkCalendar().add_workdays(reply_due, 3)
     h.set_today(late)
-    replied = await h.client.post(f"{API}/requests/{rid}/consultations/{consultation['id']}/reply",
-                                  json={"opinion": "objection", "replied_on": late.isoformat()}, headers=handler)
+    replied = await h.client.post(
+        f"{API}/requests/{rid}/consultations/{consultation['id']}/reply",
+        json={"opinion": "objection", "replied_on": late.isoformat()},
+        headers=handler,
+    )
     assert replied.status_code == 200, replied.text
     pauses = replied.json()["due"]["pauses"]
     assert pauses == [{"kind": "third_party", "start": "2026-10-12", "end": reply_due.isoformat()}]
-    expected = compute_due(WorkCalendar(), date(2026, 9, 28), RuleSet.rules_2019,
-                           pauses=[Pause(PauseKind.third_party, date(2026, 10, 12), reply_due)], today=late).due
+    expected = compute_due(
+        WorkCalendar(),
+        date(2026, 9, 28),
+        RuleSet.rules_2019,
+        pauses=[Pause(PauseKind.third_party, date(2026, 10, 12), reply_due)],
+        today=late,
+    ).due
     assert replied.json()["due_on"] == expected.isoformat()
 
 
@@ -1014,7 +1220,9 @@ async def test_a_reconsideration_against_silence_is_recorded_once_the_answer_per
     assert recorded["against_silence"] is True and recorded["state"] == "in_progress"
 
     # The authority orders an answer: recorded; the request, still open, keeps its round and its clock.
-    body = await act(h, rid, f"remedies/{silence['id']}/decision", {"outcome": "corrected", "decided_on": filed, "note": "责令限期答复"}, p.head)
+    body = await act(
+        h, rid, f"remedies/{silence['id']}/decision", {"outcome": "corrected", "decided_on": filed, "note": "责令限期答复"}, p.head
+    )
     assert body["state"] == "in_progress" and body["round"] == 1 and body["remedies"][0]["outcome"] == "corrected"
     assert "RequestReopened" not in await h.outbox_types(rid)
 

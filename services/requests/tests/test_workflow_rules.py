@@ -30,6 +30,7 @@ REMEDY_ACTIONS = {Action.record_remedy, Action.decide_remedy}
 
 # -- the table is complete -------------------------------------------------------------------
 
+
 def test_every_action_has_roles_a_transition_and_a_label():
     assert set(TRANSITIONS) == set(Action)
     assert set(ACTION_ROLES) == set(Action)
@@ -84,6 +85,7 @@ def test_the_head_of_the_office_decides_extensions_and_reviewers_review():
 
 # -- finished states ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("state", sorted(FINISHED_STATES))
 def test_answered_and_closed_requests_allow_only_remedy_actions(state):
     assert set(allowed_actions(state)) == REMEDY_ACTIONS
@@ -108,6 +110,7 @@ def test_a_finished_request_takes_a_remedy_whatever_its_dates(state):
 
 # -- withdrawal ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("state", list(State))
 def test_withdraw_is_allowed_from_every_open_state_and_no_finished_one(state):
     assert can(Action.withdraw, state) == (state in OPEN_STATES)
@@ -117,6 +120,7 @@ def test_withdraw_is_allowed_from_every_open_state_and_no_finished_one(state):
 
 
 # -- targets --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("action", [a for a in Action if TRANSITIONS[a][1] is None])
 def test_an_action_without_a_target_keeps_the_state(action):
@@ -138,8 +142,13 @@ def test_allowed_actions_agrees_with_can(state):
 
 def test_the_state_keeping_actions_are_the_expected_ones():
     assert {a for a in Action if TRANSITIONS[a][1] is None} == {
-        Action.submit_correction, Action.record_consultation_reply, Action.request_extension,
-        Action.decide_extension, Action.set_later_answer_date, Action.record_remedy, Action.decide_remedy,
+        Action.submit_correction,
+        Action.record_consultation_reply,
+        Action.request_extension,
+        Action.decide_extension,
+        Action.set_later_answer_date,
+        Action.record_remedy,
+        Action.decide_remedy,
     }
 
 
@@ -167,12 +176,15 @@ def test_the_happy_path_from_pending_receipt_to_answered():
 
 
 def test_a_returned_review_goes_back_to_in_progress_and_can_be_proposed_again():
-    walk(State.in_progress, [
-        (Action.propose_answer, State.under_review),
-        (Action.return_review, State.in_progress),
-        (Action.propose_answer, State.under_review),
-        (Action.approve_review, State.approved),
-    ])
+    walk(
+        State.in_progress,
+        [
+            (Action.propose_answer, State.under_review),
+            (Action.return_review, State.in_progress),
+            (Action.propose_answer, State.under_review),
+            (Action.approve_review, State.approved),
+        ],
+    )
 
 
 def test_a_fee_notice_pauses_and_payment_resumes():
@@ -205,12 +217,22 @@ def test_nothing_but_confirmation_or_withdrawal_happens_before_receipt():
 
 ANNUAL_REPORT_ROWS = {
     AnswerCategory.not_disclosed: [
-        "属于国家秘密", "其他法律行政法规禁止公开", "危及\"三安全一稳定\"", "保护第三方合法权益",
-        "属于三类内部事务信息", "属于四类过程性信息", "属于行政执法案卷", "属于行政查询事项",
+        "属于国家秘密",
+        "其他法律行政法规禁止公开",
+        '危及"三安全一稳定"',
+        "保护第三方合法权益",
+        "属于三类内部事务信息",
+        "属于四类过程性信息",
+        "属于行政执法案卷",
+        "属于行政查询事项",
     ],
     AnswerCategory.cannot_provide: ["本机关不掌握相关政府信息", "没有现成信息需要另行制作", "补正后申请内容仍不明确"],
     AnswerCategory.not_handled: [
-        "信访举报投诉类申请", "重复申请", "要求提供公开出版物", "无正当理由大量反复申请", "要求行政机关确认或重新出具已获取信息",
+        "信访举报投诉类申请",
+        "重复申请",
+        "要求提供公开出版物",
+        "无正当理由大量反复申请",
+        "要求行政机关确认或重新出具已获取信息",
     ],
     AnswerCategory.other: [
         "申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
@@ -232,8 +254,10 @@ def test_answer_categories_are_the_six_rows_of_table_three():
 def test_sub_reasons_are_exactly_the_annual_report_sub_rows():
     counts = {c: len(REASONS[c]) for c in ANNUAL_REPORT_ROWS}
     assert counts == {
-        AnswerCategory.not_disclosed: 8, AnswerCategory.cannot_provide: 3,
-        AnswerCategory.not_handled: 5, AnswerCategory.other: 3,
+        AnswerCategory.not_disclosed: 8,
+        AnswerCategory.cannot_provide: 3,
+        AnswerCategory.not_handled: 5,
+        AnswerCategory.other: 3,
     }
     for category, rows in ANNUAL_REPORT_ROWS.items():
         assert [_plain_quotes(label) for label in REASONS[category].values()] == rows, category

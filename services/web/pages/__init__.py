@@ -4,5 +4,15 @@ from __future__ import annotations
 
 from services.web.pages import account, apply, catalog, column, display, documents, inbox, my, reports, status
 
-ROUTERS = (display.router, column.router, catalog.router, documents.router, reports.router, account.router, apply.router, my.router,
-           inbox.router, status.router)
+ROUTERS = (
+    display.router,
+    column.router,
+    catalog.router,
+    documents.router,
+    reports.router,
+    account.router,
+    apply.router,
+    my.router,
+    inbox.router,
+    status.router,
+)

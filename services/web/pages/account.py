@@ -19,8 +19,12 @@ router = APIRouter()
 
 async def _phone_page(request: Request, api: Api, next_path: str, *, phone: str = "", errors: dict | None = None) -> Response:
     captcha = await api.post_json("identity", "/captcha", client_ip=client_ip(request))
-    return render(request, "signin.html", {"title": "登录", "captcha": captcha, "values": {"phone": phone}, "errors": errors or {},
-                                           "next": next_path}, status_code=400 if errors else 200)
+    return render(
+        request,
+        "signin.html",
+        {"title": "登录", "captcha": captcha, "values": {"phone": phone}, "errors": errors or {}, "next": next_path},
+        status_code=400 if errors else 200,
+    )
 
 
 @router.get("/signin", summary="登录：手机号码和图形验证码（公开）")
@@ -50,8 +54,16 @@ async def code_page(request: Request, s: CurrentSession) -> Response:
     pending = s.flash or {}
     if "signin_phone" not in pending:
         return redirect("/signin")
-    return render(request, "signin_code.html", {"title": "填写短信验证码", "phone_masked": signin.masked(pending["signin_phone"]),
-                                                "next": pending.get("signin_next", "/my"), "errors": {}})
+    return render(
+        request,
+        "signin_code.html",
+        {
+            "title": "填写短信验证码",
+            "phone_masked": signin.masked(pending["signin_phone"]),
+            "next": pending.get("signin_next", "/my"),
+            "errors": {},
+        },
+    )
 
 
 @router.post("/signin/code", summary="短信验证码登录（公开）")
@@ -63,13 +75,23 @@ async def login(request: Request, api: Api, s: CurrentSession, form: CheckedForm
     errors = signin.check_code(code)
     if not errors:
         try:
-            tokens = await api.post_json("identity", "/sms/login", {"phone": pending["signin_phone"], "code": code},
-                                         client_ip=client_ip(request))
+            tokens = await api.post_json(
+                "identity", "/sms/login", {"phone": pending["signin_phone"], "code": code}, client_ip=client_ip(request)
+            )
         except ApiProblem as problem:
             errors = signin.problem_by_field(problem, "code")
     if errors:
-        return render(request, "signin_code.html", {"title": "填写短信验证码", "phone_masked": signin.masked(pending["signin_phone"]),
-                                                    "next": pending.get("signin_next", "/my"), "errors": errors}, status_code=400)
+        return render(
+            request,
+            "signin_code.html",
+            {
+                "title": "填写短信验证码",
+                "phone_masked": signin.masked(pending["signin_phone"]),
+                "next": pending.get("signin_next", "/my"),
+                "errors": errors,
+            },
+            status_code=400,
+        )
     s.pop_flash()
     s.sign_in(tokens, name=(tokens.get("account") or {}).get("name"), phone_masked=signin.masked(pending["signin_phone"]))
     s.sub = (tokens.get("account") or {}).get("id")

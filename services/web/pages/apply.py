@@ -27,18 +27,39 @@ async def agencies(api: Backends) -> list[dict[str, Any]]:
     return await api.get_json("requests", "/agencies")
 
 
-def _form_page(request: Request, kind: str, values: dict[str, str], errors: dict[str, str], agency_list: list, max_bytes: int,
-               *, file_given: bool = False) -> Response:
-    return render(request, "apply_form.html", {
-        "title": "政府信息公开申请表", "kind": kind, "values": values, "errors": errors, "labels": labels,
-        "agencies": [(a["id"], a["name"]) for a in agency_list], "file_accept": applyform.FILE_ACCEPT, "file_kinds": applyform.FILE_KINDS,
-        "max_mb": max(1, max_bytes // (1024 * 1024)), "choose_again": bool(errors) and file_given,
-    }, status_code=400 if errors else 200)
+def _form_page(
+    request: Request,
+    kind: str,
+    values: dict[str, str],
+    errors: dict[str, str],
+    agency_list: list,
+    max_bytes: int,
+    *,
+    file_given: bool = False,
+) -> Response:
+    return render(
+        request,
+        "apply_form.html",
+        {
+            "title": "政府信息公开申请表",
+            "kind": kind,
+            "values": values,
+            "errors": errors,
+            "labels": labels,
+            "agencies": [(a["id"], a["name"]) for a in agency_list],
+            "file_accept": applyform.FILE_ACCEPT,
+            "file_kinds": applyform.FILE_KINDS,
+            "max_mb": max(1, max_bytes // (1024 * 1024)),
+            "choose_again": bool(errors) and file_given,
+        },
+        status_code=400 if errors else 200,
+    )
 
 
 @router.get("/apply", summary="政府信息公开申请表（已登录的申请人）")
-async def apply_page(request: Request, api: Api, token: AccessToken, settings: Settings, type: str | None = None,
-                     agency: str | None = None) -> Response:
+async def apply_page(
+    request: Request, api: Api, token: AccessToken, settings: Settings, type: str | None = None, agency: str | None = None
+) -> Response:
     kind = applyform.kind_of(type)
     if kind is None:
         return render(request, "apply_choose.html", {"title": "选择申请人类型", "agency": agency or ""})
@@ -64,14 +85,24 @@ async def submit(request: Request, api: Api, token: AccessToken, settings: Setti
         if created:
             s.set_flash(receipt={"id": created["id"], "tracking_number": created["tracking_number"], "query_code": created["query_code"]})
             return redirect("/apply/done")
-    return _form_page(request, kind, values, errors, agency_list, settings.max_upload_bytes, file_given=upload is not None or bool(file_error))
+    return _form_page(
+        request, kind, values, errors, agency_list, settings.max_upload_bytes, file_given=upload is not None or bool(file_error)
+    )
 
 
 async def _send(api: Backends, token: str, kind: str, values: dict[str, str], upload: applyform.Upload) -> tuple[dict, dict | None]:
     """Upload the ID proof, then submit the request naming it; (errors by field, the created request)."""
     try:
-        attachment = (await api.call("requests", "POST", "/attachments", token=token, data={"purpose": "identity_proof"},
-                                     files={"file": (upload.filename, upload.data, upload.content_type)})).json()
+        attachment = (
+            await api.call(
+                "requests",
+                "POST",
+                "/attachments",
+                token=token,
+                data={"purpose": "identity_proof"},
+                files={"file": (upload.filename, upload.data, upload.content_type)},
+            )
+        ).json()
     except ApiProblem as problem:  # 413 too large, 415 not what it claims: the API's Chinese words, by the file
         return {FILE_FIELD: problem.detail}, None
     body = applyform.request_body(values, kind, [attachment["id"]])
@@ -97,7 +128,14 @@ async def receipt(request: Request, api: Api, token: AccessToken, s: CurrentSess
         return redirect("/my")
     detail = await api.get_json("requests", f"/requests/{shown['id']}", token=token)
     names = {a["id"]: a["name"] for a in await agencies(api)}
-    return render(request, "apply_done.html", {
-        "title": "申请已提交", "receipt": shown, "request": detail, "agency_name": names.get(detail["agency_id"], ""),
-        "due_lines": labels.due_in_words(detail.get("due"), detail.get("days_remaining"), detail.get("overdue", False)),
-    })
+    return render(
+        request,
+        "apply_done.html",
+        {
+            "title": "申请已提交",
+            "receipt": shown,
+            "request": detail,
+            "agency_name": names.get(detail["agency_id"], ""),
+            "due_lines": labels.due_in_words(detail.get("due"), detail.get("days_remaining"), detail.get("overdue", False)),
+        },
+    )

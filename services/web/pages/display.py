@@ -16,6 +16,7 @@ async def switch_display(request: Request, form: CheckedForm) -> Response:
     response = redirect(safe_next(str(form.get("next") or "/")))
     if mode not in DISPLAY_MODES:
         mode = "standard"
-    response.set_cookie("display", mode, max_age=365 * 24 * 3600, path="/", httponly=True, samesite="lax",
-                        secure=request.app.state.settings.secure_cookies)
+    response.set_cookie(
+        "display", mode, max_age=365 * 24 * 3600, path="/", httponly=True, samesite="lax", secure=request.app.state.settings.secure_cookies
+    )
     return response

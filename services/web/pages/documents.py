@@ -11,6 +11,7 @@ from services.web.downloads import stream_download
 
 router = APIRouter()
 
+
 def not_found() -> PageError:
     return PageError(404, "信息不存在", "您查找的信息不存在，或已被撤回。可以通过信息检索查找相关信息，也可以依申请公开。")
 

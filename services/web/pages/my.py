@@ -9,7 +9,8 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from services.web import labels, myrequests as my
+from services.web import labels
+from services.web import myrequests as my
 from services.web.backends import ApiProblem, Backends
 from services.web.deps import AccessToken, Api, CheckedForm, CurrentSession, PageError, redirect, render
 from services.web.pages.apply import agencies
@@ -43,11 +44,20 @@ async def my_requests(request: Request, api: Api, token: AccessToken, page: int 
 async def my_request(request: Request, request_id: str, api: Api, token: AccessToken, s: CurrentSession) -> Response:
     detail = await _detail(api, token, request_id)
     names = {a["id"]: a["name"] for a in await agencies(api)}
-    return render(request, "my_detail.html", {
-        "title": f"申请 {detail['tracking_number']}", "r": detail, "agency_name": names.get(detail["agency_id"], ""),
-        "due_lines": _due(detail), "labels": labels, "notice": s.pop_flash().get("notice"),
-        "may_correct": my.may(detail, "submit_correction"), "may_withdraw": my.may(detail, "withdraw"),
-    })
+    return render(
+        request,
+        "my_detail.html",
+        {
+            "title": f"申请 {detail['tracking_number']}",
+            "r": detail,
+            "agency_name": names.get(detail["agency_id"], ""),
+            "due_lines": _due(detail),
+            "labels": labels,
+            "notice": s.pop_flash().get("notice"),
+            "may_correct": my.may(detail, "submit_correction"),
+            "may_withdraw": my.may(detail, "withdraw"),
+        },
+    )
 
 
 @router.get("/my/{request_id}/files/{attachment_id}", summary="下载答复文件（已登录的申请人，仅本人已送达的答复）")
@@ -57,15 +67,20 @@ async def download(request_id: str, attachment_id: str, api: Api, token: AccessT
         raise PageError(404, "未找到", "没有找到这个文件。")
     upstream = await api.call("requests", "GET", f"/attachments/{attachment_id}", token=token)
     media_type = upstream.headers.get("content-type", "application/octet-stream").split(";")[0]
-    return Response(upstream.content, media_type=media_type, headers={
-        "Content-Disposition": my.download_disposition(upstream.headers.get("content-disposition")),
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+    return Response(
+        upstream.content,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": my.download_disposition(upstream.headers.get("content-disposition")),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def _action_page(request: Request, template: str, detail: dict, values: dict, errors: dict) -> Response:
     title = {"my_correction.html": "提交补正", "my_withdraw.html": "撤回申请"}[template]
-    return render(request, template, {"title": title, "r": detail, "values": values, "errors": errors},
-                  status_code=400 if errors else 200)
+    return render(request, template, {"title": title, "r": detail, "values": values, "errors": errors}, status_code=400 if errors else 200)
 
 
 @router.get("/my/{request_id}/correction", summary="补正申请内容（已登录的申请人，仅本人，待补正时）")
@@ -73,21 +88,31 @@ async def correction_page(request: Request, request_id: str, api: Api, token: Ac
     detail = await _detail(api, token, request_id)
     if not my.may(detail, "submit_correction"):
         return redirect(f"/my/{detail['id']}")
-    values = {"description": detail.get("description") or "", "document_title": detail.get("document_title") or "",
-              "document_number": detail.get("document_number") or "", "version": str(detail.get("version", ""))}
+    values = {
+        "description": detail.get("description") or "",
+        "document_title": detail.get("document_title") or "",
+        "document_number": detail.get("document_number") or "",
+        "version": str(detail.get("version", "")),
+    }
     return _action_page(request, "my_correction.html", detail, values, {})
 
 
 @router.post("/my/{request_id}/correction", summary="提交补正（已登录的申请人，仅本人）")
-async def submit_correction(request: Request, request_id: str, api: Api, token: AccessToken, s: CurrentSession,
-                            form: CheckedForm) -> Response:
+async def submit_correction(
+    request: Request, request_id: str, api: Api, token: AccessToken, s: CurrentSession, form: CheckedForm
+) -> Response:
     detail = await _detail(api, token, request_id)
     values = my.correction_values(form)
     errors = my.check_correction(values)
     if not errors:
         try:
-            await api.post_json("requests", f"/requests/{detail['id']}/correction", my.correction_body(values), token=token,
-                                headers=my.if_match(detail["id"], values["version"]))
+            await api.post_json(
+                "requests",
+                f"/requests/{detail['id']}/correction",
+                my.correction_body(values),
+                token=token,
+                headers=my.if_match(detail["id"], values["version"]),
+            )
         except ApiProblem as problem:
             errors = my.refusal(problem.errors, problem.detail, {"description", "document_title", "document_number"})
     if errors:
@@ -111,8 +136,13 @@ async def withdraw(request: Request, request_id: str, api: Api, token: AccessTok
     errors = my.check_withdraw(values)
     if not errors:
         try:
-            await api.post_json("requests", f"/requests/{detail['id']}/withdraw", {"reason": values["reason"] or None}, token=token,
-                                headers=my.if_match(detail["id"], values["version"]))
+            await api.post_json(
+                "requests",
+                f"/requests/{detail['id']}/withdraw",
+                {"reason": values["reason"] or None},
+                token=token,
+                headers=my.if_match(detail["id"], values["version"]),
+            )
         except ApiProblem as problem:
             errors = my.refusal(problem.errors, problem.detail, {"reason"})
     if errors:

@@ -12,6 +12,7 @@ from services.web.reports import DOWNLOADS, by_year, choose, report_options
 
 router = APIRouter()
 
+
 def not_found() -> PageError:
     return PageError(404, "年度报告不存在", "您查找的年度报告不存在或尚未发布，请从年度报告栏目重新进入。")
 
@@ -21,8 +22,11 @@ async def reports(request: Request, api: Api) -> Response:
     published = await api.get_json("audit", "/reports/published")
     year, agency_id = choose(request.query_params, published)
     shown = [r for r in published if (year is None or r["year"] == year) and (agency_id is None or r["agency_id"] == agency_id)]
-    return render(request, "reports.html", {"title": "政府信息公开工作年度报告", "groups": by_year(shown), "year": year,
-                                            "agency_id": agency_id, **report_options(published)})
+    return render(
+        request,
+        "reports.html",
+        {"title": "政府信息公开工作年度报告", "groups": by_year(shown), "year": year, "agency_id": agency_id, **report_options(published)},
+    )
 
 
 @router.get("/reports/{report_id}", summary="年度报告全文（公开）")

@@ -40,5 +40,9 @@ async def lookup(request: Request, api: Api, form: CheckedForm) -> Response:
             # A wrong code and a lockout (429, with the wait) concern the code; a malformed number, the number.
             field = "tracking_number" if any(e.get("field") == "tracking_number" for e in problem.errors) else "query_code"
             errors = {field: problem.detail if problem.status != 422 else "受理编号或查询码格式不正确"}
-    return render(request, "status.html", {"title": "办理进度查询", "values": values, "errors": errors, "result": result},
-                  status_code=400 if errors else 200)
+    return render(
+        request,
+        "status.html",
+        {"title": "办理进度查询", "values": values, "errors": errors, "result": result},
+        status_code=400 if errors else 200,
+    )

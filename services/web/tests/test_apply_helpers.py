@@ -8,7 +8,9 @@ import io
 
 from starlette.datastructures import UploadFile
 
-from services.web import applyform as f, labels, myrequests as my, signin
+from services.web import applyform as f
+from services.web import labels, signin
+from services.web import myrequests as my
 from services.web.backends import ApiProblem
 from shared.validators import credit_code_check_char
 
@@ -18,14 +20,28 @@ AGENCY = "agency-1"
 
 
 def person(**changes: str) -> dict[str, str]:
-    values = {"agency_id": AGENCY, "applicant.name": "张三", "applicant.id_type": "resident_id", "applicant.id_number": "11010519491231002X",
-              "applicant.mobile": "13800138000", "description": "某事项", "preferred_form": "electronic"}
+    values = {
+        "agency_id": AGENCY,
+        "applicant.name": "张三",
+        "applicant.id_type": "resident_id",
+        "applicant.id_number": "11010519491231002X",
+        "applicant.mobile": "13800138000",
+        "description": "某事项",
+        "preferred_form": "electronic",
+    }
     return {**values, **changes}
 
 
 def organisation(**changes: str) -> dict[str, str]:
-    values = {"agency_id": AGENCY, "applicant.name": "某公司", "applicant.organisation_type": "commercial", "applicant.id_number": CREDIT,
-              "applicant.postal_address": "某路1号", "description": "某事项", "preferred_form": "paper"}
+    values = {
+        "agency_id": AGENCY,
+        "applicant.name": "某公司",
+        "applicant.organisation_type": "commercial",
+        "applicant.id_number": CREDIT,
+        "applicant.postal_address": "某路1号",
+        "description": "某事项",
+        "preferred_form": "paper",
+    }
     return {**values, **changes}
 
 
@@ -33,8 +49,13 @@ def test_a_complete_form_passes_and_becomes_the_apis_body_without_empty_fields()
     values = person(**{"applicant.email": "", "document_number": "某发〔2025〕1号", "fee_waiver_requested": "on"})
     assert f.validate(values, f.PERSON, {AGENCY}) == {}
     body = f.request_body(values, f.PERSON, ["att-1"])
-    assert body["applicant"] == {"type": "natural_person", "name": "张三", "id_type": "resident_id", "id_number": "11010519491231002X",
-                                 "mobile": "13800138000"}
+    assert body["applicant"] == {
+        "type": "natural_person",
+        "name": "张三",
+        "id_type": "resident_id",
+        "id_number": "11010519491231002X",
+        "mobile": "13800138000",
+    }
     assert body["document_number"] == "某发〔2025〕1号" and body["fee_waiver_requested"] is True and body["attachment_ids"] == ["att-1"]
     assert "purpose" not in body and "delivery_method" not in body
 
@@ -47,9 +68,16 @@ def test_an_organisation_sends_its_credit_code_as_the_id() -> None:
 
 
 def test_wrong_check_characters_are_caught_before_anything_is_uploaded() -> None:
-    assert "居民身份证号码不正确" in f.validate(person(**{"applicant.id_number": "110105194912310021"}), f.PERSON, {AGENCY})["applicant.id_number"]
-    assert "统一社会信用代码不正确" in f.validate(organisation(**{"applicant.id_number": CREDIT[:-1] + "0" if CREDIT[-1] != "0" else CREDIT[:-1] + "1"}),
-                                                f.ORGANISATION, {AGENCY})["applicant.id_number"]
+    assert (
+        "居民身份证号码不正确"
+        in f.validate(person(**{"applicant.id_number": "110105194912310021"}), f.PERSON, {AGENCY})["applicant.id_number"]
+    )
+    assert (
+        "统一社会信用代码不正确"
+        in f.validate(
+            organisation(**{"applicant.id_number": CREDIT[:-1] + "0" if CREDIT[-1] != "0" else CREDIT[:-1] + "1"}), f.ORGANISATION, {AGENCY}
+        )["applicant.id_number"]
+    )
     # A passport number has no check character to verify.
     assert f.validate(person(**{"applicant.id_type": "passport", "applicant.id_number": "E12345678"}), f.PERSON, {AGENCY}) == {}
 
@@ -67,20 +95,29 @@ def test_the_chosen_way_of_delivery_needs_its_address() -> None:
 
 
 def test_choices_outside_the_lists_and_bad_formats_are_refused() -> None:
-    errors = f.validate(person(agency_id="elsewhere", preferred_form="telepathy", **{"applicant.mobile": "123", "applicant.postal_code": "12"}),
-                        f.PERSON, {AGENCY})
+    errors = f.validate(
+        person(agency_id="elsewhere", preferred_form="telepathy", **{"applicant.mobile": "123", "applicant.postal_code": "12"}),
+        f.PERSON,
+        {AGENCY},
+    )
     assert errors["agency_id"] == errors["preferred_form"] == "请从列表中选择"
     assert "11 位" in errors["applicant.mobile"] and "6 位" in errors["applicant.postal_code"]
 
 
 def test_the_apis_field_errors_land_on_the_forms_fields_in_chinese() -> None:
-    api = [{"field": "applicant.email", "message": "value is not a valid email address: reserved name", "type": "value_error"},
-           {"field": "applicant", "message": "至少提供一种联系方式（手机、电子邮件或通信地址）"},
-           {"field": "attachment_ids", "message": "无效的附件：x"},
-           {"field": "kind", "message": "取值无效"}]
+    api = [
+        {"field": "applicant.email", "message": "value is not a valid email address: reserved name", "type": "value_error"},
+        {"field": "applicant", "message": "至少提供一种联系方式（手机、电子邮件或通信地址）"},
+        {"field": "attachment_ids", "message": "无效的附件：x"},
+        {"field": "kind", "message": "取值无效"},
+    ]
     errors = f.api_errors(api, "提交的数据未通过校验", f.PERSON)
-    assert errors == {"contact": "至少提供一种联系方式（手机、电子邮件或通信地址）", "applicant.email": f.FALLBACK["applicant.email"],
-                      "id_proof": "无效的附件：x", "application": "取值无效"}
+    assert errors == {
+        "contact": "至少提供一种联系方式（手机、电子邮件或通信地址）",
+        "applicant.email": f.FALLBACK["applicant.email"],
+        "id_proof": "无效的附件：x",
+        "application": "取值无效",
+    }
     assert f.api_errors([], "受理机关不存在", f.PERSON) == {"application": "受理机关不存在"}
 
 
@@ -93,18 +130,24 @@ def test_uploads_are_judged_by_their_bytes_and_size() -> None:
 
     def read(name: str, data: bytes, limit: int):
         return asyncio.run(f.read_upload(UploadFile(io.BytesIO(data), filename=name), limit))
+
     assert read("a.png", PNG + b"\x00" * 2 * 1024 * 1024, 1024 * 1024)[1].startswith("文件超过 1 MB 的大小上限")
     assert read("a.png", b"", 1024)[1] == "所选文件是空的，请重新选择"
     assert asyncio.run(f.read_upload("", 1024))[1] == "请选择身份证明文件"
 
 
 def test_identity_problems_go_next_to_their_fields() -> None:
-    assert signin.problem_by_field(ApiProblem(400, "captcha_wrong", "图形验证码答案不正确"), "phone") == {"captcha_answer": "图形验证码答案不正确"}
+    assert signin.problem_by_field(ApiProblem(400, "captcha_wrong", "图形验证码答案不正确"), "phone") == {
+        "captcha_answer": "图形验证码答案不正确"
+    }
     assert signin.problem_by_field(ApiProblem(429, "sms_rate_limited", "验证码发送过于频繁，请 40 秒后再试"), "captcha_answer") == {
-        "phone": "验证码发送过于频繁，请 40 秒后再试"}
+        "phone": "验证码发送过于频繁，请 40 秒后再试"
+    }
     assert signin.problem_by_field(ApiProblem(400, "sms_code_invalid", "验证码不正确"), "code") == {"code": "验证码不正确"}
-    assert signin.problem_by_field(ApiProblem(422, "validation_failed", "未通过校验", [{"field": "phone", "message": "请输入 11 位中国大陆手机号码"}]),
-                                   "captcha_answer") == {"phone": "请输入 11 位中国大陆手机号码"}
+    assert signin.problem_by_field(
+        ApiProblem(422, "validation_failed", "未通过校验", [{"field": "phone", "message": "请输入 11 位中国大陆手机号码"}]),
+        "captcha_answer",
+    ) == {"phone": "请输入 11 位中国大陆手机号码"}
     assert signin.check_phone_form("", "") == {"phone": "请填写手机号码", "captcha_answer": "请填写验证题的答案"}
     assert signin.check_phone_form("+86 138-0013-8000", "12") == {}
     assert signin.check_code("12a456") == {"code": "短信验证码为 6 位数字"}
@@ -115,7 +158,9 @@ def test_the_applicants_actions_need_a_confirmation_and_send_the_version_they_sa
     assert my.check_withdraw({"confirm": "on"}) == {}
     assert set(my.check_correction({"description": ""})) == {"description", "confirm"}
     assert my.correction_body({"description": "新的描述", "document_title": "", "document_number": "某发1号"}) == {
-        "description": "新的描述", "document_number": "某发1号"}
+        "description": "新的描述",
+        "document_number": "某发1号",
+    }
     assert my.if_match("r-1", "3") == {"If-Match": '"r-1.3"'} and my.if_match("r-1", "") == {}
     assert my.refusal([], "申请已被他人修改，请刷新后重试", {"reason"}) == {"confirm": "申请已被他人修改，请刷新后重试"}
     assert my.refusal([{"field": "description", "message": "长度不足"}], "x", {"description"}) == {"description": "长度不足"}
@@ -134,11 +179,21 @@ def test_downloads_get_our_own_attachment_header_whatever_the_api_sent() -> None
 
 
 def test_the_due_date_is_explained_in_words() -> None:
-    due = {"start": "2026-03-02", "rule_set": "2019", "answer_days": 20, "extension_days": 0, "computed_due_on": "2026-03-30",
-           "later_due_on": None, "skipped_days": [{"day": "2026-03-07", "kind": "weekend"}, {"day": "2026-03-08", "kind": "weekend"}],
-           "adjusted_workdays": [], "provisional": False}
+    due = {
+        "start": "2026-03-02",
+        "rule_set": "2019",
+        "answer_days": 20,
+        "extension_days": 0,
+        "computed_due_on": "2026-03-30",
+        "later_due_on": None,
+        "skipped_days": [{"day": "2026-03-07", "kind": "weekend"}, {"day": "2026-03-08", "kind": "weekend"}],
+        "adjusted_workdays": [],
+        "provisional": False,
+    }
     lines = labels.due_in_words(due, days_remaining=12)
     assert lines[0] == "自2026年3月2日收到申请（当日不计）起算，按2019年施行的《政府信息公开条例》计20个工作日。"
-    assert "期间不计周末2天、法定节假日0天。" in lines and "答复期限为2026年3月30日。" in lines and lines[-1] == "距答复期限还有12个工作日。"
+    assert (
+        "期间不计周末2天、法定节假日0天。" in lines and "答复期限为2026年3月30日。" in lines and lines[-1] == "距答复期限还有12个工作日。"
+    )
     assert labels.due_in_words({**due, "extension_days": 20}, overdue=True)[1] == "经批准延长20个工作日。"
     assert labels.due_in_words(None) == ["收到申请后开始计算答复期限。"]

@@ -24,16 +24,22 @@ def test_agencies_nest_under_the_county_departments_before_townships() -> None:
 
 
 def test_categories_nest_by_kind_with_their_counts() -> None:
-    categories = [{"code": "regulatory", "name": "法规文件", "kind": "category", "parent_code": None},
-                  {"code": "normative_document", "name": "行政规范性文件", "kind": "category", "parent_code": "regulatory"},
-                  {"code": "employment", "name": "就业", "kind": "topic", "parent_code": None}]
+    categories = [
+        {"code": "regulatory", "name": "法规文件", "kind": "category", "parent_code": None},
+        {"code": "normative_document", "name": "行政规范性文件", "kind": "category", "parent_code": "regulatory"},
+        {"code": "employment", "name": "就业", "kind": "topic", "parent_code": None},
+    ]
     tree = category_tree(categories, {"regulatory": 3, "normative_document": 3})
     assert [(n["name"], n["count"], d) for n, d in flatten(tree)] == [("法规文件", 3, 0), ("行政规范性文件", 3, 1)]
     assert [(n["name"], n["count"]) for n, _ in flatten(category_tree(categories, kind="topic"))] == [("就业", 0)]
 
 
 def test_a_plain_text_body_becomes_paragraphs() -> None:
-    assert paragraphs("各乡镇人民政府：\n\n  现将有关事项通知如下。 \r\n一、标准") == ["各乡镇人民政府：", "现将有关事项通知如下。", "一、标准"]
+    assert paragraphs("各乡镇人民政府：\n\n  现将有关事项通知如下。 \r\n一、标准") == [
+        "各乡镇人民政府：",
+        "现将有关事项通知如下。",
+        "一、标准",
+    ]
     assert paragraphs(None) == []
 
 
@@ -41,8 +47,9 @@ def test_the_download_name_is_read_from_the_upstream_header_and_written_again_sa
     assert filename_from("attachment; filename=\"a.pdf\"; filename*=UTF-8''%E9%99%84%E4%BB%B6.pdf") == "附件.pdf"
     assert filename_from('attachment; filename="plain.txt"') == "plain.txt"
     assert filename_from(None) is None and filename_from("inline") is None
-    headers = passthrough_headers({"content-disposition": "inline; filename*=UTF-8''%22evil%22%0D%0Ax.html", "content-length": "12",
-                                   "etag": '"abc"'}, "附件")
+    headers = passthrough_headers(
+        {"content-disposition": "inline; filename*=UTF-8''%22evil%22%0D%0Ax.html", "content-length": "12", "etag": '"abc"'}, "附件"
+    )
     assert headers["Content-Disposition"].startswith("attachment; ")
     assert "\r" not in headers["Content-Disposition"] and "\n" not in headers["Content-Disposition"]
     assert headers["X-Content-Type-Options"] == "nosniff" and headers["Content-Length"] == "12" and headers["Etag"] == '"abc"'

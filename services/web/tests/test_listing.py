@@ -12,8 +12,17 @@ def query(url: str) -> dict[str, str]:
 
 
 def test_an_address_is_read_forgivingly() -> None:
-    listing = Listing.from_query({"q": "  城乡   低保 ", "page": "x", "year": "1850", "validity": "bogus", "sort": "date",
-                                  "category": "normative_document", "agency_id": "<script>"})
+    listing = Listing.from_query(
+        {
+            "q": "  城乡   低保 ",
+            "page": "x",
+            "year": "1850",
+            "validity": "bogus",
+            "sort": "date",
+            "category": "normative_document",
+            "agency_id": "<script>",
+        }
+    )
     assert listing == Listing(q="城乡 低保", category="normative_document", sort="date")
     assert Listing.from_query({"page": str(MAX_PAGE + 1)}).page == 1
     assert Listing.from_query({"page": "3", "year": "2025"}) == Listing(page=3, year=2025)
@@ -21,8 +30,17 @@ def test_an_address_is_read_forgivingly() -> None:
 
 def test_the_api_gets_the_words_the_filters_and_a_year_as_a_date_range() -> None:
     listing = Listing(q="低保", agency_id="a1", category="finance", validity="valid", year=2025, sort="date", page=2)
-    assert listing.api_params(size=20) == {"q": "低保", "agency_id": "a1", "category": "finance", "validity": "valid", "sort": "date",
-                                           "from": "2025-01-01", "to": "2025-12-31", "page": 2, "size": 20}
+    assert listing.api_params(size=20) == {
+        "q": "低保",
+        "agency_id": "a1",
+        "category": "finance",
+        "validity": "valid",
+        "sort": "date",
+        "from": "2025-01-01",
+        "to": "2025-12-31",
+        "page": 2,
+        "size": 20,
+    }
     assert Listing().api_params() == {"page": 1, "size": 20}
 
 
@@ -37,7 +55,9 @@ def test_links_change_one_thing_and_go_back_to_the_first_page() -> None:
     assert query(listing.url("/search", category="finance")) == {"q": "低保", "topic": "employment", "category": "finance"}
     assert query(listing.url("/search", topic=None)) == {"q": "低保"}
     assert query(listing.url("/search", page=5)) == {"q": "低保", "topic": "employment", "page": "5"}
-    assert Listing(doc_number="青政办〔2026〕12号").url("/search") == "/search?wh=%E9%9D%92%E6%94%BF%E5%8A%9E%E3%80%942026%E3%80%9512%E5%8F%B7"
+    assert (
+        Listing(doc_number="青政办〔2026〕12号").url("/search") == "/search?wh=%E9%9D%92%E6%94%BF%E5%8A%9E%E3%80%942026%E3%80%9512%E5%8F%B7"
+    )
     assert Listing().url("/catalog") == "/catalog"
 
 
@@ -70,10 +90,12 @@ def test_the_pager_never_offers_a_page_the_catalog_refuses() -> None:
 
 
 FACETS = {
-    "category": [{"code": "regulatory", "name": "法规文件", "parent_code": None, "count": 5},
-                 {"code": "finance", "name": "财政信息", "parent_code": None, "count": 4},
-                 {"code": "normative_document", "name": "行政规范性文件", "parent_code": "regulatory", "count": 3},
-                 {"code": "budget", "name": "预决算", "parent_code": "finance", "count": 4}],
+    "category": [
+        {"code": "regulatory", "name": "法规文件", "parent_code": None, "count": 5},
+        {"code": "finance", "name": "财政信息", "parent_code": None, "count": 4},
+        {"code": "normative_document", "name": "行政规范性文件", "parent_code": "regulatory", "count": 3},
+        {"code": "budget", "name": "预决算", "parent_code": "finance", "count": 4},
+    ],
     "topic": [{"code": None, "name": "未分类", "count": 6}, {"code": "employment", "name": "就业", "count": 3}],
     "agency": [{"code": "a1", "name": "青山县民政局", "count": 9}],
     "validity": [{"code": "valid", "name": "有效", "count": 9}],
@@ -86,7 +108,11 @@ def test_facets_become_links_subcategories_follow_their_parent_and_a_chosen_valu
     groups = {g["name"]: g for g in facet_groups(FACETS, listing, "/search")}
     assert list(groups) == ["category", "topic", "agency_id", "year", "validity"]
     assert [(v["label"], v["depth"]) for v in groups["category"]["values"]] == [
-        ("法规文件", 0), ("行政规范性文件", 1), ("财政信息", 0), ("预决算", 1)]
+        ("法规文件", 0),
+        ("行政规范性文件", 1),
+        ("财政信息", 0),
+        ("预决算", 1),
+    ]
     assert [v["label"] for v in groups["topic"]["values"]] == ["就业"]  # 未分类 is no filter
     assert query(groups["agency_id"]["values"][0]["url"]) == {"q": "低保", "year": "2026", "agency_id": "a1"}
     year = groups["year"]["values"][0]
@@ -96,7 +122,11 @@ def test_facets_become_links_subcategories_follow_their_parent_and_a_chosen_valu
 def test_chosen_filters_are_named_from_the_facets_or_the_names_given() -> None:
     listing = Listing(q="低保", agency_id="a1", category="gone", year=2025)
     chosen = chosen_filters(listing, "/search", FACETS, {"gone": "已停用的类别"})
-    assert [(c["title"], c["label"]) for c in chosen] == [("发布机关", "青山县民政局"), ("信息类别", "已停用的类别"), ("发布年份", "2025年")]
+    assert [(c["title"], c["label"]) for c in chosen] == [
+        ("发布机关", "青山县民政局"),
+        ("信息类别", "已停用的类别"),
+        ("发布年份", "2025年"),
+    ]
     assert query(chosen[0]["url"]) == {"q": "低保", "category": "gone", "year": "2025"}
 
 

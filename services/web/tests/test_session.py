@@ -32,8 +32,9 @@ def _saved(codec: SessionCodec, session: Session) -> str:
 def test_the_cookie_round_trips_and_reveals_nothing_of_the_tokens() -> None:
     codec = SessionCodec(WebSettings())
     session = Session()
-    session.sign_in({"access_token": "eyJ.access.token", "refresh_token": "refresh-secret", "expires_in": 900},
-                    name="张三", phone_masked="138****8000")
+    session.sign_in(
+        {"access_token": "eyJ.access.token", "refresh_token": "refresh-secret", "expires_in": 900}, name="张三", phone_masked="138****8000"
+    )
     raw = _saved(codec, session)
     blob = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
     assert b"refresh-secret" not in blob and "张三".encode() not in blob
@@ -49,7 +50,12 @@ def test_a_tampered_or_foreign_cookie_starts_a_new_anonymous_session() -> None:
     raw = _saved(codec, session)
     flipped = raw[:20] + ("A" if raw[20] != "A" else "B") + raw[21:]
     other = SessionCodec(WebSettings(session_secret="another-secret-of-at-least-32-characters!!"))
-    for cookie in (flipped, _saved(other, session), "not-base64!", base64.urlsafe_b64encode(json.dumps({"refresh_token": "r"}).encode()).decode()):
+    for cookie in (
+        flipped,
+        _saved(other, session),
+        "not-base64!",
+        base64.urlsafe_b64encode(json.dumps({"refresh_token": "r"}).encode()).decode(),
+    ):
         loaded = codec.load(_request_with(cookie))
         assert not loaded.signed_in and loaded.fresh and loaded.changed
 
@@ -74,9 +80,18 @@ def test_production_sends_the_cookie_over_https_only_under_a_host_prefix_and_ref
     assert DEV_SESSION_SECRET not in repr(WebSettings())
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("/my/123?tab=timeline", "/my/123?tab=timeline"), (None, "/"), ("", "/"), ("https://evil.example/", "/"),
-    ("//evil.example/", "/"), ("/\\evil.example", "/"), ("javascript:alert(1)", "/"), ("my", "/"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("/my/123?tab=timeline", "/my/123?tab=timeline"),
+        (None, "/"),
+        ("", "/"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        ("my", "/"),
+    ],
+)
 def test_next_is_only_ever_a_path_on_this_site(value, expected) -> None:
     assert safe_next(value) == expected

@@ -17,43 +17,53 @@ import unicodedata
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0004'
-down_revision = '0003'
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-log = logging.getLogger('alembic.runtime.migration')
+log = logging.getLogger("alembic.runtime.migration")
 LIVE = "doc_number_key IS NOT NULL AND status <> 'withdrawn' AND category_code <> 'policy_interpretation'"
 # A copy, frozen here, of services/catalog/domain/search.py doc_number_key at this revision.
-_DOC_NUMBER = re.compile(r"^\s*(?P<prefix>[\u3400-\u9fffA-Za-z]+?)\s*[〔\[(【〖{]\s*(?P<year>[0-9]{4})\s*[〕\])】〗}]\s*(?P<serial>[0-9]+)\s*号?\s*$")
+_DOC_NUMBER = re.compile(
+    r"^\s*(?P<prefix>[\u3400-\u9fffA-Za-z]+?)\s*[〔\[(【〖{]\s*(?P<year>[0-9]{4})\s*[〕\])】〗}]\s*(?P<serial>[0-9]+)\s*号?\s*$"
+)
 
 
 def _key(value):
     if not value:
         return None
-    m = _DOC_NUMBER.match(unicodedata.normalize('NFKC', value))
+    m = _DOC_NUMBER.match(unicodedata.normalize("NFKC", value))
     return f"{m['prefix']}〔{m['year']}〕{int(m['serial'])}号" if m else None
 
 
 def upgrade() -> None:
     bind = op.get_bind()
-    rows = bind.execute(sa.text('SELECT id, doc_number, doc_number_key FROM documents WHERE doc_number IS NOT NULL')).all()
+    rows = bind.execute(sa.text("SELECT id, doc_number, doc_number_key FROM documents WHERE doc_number IS NOT NULL")).all()
     for id_, number, old in rows:
         if (new := _key(number)) != old:
-            bind.execute(sa.text('UPDATE documents SET doc_number_key = :k WHERE id = :i'), {'k': new, 'i': id_})
-    duplicates = bind.execute(sa.text(f'SELECT agency_id, doc_number_key, COUNT(*) FROM documents WHERE {LIVE} '
-                                      'GROUP BY agency_id, doc_number_key HAVING COUNT(*) > 1')).all()
+            bind.execute(sa.text("UPDATE documents SET doc_number_key = :k WHERE id = :i"), {"k": new, "i": id_})
+    duplicates = bind.execute(
+        sa.text(
+            f"SELECT agency_id, doc_number_key, COUNT(*) FROM documents WHERE {LIVE} GROUP BY agency_id, doc_number_key HAVING COUNT(*) > 1"
+        )
+    ).all()
     if duplicates:
         for agency_id, key, n in duplicates:
-            log.warning('文号重复，未建唯一索引：机关 %s 文号 %s 共 %d 条', agency_id, key, n)
+            log.warning("文号重复，未建唯一索引：机关 %s 文号 %s 共 %d 条", agency_id, key, n)
         return
-    with op.batch_alter_table('documents', schema=None) as batch_op:
-        batch_op.create_index('uq_documents_agency_doc_number', ['agency_id', 'doc_number_key'], unique=True,
-                              sqlite_where=sa.text(LIVE), postgresql_where=sa.text(LIVE))
+    with op.batch_alter_table("documents", schema=None) as batch_op:
+        batch_op.create_index(
+            "uq_documents_agency_doc_number",
+            ["agency_id", "doc_number_key"],
+            unique=True,
+            sqlite_where=sa.text(LIVE),
+            postgresql_where=sa.text(LIVE),
+        )
 
 
 def downgrade() -> None:
     bind = op.get_bind()
-    if 'uq_documents_agency_doc_number' in {ix['name'] for ix in sa.inspect(bind).get_indexes('documents')}:
-        with op.batch_alter_table('documents', schema=None) as batch_op:
-            batch_op.drop_index('uq_documents_agency_doc_number')
+    if "uq_documents_agency_doc_number" in {ix["name"] for ix in sa.inspect(bind).get_indexes("documents")}:
+        with op.batch_alter_table("documents", schema=None) as batch_op:
+            batch_op.drop_index("uq_documents_agency_doc_number")

@@ -31,11 +31,11 @@ class SendResult:
     reason: str | None = None  # the provider's own code and message, for proof of service
 
     @classmethod
-    def sent(cls, provider_message_id: str | None = None) -> "SendResult":
+    def sent(cls, provider_message_id: str | None = None) -> SendResult:
         return cls(True, provider_message_id)
 
     @classmethod
-    def failed(cls, reason: str, *, permanent: bool) -> "SendResult":
+    def failed(cls, reason: str, *, permanent: bool) -> SendResult:
         return cls(False, None, permanent, reason)
 
 

@@ -22,8 +22,15 @@ class SmtpEmail:
         email["Message-ID"] = f"<{message.notification_id}@gov-disclosure>"  # stable across retries
         email.set_content(message.body)
         try:
-            await aiosmtplib.send(email, hostname=self.host, port=self.port, start_tls=self.starttls,
-                                  username=self.username or None, password=self.password or None, timeout=15)
+            await aiosmtplib.send(
+                email,
+                hostname=self.host,
+                port=self.port,
+                start_tls=self.starttls,
+                username=self.username or None,
+                password=self.password or None,
+                timeout=15,
+            )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             return SendResult.failed(f"收件地址被拒绝：{exc}", permanent=True)
         except aiosmtplib.SMTPResponseException as exc:

@@ -84,17 +84,13 @@ def percent_encode(value: str) -> str:
 
 def canonicalized_query(params: Mapping[str, str]) -> str:
     """Every parameter except Signature, sorted by key, each key and value percent-encoded."""
-    return "&".join(
-        f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(params.items()) if k != "Signature"
-    )
+    return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(params.items()) if k != "Signature")
 
 
 def rpc_signature(params: Mapping[str, str], access_key_secret: str, method: str = "GET") -> str:
     """base64(HMAC-SHA1(secret + "&", METHOD + "&%2F&" + percentEncode(canonicalized query)))."""
     string_to_sign = f"{method}&{percent_encode('/')}&{percent_encode(canonicalized_query(params))}"
-    digest = hmac.new(
-        (access_key_secret + "&").encode(), string_to_sign.encode(), hashlib.sha1
-    ).digest()
+    digest = hmac.new((access_key_secret + "&").encode(), string_to_sign.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 
 

@@ -10,12 +10,11 @@ Revises: 0006
 Create Date: 2026-12-02 15:50:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0007'
-down_revision = '0006'
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -24,14 +23,14 @@ ROLE_KINDS = ("extension_approval_needed", "review_needed", "assignment", "deadl
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('inbox_messages', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('recipient_kind', sa.String(length=10), server_default='user', nullable=False))
-    inbox = sa.table('inbox_messages', sa.column('recipient_kind', sa.String), sa.column('recipient_sub', sa.String),
-                     sa.column('kind', sa.String))
-    op.execute(inbox.update().where(inbox.c.recipient_sub.like('role:%:%'), inbox.c.kind.in_(ROLE_KINDS))
-               .values(recipient_kind='role'))
+    with op.batch_alter_table("inbox_messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("recipient_kind", sa.String(length=10), server_default="user", nullable=False))
+    inbox = sa.table(
+        "inbox_messages", sa.column("recipient_kind", sa.String), sa.column("recipient_sub", sa.String), sa.column("kind", sa.String)
+    )
+    op.execute(inbox.update().where(inbox.c.recipient_sub.like("role:%:%"), inbox.c.kind.in_(ROLE_KINDS)).values(recipient_kind="role"))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('inbox_messages', schema=None) as batch_op:
-        batch_op.drop_column('recipient_kind')
+    with op.batch_alter_table("inbox_messages", schema=None) as batch_op:
+        batch_op.drop_column("recipient_kind")
