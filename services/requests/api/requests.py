@@ -233,44 +233,12 @@ async def _act(
     return await _detail(uow, principal, r, request, response)
 
 
-def _action(path: str, action: Action, step, command, summary: str, *, sub_id: str | None = None):
-    """Register `POST /requests/{id}/<path>` running `step` with the validated `command`."""
-    roles = "、".join(r.value for r in ACTION_ROLES[action])
-    full_path = f"/requests/{{request_id}}/{path}"
+ACTION_DESCRIPTION = "状态机动作。非法状态返回 409（含当前状态与可执行操作）；If-Match 过期返回 412。"
 
-    if sub_id:
 
-        async def endpoint(
-            request_id: str,
-            item_id: str,
-            body: command,
-            uow: UoW,
-            principal: Caller,
-            request: Request,  # type: ignore[valid-type]
-            response: Response,
-        ) -> dict[str, Any]:
-            return await _act(action, request_id, uow, principal, request, response, _with_id(step, item_id), body)
-    else:
-
-        async def endpoint(
-            request_id: str,
-            body: command,
-            uow: UoW,
-            principal: Caller,
-            request: Request,  # type: ignore[valid-type]
-            response: Response,
-        ) -> dict[str, Any]:
-            return await _act(action, request_id, uow, principal, request, response, step, body)
-
-    endpoint.__name__ = f"{action.value}_endpoint"
-    endpoint.__annotations__["body"] = command  # a local name: resolve it here, not from the module's globals
-    router.add_api_route(
-        full_path,
-        endpoint,
-        methods=["POST"],
-        summary=f"{summary}（{roles}）",
-        description=f"状态机动作 `{action.value}`。非法状态返回 409（含当前状态与可执行操作）；If-Match 过期返回 412。",
-    )
+def _summary(text: str, action: Action) -> str:
+    """The route's summary names who may take the action (the state machine's roles)."""
+    return f"{text}（{'、'.join(r.value for r in ACTION_ROLES[action])}）"
 
 
 def _with_id(step, item_id: str):
@@ -280,43 +248,189 @@ def _with_id(step, item_id: str):
     return bound
 
 
-_action("confirm-receipt", Action.confirm_receipt, actions.confirm_receipt, c.ConfirmReceiptIn, "确认收到申请（第三十一条）")
-_action("assign", Action.assign, actions.assign, c.AssignIn, "分办给承办人")
-_action("correction-notice", Action.request_correction, actions.request_correction, c.CorrectionNoticeIn, "一次性告知补正（第三十条）")
-_action("correction", Action.submit_correction, actions.submit_correction, c.CorrectionIn, "提交补正，重新起算答复期限")
-_action(
-    "consultations",
-    Action.start_consultation,
-    actions.start_consultation,
-    c.ConsultationIn,
-    "征求第三方或其他机关意见（第三十二、三十四条）",
+# One route per workflow action, each declared where a person grepping its URL looks for it.
+@router.post(
+    "/requests/{request_id}/confirm-receipt",
+    summary=_summary("确认收到申请（第三十一条）", Action.confirm_receipt),
+    description=ACTION_DESCRIPTION,
 )
-_action(
-    "consultations/{item_id}/reply",
-    Action.record_consultation_reply,
-    actions.record_consultation_reply,
-    c.ConsultationReplyIn,
-    "登记征求意见回复",
-    sub_id="item_id",
+async def confirm_receipt_endpoint(
+    request_id: str, body: c.ConfirmReceiptIn, uow: UoW, principal: Caller, request: Request, response: Response
+) -> dict[str, Any]:
+    return await _act(Action.confirm_receipt, request_id, uow, principal, request, response, actions.confirm_receipt, body)
+
+
+@router.post("/requests/{request_id}/assign", summary=_summary("分办给承办人", Action.assign), description=ACTION_DESCRIPTION)
+async def assign_endpoint(
+    request_id: str, body: c.AssignIn, uow: UoW, principal: Caller, request: Request, response: Response
+) -> dict[str, Any]:
+    return await _act(Action.assign, request_id, uow, principal, request, response, actions.assign, body)
+
+
+@router.post(
+    "/requests/{request_id}/correction-notice",
+    summary=_summary("一次性告知补正（第三十条）", Action.request_correction),
+    description=ACTION_DESCRIPTION,
 )
-_action("fee-notice", Action.issue_fee_notice, actions.issue_fee_notice, c.FeeNoticeIn, "发出信息处理费缴费通知（国办函〔2020〕109号）")
-_action("payment", Action.record_payment, actions.record_payment, c.PaymentIn, "登记缴费")
-_action("extension", Action.request_extension, actions.request_extension, c.ExtensionIn, "申请延期答复（第三十三条）")
-_action("extension/decision", Action.decide_extension, actions.decide_extension, c.ExtensionDecisionIn, "审批延期（不得审批本人申请）")
-_action(
-    "later-answer-date", Action.set_later_answer_date, actions.set_later_answer_date, c.LaterAnswerDateIn, "确定延后答复期限（第三十五条）"
+async def request_correction_endpoint(
+    request_id: str, body: c.CorrectionNoticeIn, uow: UoW, principal: Caller, request: Request, response: Response
+) -> dict[str, Any]:
+    return await _act(Action.request_correction, request_id, uow, principal, request, response, actions.request_correction, body)
+
+
+@router.post(
+    "/requests/{request_id}/correction",
+    summary=_summary("提交补正，重新起算答复期限", Action.submit_correction),
+    description=ACTION_DESCRIPTION,
 )
-_action("answer", Action.propose_answer, actions.propose_answer, c.AnswerIn, "拟定答复，提交保密审查")
-_action("review/approve", Action.approve_review, actions.approve_review, c.ReviewIn, "保密审查通过（不得审查本人拟定的答复）")
-_action("review/return", Action.return_review, actions.return_review, c.ReturnIn, "保密审查退回并说明理由")
-_action("answer/dispatch", Action.dispatch_answer, actions.dispatch_answer, c.DispatchIn, "送达答复")
-_action("withdraw", Action.withdraw, actions.withdraw, c.WithdrawIn, "撤回申请")
-_action("remedies", Action.record_remedy, actions.record_remedy, c.RemedyIn, "登记投诉、行政复议或行政诉讼")
-_action(
-    "remedies/{item_id}/decision",
-    Action.decide_remedy,
-    actions.decide_remedy,
-    c.RemedyDecisionIn,
-    "登记复议或诉讼结果；“纠正”将重新办理",
-    sub_id="item_id",
+async def submit_correction_endpoint(
+    request_id: str, body: c.CorrectionIn, uow: UoW, principal: Caller, request: Request, response: Response
+) -> dict[str, Any]:
+    return await _act(Action.submit_correction, request_id, uow, principal, request, response, actions.submit_correction, body)
+
+
+@router.post(
+    "/requests/{request_id}/consultations",
+    summary=_summary("征求第三方或其他机关意见（第三十二、三十四条）", Action.start_consultation),
+    description=ACTION_DESCRIPTION,
 )
+async def start_consultation_endpoint(
+    request_id: str, body: c.ConsultationIn, uow: UoW, principal: Caller, request: Request, response: Response
+) -> dict[str, Any]:
+    return await _act(Action.start_consultation, request_id, uow, principal, request, response, actions.start_consultation, body)
+
+
+@router.post(
+    "/requests/{request_id}/consultations/{item_id}/reply",
+    summary=_summary("登记征求意见回复", Action.record_consultation_reply),
+    description=ACTION_DESCRIPTION,
+)
+async def record_consultation_reply_endpoint(
+    request_id: str, item_id: str, body: c.ConsultationReplyIn, uow: UoW, principal: Caller, request: Request, response: Response
+) -> dict[str, Any]:
+    return await _act(
+        Action.record_consultation_reply,
+        request_id,
+        uow,
+        principal,
+        request,
+        response,
+        _with_id(actions.record_consultation_reply, item_id),
+        body,
+    )
+
+
+@router.post(
+    "/requests/{request_id}/fee-notice",
+    summary=_summary("发出信息处理费缴费通知（国办函〔2020〕109号）", Action.issue_fee_notice),
+    description=ACTION_DESCRIPTION,
+)
+async def issue_fee_notice_endpoint(
+    request_id: str, body: c.FeeNoticeIn, uow: UoW, principal: Caller, request: Request, response: Response
+) -> dict[str, Any]:
+    return await _act(Action.issue_fee_notice, request_id, uow, principal, request, response, actions.issue_fee_notice, body)
+
+
+@router.post("/requests/{request_id}/payment", summary=_summary("登记缴费", Action.record_payment), description=ACTION_DESCRIPTION)
+async def record_payment_endpoint(
+    request_id: str, body: c.PaymentIn, uow: UoW, principal: Caller, request: Request, response: Response
+) -> dict[str, Any]:
+    return await _act(Action.record_payment, request_id, uow, principal, request, response, actions.record_payment, body)
+
+
+@router.post(
+    "/requests/{request_id}/extension",
+    summary=_summary("申请延期答复（第三十三条）", Action.request_extension),
+    description=ACTION_DESCRIPTION,
+)
+async def request_extension_endpoint(
+    request_id: str, body: c.ExtensionIn, uow: UoW, principal: Caller, request: Request, response: Response
+) -> dict[str, Any]:
+    return await _act(Action.request_extension, request_id, uow, principal, request, response, actions.request_extension, body)
+
+
+@router.post(
+    "/requests/{request_id}/extension/decision",
+    summary=_summary("审批延期（不得审批本人申请）", Action.decide_extension),
+    description=ACTION_DESCRIPTION,
+)
+async def decide_extension_endpoint(
+    request_id: str, body: c.ExtensionDecisionIn, uow: UoW, principal: Caller, request: Request, response: Response
+) -> dict[str, Any]:
+    return await _act(Action.decide_extension, request_id, uow, principal, request, response, actions.decide_extension, body)
+
+
+@router.post(
+    "/requests/{request_id}/later-answer-date",
+    summary=_summary("确定延后答复期限（第三十五条）", Action.set_later_answer_date),
+    description=ACTION_DESCRIPTION,
+)
+async def set_later_answer_date_endpoint(
+    request_id: str, body: c.LaterAnswerDateIn, uow: UoW, principal: Caller, request: Request, response: Response
+) -> dict[str, Any]:
+    return await _act(Action.set_later_answer_date, request_id, uow, principal, request, response, actions.set_later_answer_date, body)
+
+
+@router.post(
+    "/requests/{request_id}/answer", summary=_summary("拟定答复，提交保密审查", Action.propose_answer), description=ACTION_DESCRIPTION
+)
+async def propose_answer_endpoint(
+    request_id: str, body: c.AnswerIn, uow: UoW, principal: Caller, request: Request, response: Response
+) -> dict[str, Any]:
+    return await _act(Action.propose_answer, request_id, uow, principal, request, response, actions.propose_answer, body)
+
+
+@router.post(
+    "/requests/{request_id}/review/approve",
+    summary=_summary("保密审查通过（不得审查本人拟定的答复）", Action.approve_review),
+    description=ACTION_DESCRIPTION,
+)
+async def approve_review_endpoint(
+    request_id: str, body: c.ReviewIn, uow: UoW, principal: Caller, request: Request, response: Response
+) -> dict[str, Any]:
+    return await _act(Action.approve_review, request_id, uow, principal, request, response, actions.approve_review, body)
+
+
+@router.post(
+    "/requests/{request_id}/review/return", summary=_summary("保密审查退回并说明理由", Action.return_review), description=ACTION_DESCRIPTION
+)
+async def return_review_endpoint(
+    request_id: str, body: c.ReturnIn, uow: UoW, principal: Caller, request: Request, response: Response
+) -> dict[str, Any]:
+    return await _act(Action.return_review, request_id, uow, principal, request, response, actions.return_review, body)
+
+
+@router.post("/requests/{request_id}/answer/dispatch", summary=_summary("送达答复", Action.dispatch_answer), description=ACTION_DESCRIPTION)
+async def dispatch_answer_endpoint(
+    request_id: str, body: c.DispatchIn, uow: UoW, principal: Caller, request: Request, response: Response
+) -> dict[str, Any]:
+    return await _act(Action.dispatch_answer, request_id, uow, principal, request, response, actions.dispatch_answer, body)
+
+
+@router.post("/requests/{request_id}/withdraw", summary=_summary("撤回申请", Action.withdraw), description=ACTION_DESCRIPTION)
+async def withdraw_endpoint(
+    request_id: str, body: c.WithdrawIn, uow: UoW, principal: Caller, request: Request, response: Response
+) -> dict[str, Any]:
+    return await _act(Action.withdraw, request_id, uow, principal, request, response, actions.withdraw, body)
+
+
+@router.post(
+    "/requests/{request_id}/remedies",
+    summary=_summary("登记投诉、行政复议或行政诉讼", Action.record_remedy),
+    description=ACTION_DESCRIPTION,
+)
+async def record_remedy_endpoint(
+    request_id: str, body: c.RemedyIn, uow: UoW, principal: Caller, request: Request, response: Response
+) -> dict[str, Any]:
+    return await _act(Action.record_remedy, request_id, uow, principal, request, response, actions.record_remedy, body)
+
+
+@router.post(
+    "/requests/{request_id}/remedies/{item_id}/decision",
+    summary=_summary("登记复议或诉讼结果；“纠正”将重新办理", Action.decide_remedy),
+    description=ACTION_DESCRIPTION,
+)
+async def decide_remedy_endpoint(
+    request_id: str, item_id: str, body: c.RemedyDecisionIn, uow: UoW, principal: Caller, request: Request, response: Response
+) -> dict[str, Any]:
+    return await _act(Action.decide_remedy, request_id, uow, principal, request, response, _with_id(actions.decide_remedy, item_id), body)

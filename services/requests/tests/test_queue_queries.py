@@ -7,12 +7,17 @@ from sqlalchemy import event
 from services.requests.tests.conftest import API, request_body
 
 
+CACHED_TABLES = ("account_aliases", "calendar_overrides", "calendar_years")
+
+
 async def _statements_for(h, page_size: int) -> tuple[int, int]:
     engine = h.app.state.runtime.engine.sync_engine
     seen: list[str] = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
+        # Caches refreshed every few seconds (the merged-account aliases, the calendar) may read now or not.
+        if not any(table in statement for table in CACHED_TABLES):
+            seen.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)
     try:
