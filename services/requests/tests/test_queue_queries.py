@@ -6,7 +6,6 @@ from sqlalchemy import event
 
 from services.requests.tests.conftest import API, request_body
 
-
 CACHED_TABLES = ("account_aliases", "calendar_overrides", "calendar_years")
 
 
