@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.contracts.operations import OutboxReplayed
 from shared.contracts.topics import BROKER_MARKER
-from shared.db import utcnow
+from shared.db import normalize_url, utcnow
 from shared.events import Actor
 from shared.kafka import ensure_topics, make_producer
 from shared.metrics import BROKER_RESETS, OUTBOX_FAILURES, OUTBOX_PENDING, OUTBOX_PUBLISHED
@@ -239,16 +240,19 @@ class OutboxRelay:
 
         An API process with its workers elsewhere cannot call `wake()` on the worker's relay: it
         NOTIFYs in the committing transaction, and this LISTEN hears it. Polling stays as the
-        fallback (a lost connection, a notification missed while reconnecting).
+        fallback (a lost connection, a notification missed while reconnecting). The listener has a
+        connection of its own, outside the pool: the pool's connections stay free for the work.
         """
         if not self.settings.database_url.startswith(("postgresql", "postgres")):
             return
+        import asyncpg
+
+        dsn = make_url(normalize_url(self.settings.database_url)).set(drivername="postgresql").render_as_string(hide_password=False)
         delay = 1.0
         while not stop.is_set():
             try:
-                async with self.sessions() as session:
-                    connection = await session.connection()
-                    raw = (await connection.get_raw_connection()).driver_connection
+                raw = await asyncpg.connect(dsn, timeout=10)
+                try:
                     channel = outbox_channel(self.settings)
                     lost = asyncio.Event()
                     raw.add_termination_listener(lambda _conn, lost=lost: lost.set())
@@ -260,8 +264,9 @@ class OutboxRelay:
                     finally:
                         for waiter in waiters:
                             waiter.cancel()
-                        if not raw.is_closed():
-                            await raw.remove_listener(channel, self._notified)
+                finally:
+                    if not raw.is_closed():
+                        await raw.close(timeout=5)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
