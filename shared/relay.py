@@ -16,19 +16,18 @@ import logging
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.contracts.operations import OutboxReplayed
 from shared.contracts.topics import BROKER_MARKER
 from shared.db import normalize_url, utcnow
-from shared.events import Actor
 from shared.kafka import ensure_topics, make_producer
 from shared.metrics import BROKER_RESETS, OUTBOX_FAILURES, OUTBOX_PENDING, OUTBOX_PUBLISHED
+from shared.operations import replay_outbox
 from shared.plumbing import Plumbing
 from shared.settings import ServiceSettings
-from shared.uow import outbox_channel
+from shared.uow import UnitOfWork, outbox_channel
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +37,7 @@ class OutboxRelay:
         self, sessions: async_sessionmaker[AsyncSession], plumbing: Plumbing, settings: ServiceSettings, topics: list[str]
     ) -> None:
         self.sessions = sessions
+        self.plumbing = plumbing
         self.table = plumbing.outbox
         self.settings = settings
         self.topics = [settings.topic(t) for t in topics]
@@ -186,30 +186,14 @@ class OutboxRelay:
         if self.settings.kafka_ensure_topics:
             await ensure_topics(self.settings, [*self.topics, self.marker])
             self._known_topics = set(self.topics)
-        since = datetime(1970, 1, 1, tzinfo=UTC)
-        async with self.sessions() as session, session.begin():
-            marked = (
-                await session.execute(
-                    update(self.table)
-                    .where(self.table.c.published_at.is_not(None), self.table.c.published_at >= since)
-                    .values(published_at=None)
-                )
-            ).rowcount or 0
-            record = OutboxReplayed(since=since.isoformat(), events=marked, reason=f"消息中转站重置：{sign}", operator="relay")
-            envelope = record.envelope(
-                source=self.settings.service_name, aggregate_id=self.settings.service_name, actor=Actor.system(self.settings.service_name)
-            )
-            await session.execute(
-                insert(self.table).values(
-                    event_id=envelope.event_id,
-                    topic=self.settings.topic(OutboxReplayed.topic),
-                    key=envelope.aggregate_id,
-                    event_type=envelope.type,
-                    body=envelope.model_dump_json(),
-                    created_at=utcnow(),
-                )
-            )
-        log.warning("after the broker reset, %d published events will be sent again", marked)
+        # The operators' outbox replay, from the beginning: every kept event, recorded in the audit log.
+        await replay_outbox(
+            lambda: UnitOfWork(self.sessions, self.plumbing, self.settings),
+            datetime(1970, 1, 1, tzinfo=UTC),
+            reason=f"消息中转站重置：{sign}",
+            operator="relay",
+            service=self.settings.service_name,
+        )
         self._wake.set()
 
     async def pending_count(self) -> int:
