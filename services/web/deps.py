@@ -177,4 +177,6 @@ AccessToken = Annotated[str, Depends(access_token)]
 
 
 def sign_in_url(next_path: str) -> str:
-    return f"/signin?next={quote(next_path, safe='/')}"
+    """Citizens sign in by SMS; the workbench's pages send officers to their own sign-in page."""
+    page = "/office/signin" if next_path == "/office" or next_path.startswith("/office/") else "/signin"
+    return f"{page}?next={quote(next_path, safe='/')}"

@@ -73,7 +73,8 @@ FILE_KINDS = {
 
 def install(env: Environment) -> None:
     from services.web.listing import count_text
+    from services.web.office.deps import sections_for
     from services.web.trees import paragraphs
 
     env.filters.update(cn_date=cn_date, cn_datetime=cn_datetime, file_size=file_size, file_kind=file_kind, paragraphs=paragraphs)
-    env.globals.update(count_text=count_text)
+    env.globals.update(count_text=count_text, office_sections=sections_for)

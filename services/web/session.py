@@ -38,6 +38,11 @@ class Session:
     sub: str | None = None
     name: str | None = None
     phone_masked: str | None = None
+    # Officers (the workbench) only: roles and agency as identity granted them for this session.
+    kind: str | None = None
+    roles: list[str] = field(default_factory=list)
+    agency_id: str | None = None
+    agency_name: str | None = None
     flash: dict[str, Any] | None = None
     created_at: float = field(default_factory=time.time)
     changed: bool = False
@@ -47,21 +52,38 @@ class Session:
     def signed_in(self) -> bool:
         return bool(self.refresh_token)
 
+    @property
+    def is_officer(self) -> bool:
+        return self.signed_in and self.kind == "officer"
+
+    def has_any(self, *roles: str) -> bool:
+        return bool(set(self.roles) & set(roles))
+
     def sign_in(self, tokens: dict[str, Any], *, name: str | None, phone_masked: str | None) -> None:
         # A new CSRF token at sign-in: a token learnt before cannot ride the new session.
         self.csrf = secrets.token_urlsafe(24)
         self.store_tokens(tokens)
+        account = tokens.get("account") or {}
         self.name, self.phone_masked = name, phone_masked
+        self.kind = account.get("kind")
+        self.roles = list(account.get("roles") or [])
+        self.agency_id = account.get("agency_id")
+        self.agency_name = None
         self.created_at = time.time()
 
     def store_tokens(self, tokens: dict[str, Any]) -> None:
         self.access_token = tokens["access_token"]
         self.refresh_token = tokens.get("refresh_token") or self.refresh_token
         self.access_expires_at = time.time() + int(tokens.get("expires_in", 900))
+        if (account := tokens.get("account")) and self.kind == "officer":
+            # A refresh carries the roles the directory grants now: a revoked role leaves the screens at once.
+            self.roles = list(account.get("roles") or [])
         self.changed = True
 
     def sign_out(self) -> None:
         self.access_token = self.refresh_token = self.sub = self.name = self.phone_masked = None
+        self.kind = self.agency_id = self.agency_name = None
+        self.roles = []
         self.access_expires_at = 0.0
         self.csrf = secrets.token_urlsafe(24)
         self.changed = True

@@ -32,6 +32,13 @@ class WebSettings(BaseSettings):
     session_max_age_seconds: int = Field(8 * 3600, gt=0, description="会话 Cookie 的最长有效期（秒）")
     cookie_secure: bool | None = Field(None, description="会话 Cookie 只经 HTTPS 发送（默认：生产环境开启）")
     max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0, description="申请表单上传文件的最大字节数")
+    public_url: str | None = Field(
+        None, description="本站对外地址（如 https://www.example.gov.cn）：单点登录的回调地址由它拼成；缺省取请求的地址"
+    )
+    office_sso: dict[str, str] = Field(
+        default_factory=dict,
+        description='工作台登录页显示的单点登录入口：{"提供方名称": "按钮文字"}，名称须与统一身份认证服务的 IDENTITY_OIDC_PROVIDERS 一致',
+    )
     forwarded_allow_ips: str = Field("127.0.0.1", description="可信的反向代理地址（逗号分隔）：只采信它们转发的 X-Forwarded-For")
     log_level: str = Field("INFO", description="日志级别")
     log_json: bool = Field(True, description="以 JSON 行输出日志（false：纯文本）")

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from services.identity.api.deps import Keys, Settings
 from services.identity.api.schemas import TokenOut
-from services.identity.service.passwords import confirm_totp_enrolment, password_login, start_totp_enrolment
+from services.identity.service.passwords import change_own_password, confirm_totp_enrolment, password_login, start_totp_enrolment
 from services.identity.service.sessions import start_session
 from shared.auth import Principal, current_principal
 from shared.errors import Problem
@@ -29,13 +29,18 @@ class TotpStartOut(BaseModel):
     otpauth_uri: str = Field(description="用动态口令应用扫描的地址（otpauth://totp/…）")
 
 
+class PasswordChangeIn(BaseModel):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
 class TotpConfirmIn(BaseModel):
     code: str = Field(pattern=r"^[0-9]{6}$")
 
 
 def _officer(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
     if not principal.is_officer:
-        raise Problem(403, "officers_only", "仅工作人员可以登记动态口令")
+        raise Problem(403, "officers_only", "仅工作人员可以管理本地账号的密码和动态口令")
     return principal
 
 
@@ -55,4 +60,12 @@ async def totp_start(uow: UoW, settings: Settings, principal: Annotated[Principa
 @router.post("/password/totp/confirm", status_code=204, summary="用一个动态口令确认登记（已登录的本地账号工作人员本人）")
 async def totp_confirm(body: TotpConfirmIn, uow: UoW, settings: Settings, principal: Annotated[Principal, Depends(_officer)]) -> Response:
     await confirm_totp_enrolment(uow, settings, principal.sub, body.code)
+    return Response(status_code=204)
+
+
+@router.post("/password/change", status_code=204, summary="修改本人的本地账号密码（已登录的本地账号工作人员本人）")
+async def change_password(
+    body: PasswordChangeIn, uow: UoW, settings: Settings, principal: Annotated[Principal, Depends(_officer)]
+) -> Response:
+    await change_own_password(uow, settings, principal.sub, current=body.current_password, new=body.new_password)
     return Response(status_code=204)

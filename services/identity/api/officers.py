@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from services.identity.api.deps import Settings
-from services.identity.service import directory
+from services.identity.service import directory, passwords
 from services.identity.service.directory import OfficerView
 from services.identity.service.oidc import provider_named
 from shared.auth import Principal, Role, require
@@ -212,6 +212,23 @@ class SsoLinkIn(BaseModel):
 async def link_sso(officer_id: str, provider: str, body: SsoLinkIn, uow: UoW, principal: Keeper, settings: Settings) -> Response:
     await directory.link_sso(uow, principal, officer_id, provider_named(settings, provider), body.subject)
     return Response(status_code=204)
+
+
+class LocalPasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$", description="登录用户名（字母、数字和 . _ @ -）")
+    password: str = Field(min_length=1, max_length=256, description="初始密码：请当面或经另一渠道告知本人，并要求其登录后修改")
+
+
+class LocalPasswordOut(BaseModel):
+    otpauth_uri: str | None = Field(None, description="系统管理员尚未登记动态口令时，供其扫描登记的地址；其他人员为空")
+
+
+@router.put("/officers/{officer_id}/local-password", summary="设置或重置工作人员的本地账号密码（解除锁定）" + WHO)
+async def set_local_password(officer_id: str, body: LocalPasswordIn, uow: UoW, principal: Keeper, settings: Settings) -> LocalPasswordOut:
+    uri = await passwords.set_local_password(uow, settings, principal, officer_id, username=body.username, password=body.password)
+    return LocalPasswordOut(otpauth_uri=uri)
 
 
 @router.delete("/officers/{officer_id}/sso-links/{provider}", status_code=204, summary="取消单点登录账号关联" + WHO)

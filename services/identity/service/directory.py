@@ -73,7 +73,7 @@ async def check_memberships(uow: UnitOfWork, principal: Principal, scope: set[st
     return clean
 
 
-async def _keepable(uow: UnitOfWork, principal: Principal, scope: set[str] | None, account_id: str) -> OfficerView:
+async def keepable(uow: UnitOfWork, principal: Principal, scope: set[str] | None, account_id: str) -> OfficerView:
     """The entry, if the caller may change it: a head only when all its roles lie in the head's subtree."""
     officer = await OfficerRepository(uow.session).get(account_id)
     if officer is None:
@@ -158,7 +158,7 @@ async def update_officer(
 ) -> OfficerView:
     """Change name, contacts and/or roles; a stale `expected_version` is a 409."""
     scope = await scope_of(uow, principal)
-    view = await _keepable(uow, principal, scope, account_id)
+    view = await keepable(uow, principal, scope, account_id)
     _check_version(view.officer, expected_version)
     officer = view.officer
     if memberships is not None:  # roles first: their flush must not carry the row's change (one version step)
@@ -177,7 +177,7 @@ async def update_officer(
 async def set_status(uow: UnitOfWork, principal: Principal, account_id: str, status: str, *, expected_version: int | None) -> OfficerView:
     """Disable (sessions revoked now; refresh refused from then on) or enable an officer."""
     scope = await scope_of(uow, principal)
-    view = await _keepable(uow, principal, scope, account_id)
+    view = await keepable(uow, principal, scope, account_id)
     _check_version(view.officer, expected_version)
     if account_id == principal.sub and status == "disabled":
         raise Problem(409, "officer_disable_self", "不能停用自己的账号")
@@ -190,7 +190,7 @@ async def set_status(uow: UnitOfWork, principal: Principal, account_id: str, sta
 
 async def link_sso(uow: UnitOfWork, principal: Principal, account_id: str, provider: OidcProvider, subject: str) -> None:
     """Let the provider's `subject` sign in as this officer (directory mode): one subject per officer and provider."""
-    await _keepable(uow, principal, await scope_of(uow, principal), account_id)
+    await keepable(uow, principal, await scope_of(uow, principal), account_id)
     links = OidcRepository(uow.session)
     existing = await links.link(provider.issuer, subject)
     if existing is not None and existing.account_id != account_id:
@@ -204,7 +204,7 @@ async def link_sso(uow: UnitOfWork, principal: Principal, account_id: str, provi
 
 
 async def unlink_sso(uow: UnitOfWork, principal: Principal, account_id: str, provider: OidcProvider) -> None:
-    await _keepable(uow, principal, await scope_of(uow, principal), account_id)
+    await keepable(uow, principal, await scope_of(uow, principal), account_id)
     links = OidcRepository(uow.session)
     found = await links.links_of(account_id, provider.issuer)
     if not found:

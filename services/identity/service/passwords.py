@@ -19,8 +19,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from services.identity.adapters.orm import Account, LocalCredential, Officer, OfficerRole
 from services.identity.adapters.repository import AccountRepository
 from services.identity.adapters.signin import CredentialRepository
+from services.identity.service.directory import keepable, scope_of
 from services.identity.settings import IdentitySettings
-from shared.auth import unauthenticated
+from shared.auth import Principal, Role, unauthenticated
 from shared.contracts.identity import OfficerChanged, OfficerMembership
 from shared.db import utcnow
 from shared.errors import Problem
@@ -211,3 +212,54 @@ async def create_local_admin(
         event.topic, event.envelope(source="identity", aggregate_id=account.id, agency_id=agency_id, actor=Actor.system("cli:create-admin"))
     )
     return account, uri
+
+
+async def set_local_password(
+    uow: UnitOfWork, settings: IdentitySettings, principal: Principal, account_id: str, *, username: str, password: str
+) -> str | None:
+    """Give a directory officer a local login (or reset its password); returns a TOTP seed URI for an admin still to enrol.
+
+    Only for counties without single sign-on, or for officers outside it. Who may do it is the
+    directory's rule (an admin; a head within the subtree, never for an admin). A reset unlocks the
+    account; the officer should change the password at first sign-in.
+    """
+    scope = await scope_of(uow, principal)
+    view = await keepable(uow, principal, scope, account_id)
+    if view.officer.status != "active":
+        raise Problem(409, "officer_disabled", "该工作人员已停用，请先启用再设置密码")
+    credentials = CredentialRepository(uow.session)
+    other = await credentials.by_username(username)
+    if other is not None and other.account_id != account_id:
+        raise Problem(409, "username_taken", "该用户名已被使用")
+    if username.casefold() in password.casefold():
+        raise Problem(400, "password_contains_username", "密码不得包含用户名")
+    password_hash = hash_password(settings, password)
+    credential = await credentials.get(account_id)
+    if credential is None:
+        credential = LocalCredential(account_id=account_id, username=username, password_hash=password_hash, failed_attempts=0)
+        credentials.add(credential)
+    else:
+        credential.username, credential.password_hash = username, password_hash
+    credential.failed_attempts, credential.locked_until, credential.password_changed_at = 0, None, utcnow()
+    if any(Role.admin.value in roles for roles in view.memberships.values()) and credential.totp_confirmed_at is None:
+        return new_totp_secret(settings, credential)
+    return None
+
+
+async def change_own_password(uow: UnitOfWork, settings: IdentitySettings, account_id: str, *, current: str, new: str) -> None:
+    """The officer's own change: the current password first (wrong tries count toward the lockout)."""
+    credential = await CredentialRepository(uow.session).get(account_id)
+    if credential is None:
+        raise Problem(409, "no_local_password", "您的账号使用单点登录，没有本地密码")
+    if credential.locked_until is not None and credential.locked_until > utcnow():
+        raise _locked(math.ceil((credential.locked_until - utcnow()).total_seconds()))
+    try:
+        hasher(settings).verify(credential.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise await _fail(uow, settings, credential) from None
+    if current == new:
+        raise Problem(400, "password_unchanged", "新密码不能与原密码相同")
+    if credential.username.casefold() in new.casefold():
+        raise Problem(400, "password_contains_username", "密码不得包含用户名")
+    credential.password_hash = hash_password(settings, new)
+    credential.failed_attempts, credential.password_changed_at = 0, utcnow()

@@ -250,3 +250,58 @@ async def test_list_filters_by_agency_and_status_and_pages(d):
     # The head of A sees A's own people and the sub-unit's, not B's.
     mine = {o["name"] for o in (await d.client.get(OFFICERS, params={"page_size": 100}, headers=d.head_a)).json()["items"]}
     assert {"民政局负责人", "民政局承办人", "股员1"} <= mine and "财政局负责人" not in mine
+
+
+async def _password_login(d: Directory, username: str, password: str):
+    return await d.client.post(f"{API}/password/login", json={"username": username, "password": password})
+
+
+async def test_a_head_gives_an_officer_of_the_subtree_a_local_password_and_the_officer_changes_it(d):
+    created = (await d.client.post(OFFICERS, json=entry(d.a_sub, ["handler"]), headers=d.admin)).json()
+    url = f"{OFFICERS}/{created['id']}/local-password"
+    resp = await d.client.put(url, json={"username": "li.chengban", "password": "初始密码-Only-Once-1"}, headers=d.head_a)
+    assert resp.status_code == 200, resp.text
+    assert resp.json() == {"otpauth_uri": None}
+    login = await _password_login(d, "li.chengban", "初始密码-Only-Once-1")
+    assert login.status_code == 200, login.text
+    me = bearer(login.json()["access_token"])
+    wrong = await d.client.post(
+        f"{API}/password/change", json={"current_password": "not it", "new_password": "a-new-long-password"}, headers=me
+    )
+    assert_problem(wrong, 401, "login_invalid")
+    short = await d.client.post(
+        f"{API}/password/change", json={"current_password": "初始密码-Only-Once-1", "new_password": "short"}, headers=me
+    )
+    assert_problem(short, 400, "password_too_short")
+    changed = await d.client.post(
+        f"{API}/password/change", json={"current_password": "初始密码-Only-Once-1", "new_password": "a-new-long-password"}, headers=me
+    )
+    assert changed.status_code == 204, changed.text
+    assert (await _password_login(d, "li.chengban", "初始密码-Only-Once-1")).status_code == 401
+    assert (await _password_login(d, "li.chengban", "a-new-long-password")).status_code == 200
+
+
+async def test_local_passwords_follow_the_directory_rules(d):
+    in_b = (await d.client.post(OFFICERS, json=entry(d.b, ["handler"]), headers=d.admin)).json()
+    body = {"username": "cai.zheng", "password": "a-long-enough-password"}
+    assert_problem(await d.client.put(f"{OFFICERS}/{in_b['id']}/local-password", json=body, headers=d.head_a), 404, "officer_not_found")
+    assert_problem(await d.client.put(f"{OFFICERS}/{in_b['id']}/local-password", json=body, headers=d.handler_a), 403, "forbidden_role")
+    admin_entry = (await d.client.post(OFFICERS, json=entry(d.a, ["admin"]), headers=d.admin)).json()
+    assert_problem(
+        await d.client.put(f"{OFFICERS}/{admin_entry['id']}/local-password", json=body, headers=d.head_a), 403, "officer_outside_scope"
+    )
+    weak = {"username": "cai.zheng", "password": "cai.zheng-2026-pw"}
+    assert_problem(
+        await d.client.put(f"{OFFICERS}/{in_b['id']}/local-password", json=weak, headers=d.admin), 400, "password_contains_username"
+    )
+    assert (await _password_login(d, "cai.zheng", "cai.zheng-2026-pw")).status_code == 401
+    ok = await d.client.put(f"{OFFICERS}/{in_b['id']}/local-password", json=body, headers=d.admin)
+    assert ok.status_code == 200 and ok.json()["otpauth_uri"] is None
+    taken = await d.client.put(f"{OFFICERS}/{admin_entry['id']}/local-password", json=body, headers=d.admin)
+    assert_problem(taken, 409, "username_taken")
+    # An admin gets a TOTP seed to enrol: without the code the password alone does not sign in.
+    admin_pw = await d.client.put(
+        f"{OFFICERS}/{admin_entry['id']}/local-password", json={"username": "guan.li", "password": "another-long-password"}, headers=d.admin
+    )
+    assert admin_pw.status_code == 200 and admin_pw.json()["otpauth_uri"].startswith("otpauth://totp/")
+    assert_problem(await _password_login(d, "guan.li", "another-long-password"), 401, "totp_required")

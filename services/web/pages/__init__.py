@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.web.office import account as office_account
 from services.web.pages import account, apply, catalog, column, display, documents, inbox, my, reports, status
 
 ROUTERS = (
@@ -15,4 +16,5 @@ ROUTERS = (
     my.router,
     inbox.router,
     status.router,
+    office_account.router,
 )
