@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
-from sqlalchemy import func, select
+from sqlalchemy import String, and_, cast, func, or_, select
 
 from services.catalog.adapters.orm import Document, DocumentAttachment, DocumentRevision
 from services.catalog.api.deps import agency_names, category_names, check_if_match, etag, today
@@ -64,12 +64,30 @@ async def create_document(body: c.DocumentIn, uow: UoW, request: Request, respon
     return await _view(uow, d, response)
 
 
-@router.get("", summary="本机关及下级机关的信息（工作人员）")
+def _awaiting_revision_review() -> Any:
+    """A revision proposed and not yet reviewed (a JSON column: "no revision" is SQL NULL or JSON null)."""
+    return func.coalesce(cast(Document.pending_revision, String), "null") != "null"
+
+
+def _like(words: str) -> str:
+    return "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+@router.get(
+    "",
+    summary="本机关及下级机关的信息（工作人员）",
+    description="`q` 在信息名称、文号、索引号中查找；`mine=true` 只列本人起草的；`awaiting_review=true` 只列待保密审查的"
+    "（审查中的，及有待审修订的已发布信息）。每项带起草人、提交人和修订人，供界面不向本人提供审查操作。",
+)
 async def list_documents(
     uow: UoW,
     principal: Reader,
     status: Annotated[Status | None, Query(description="按状态筛选")] = None,
     agency_id: Annotated[str | None, Query(max_length=36)] = None,
+    category_code: Annotated[str | None, Query(max_length=40, description="按信息类别筛选")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="信息名称、文号或索引号中的字词")] = None,
+    mine: Annotated[bool, Query(description="只列本人起草的")] = False,
+    awaiting_review: Annotated[bool, Query(description="只列待审查的（含待审修订）")] = False,
     page: Page = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
@@ -81,6 +99,23 @@ async def list_documents(
         where.append(Document.agency_id == agency_id)
     if status:
         where.append(Document.status == status.value)
+    if category_code:
+        where.append(Document.category_code == category_code)
+    if q and q.strip():
+        pattern = _like(q.strip())
+        where.append(
+            or_(
+                Document.title.ilike(pattern, escape="\\"),
+                Document.doc_number.ilike(pattern, escape="\\"),
+                Document.index_number.ilike(pattern, escape="\\"),
+            )
+        )
+    if mine:
+        where.append(Document.author_sub == principal.sub)
+    if awaiting_review:
+        where.append(
+            or_(Document.status == Status.in_review.value, and_(Document.status == Status.published.value, _awaiting_revision_review()))
+        )
     total = (await uow.session.execute(select(func.count()).select_from(Document).where(*where))).scalar_one()
     rows = (
         await uow.session.execute(
@@ -89,7 +124,15 @@ async def list_documents(
     ).scalars()
     names, agencies = await category_names(uow.session), await agency_names(uow.session)
     items = [
-        public_view(d, names, agencies) | {"status": d.status, "publish_due_on": d.publish_due_on, "published_on_time": d.published_on_time}
+        public_view(d, names, agencies)
+        | {
+            "status": d.status,
+            "publish_due_on": d.publish_due_on,
+            "published_on_time": d.published_on_time,
+            "author_sub": d.author_sub,
+            "submitted_by": d.submitted_by,
+            "pending_revision_by": (d.pending_revision or {}).get("by"),
+        }
         for d in rows
     ]
     return {"total": total, "page": page, "size": size, "items": items}
