@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from services.web.office import account as office_account
+from services.web.office import documents as office_documents
+from services.web.office import documents_actions as office_document_actions
+from services.web.office import documents_lists as office_document_lists
 from services.web.pages import account, apply, catalog, column, display, documents, inbox, my, reports, status
 
 ROUTERS = (
@@ -17,4 +20,7 @@ ROUTERS = (
     inbox.router,
     status.router,
     office_account.router,
+    office_document_lists.router,  # before office_documents: /office/documents/review is not a document
+    office_documents.router,
+    office_document_actions.router,
 )
