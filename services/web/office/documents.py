@@ -35,7 +35,6 @@ READERS = (*EDITORS, "reviewer", "supervisor")
 
 STATUS_LABELS = {"draft": "草稿", "in_review": "保密审查中", "published": "已发布", "withdrawn": "已撤回"}
 VALIDITY_LABELS = {"valid": "有效", "expired": "失效", "repealed": "废止"}
-INTERPRETATION = "interpretation"  # the 政策解读 category (catalog.domain.taxonomy)
 PAGE_SIZE = 20
 
 # The attachment kinds catalog accepts (its attachment_types), by the file's extension: the type sent is
