@@ -84,7 +84,7 @@ async def list_documents(
     principal: Reader,
     status: Annotated[Status | None, Query(description="按状态筛选")] = None,
     agency_id: Annotated[str | None, Query(max_length=36)] = None,
-    category_code: Annotated[str | None, Query(max_length=40, description="按信息类别筛选")] = None,
+    category_code: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z][a-z0-9_]{1,39}$", description="按信息类别筛选")] = None,
     q: Annotated[str | None, Query(max_length=100, description="信息名称、文号或索引号中的字词")] = None,
     mine: Annotated[bool, Query(description="只列本人起草的")] = False,
     awaiting_review: Annotated[bool, Query(description="只列待审查的（含待审修订）")] = False,
@@ -101,8 +101,9 @@ async def list_documents(
         where.append(Document.status == status.value)
     if category_code:
         where.append(Document.category_code == category_code)
-    if q and q.strip():
-        pattern = _like(q.strip())
+    words = "".join(ch for ch in q or "" if ch.isprintable()).strip()  # a NUL byte never reaches the database
+    if words:
+        pattern = _like(words)
         where.append(
             or_(
                 Document.title.ilike(pattern, escape="\\"),

@@ -46,3 +46,14 @@ async def test_awaiting_review_lists_submitted_documents_and_pending_revisions_o
     assert by_id[submitted["id"]]["submitted_by"] == "submitter-1"
     assert by_id[revised["id"]]["pending_revision_by"] == "reviser-1"
     assert published["id"] not in by_id
+
+
+async def test_words_with_control_characters_are_answered_not_a_server_error(catalog_app) -> None:
+    c = catalog_app
+    d = await c.draft(title="关于调整城乡低保标准的通知")
+    r = await c.client.get(f"{API}/documents", params={"q": "低保\x00"}, headers=c.who("reviewer"))
+    assert r.status_code == 200, r.text
+    assert [i["id"] for i in r.json()["items"]] == [d["id"]]
+    assert (await c.client.get(f"{API}/documents", params={"q": "\x00"}, headers=c.who("reviewer"))).json()["total"] == 1
+    r = await c.client.get(f"{API}/documents", params={"category_code": "plan\x00"}, headers=c.who("reviewer"))
+    assert r.status_code == 422, r.text

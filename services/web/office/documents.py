@@ -286,6 +286,7 @@ async def documents(
     page: int = Query(1, ge=1, le=1000),
 ) -> Response:
     status = status if status in STATUS_LABELS else ""
+    category = category if re.fullmatch(r"[a-z][a-z0-9_]{1,39}", category) else ""
     params: dict[str, Any] = {"page": page, "size": PAGE_SIZE}
     if status:
         params["status"] = status
