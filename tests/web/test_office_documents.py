@@ -161,6 +161,15 @@ def test_a_returned_draft_shows_the_reasons_and_is_resubmitted_without_javascrip
 
     office_sign_in(page, world.drafter, f"/office/documents/{document_id}")
     expect(page.locator("#review-note")).to_have_text("第二段涉及个人信息，请删除后重新提交。")
+    history = page.locator("section[aria-labelledby=history-title]")
+    for _ in range(60):  # the audit log records each step from catalog's events, a moment after the step
+        if "退回修改" in history.inner_text():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    expect(history).to_contain_text("退回修改")
+    expect(history).to_contain_text("理由或意见：第二段涉及个人信息，请删除后重新提交。")
+    expect(history).to_contain_text("提交保密审查")
     page.get_by_role("link", name="修改草稿").click()
     page.get_by_label("正文").fill("各乡镇人民政府：现将2027年社会救助工作计划印发给你们（已删除个人信息）。")
     page.get_by_role("button", name="保存修改").click()
