@@ -8,7 +8,7 @@ SUB ?=
 UV_VERSION := 0.13.9
 SERVICES := catalog requests notify audit identity
 
-.PHONY: install run test lint bench migrate downgrade token clean
+.PHONY: install run demo test lint bench migrate downgrade token clean
 
 install: ## create .venv and install exactly the versions in uv.lock, with the dev extras (incl. the dev broker)
 	test -x $(PY) || $(PYTHON) -m venv .venv
@@ -18,6 +18,9 @@ install: ## create .venv and install exactly the versions in uv.lock, with the d
 
 run: ## broker on :9092 + catalog :8001, requests :8002, notify :8003, audit :8004, identity :8005 (SQLite under var/)
 	$(PY) -m shared.devrun
+
+demo: ## with make run going: demo agencies and one officer per role for the workbench (/office/), passwords printed
+	$(PY) -m shared.devseed
 
 test: ## the whole suite (uses PostgreSQL when TEST_POSTGRES_URL is set)
 	$(PY) -m pytest -q
