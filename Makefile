@@ -32,6 +32,8 @@ lint: ## ruff: the lint rules and the formatting (configured in pyproject.toml)
 bench: ## benchmarks against local PostgreSQL (BENCH_POSTGRES_URL); prints ratios measured in one run
 	$(PY) -m bench.requests_submit
 	$(PY) -m bench.notify_latency
+	$(PY) -m bench.event_latency
+	$(PY) -m bench.cold_start
 	$(PY) -m bench.annual_report
 	$(PY) -m bench.catalog_search
 	$(PY) -m bench.web_search

@@ -72,9 +72,9 @@ class Api:
 
     def ensure_agencies(self) -> dict[str, str]:
         known = self.agencies()
-        for name, kind, parent in AGENCIES:
+        for name, kind, parent, credit_code in AGENCIES:
             if name not in known:
-                body = {"name": name, "kind": kind, "parent_id": known[parent] if parent else None}
+                body = {"name": name, "kind": kind, "parent_id": known[parent] if parent else None, "credit_code": credit_code}
                 resp = self.client.post(self.url("catalog", "/agencies"), json=body, headers=self.admin)
                 if resp.status_code != 201:
                     raise SystemExit(f"未能建立机关 {name}：{resp.text}")
@@ -115,7 +115,7 @@ def seed(base: dict[str, str]) -> int:
     api = Api(base)
     agencies = api.ensure_agencies()
     existing = api.officers()
-    print("演示机关：" + "、".join(name for name, _, _ in AGENCIES if name in agencies))
+    print("演示机关：" + "、".join(name for name, *_ in AGENCIES if name in agencies))
     print(f"演示工作人员（密码均为 {DEMO_PASSWORD}，仅供开发环境试用）：")
     for officer in OFFICERS:
         uri = api.ensure_officer(officer, agencies[officer.agency], existing)

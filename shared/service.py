@@ -41,6 +41,7 @@ from shared.plumbing import Plumbing
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.uow import UnitOfWork
+from shared.warmup import warm_up_app
 from shared.workdays import county_today
 
 log = logging.getLogger(__name__)
@@ -211,6 +212,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
             await runtime.migrate()
         for warm in spec.warm_up:  # before the first request and before /readyz answers
             await asyncio.to_thread(warm)
+        warm_up_app(app)
         app.state.runtime = runtime
         runtime.today = lambda: app.state.today()
         if settings.run_workers:
