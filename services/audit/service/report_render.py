@@ -8,7 +8,9 @@ the HTML page also charts requests received and answered per month, and is self-
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from html import escape
+from typing import Any
 
 from services.audit.domain.annual_report import (
     COLUMN_LABELS,
@@ -39,7 +41,7 @@ def report_title(agency_name: str | None, year: int, subtree: bool) -> str:
     return f"{name}{'（含下级机关）' if subtree else ''}{year}年政府信息公开工作年度报告"
 
 
-def table_two_blocks(two: dict) -> list[tuple[list[str], list[list]]]:
+def table_two_blocks(two: Mapping[str, Any]) -> list[tuple[list[str], list[list[Any]]]]:
     """Table 二 as the template's four small tables: (header, rows) each."""
     blocks = [
         (
@@ -69,9 +71,10 @@ def _row_kind(key: str) -> str:
 # -- XLSX --------------------------------------------------------------------------------------
 
 
-def as_xlsx(tables: dict, title: str) -> bytes:
+def as_xlsx(tables: Mapping[str, Any], title: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.worksheet.worksheet import Worksheet
 
     thin = Side(style="thin", color="000000")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
@@ -79,7 +82,7 @@ def as_xlsx(tables: dict, title: str) -> bytes:
     left = Alignment(horizontal="left", vertical="center", wrap_text=True)
     bold = Font(bold=True)
 
-    def box(ws, first_row: int, last_row: int, first_col: int, last_col: int) -> None:
+    def box(ws: Worksheet, first_row: int, last_row: int, first_col: int, last_col: int) -> None:
         for row in ws.iter_rows(min_row=first_row, max_row=last_row, min_col=first_col, max_col=last_col):
             for cell in row:
                 cell.border = border
@@ -87,12 +90,13 @@ def as_xlsx(tables: dict, title: str) -> bytes:
     wb = Workbook()
     # -- 表二 --
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook holds one worksheet
     ws.title = "二、主动公开情况"
     ws.cell(1, 1, title).font = Font(bold=True, size=14)
     ws.cell(2, 1, TABLE_TWO_TITLE).font = bold
     ws.column_dimensions["A"].width = 30
-    for col in "BCD":
-        ws.column_dimensions[col].width = 16
+    for letter in "BCD":
+        ws.column_dimensions[letter].width = 16
     row = 3
     for header, rows in table_two_blocks(tables["two"]):
         for col, text in enumerate(header, start=1):
@@ -153,8 +157,8 @@ def as_xlsx(tables: dict, title: str) -> bytes:
     ws.column_dimensions["A"].width = 12
     ws.column_dimensions["B"].width = 22
     ws.column_dimensions["C"].width = 40
-    for col in "DEFGHIJ":
-        ws.column_dimensions[col].width = 11
+    for letter in "DEFGHIJ":
+        ws.column_dimensions[letter].width = 11
 
     # -- 表四 --
     ws = wb.create_sheet("四、行政复议行政诉讼情况")
@@ -206,7 +210,7 @@ footer{margin-top:2em;font-size:.85em;color:#555}
 RECEIVED_COLOUR, ANSWERED_COLOUR = "#c0392b", "#2c6fbb"
 
 
-def _table_three_html(three: dict) -> str:
+def _table_three_html(three: Mapping[str, Any]) -> str:
     n_results = sum(1 for key, _ in ROWS if _row_kind(key) != "top" and key in three)
     head = (
         f'<tr><th colspan="3" rowspan="3">{escape(CHECK_NOTE)}</th><th colspan="7">{APPLICANT_HEADER}</th></tr>'
@@ -230,7 +234,7 @@ def _table_three_html(three: dict) -> str:
     return f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _table_two_html(two: dict) -> str:
+def _table_two_html(two: Mapping[str, Any]) -> str:
     parts = []
     for header, rows in table_two_blocks(two):
         head = "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>"
@@ -239,7 +243,7 @@ def _table_two_html(two: dict) -> str:
     return "".join(parts)
 
 
-def _table_four_html(four: dict) -> str:
+def _table_four_html(four: Mapping[str, Any]) -> str:
     head = (
         f'<tr><th colspan="5" rowspan="2">{REMEDY_HEADERS["reconsideration"]}</th><th colspan="10">{LITIGATION_HEADER}</th></tr>'
         f'<tr><th colspan="5">{REMEDY_HEADERS["litigation_direct"]}</th>'
@@ -286,7 +290,7 @@ def monthly_chart_svg(received: list[int], answered: list[int], year: int) -> st
     return "".join(parts)
 
 
-def _part_six_html(fees: dict | None) -> str:
+def _part_six_html(fees: Mapping[str, Any] | None) -> str:
     """六、其他需要报告的事项: the 信息处理费 collected (国办函〔2020〕109号)."""
     if fees is None:
         return ""
@@ -298,7 +302,7 @@ def _part_six_html(fees: dict | None) -> str:
     return f"<h2>六、其他需要报告的事项</h2><p>{text}</p>"
 
 
-def as_html(tables: dict, title: str, year: int, monthly: dict[str, list[int]], generated_on: str | None = None) -> str:
+def as_html(tables: Mapping[str, Any], title: str, year: int, monthly: dict[str, list[int]], generated_on: str | None = None) -> str:
     chart = monthly_chart_svg(monthly["received"], monthly["answered"], year)
     legend = (
         f'<div class="legend"><span style="background:{RECEIVED_COLOUR}"></span>本年收到申请'

@@ -13,6 +13,7 @@ import json
 import logging
 import uuid
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -24,6 +25,12 @@ log = logging.getLogger(__name__)
 
 ALGORITHM = "ACS3-HMAC-SHA256"
 API_VERSION = "2017-05-25"
+
+
+class CodeSender(Protocol):
+    """Sends a login code to a phone (the development outbox or Aliyun)."""
+
+    async def send_code(self, phone: str, code: str, minutes: int) -> None: ...
 
 
 class DevOutboxSender:
