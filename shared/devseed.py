@@ -31,10 +31,11 @@ class DemoOfficer:
     roles: tuple[str, ...]
 
 
-AGENCIES = (
-    ("某某县人民政府", "county_government", None),
-    ("某某县民政局", "department", "某某县人民政府"),
-    ("某某县财政局", "department", "某某县人民政府"),
+# name, kind, parent, 统一社会信用代码 (the catalog's 索引号 is built on it; these pass GB 32100's check)
+AGENCIES: tuple[tuple[str, str, str | None, str], ...] = (
+    ("某某县人民政府", "county_government", None, "11330100002489321D"),
+    ("某某县民政局", "department", "某某县人民政府", "11330102MB1234567B"),
+    ("某某县财政局", "department", "某某县人民政府", "12330100470123456G"),
 )
 OFFICERS = (
     DemoOfficer("gly", "管理员", "某某县人民政府", ("admin",)),
@@ -108,7 +109,8 @@ class Api:
         )
         if resp.status_code != 200:
             raise SystemExit(f"未能为 {officer.name} 设置密码：{resp.text}")
-        return resp.json().get("otpauth_uri")
+        uri: str | None = resp.json().get("otpauth_uri")
+        return uri
 
 
 def seed(base: dict[str, str]) -> int:
