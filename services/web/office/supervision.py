@@ -40,6 +40,11 @@ STATE_LABELS = {  # requests' own labels (services/requests/domain/workflow.py),
 }
 
 
+def _num(value: Any) -> Any:
+    """20.0 as 20, 37.5 as 37.5 (points read as people write them)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _this_year() -> int:
     return date.today().year
 
@@ -53,7 +58,9 @@ async def _scope(request: Request, api: Backends, s: Session, *, require_agency:
         asked = None
     if not asked and (require_agency or not s.has_any("admin")):
         asked = default_agency(agencies, s)
-    subtree = checked(request.query_params.get("subtree", "1"))
+    # The form sends a hidden "0" and, when ticked, the checkbox's "1"; with neither (a bare link) the subtree is included.
+    sent = request.query_params.getlist("subtree")
+    subtree = not sent or any(checked(v) for v in sent)
     return {"agencies": agencies, "agency_options": agency_options(agencies), "agency_id": asked or "", "subtree": subtree}
 
 
@@ -247,6 +254,8 @@ async def assessment(request: Request, api: Api, s: OfficerSession, token: Super
             )
         except ApiProblem as problem:
             errors = problem_errors(problem, ("year", "agency_id"))
+    if result:
+        result = {**result, "score": _num(result["score"]), "items": [{k: _num(v) for k, v in i.items()} for i in result["items"]]}
     lost = [i for i in (result or {}).get("items", []) if i["lost"] > 0]
     return await _page(
         request,
