@@ -31,14 +31,14 @@ def create_agency(site: Any, name: str, kind: str = "department", parent_id: str
     return resp.json()["id"]
 
 
-def eventually(check: Callable[[], Any], what: str, seconds: float = 45) -> Any:
+def eventually(check: Callable[[], Any], what: str | Callable[[], str], seconds: float = 45) -> Any:
     """Poll until `check` returns something truthy (the services follow each other through the broker)."""
     deadline = time.monotonic() + seconds
     while True:
         found = check()
         if found:
             return found
-        assert time.monotonic() < deadline, f"never happened: {what}"
+        assert time.monotonic() < deadline, f"never happened: {what if isinstance(what, str) else what()}"
         time.sleep(0.3)
 
 

@@ -62,9 +62,14 @@ def test_an_admin_creates_an_agency_and_an_officer_who_then_signs_in(page, site,
         page.locator("#roles_0-reviewer").check()
         page.get_by_role("button", name="新增工作人员").click()
         page.wait_for_load_state()
-        return "/office/admin/officers/new" not in page.url and page.locator("#error-summary").count() == 0
+        if page.locator("#error-summary").count():
+            refused.append(page.locator("#error-summary").inner_text())
+            return False
+        return True
 
-    eventually(officer_created, "the officer is created on the page")
+    refused: list[str] = []
+    eventually(officer_created, lambda: f"the officer is created on the page; the page said {refused[-2:]}", seconds=90)
+    assert all("尚未从机关目录同步" in r for r in refused), refused  # only the wait for identity, nothing else
     expect(page.get_by_role("status")).to_contain_text("已新增工作人员“吴审计”")
     assert page.locator("#roles_0-handler").is_checked() and page.locator("#roles_0-reviewer").is_checked()
     officer_id = page.url.rstrip("/").rsplit("/", 1)[-1]
@@ -100,12 +105,14 @@ def test_an_admin_creates_an_agency_and_an_officer_who_then_signs_in(page, site,
 def test_a_head_edits_roles_in_their_subtree_but_is_neither_offered_nor_allowed_admin(page, site, tree):
     as_person_from_own_address(page)
     office_sign_in(page, tree.head, "/office/admin")
+    main = page.get_by_role("main")
+    assert main.get_by_role("link", name="工作人员与角色").is_visible() and main.get_by_role("link", name="工作日历").count() == 0
+    page.goto("/office/admin/officers")
     subnav = page.get_by_role("navigation", name="系统管理")
     assert subnav.get_by_role("link", name="工作人员与角色").is_visible()
     assert subnav.get_by_role("link", name="工作日历").count() == 0  # admins only
     assert subnav.get_by_role("link", name="分类").count() == 0
 
-    page.goto("/office/admin/officers")
     listed = page.locator(".officer-table").inner_text()
     assert "周承办" in listed and "孙负责" in listed
     assert all(tree.tag + "县卫生健康局" not in o for o in page.locator("#agency_id option").all_inner_texts())  # a sibling, not theirs
