@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pyotp
 
+from shared.validators import credit_code_check_char
 from tests.web.office import PASSWORD, Officer
 
 _serial = itertools.count(1)
@@ -21,12 +23,17 @@ def tag() -> str:
     return f"{int(time.time() * 10) % 1000000:06d}{next(_serial)}"
 
 
+def credit_code() -> str:
+    """A unique, valid 统一社会信用代码 (catalog needs one to number an agency's documents)."""
+    first = "11" + "".join(random.choice("0123456789") for _ in range(15))
+    return first + credit_code_check_char(first)
+
+
 def create_agency(site: Any, name: str, kind: str = "department", parent_id: str | None = None) -> str:
-    """An agency in catalog, once identity's directory knows it (officers can be given roles there)."""
+    """An agency in catalog (the other services learn of it through its event)."""
+    body = {"name": name, "kind": kind, "parent_id": parent_id, "credit_code": credit_code()}
     with httpx.Client(timeout=10) as client:
-        resp = client.post(
-            f"{site.api('catalog')}/agencies", json={"name": name, "kind": kind, "parent_id": parent_id}, headers=site.token("admin")
-        )
+        resp = client.post(f"{site.api('catalog')}/agencies", json=body, headers=site.token("admin"))
         assert resp.status_code == 201, resp.text
     return resp.json()["id"]
 
