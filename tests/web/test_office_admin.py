@@ -145,6 +145,41 @@ def test_a_head_edits_roles_in_their_subtree_but_is_neither_offered_nor_allowed_
     assert page.get_by_role("heading", level=1).inner_text() == "无权访问"
 
 
+def test_a_head_keeps_their_guide_and_disables_then_enables_an_officer_without_javascript(nojs_page, site, tree):
+    page = nojs_page
+    as_person_from_own_address(page)
+    office_sign_in(page, tree.head, "/office/admin/agencies")
+    agencies = page.locator(".agency-tree").inner_text()
+    assert f"{tree.tag}县教育局" in agencies and "卫生健康局" not in agencies
+    assert page.get_by_role("button", name="新增机关").count() == 0  # admins only
+
+    page.locator(f'a[href="/office/admin/agencies/{tree.education}/guide"]').click()
+    page.get_by_label("政府信息公开工作机构").fill(f"{tree.tag}县教育局办公室")
+    page.get_by_label("办公地址").fill("某某县学府路8号")
+    page.get_by_label("办公时间").fill("工作日 9:00-17:00")
+    page.get_by_label("咨询电话").fill("0571-8811111")
+    page.get_by_role("button", name="保存并发布指南").click()
+    page.wait_for_url("**/office/admin/agencies")
+    expect(page.get_by_role("status")).to_contain_text(f"已保存{tree.tag}县教育局的政府信息公开指南")
+    page.goto(f"/agencies/{tree.education}")
+    expect(page.get_by_role("main")).to_contain_text(f"{tree.tag}县教育局办公室")
+
+    page.goto(f"/office/admin/officers/{tree.handler.id}")
+    page.get_by_role("link", name="停用该工作人员…").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "停用工作人员“周承办”"
+    page.get_by_role("button", name="确认停用周承办").click()
+    page.wait_for_url(f"**/office/admin/officers/{tree.handler.id}")
+    expect(page.get_by_role("status")).to_contain_text("已停用工作人员“周承办”")
+    assert page.locator("#officer-status").inner_text() == "已停用"
+    login = {"username": tree.handler.username, "password": PASSWORD}
+    assert httpx.post(f"{site.api('identity')}/password/login", json=login, timeout=10).status_code >= 400
+    page.get_by_role("link", name="重新启用该工作人员…").click()
+    page.get_by_role("button", name="确认启用周承办").click()
+    page.wait_for_url(f"**/office/admin/officers/{tree.handler.id}")
+    assert page.locator("#officer-status").inner_text() == "在用"
+    assert httpx.post(f"{site.api('identity')}/password/login", json=login, timeout=10).status_code == 200
+
+
 def test_the_calendar_banner_shows_what_the_calendar_notice_says(page, site, tree):
     """The date cannot be driven in the running system (requests' `today` is the real date there), so the
     banner is checked against the API's real answer; requests' own tests drive the date (test_calendar_api.py)."""
@@ -201,7 +236,7 @@ def test_every_administration_page_is_accessible(page, site, tree):
     page.get_by_role("button", name="新增工作人员").click()
     expect(page.locator("#error-summary")).to_contain_text("请填写姓名")
     assert_accessible(page, "officer form with errors")
-    page.goto(f"/office/admin/agencies/{tree.education}/guide")
+    page.goto(f"/office/admin/agencies/{tree.health}/guide")
     page.get_by_label("办公地址").fill("")
     page.get_by_role("button", name="保存并发布指南").click()
     expect(page.locator("#error-summary")).to_contain_text("请填写办公地址")
