@@ -70,7 +70,7 @@ def _agency_values(form: FormData) -> dict[str, str]:
     return {name: str(form.get(name) or "").strip() for name in _AGENCY_FIELDS}
 
 
-def _agency_body(values: dict[str, str], *, patch: bool) -> tuple[dict[str, Any], dict[str, str]]:
+def _agency_body(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     errors: dict[str, str] = {}
     if not values["name"]:
         errors["name"] = "请填写机关全称"
@@ -111,7 +111,7 @@ async def agencies(request: Request, api: Api, s: OfficerSession, token: KeeperT
 @router.post("/office/admin/agencies", summary="新增机关（系统管理员）")
 async def create_agency(request: Request, api: Api, s: OfficerSession, token: AdminToken, form: CheckedForm) -> Response:
     values = _agency_values(form)
-    body, errors = _agency_body(values, patch=False)
+    body, errors = _agency_body(values)
     if not errors:
         try:
             created = await api.post_json("catalog", "/agencies", body, token=token)
@@ -167,7 +167,7 @@ async def _agency_form(
 async def update_agency(agency_id: str, request: Request, api: Api, s: OfficerSession, token: AdminToken, form: CheckedForm) -> Response:
     agency = await _agency(api, agency_id)
     values = _agency_values(form)
-    body, errors = _agency_body(values, patch=True)
+    body, errors = _agency_body(values)
     if not errors:
         try:
             await api.call("catalog", "PATCH", f"/agencies/{_q(agency_id)}", json=body, token=token)
@@ -465,7 +465,7 @@ def _membership_rows(form: FormData, count: int) -> list[dict[str, Any]]:
     return rows
 
 
-def _memberships(rows: list[dict[str, Any]], names: dict[str, str]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+def _memberships(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Rows with an agency and roles; a row with an agency and no role is that membership removed."""
     found: list[dict[str, Any]] = []
     errors: dict[str, str] = {}
@@ -541,8 +541,7 @@ async def create_officer(request: Request, api: Api, s: OfficerSession, token: K
     values = _person_values(form)
     count = min(int(str(form.get("rows") or "0")) if str(form.get("rows") or "").isdigit() else 0, 50)
     rows = _membership_rows(form, count)
-    names = _names(await agencies_in_scope(api, s))
-    memberships, errors = _memberships(rows, names)
+    memberships, errors = _memberships(rows)
     errors = _person_errors(values) | errors
     if not errors:
         body = {
@@ -590,8 +589,7 @@ async def update_officer(officer_id: str, request: Request, api: Api, s: Officer
     values = _person_values(form)
     count = min(int(str(form.get("rows") or "0")) if str(form.get("rows") or "").isdigit() else 0, 50)
     rows = _membership_rows(form, count)
-    names = _names(await agencies_in_scope(api, s))
-    memberships, errors = _memberships(rows, names)
+    memberships, errors = _memberships(rows)
     errors = _person_errors(values) | errors
     if not errors:
         body = {

@@ -41,14 +41,12 @@ def test_memberships_from_the_form_rows():
         {"agency_id": "town", "roles": []},  # every role unticked: no longer serving there
         {"agency_id": "", "roles": []},  # a blank row
     ]
-    assert _memberships(rows, {}) == ([{"agency_id": "edu", "roles": ["handler", "reviewer"]}], {})
-    found, errors = _memberships([{"agency_id": "", "roles": ["handler"]}], {})
+    assert _memberships(rows) == ([{"agency_id": "edu", "roles": ["handler", "reviewer"]}], {})
+    found, errors = _memberships([{"agency_id": "", "roles": ["handler"]}])
     assert found == [] and errors == {"agency_0": "请选择授予这些角色的机关"}
-    found, errors = _memberships([{"agency_id": "edu", "roles": ["handler"]}, {"agency_id": "edu", "roles": ["head"]}], {})
+    found, errors = _memberships([{"agency_id": "edu", "roles": ["handler"]}, {"agency_id": "edu", "roles": ["head"]}])
     assert errors == {"agency_1": "同一机关只能出现一次，请合并为一项"}
-    assert _memberships([{"agency_id": "edu", "roles": []}], {})[1] == {
-        "agency_0": "请至少在一个机关授予一个角色；不再任职请停用该工作人员"
-    }
+    assert _memberships([{"agency_id": "edu", "roles": []}])[1] == {"agency_0": "请至少在一个机关授予一个角色；不再任职请停用该工作人员"}
 
 
 def test_points_read_as_people_write_them():
