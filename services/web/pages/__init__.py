@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from services.web.office import account as office_account
+from services.web.office import admin as office_admin
+from services.web.office import supervision as office_supervision
 from services.web.pages import account, apply, catalog, column, display, documents, inbox, my, reports, status
 
 ROUTERS = (
@@ -17,4 +19,6 @@ ROUTERS = (
     inbox.router,
     status.router,
     office_account.router,
+    office_supervision.router,
+    office_admin.router,
 )
