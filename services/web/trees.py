@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 AGENCY_KINDS = {
@@ -56,7 +56,7 @@ def flatten(tree: list[dict[str, Any]], depth: int = 0) -> list[tuple[dict[str, 
     return out
 
 
-def county_root(agencies: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+def county_root(agencies: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     """The county government: the root of the tree (the first county-government root if several)."""
     roots = [a for a in agencies if not a.get("parent_id")]
     preferred = [a for a in roots if a.get("kind") == "county_government"]
