@@ -8,7 +8,7 @@ SUB ?=
 UV_VERSION := 0.13.9
 SERVICES := catalog requests notify audit identity
 
-.PHONY: install run test lint bench migrate downgrade token clean
+.PHONY: install run demo test lint typecheck bench migrate downgrade token clean
 
 install: ## create .venv and install exactly the versions in uv.lock, with the dev extras (incl. the dev broker)
 	test -x $(PY) || $(PYTHON) -m venv .venv
@@ -19,6 +19,9 @@ install: ## create .venv and install exactly the versions in uv.lock, with the d
 run: ## broker on :9092 + catalog :8001, requests :8002, notify :8003, audit :8004, identity :8005 (SQLite under var/)
 	$(PY) -m shared.devrun
 
+demo: ## with make run going: demo agencies and one officer per role for the workbench (/office/), passwords printed
+	$(PY) -m shared.devseed
+
 test: ## the whole suite (uses PostgreSQL when TEST_POSTGRES_URL is set)
 	$(PY) -m pytest -q
 
@@ -26,9 +29,14 @@ lint: ## ruff: the lint rules and the formatting (configured in pyproject.toml)
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 
+typecheck: ## mypy: strict on shared/ and every services/*/domain/, default settings on the rest (pyproject.toml)
+	.venv/bin/mypy
+
 bench: ## benchmarks against local PostgreSQL (BENCH_POSTGRES_URL); prints ratios measured in one run
 	$(PY) -m bench.requests_submit
 	$(PY) -m bench.notify_latency
+	$(PY) -m bench.event_latency
+	$(PY) -m bench.cold_start
 	$(PY) -m bench.annual_report
 	$(PY) -m bench.catalog_search
 	$(PY) -m bench.web_search
@@ -44,4 +52,4 @@ token: ## print a token signed by the running identity service (HS256 dev token 
 	@$(PY) -m shared.devtoken --role "$(ROLE)" --agency "$(AGENCY)" --sub "$(SUB)"
 
 clean:
-	rm -rf var .pytest_cache
+	rm -rf var .pytest_cache .mypy_cache

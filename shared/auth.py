@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
@@ -43,6 +43,14 @@ OFFICER_ROLES = frozenset({Role.registrar, Role.handler, Role.reviewer, Role.hea
 # Officers who handle a request need the applicant's full identity and contacts; a supervisor,
 # a reviewer or an officer of an agency above does not, and sees them masked.
 FULL_PII_ROLES = frozenset({Role.registrar, Role.handler, Role.head})
+
+
+_ROLE_RANK = {role.value: i for i, role in enumerate(Role)}
+
+
+def role_rank(role: str) -> int:
+    """A role's place in `Role`'s order, for listing roles the same way everywhere."""
+    return _ROLE_RANK[role]
 
 
 @dataclass(frozen=True)
@@ -212,12 +220,13 @@ async def current_principal(request: Request, credentials: Annotated[HTTPAuthori
     """The authenticated caller; 401 without a valid bearer token."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise unauthenticated("token_missing", "缺少登录凭证（Authorization: Bearer）")
-    principal = await request.app.state.verifier.verify(credentials.credentials)
+    verifier: TokenVerifier = request.app.state.verifier
+    principal = await verifier.verify(credentials.credentials)
     request.state.principal = principal
     return principal
 
 
-def require(*roles: Role):
+def require(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
     """A dependency admitting callers that hold at least one of `roles`; 403 otherwise."""
     allowed = frozenset(roles)
 

@@ -12,8 +12,9 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -109,7 +110,7 @@ async def _dlq(spec: ServiceSpec, args: argparse.Namespace) -> int:
         await runtime.engine.dispose()
 
 
-Command = Callable[[ServiceSpec], Awaitable[int | None]]
+Command = Callable[[ServiceSpec], Coroutine[Any, Any, int | None]]
 BUILTIN_COMMANDS = frozenset({"serve", "worker", "migrate", "downgrade", "current", "outbox", "dlq"})
 
 
@@ -153,7 +154,8 @@ def main(
             p.add_argument("--event-id", action="append", default=[], help="要重放的事件编号（可多次）")
             p.add_argument("--all", action="store_true", help="重放全部搁置中的事件")
     for name, command in commands.items():
-        sub.add_parser(name, help=((command.__doc__ or "").strip().splitlines() or [None])[0])
+        doc_lines = (command.__doc__ or "").strip().splitlines()
+        sub.add_parser(name, help=doc_lines[0] if doc_lines else None)
     args = parser.parse_args(argv)
     spec = build_spec()
     s = spec.settings
@@ -169,7 +171,8 @@ def main(
                 port=s.port,
                 log_config=None,
                 access_log=False,
-                timeout_graceful_shutdown=s.shutdown_http_timeout,
+                # uvicorn annotates an int but passes it to asyncio.timeout, which takes float seconds.
+                timeout_graceful_shutdown=s.shutdown_http_timeout,  # type: ignore[arg-type]
                 proxy_headers=True,
                 forwarded_allow_ips=s.forwarded_allow_ips,
             )

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from shared.context import correlation_id
@@ -34,7 +34,8 @@ from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[UnitOfWork, EventEnvelope], Awaitable[None]]
+# What a handler returns is ignored (some report a count to their own callers).
+Handler = Callable[[UnitOfWork, EventEnvelope], Awaitable[object]]
 
 
 @dataclass
@@ -64,7 +65,9 @@ class PoisonMessage(Exception):
 
 
 class ConsumerRunner:
-    def __init__(self, subscription: Subscription, uow_factory: Callable[[], UnitOfWork], settings: ServiceSettings, inbox_table) -> None:
+    def __init__(
+        self, subscription: Subscription, uow_factory: Callable[[], UnitOfWork], settings: ServiceSettings, inbox_table: Table
+    ) -> None:
         self.sub = subscription
         self.new_uow = uow_factory
         self.settings = settings
@@ -88,7 +91,7 @@ class ConsumerRunner:
         )
         return found.first() is not None
 
-    def _inbox_row(self, msg: ConsumerRecord, envelope: EventEnvelope, outcome: str, error: str | None = None) -> dict:
+    def _inbox_row(self, msg: ConsumerRecord, envelope: EventEnvelope, outcome: str, error: str | None = None) -> dict[str, object]:
         return {
             "consumer": self.group_id,
             "event_id": envelope.event_id,

@@ -7,9 +7,10 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Result, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
@@ -43,20 +44,20 @@ def new_id() -> str:
     return str(uuid.UUID(int=value))
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware datetimes on both backends (SQLite stores naive text, so we re-attach UTC)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("naive datetime given to a UTCDateTime column")
         if value is not None and dialect.name == "sqlite":
             return value.astimezone(UTC).replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
@@ -87,7 +88,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):
+        def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:
             # Let SQLAlchemy, not the driver, open transactions (see _begin_immediate).
             dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
@@ -99,11 +100,20 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         # then writes can fail at once with "database is locked" when another writer got in
         # between; taking the write lock at BEGIN makes them queue on busy_timeout instead.
         @event.listens_for(engine.sync_engine, "begin")
-        def _begin_immediate(conn):
+        def _begin_immediate(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def affected_rows(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE matched.
+
+    Executing DML gives a CursorResult, which has `rowcount`; `Session.execute` is typed to return
+    the plain Result either way, hence the cast.
+    """
+    return cast(CursorResult[Any], result).rowcount
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -38,7 +39,7 @@ def port_open(host: str, port: int) -> bool:
         return s.connect_ex((host, port)) == 0
 
 
-def start_broker(port: int, log_file) -> subprocess.Popen:
+def start_broker(port: int, log_file: IO[bytes]) -> subprocess.Popen[bytes]:
     """Start tansu (memory storage) on 127.0.0.1:`port` and wait until it accepts connections."""
     url = f"tcp://127.0.0.1:{port}"
     proc = subprocess.Popen(
@@ -101,7 +102,7 @@ def main() -> int:
 
     stopping = False
 
-    def request_stop(*_):
+    def request_stop(*_: object) -> None:
         nonlocal stopping
         stopping = True
 
@@ -114,7 +115,7 @@ def main() -> int:
         return 1
     broker = start_broker(broker_port, broker_log)
     print(f"消息代理（tansu）已启动：{bootstrap}", flush=True)
-    children: dict[str, subprocess.Popen] = {}
+    children: dict[str, subprocess.Popen[bytes]] = {}
     for name, port in ports.items():
         env = web_env(port, ports) if name == "web" else service_env(name, port, var, bootstrap, ports["identity"])
         children[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}", "serve"], env=env)

@@ -32,7 +32,8 @@ def _from_identity(url: str, sub: str, roles: list[str], agency: str | None, ttl
     if resp.status_code != 200:
         detail = resp.json().get("detail") if resp.headers.get("content-type", "").startswith("application/") else resp.text
         raise SystemExit(f"身份服务拒绝签发开发令牌（{resp.status_code}）：{detail}；请确认以 make run 启动（IDENTITY_DEV_TOKENS=true）")
-    return resp.json()["access_token"]
+    token: str = resp.json()["access_token"]
+    return token
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -68,7 +68,8 @@ def _matches(content_type: str, data: bytes) -> bool:
     if content_type == "application/pdf":
         return data.startswith(b"%PDF-")
     if content_type in ("image/png", "image/jpeg", "image/gif", "image/webp", "image/tiff"):
-        return filetype.guess_mime(data) == content_type
+        guessed: str | None = filetype.guess_mime(data)
+        return guessed == content_type
     if content_type in ("application/msword", "application/vnd.ms-excel"):
         return data.startswith(OLE2)
     if content_type == "text/plain":

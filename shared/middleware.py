@@ -95,11 +95,12 @@ class RequestContextMiddleware:
 
     def _route_template(self, scope: Scope) -> str:
         """The matched route's template (never the concrete path: ids would explode the labels)."""
-        path = getattr(scope.get("route"), "path", None)
+        path: str | None = getattr(scope.get("route"), "path", None)
         if path is None:
             return "unmatched"
         # Routers included under the service prefix report their own relative template.
-        if self.api_prefix and scope.get("path", "").startswith(self.api_prefix) and not path.startswith(self.api_prefix):
+        request_path: str = scope.get("path", "")
+        if self.api_prefix and request_path.startswith(self.api_prefix) and not path.startswith(self.api_prefix):
             return self.api_prefix + path
         return path
 

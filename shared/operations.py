@@ -13,20 +13,23 @@ from __future__ import annotations
 
 import getpass
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.contracts.operations import DeadLetterReplayed, OutboxReplayed
-from shared.db import utcnow
+from shared.db import affected_rows, utcnow
 from shared.events import Actor, EventEnvelope, dead_letter_topic
 from shared.kafka import make_producer
 from shared.plumbing import Plumbing
 from shared.settings import ServiceSettings
+from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +61,7 @@ async def purge_expired(
                 .order_by(outbox.c.id)
                 .limit(settings.retention_batch_size)
             )
-            n = (await session.execute(delete(outbox).where(outbox.c.id.in_(ids.scalar_subquery())))).rowcount or 0
+            n = affected_rows(await session.execute(delete(outbox).where(outbox.c.id.in_(ids.scalar_subquery())))) or 0
         deleted["outbox"] += n
         if n < settings.retention_batch_size:
             break
@@ -84,15 +87,18 @@ async def purge_expired(
 # -- outbox replay ---------------------------------------------------------------------------
 
 
-async def replay_outbox(new_uow, since: datetime, *, reason: str, operator: str, service: str) -> int:
+async def replay_outbox(new_uow: Callable[[], UnitOfWork], since: datetime, *, reason: str, operator: str, service: str) -> int:
     """Mark every row published at or after `since` unsent again; returns how many (recorded in the audit log)."""
     async with new_uow() as uow:
         outbox = uow.plumbing.outbox
         marked = (
-            await uow.session.execute(
-                update(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at >= since).values(published_at=None)
+            affected_rows(
+                await uow.session.execute(
+                    update(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at >= since).values(published_at=None)
+                )
             )
-        ).rowcount or 0
+            or 0
+        )
         event = OutboxReplayed(since=since.isoformat(), events=marked, reason=reason, operator=operator)
         uow.emit(OutboxReplayed.topic, event.envelope(source=service, aggregate_id=service, actor=Actor.system(service)))
         await uow.commit()
@@ -119,7 +125,7 @@ class DeadLetter:
     key: bytes | None = None
     value: bytes = b""
 
-    def public(self) -> dict:
+    def public(self) -> dict[str, object]:
         return {k: v for k, v in asdict(self).items() if k not in ("key", "value")}
 
 
@@ -163,7 +169,7 @@ async def read_dead_letters(settings: ServiceSettings, group_id: str) -> list[De
     return letters
 
 
-def _letter(group_id: str, msg) -> DeadLetter:
+def _letter(group_id: str, msg: ConsumerRecord) -> DeadLetter:
     headers = {k: v for k, v in (msg.headers or [])}
     try:
         envelope: EventEnvelope | None = EventEnvelope.from_bytes(msg.value or b"")
@@ -202,7 +208,9 @@ async def with_inbox_states(sessions: async_sessionmaker[AsyncSession], plumbing
     return letters
 
 
-async def replay_dead_letters(new_uow, settings: ServiceSettings, letters: list[DeadLetter], *, operator: str) -> list[DeadLetter]:
+async def replay_dead_letters(
+    new_uow: Callable[[], UnitOfWork], settings: ServiceSettings, letters: list[DeadLetter], *, operator: str
+) -> list[DeadLetter]:
     """Send each parked (or replayed but not yet handled) letter back to its original topic.
 
     First, in one transaction, the consumer's `dead_lettered` inbox row is deleted (else the inbox

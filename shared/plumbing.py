@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy.schema import SchemaItem
 
 from shared.db import BigIntPK, UTCDateTime
 
@@ -55,7 +58,19 @@ def plumbing_tables(metadata: MetaData) -> Plumbing:
     return Plumbing(outbox=outbox, inbox=inbox)
 
 
-def create_plumbing_v1(op) -> None:
+class SchemaOperations(Protocol):
+    """What the frozen plumbing migrations use of Alembic's `op` (the module and `Operations` both fit)."""
+
+    def create_table(self, table_name: str, *columns: SchemaItem, **kw: Any) -> Table: ...
+
+    def create_index(self, index_name: str | None, table_name: str, columns: Sequence[str], **kw: Any) -> None: ...
+
+    def drop_table(self, table_name: str, **kw: Any) -> None: ...
+
+    def drop_index(self, index_name: str, table_name: str | None = None, **kw: Any) -> None: ...
+
+
+def create_plumbing_v1(op: SchemaOperations) -> None:
     """Migration step: create outbox and inbox as of schema v1 (a frozen snapshot)."""
     op.create_table(
         "outbox",
@@ -94,7 +109,7 @@ def create_plumbing_v1(op) -> None:
     )
 
 
-def drop_plumbing_v1(op) -> None:
+def drop_plumbing_v1(op: SchemaOperations) -> None:
     op.drop_table("inbox")
     op.drop_index("ix_outbox_pending", table_name="outbox")
     op.drop_table("outbox")

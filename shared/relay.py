@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy import func, select, update
@@ -128,7 +129,7 @@ class OutboxRelay:
             raise ConnectionError(f"{len(failed)} outbox rows failed to publish: {failed[0][1]!r}")
         return len(sent)
 
-    def _note_acks(self, results: list) -> str | None:
+    def _note_acks(self, results: list[Any]) -> str | None:
         """Remember the acknowledged offsets; name a partition whose new offset is below one seen before."""
         went_back = None
         for res in results:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import swagger_ui_bundle
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -41,6 +41,7 @@ from shared.plumbing import Plumbing
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.uow import UnitOfWork
+from shared.warmup import warm_up_app
 from shared.workdays import county_today
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class ServiceSpec:
     produces: list[str] = field(default_factory=list)
     subscriptions: list[Subscription] = field(default_factory=list)
     # Extra background loops (e.g. a scheduler), run with the relay and consumers.
-    background: list[Callable[[ServiceRuntime, asyncio.Event], Awaitable[None]]] = field(default_factory=list)
+    background: list[Callable[[ServiceRuntime, asyncio.Event], Coroutine[Any, Any, None]]] = field(default_factory=list)
     # Work done once before the process says it is ready (e.g. loading a dictionary): blocking
     # functions, run in a thread so the event loop stays free.
     warm_up: list[Callable[[], object]] = field(default_factory=list)
@@ -90,8 +91,8 @@ class ServiceRuntime:
         self.consumers = [ConsumerRunner(s, self.uow, self.settings, spec.plumbing.inbox) for s in spec.subscriptions]
         self._stop = asyncio.Event()  # consumers and background loops
         self._stop_relay = asyncio.Event()  # set only once nothing else in this process can write events
-        self._tasks: list[asyncio.Task] = []
-        self._relay_task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._relay_task: asyncio.Task[None] | None = None
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.spec.plumbing, self.settings, on_commit=self.relay.wake)
@@ -138,7 +139,7 @@ class ServiceRuntime:
         log.info("%s stopped", self.spec.name)
 
     @staticmethod
-    async def _finish(tasks: list[asyncio.Task], deadline: float) -> None:
+    async def _finish(tasks: list[asyncio.Task[None]], deadline: float) -> None:
         if not tasks:
             return
         done, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - asyncio.get_running_loop().time()))
@@ -165,7 +166,8 @@ class ServiceRuntime:
 
 
 def get_runtime(request: Request) -> ServiceRuntime:
-    return request.app.state.runtime
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
 
 
 async def _uow_dependency(request: Request) -> AsyncIterator[UnitOfWork]:
@@ -211,6 +213,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
             await runtime.migrate()
         for warm in spec.warm_up:  # before the first request and before /readyz answers
             await asyncio.to_thread(warm)
+        warm_up_app(app)
         app.state.runtime = runtime
         runtime.today = lambda: app.state.today()
         if settings.run_workers:
@@ -279,7 +282,7 @@ def _add_offline_docs(app: FastAPI, prefix: str) -> None:
 def _add_problem_schema(app: FastAPI) -> None:
     original = app.openapi
 
-    def openapi() -> dict:
+    def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
         schema = original()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Literal
+from functools import _lru_cache_wrapper, lru_cache
+from typing import Literal, TypeVar
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -109,11 +109,21 @@ class ServiceSettings(BaseSettings):
         return f"{self.kafka_topic_prefix}{name}"
 
 
-def cached(settings_cls: type[ServiceSettings]):
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+
+
+def cached(settings_cls: type[SettingsT]) -> _lru_cache_wrapper[SettingsT]:
     """A cached getter for a settings class; tests call `.cache_clear()` to override."""
 
     @lru_cache
-    def get() -> ServiceSettings:
+    def get() -> SettingsT:
         return settings_cls()
 
     return get
+
+
+def service_settings(settings: ServiceSettings, settings_cls: type[SettingsT]) -> SettingsT:
+    """`settings` as its service's own class (the runtime and the unit of work hold the base class)."""
+    if not isinstance(settings, settings_cls):
+        raise TypeError(f"expected {settings_cls.__name__}, got {type(settings).__name__}")
+    return settings

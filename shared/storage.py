@@ -6,7 +6,14 @@ import asyncio
 import hashlib
 import os
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from pydantic import SecretStr
+from starlette.datastructures import UploadFile
+
+if TYPE_CHECKING:
+    from aiobotocore.session import ClientCreatorContext
+    from types_aiobotocore_s3 import S3Client
 
 
 class Storage(Protocol):
@@ -54,26 +61,30 @@ class S3Storage:
     handshake every time. It is made on first use and closed with the service (`aclose`).
     """
 
-    def __init__(self, *, endpoint_url: str, bucket: str, access_key: str, secret_key: str, region: str = "us-east-1") -> None:
+    def __init__(self, *, endpoint_url: str | None, bucket: str, access_key: str, secret_key: str, region: str = "us-east-1") -> None:
         from aiobotocore.session import get_session
 
         self.bucket = bucket
         self._session = get_session()
-        self._options = {
-            "endpoint_url": endpoint_url,
-            "aws_access_key_id": access_key,
-            "aws_secret_access_key": secret_key,
-            "region_name": region,
-        }
-        self._context: Any = None
-        self._client: Any = None
+        self._endpoint_url = endpoint_url
+        self._access_key = access_key
+        self._secret_key = secret_key
+        self._region = region
+        self._context: ClientCreatorContext[S3Client] | None = None
+        self._client: S3Client | None = None
         self._lock = asyncio.Lock()
 
-    async def _s3(self) -> Any:
+    async def _s3(self) -> S3Client:
         if self._client is None:
             async with self._lock:
                 if self._client is None:
-                    self._context = self._session.create_client("s3", **self._options)
+                    self._context = self._session.create_client(
+                        "s3",
+                        endpoint_url=self._endpoint_url,
+                        aws_access_key_id=self._access_key,
+                        aws_secret_access_key=self._secret_key,
+                        region_name=self._region,
+                    )
                     self._client = await self._context.__aenter__()
         return self._client
 
@@ -91,7 +102,26 @@ class S3Storage:
             await context.__aexit__(None, None, None)
 
 
-def storage_from_settings(settings) -> Storage:
+class StorageSettings(Protocol):
+    """The storage fields of a service's settings (catalog's and requests')."""
+
+    @property
+    def storage_backend(self) -> str: ...
+    @property
+    def storage_dir(self) -> str: ...
+    @property
+    def s3_endpoint_url(self) -> str | None: ...
+    @property
+    def s3_bucket(self) -> str: ...
+    @property
+    def s3_access_key(self) -> str: ...
+    @property
+    def s3_secret_key(self) -> SecretStr: ...
+    @property
+    def s3_region(self) -> str: ...
+
+
+def storage_from_settings(settings: StorageSettings) -> Storage:
     """`local` (a directory) unless S3 settings are given."""
     if settings.storage_backend == "s3":
         return S3Storage(
@@ -110,7 +140,7 @@ def content_key(data: bytes, attachment_id: str) -> tuple[str, str]:
     return digest, f"{digest[:2]}/{digest[2:4]}/{attachment_id}"
 
 
-async def read_upload(file, *, allowed_types: list[str], max_bytes: int) -> tuple[str, bytes]:
+async def read_upload(file: UploadFile, *, allowed_types: list[str], max_bytes: int) -> tuple[str, bytes]:
     """(content type, bytes) of an uploaded file, or the problem: 415 for a type not allowed or
     content that is not what it claims, 413 when too large (reading stops past the limit), 422 when empty."""
     from shared.errors import Problem

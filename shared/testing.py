@@ -18,16 +18,18 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
+from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
-from shared.auth import issue_dev_token
+from shared.auth import issue_dev_token as issue_dev_token  # re-exported: the services' tests import it from here
 from shared.settings import ServiceSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +38,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def _port_open(port: int) -> bool:
@@ -50,7 +53,7 @@ class Broker:
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def bootstrap(self) -> str:
@@ -126,7 +129,10 @@ class Databases:
             return
         import asyncpg
 
-        conn = await asyncpg.connect(_asyncpg_dsn(postgres_admin_url()), timeout=10)
+        admin = postgres_admin_url()
+        if admin is None:
+            raise RuntimeError("TEST_POSTGRES_URL is not set")
+        conn = await asyncpg.connect(_asyncpg_dsn(admin), timeout=10)
         try:
             for name in self.created:
                 await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -179,7 +185,7 @@ def auth(settings: ServiceSettings, role: str, **kw: Any) -> dict[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def running_app(app) -> AsyncIterator[httpx.AsyncClient]:
+async def running_app(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     """Run an app's lifespan (migrations, relay, consumers) and give a client bound to it."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -211,7 +217,7 @@ class ServiceProcess:
     name: str
     env: dict[str, str]
     port: int = field(default_factory=free_port)
-    proc: subprocess.Popen | None = None
+    proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
     @property
@@ -296,7 +302,7 @@ def assert_problem(resp: httpx.Response, status: int, code: str | None = None) -
     """The response is an RFC 9457 problem+json with this status (and code) and a Chinese detail."""
     assert resp.status_code == status, resp.text
     assert resp.headers["content-type"].startswith("application/problem+json"), resp.headers["content-type"]
-    body = resp.json()
+    body: dict[str, Any] = resp.json()
     for key in ("type", "title", "status", "detail", "code"):
         assert key in body, f"problem body lacks {key!r}: {body}"
     assert body["status"] == status
@@ -312,7 +318,7 @@ def assert_problem(resp: httpx.Response, status: int, code: str | None = None) -
 
 
 @contextlib.asynccontextmanager
-async def served(app, *, lifespan: str = "on") -> AsyncIterator[str]:
+async def served(app: ASGIApp, *, lifespan: Literal["auto", "on", "off"] = "on") -> AsyncIterator[str]:
     """Serve an ASGI app on a free loopback port inside this event loop; yields its base URL.
 
     For apps that another service must reach over real HTTP: the identity service's key set,
@@ -320,9 +326,13 @@ async def served(app, *, lifespan: str = "on") -> AsyncIterator[str]:
     """
     import uvicorn
 
+    class _Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield  # pytest keeps its signals
+
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan=lifespan, log_config=None, access_log=False))
-    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]  # pytest keeps its signals
+    server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan=lifespan, log_config=None, access_log=False))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

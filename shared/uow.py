@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import TracebackType
 
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -39,7 +40,7 @@ class UnitOfWork:
         self.session = self._sessions()
         return self
 
-    async def __aexit__(self, exc_type, exc, tb) -> None:
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         try:
             await self.session.rollback()
         finally:
@@ -79,7 +80,7 @@ class UnitOfWork:
                     for topic, e in self._pending
                 ],
             )
-            if self.session.bind.dialect.name == "postgresql":
+            if self.session.get_bind().dialect.name == "postgresql":
                 # Delivered at commit to the relays of this service listening in other processes
                 # (a worker): they publish at once instead of at their next poll.
                 await self.session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": outbox_channel(self._settings)})

@@ -52,8 +52,9 @@ def build_spec(settings: CatalogSettings | None = None) -> ServiceSpec:
 
 
 def create_app(settings: CatalogSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
     spec = build_spec(settings)
     app = create_service_app(spec)
     app.state.calendar = CALENDAR
-    app.state.storage = storage_from_settings(spec.settings)
+    app.state.storage = storage_from_settings(settings)
     return app

@@ -59,8 +59,8 @@ async def _keep_keys_fresh(app: FastAPI, keyring: KeyRing, stop: asyncio.Event) 
 
 
 def create_app(settings: IdentitySettings | None = None) -> FastAPI:
-    spec = build_spec(settings)
-    s: IdentitySettings = spec.settings  # type: ignore[assignment]
+    s = settings or get_settings()
+    spec = build_spec(s)
     app = create_service_app(spec)
     keyring = KeyRing(s)
     app.state.keyring = keyring

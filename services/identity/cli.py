@@ -13,8 +13,10 @@ import os
 import sys
 
 from services.identity.service.keys import KeyRing
+from services.identity.settings import IdentitySettings
 from shared.errors import Problem
 from shared.service import ServiceRuntime, ServiceSpec
+from shared.settings import service_settings
 
 
 async def rotate_keys(spec: ServiceSpec) -> int:
@@ -22,7 +24,7 @@ async def rotate_keys(spec: ServiceSpec) -> int:
     runtime = ServiceRuntime(spec)
     try:
         await runtime.migrate()
-        ring = KeyRing(spec.settings)  # type: ignore[arg-type]
+        ring = KeyRing(service_settings(spec.settings, IdentitySettings))
         async with runtime.uow() as uow:
             kid = await ring.rotate(uow)
             await uow.commit()
@@ -44,9 +46,9 @@ async def create_admin(spec: ServiceSpec, *, username: str, name: str, agency_id
             try:
                 _, uri = await create_local_admin(
                     uow,
-                    spec.settings,
+                    service_settings(spec.settings, IdentitySettings),
                     username=username,
-                    password=password,  # type: ignore[arg-type]
+                    password=password,
                     name=name,
                     agency_id=agency_id,
                 )

@@ -55,9 +55,10 @@ def build_spec(settings: RequestsSettings | None = None) -> ServiceSpec:
 
 
 def create_app(settings: RequestsSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
     spec = build_spec(settings)
     app = create_service_app(spec)
-    app.state.storage = storage_from_settings(spec.settings)
-    app.state.limiter = RateLimiter(spec.settings.rate_limit_storage)
+    app.state.storage = storage_from_settings(settings)
+    app.state.limiter = RateLimiter(settings.rate_limit_storage)
     app.state.verifier = MergedAccountVerifier(app.state.verifier, lambda: app.state.runtime.sessions())
     return app

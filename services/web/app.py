@@ -29,6 +29,7 @@ from services.web.pages import ROUTERS
 from services.web.session import Session, SessionCodec
 from services.web.settings import WebSettings, get_settings
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.warmup import warm_up_app
 
 HERE = Path(__file__).parent
 log = logging.getLogger("web")
@@ -52,6 +53,7 @@ def create_app(settings: WebSettings | None = None, transport: httpx.AsyncBaseTr
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        warm_up_app(app)
         yield
         await app.state.backends.aclose()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from urllib.parse import unquote
 
 from starlette.background import BackgroundTask
@@ -26,13 +27,13 @@ def filename_from(disposition: str | None) -> str | None:
     return plain.group(1) or None if plain else None
 
 
-def passthrough_headers(upstream: dict[str, str] | object, fallback_name: str) -> dict[str, str]:
+def passthrough_headers(upstream: Mapping[str, str], fallback_name: str) -> dict[str, str]:
     """Always `attachment` with a cleaned name (rebuilt here, not copied) and nosniff; length and ETag kept."""
-    get = upstream.get  # type: ignore[attr-defined]
+    get = upstream.get
     headers = download_headers(filename_from(get("content-disposition")) or fallback_name)
     for name in ("content-length", "etag"):
         if get(name) and not (name == "content-length" and get("content-encoding")):  # decoded here: its length differs
-            headers[name.title()] = get(name)
+            headers[name.title()] = get(name)  # type: ignore[assignment]  # not None: tested just above
     return headers
 
 

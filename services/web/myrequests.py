@@ -69,7 +69,7 @@ def if_match(request_id: str, version: str) -> dict[str, str]:
 
 def refusal(problem_errors: list[dict[str, Any]], detail: str, fields: set[str]) -> dict[str, str]:
     """The API's Chinese refusal: by the field it names, else at the confirmation (the step that was refused)."""
-    result = {}
+    result: dict[str, str] = {}
     for error in problem_errors:
         field = str(error.get("field") or "")
         if field in fields and re.search(r"[\u4e00-\u9fff]", str(error.get("message") or "")):

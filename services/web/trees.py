@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 AGENCY_KINDS = {
@@ -17,7 +17,7 @@ def _nest(items: list[dict[str, Any]], key: str, parent_key: str) -> list[dict[s
     """Items as a forest (an item whose parent is not listed is a root), keeping the given order."""
     ids = {item[key] for item in items}
     nodes = {item[key]: {**item, "children": []} for item in items}
-    roots = []
+    roots: list[dict[str, Any]] = []
     for item in items:
         parent = item.get(parent_key)
         (nodes[parent]["children"] if parent in ids and parent != item[key] else roots).append(nodes[item[key]])
@@ -56,11 +56,11 @@ def flatten(tree: list[dict[str, Any]], depth: int = 0) -> list[tuple[dict[str, 
     return out
 
 
-def county_root(agencies: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+def county_root(agencies: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     """The county government: the root of the tree (the first county-government root if several)."""
     roots = [a for a in agencies if not a.get("parent_id")]
     preferred = [a for a in roots if a.get("kind") == "county_government"]
-    return (preferred or roots or [None])[0]
+    return (preferred or roots or [None])[0]  # type: ignore[list-item]  # [None]: no root (web's code left as is here)
 
 
 def facet_counts(values: Iterable[Mapping[str, Any]]) -> dict[str, int]:

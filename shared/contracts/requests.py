@@ -60,58 +60,167 @@ class ProvidedDocument(BaseModel):
     filename: str
 
 
-def _event(name: str, **fields) -> type[RequestEvent]:
-    annotations = {k: v[0] for k, v in fields.items()}
-    namespace = {"__annotations__": {**annotations, "event_type": ClassVar[str]}, "event_type": name, "__module__": __name__}
-    namespace.update({k: v[1] for k, v in fields.items()})
-    return type(name, (RequestEvent,), namespace)
+class RequestSubmitted(RequestEvent):
+    """Submitted; may still await receipt confirmation (Art. 31)."""
+
+    event_type: ClassVar[str] = "RequestSubmitted"
 
 
-RequestSubmitted = _event("RequestSubmitted")  # submitted; may still await receipt confirmation (Art. 31)
-RequestReceived = _event("RequestReceived")  # receipt date fixed: the answer clock starts
-RequestAssigned = _event("RequestAssigned")
-CorrectionRequested = _event("CorrectionRequested", correction_due_on=(date, ...), items=(list[str], ...))
-CorrectionSubmitted = _event("CorrectionSubmitted")  # the clock restarts from received_on
-# party_contact, question and information (what the applicant asked for) let notify write the letter (Art. 32/34).
-ConsultationStarted = _event(
-    "ConsultationStarted",
-    consultation_id=(str, ...),
-    consultation_kind=(str, ...),
-    party=(str, ...),
-    reply_due_on=(date, ...),
-    party_contact=(str | None, None),
-    question=(str | None, None),
-    information=(str | None, None),
-    sent_on=(date | None, None),
-)  # the day the letter went out (it may be entered later)
-ConsultationReplied = _event("ConsultationReplied", consultation_id=(str, ...), opinion=(str, ...), silent=(bool, False))
-FeeNoticeIssued = _event(
-    "FeeNoticeIssued", amount_yuan=(int, ...), method=(str, ...), pay_by=(date, ...), notice_on=(date | None, None)
-)  # the day of the notice (it may be entered later)
-# paid_on: the day the office records as paid (part 六 of the annual report totals the fees by it).
-FeePaid = _event("FeePaid", amount_yuan=(int, ...), paid_on=(date | None, None))
-ExtensionRequested = _event("ExtensionRequested", days=(int, ...))
-ExtensionDecided = _event("ExtensionDecided", approved=(bool, ...), days=(int, ...), decided_by=(str, ...))
-LaterAnswerDateSet = _event("LaterAnswerDateSet", later_due_on=(date, ...))
-AnswerProposed = _event("AnswerProposed", answer_id=(str, ...), category=(str, ...), reason=(str, ...))
-ReviewApproved = _event("ReviewApproved", answer_id=(str, ...), reviewer_sub=(str, ...))
-ReviewReturned = _event("ReviewReturned", answer_id=(str, ...), reviewer_sub=(str, ...))
-AnswerDispatched = _event(
-    "AnswerDispatched",
-    answer_id=(str, ...),
-    category=(str, ...),
-    reason=(str, ...),
-    answered_on=(date, ...),
-    on_time=(bool, ...),
-    working_days_taken=(int, ...),
-    provided=(list[ProvidedDocument], []),
-)
-RequestClosed = _event("RequestClosed", category=(str, ...), reason=(str, ...), closed_on=(date, ...))
-# against_silence: filed against an open request past its due date (逾期不答复), not against an answer.
-RemedyRecorded = _event("RemedyRecorded", remedy_id=(str, ...), remedy_kind=(str, ...), filed_on=(date, ...), against_silence=(bool, False))
-RemedyDecided = _event("RemedyDecided", remedy_id=(str, ...), remedy_kind=(str, ...), outcome=(str, ...), decided_on=(date | None, None))
-RequestReopened = _event("RequestReopened", remedy_id=(str, ...))
-DeadlineReminder = _event("DeadlineReminder", reminder=(str, ...), days_remaining=(int, ...))
+class RequestReceived(RequestEvent):
+    """Receipt date fixed: the answer clock starts."""
+
+    event_type: ClassVar[str] = "RequestReceived"
+
+
+class RequestAssigned(RequestEvent):
+    event_type: ClassVar[str] = "RequestAssigned"
+
+
+class CorrectionRequested(RequestEvent):
+    event_type: ClassVar[str] = "CorrectionRequested"
+
+    correction_due_on: date
+    items: list[str]
+
+
+class CorrectionSubmitted(RequestEvent):
+    """The clock restarts from received_on."""
+
+    event_type: ClassVar[str] = "CorrectionSubmitted"
+
+
+class ConsultationStarted(RequestEvent):
+    event_type: ClassVar[str] = "ConsultationStarted"
+
+    consultation_id: str
+    consultation_kind: str
+    party: str
+    reply_due_on: date
+    # party_contact, question and information (what the applicant asked for) let notify write the letter (Art. 32/34).
+    party_contact: str | None = None
+    question: str | None = None
+    information: str | None = None
+    sent_on: date | None = None  # the day the letter went out (it may be entered later)
+
+
+class ConsultationReplied(RequestEvent):
+    event_type: ClassVar[str] = "ConsultationReplied"
+
+    consultation_id: str
+    opinion: str
+    silent: bool = False
+
+
+class FeeNoticeIssued(RequestEvent):
+    event_type: ClassVar[str] = "FeeNoticeIssued"
+
+    amount_yuan: int
+    method: str
+    pay_by: date
+    notice_on: date | None = None  # the day of the notice (it may be entered later)
+
+
+class FeePaid(RequestEvent):
+    event_type: ClassVar[str] = "FeePaid"
+
+    amount_yuan: int
+    # The day the office records as paid (part 六 of the annual report totals the fees by it).
+    paid_on: date | None = None
+
+
+class ExtensionRequested(RequestEvent):
+    event_type: ClassVar[str] = "ExtensionRequested"
+
+    days: int
+
+
+class ExtensionDecided(RequestEvent):
+    event_type: ClassVar[str] = "ExtensionDecided"
+
+    approved: bool
+    days: int
+    decided_by: str
+
+
+class LaterAnswerDateSet(RequestEvent):
+    event_type: ClassVar[str] = "LaterAnswerDateSet"
+
+    later_due_on: date
+
+
+class AnswerProposed(RequestEvent):
+    event_type: ClassVar[str] = "AnswerProposed"
+
+    answer_id: str
+    category: str
+    reason: str
+
+
+class ReviewApproved(RequestEvent):
+    event_type: ClassVar[str] = "ReviewApproved"
+
+    answer_id: str
+    reviewer_sub: str
+
+
+class ReviewReturned(RequestEvent):
+    event_type: ClassVar[str] = "ReviewReturned"
+
+    answer_id: str
+    reviewer_sub: str
+
+
+class AnswerDispatched(RequestEvent):
+    event_type: ClassVar[str] = "AnswerDispatched"
+
+    answer_id: str
+    category: str
+    reason: str
+    answered_on: date
+    on_time: bool
+    working_days_taken: int
+    provided: list[ProvidedDocument] = []
+
+
+class RequestClosed(RequestEvent):
+    event_type: ClassVar[str] = "RequestClosed"
+
+    category: str
+    reason: str
+    closed_on: date
+
+
+class RemedyRecorded(RequestEvent):
+    event_type: ClassVar[str] = "RemedyRecorded"
+
+    remedy_id: str
+    remedy_kind: str
+    filed_on: date
+    # Filed against an open request past its due date (逾期不答复), not against an answer.
+    against_silence: bool = False
+
+
+class RemedyDecided(RequestEvent):
+    event_type: ClassVar[str] = "RemedyDecided"
+
+    remedy_id: str
+    remedy_kind: str
+    outcome: str
+    decided_on: date | None = None
+
+
+class RequestReopened(RequestEvent):
+    event_type: ClassVar[str] = "RequestReopened"
+
+    remedy_id: str
+
+
+class DeadlineReminder(RequestEvent):
+    event_type: ClassVar[str] = "DeadlineReminder"
+
+    reminder: str
+    days_remaining: int
+
 
 ALL_REQUEST_EVENTS = [
     RequestSubmitted,

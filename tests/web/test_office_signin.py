@@ -5,13 +5,18 @@ Browser module: no async tests here (see conftest).
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
+import httpx
 from playwright.sync_api import expect
 
+from shared.devseed import DEMO_PASSWORD
 from tests.web.a11y import assert_accessible_in_every_mode
 from tests.web.citizen import as_person_from_own_address, next_phone, seed_agency, sign_in
-from tests.web.office import office_sign_in, seed_officer
+from tests.web.office import Officer, office_sign_in, seed_officer
 
 
 def test_a_handler_signs_in_and_sees_only_the_parts_a_handler_works_in(page, site):
@@ -87,3 +92,24 @@ def test_the_sign_in_page_and_the_home_page_are_accessible(page, site):
     office_sign_in(page, seed_officer(site, "赵负责", agency, ["head", "handler"]))
     assert_accessible_in_every_mode(page, "/office/")
     assert_accessible_in_every_mode(page, "/office/password")
+
+
+def test_make_demo_gives_a_new_user_officers_to_try_the_workbench_with(page, site):
+    env = {**os.environ, **{f"{name.upper()}_PORT": str(port) for name, port in site.ports.items()}}
+    first = subprocess.run([sys.executable, "-m", "shared.devseed"], env=env, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert "mz-cb" in first.stdout and "已建立" in first.stdout
+    secret = re.search(r"密钥 ([A-Z2-7]+)", first.stdout).group(1)
+    again = subprocess.run([sys.executable, "-m", "shared.devseed"], env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "已建立" not in again.stdout  # nothing added twice
+    # The administrator signs in with the printed secret's current code; a handler with the password alone.
+    code = subprocess.run(
+        [sys.executable, "-m", "shared.devseed", "totp", secret], capture_output=True, text=True, timeout=30
+    ).stdout.strip()
+    admin = httpx.post(
+        f"{site.api('identity')}/password/login", json={"username": "gly", "password": DEMO_PASSWORD, "totp": code}, timeout=10
+    )
+    assert admin.status_code == 200 and admin.json()["account"]["roles"] == ["admin"]
+    as_person_from_own_address(page)
+    office_sign_in(page, Officer("", "民政局承办人", "mz-cb", "", ("handler",), DEMO_PASSWORD))
+    assert "民政局承办人（某某县民政局）" in page.locator(".office-who").inner_text()

@@ -22,7 +22,7 @@ class AuditLog:
 
     async def last_hash(self) -> str:
         """The head of the chain, holding the append lock until the transaction ends."""
-        if self.session.bind.dialect.name == "postgresql":
+        if self.session.get_bind().dialect.name == "postgresql":
             # Serialises appenders across replicas; READ COMMITTED then sees the latest head.
             await self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
         head = await self.session.execute(select(AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1))

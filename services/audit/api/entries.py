@@ -17,10 +17,12 @@ from services.audit.adapters.orm import AuditEntry
 from services.audit.adapters.repository import AuditLog, EntryCriteria
 from services.audit.service.personal import EntryReader, stream_readable
 from services.audit.service.query import as_aware, entry_scope
+from services.audit.settings import AuditSettings
 from shared.auth import OFFICER_ROLES, Principal, require
 from shared.bounds import BoundedDatetime, Seq
 from shared.filetypes import download_headers
 from shared.service import UoW, get_runtime
+from shared.settings import service_settings
 
 router = APIRouter(prefix="/entries", tags=["审计日志"])
 
@@ -125,12 +127,14 @@ async def search_entries(
     if format != "json":
         # The export outlives this request's session: it reads in batches with sessions of its own.
         runtime = get_runtime(request)
-        entries = stream_readable(runtime.sessions, runtime.settings, principal, criteria, after_seq=after_seq)
-        body, media = (_csv(entries), "text/csv; charset=utf-8") if format == "csv" else (_jsonl(entries), "application/x-ndjson")
+        readable = stream_readable(
+            runtime.sessions, service_settings(runtime.settings, AuditSettings), principal, criteria, after_seq=after_seq
+        )
+        body, media = (_csv(readable), "text/csv; charset=utf-8") if format == "csv" else (_jsonl(readable), "application/x-ndjson")
         return StreamingResponse(body, media_type=media, headers=download_headers(f"audit-entries.{format}"))
     entries = await AuditLog(uow.session).search(criteria, after_seq=after_seq, limit=limit)
     if len(entries) == limit:
         response.headers["X-Next-After-Seq"] = str(entries[-1].seq)
     envelopes = [json.loads(e.envelope) for e in entries]
-    reader = await EntryReader.load(uow.session, get_runtime(request).settings, principal, envelopes)
+    reader = await EntryReader.load(uow.session, service_settings(uow.settings, AuditSettings), principal, envelopes)
     return [entry_out(e, reader.payload(env)) for e, env in zip(entries, envelopes, strict=False)]

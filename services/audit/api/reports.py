@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -28,7 +29,7 @@ Officer = Annotated[Principal, Depends(require(*OFFICER_ROLES))]
 Publisher = Annotated[Principal, Depends(require(Role.head, Role.supervisor, Role.admin))]
 
 
-def labelled(tables: dict) -> dict[str, Any]:
+def labelled(tables: Mapping[str, Any]) -> dict[str, Any]:
     """The tables with the template's row and column labels, in its order."""
     return {
         "two": [{"header": header, "rows": rows} for header, rows in table_two_blocks(tables["two"])],
@@ -43,7 +44,7 @@ def labelled(tables: dict) -> dict[str, Any]:
     }
 
 
-def as_csv(tables: dict) -> str:
+def as_csv(tables: Mapping[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([TABLE_TWO_TITLE])

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 COLUMNS = ["natural_person", "commercial", "research", "public_interest", "legal_services", "other", "total"]
 COLUMN_LABELS = {
@@ -168,6 +168,7 @@ def table_three(facts: Iterable[Fact], year: int) -> dict[str, dict[str, int]]:
         column = column_of(f)
         add("new" if f.received_on >= start else "carried_in", column)
         if f.finished_on is not None and f.finished_on <= end:
+            assert f.category is not None, "a finished request has its answer's category (set by the same event)"
             add(f.category, column)
             if f.reason and f.category in SUBTOTALS:
                 add(f"{f.category}.{f.reason}", column)
@@ -216,9 +217,17 @@ def check_table_four(table: dict[str, dict[str, int]]) -> list[str]:
     ]
 
 
+class AnnualTables(TypedDict):
+    """The report's computed tables: 二 (rules, decisions, fees), 三 (requests) and 四 (remedies)."""
+
+    two: dict[str, dict[str, Any]]
+    three: dict[str, dict[str, int]]
+    four: dict[str, dict[str, int]]
+
+
 def annual_tables(
     facts: Iterable[Fact], remedies: Iterable[RemedyRecord], year: int, documents: Iterable[DocumentRecord] = ()
-) -> dict[str, dict]:
+) -> AnnualTables:
     """Tables 二, 三 and 四, verified; raises ReportCheckFailed rather than return a wrong table."""
     three, four = table_three(facts, year), table_four(remedies, year)
     if failures := check_table_three(three) + check_table_four(four):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -24,7 +24,7 @@ def link_hash(prev_hash: str, canonical_text: str) -> str:
 
 # Columns kept next to the envelope for searching; each must agree with the envelope the hash covers,
 # or a search could be steered by editing a column the chain does not protect.
-CHECKED_COLUMNS = {
+CHECKED_COLUMNS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "event_id": lambda e: e.get("event_id"),
     "event_type": lambda e: e.get("type"),
     "event_version": lambda e: e.get("version"),

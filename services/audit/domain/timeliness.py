@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypedDict
 
 # Open states in which the answer clock does not run: waiting for the applicant, not the agency.
 CLOCK_STOPPED = frozenset({"pending_receipt", "awaiting_correction"})
@@ -42,7 +43,21 @@ def _in(day: date | None, since: date | None, until: date | None) -> bool:
     return day is not None and (since is None or day >= since) and (until is None or day <= until)
 
 
-def timeliness(facts: Iterable[TimelinessFact], *, since: date | None, until: date | None, today: date) -> dict:
+class TimelinessCounts(TypedDict):
+    """One group's timeliness figures (what the statistics API returns per agency and in total)."""
+
+    received: int
+    answered: int
+    answered_on_time: int
+    closed_without_answer: int
+    overdue_now: int
+    avg_working_days: float | None
+    p90_working_days: int | None
+    extensions_used: int
+    corrections_issued: int
+
+
+def timeliness(facts: Iterable[TimelinessFact], *, since: date | None, until: date | None, today: date) -> TimelinessCounts:
     """Counts for one group of requests over the period [since, until] (both inclusive).
 
     received: first receipt in the period; answered: first answer dispatched in the period (a

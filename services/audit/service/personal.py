@@ -23,6 +23,7 @@ from shared.auth import Principal
 from shared.db import utcnow
 from shared.events import Actor, EventEnvelope
 from shared.sealing import derive_key, seal_with, unseal_with
+from shared.settings import service_settings
 from shared.uow import UnitOfWork
 
 _KEY_PURPOSE = "audit-subject-key"
@@ -49,9 +50,9 @@ class SubjectKeyring:
 async def seal_envelope(uow: UnitOfWork, envelope: dict[str, Any]) -> dict[str, Any]:
     """The envelope as the log stores it: personal values sealed under the subject's key."""
     payload = envelope.get("payload")
-    if not has_personal(payload):
+    if not isinstance(payload, dict) or not has_personal(payload):
         return envelope
-    ring = SubjectKeyring(uow.settings)  # type: ignore[arg-type]
+    ring = SubjectKeyring(service_settings(uow.settings, AuditSettings))
     subject = subject_of(envelope)
     keys = SubjectKeys(uow.session)
     row = await keys.get(subject)

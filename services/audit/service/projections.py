@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import overload
 
 from services.audit.adapters.orm import DocumentFact, KnownAgency, RemedyFact, RequestFact
 from shared.db import utcnow
@@ -84,7 +85,11 @@ async def _project_remedy(uow: UnitOfWork, envelope: EventEnvelope) -> None:
         remedy.outcome, remedy.decided_on = p["outcome"], _date(p.get("decided_on"))
 
 
-def _date(value) -> date | None:
+@overload
+def _date(value: str | date) -> date: ...
+@overload
+def _date(value: str | date | None) -> date | None: ...
+def _date(value: str | date | None) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(value)

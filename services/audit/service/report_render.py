@@ -1,14 +1,19 @@
 """The annual report's tables as the official template lays them out: XLSX for editing, HTML to publish.
 
 Both take the verified tables of `annual_tables` (never recompute a number) plus a title;
-the HTML page also charts requests received and answered per month, and is self-contained
-(inline CSS and an inline SVG drawn here), so a county site can publish it as is.
+the HTML page (templates/annual_report.html) also charts requests received and answered per
+month, and is self-contained (inline CSS and an inline SVG), so a county site can publish it as is.
 """
 
 from __future__ import annotations
 
 import io
-from html import escape
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from services.audit.domain.annual_report import (
     COLUMN_LABELS,
@@ -39,7 +44,7 @@ def report_title(agency_name: str | None, year: int, subtree: bool) -> str:
     return f"{name}{'（含下级机关）' if subtree else ''}{year}年政府信息公开工作年度报告"
 
 
-def table_two_blocks(two: dict) -> list[tuple[list[str], list[list]]]:
+def table_two_blocks(two: Mapping[str, Any]) -> list[tuple[list[str], list[list[Any]]]]:
     """Table 二 as the template's four small tables: (header, rows) each."""
     blocks = [
         (
@@ -69,9 +74,10 @@ def _row_kind(key: str) -> str:
 # -- XLSX --------------------------------------------------------------------------------------
 
 
-def as_xlsx(tables: dict, title: str) -> bytes:
+def as_xlsx(tables: Mapping[str, Any], title: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.worksheet.worksheet import Worksheet
 
     thin = Side(style="thin", color="000000")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
@@ -79,7 +85,7 @@ def as_xlsx(tables: dict, title: str) -> bytes:
     left = Alignment(horizontal="left", vertical="center", wrap_text=True)
     bold = Font(bold=True)
 
-    def box(ws, first_row: int, last_row: int, first_col: int, last_col: int) -> None:
+    def box(ws: Worksheet, first_row: int, last_row: int, first_col: int, last_col: int) -> None:
         for row in ws.iter_rows(min_row=first_row, max_row=last_row, min_col=first_col, max_col=last_col):
             for cell in row:
                 cell.border = border
@@ -87,12 +93,13 @@ def as_xlsx(tables: dict, title: str) -> bytes:
     wb = Workbook()
     # -- 表二 --
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook holds one worksheet
     ws.title = "二、主动公开情况"
     ws.cell(1, 1, title).font = Font(bold=True, size=14)
     ws.cell(2, 1, TABLE_TWO_TITLE).font = bold
     ws.column_dimensions["A"].width = 30
-    for col in "BCD":
-        ws.column_dimensions[col].width = 16
+    for letter in "BCD":
+        ws.column_dimensions[letter].width = 16
     row = 3
     for header, rows in table_two_blocks(tables["two"]):
         for col, text in enumerate(header, start=1):
@@ -153,8 +160,8 @@ def as_xlsx(tables: dict, title: str) -> bytes:
     ws.column_dimensions["A"].width = 12
     ws.column_dimensions["B"].width = 22
     ws.column_dimensions["C"].width = 40
-    for col in "DEFGHIJ":
-        ws.column_dimensions[col].width = 11
+    for letter in "DEFGHIJ":
+        ws.column_dimensions[letter].width = 11
 
     # -- 表四 --
     ws = wb.create_sheet("四、行政复议行政诉讼情况")
@@ -193,65 +200,60 @@ def as_xlsx(tables: dict, title: str) -> bytes:
 
 # -- HTML --------------------------------------------------------------------------------------
 
-_CSS = """
-body{font-family:"SimSun","Songti SC","Noto Serif CJK SC",serif;margin:2em auto;max-width:1100px;color:#111;padding:0 1em}
-h1{text-align:center;font-size:1.6em}h2{font-size:1.2em;margin-top:1.6em}
-table{border-collapse:collapse;width:100%;margin:.6em 0;font-size:.95em}
-th,td{border:1px solid #000;padding:.35em .5em}th{background:#f2f2f2;font-weight:bold;text-align:center}
-td.n{text-align:center;font-variant-numeric:tabular-nums}td.l{text-align:left}td.c{text-align:center}
-.chart{margin:1em 0}.chart text{font-family:sans-serif;font-size:12px}
-.legend span{display:inline-block;width:1em;height:1em;vertical-align:middle;margin:0 .3em 0 1em}
-footer{margin-top:2em;font-size:.85em;color:#555}
-""".strip()
+# One template (templates/annual_report.html), autoescaped: an agency's name or any other text
+# reaches the page as text, never as markup.
+_PAGES = Environment(
+    loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 RECEIVED_COLOUR, ANSWERED_COLOUR = "#c0392b", "#2c6fbb"
 
 
-def _table_three_html(three: dict) -> str:
-    n_results = sum(1 for key, _ in ROWS if _row_kind(key) != "top" and key in three)
-    head = (
-        f'<tr><th colspan="3" rowspan="3">{escape(CHECK_NOTE)}</th><th colspan="7">{APPLICANT_HEADER}</th></tr>'
-        f'<tr><th rowspan="2">{COLUMN_LABELS["natural_person"]}</th><th colspan="5">{ORGANISATION_HEADER}</th>'
-        f'<th rowspan="2">{COLUMN_LABELS["total"]}</th></tr>'
-        "<tr>" + "".join(f"<th>{COLUMN_LABELS[c]}</th>" for c in ORGANISATION_COLUMNS) + "</tr>"
-    )
-    body, first_result = [], True
-    for key, label in ROWS:
-        kind = _row_kind(key)
-        cells = "".join(f'<td class="n">{three[key][c]}</td>' for c in COLUMNS)
-        if kind == "top":
-            lead = f'<td class="l" colspan="3">{escape(label)}</td>'
-        else:
-            lead = f'<td class="c" rowspan="{n_results}">{RESULTS_LABEL}</td>' if first_result else ""
-            first_result = False
-            lead += (
-                f'<td class="l" colspan="2">{escape(label)}</td>' if kind == "category" else f'<td></td><td class="l">{escape(label)}</td>'
-            )
-        body.append(f"<tr>{lead}{cells}</tr>")
-    return f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
+@dataclass(frozen=True)
+class TableThreeRow:
+    kind: str  # top (一、二、四), category (（一）…（七）) or item (1.…)
+    label: str
+    values: list[int]
 
 
-def _table_two_html(two: dict) -> str:
-    parts = []
-    for header, rows in table_two_blocks(two):
-        head = "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>"
-        body = "".join("<tr>" + f"<td>{escape(str(r[0]))}</td>" + "".join(f'<td class="n">{v}</td>' for v in r[1:]) + "</tr>" for r in rows)
-        parts.append(f"<table><thead>{head}</thead><tbody>{body}</tbody></table>")
-    return "".join(parts)
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    colour: str
+    title: str
+    value: int
 
 
-def _table_four_html(four: dict) -> str:
-    head = (
-        f'<tr><th colspan="5" rowspan="2">{REMEDY_HEADERS["reconsideration"]}</th><th colspan="10">{LITIGATION_HEADER}</th></tr>'
-        f'<tr><th colspan="5">{REMEDY_HEADERS["litigation_direct"]}</th>'
-        f'<th colspan="5">{REMEDY_HEADERS["litigation_after_reconsideration"]}</th></tr>'
-        "<tr>" + "".join(f"<th>{label}</th>" for _ in REMEDY_GROUPS for _, label in REMEDY_COLUMNS) + "</tr>"
-    )
-    cells = "".join(f'<td class="n">{four[kind][c]}</td>' for kind, _ in REMEDY_GROUPS for c, _ in REMEDY_COLUMNS)
-    return f"<table><thead>{head}</thead><tbody><tr>{cells}</tr></tbody></table>"
+@dataclass(frozen=True)
+class Month:
+    label: str  # 1月…12月
+    label_x: float  # the centre of the label under the month's two bars
+    bars: tuple[Bar, Bar]  # received, answered
 
 
-def monthly_chart_svg(received: list[int], answered: list[int], year: int) -> str:
-    """A grouped bar chart, twelve months, two bars each; plain SVG, no script."""
+@dataclass(frozen=True)
+class MonthlyChart:
+    """A grouped bar chart, twelve months, two bars each, laid out here and drawn by the template."""
+
+    year: int
+    width: int
+    height: int
+    left: int
+    right: int
+    axis_y: int
+    label_y: int
+    gridlines: list[tuple[float, int]]  # (y, value)
+    months: list[Month]
+
+
+def monthly_chart(received: list[int], answered: list[int], year: int) -> MonthlyChart:
+    """Requests received and answered in each month as bars; five gridlines at round numbers."""
     width, height, left, bottom, top = 860, 300, 48, 40, 30
     plot_w, plot_h = width - left - 16, height - bottom - top
     peak = max([*received, *answered, 1])
@@ -259,61 +261,62 @@ def monthly_chart_svg(received: list[int], answered: list[int], year: int) -> st
     scale_max = step * 5
     group = plot_w / 12
     bar = group * 0.35
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
-        f'aria-label="{year}年每月收到和办结的政府信息公开申请数量">',
-        f"<title>{year}年每月收到和办结的政府信息公开申请数量</title>",
-    ]
-    for i in range(6):
-        y = top + plot_h - plot_h * i / 5
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 16}" y2="{y:.1f}" stroke="#ddd"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{step * i}</text>')
-    for m in range(12):
-        x0 = left + group * m + group * 0.15
-        for j, (values, colour, what) in enumerate(((received, RECEIVED_COLOUR, "收到"), (answered, ANSWERED_COLOUR, "办结"))):
-            h = plot_h * values[m] / scale_max
-            x = x0 + j * bar
-            y = top + plot_h - h
-            parts.append(
-                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{colour}">'
-                f"<title>{m + 1}月{what} {values[m]} 件</title></rect>"
+
+    def bar_of(m: int, j: int, values: list[int], colour: str, what: str) -> Bar:
+        h = plot_h * values[m] / scale_max
+        x = left + group * m + group * 0.15 + j * bar
+        return Bar(x, top + plot_h - h, bar, h, colour, f"{m + 1}月{what} {values[m]} 件", values[m])
+
+    return MonthlyChart(
+        year=year,
+        width=width,
+        height=height,
+        left=left,
+        right=width - 16,
+        axis_y=top + plot_h,
+        label_y=height - bottom + 18,
+        gridlines=[(top + plot_h - plot_h * i / 5, step * i) for i in range(6)],
+        months=[
+            Month(
+                f"{m + 1}月",
+                left + group * m + group / 2,
+                (bar_of(m, 0, received, RECEIVED_COLOUR, "收到"), bar_of(m, 1, answered, ANSWERED_COLOUR, "办结")),
             )
-            if values[m]:
-                parts.append(f'<text x="{x + bar / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle">{values[m]}</text>')
-        parts.append(f'<text x="{left + group * m + group / 2:.1f}" y="{height - bottom + 18}" text-anchor="middle">{m + 1}月</text>')
-    parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 16}" y2="{top + plot_h}" stroke="#000"/>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _part_six_html(fees: dict | None) -> str:
-    """六、其他需要报告的事项: the 信息处理费 collected (国办函〔2020〕109号)."""
-    if fees is None:
-        return ""
-    text = (
-        f"本年度依据《政府信息公开信息处理费管理办法》收取信息处理费 {fees['payments']} 笔，共计 {fees['total_yuan']} 元。"
-        if fees["payments"]
-        else "本年度未收取信息处理费。"
+            for m in range(12)
+        ],
     )
-    return f"<h2>六、其他需要报告的事项</h2><p>{text}</p>"
 
 
-def as_html(tables: dict, title: str, year: int, monthly: dict[str, list[int]], generated_on: str | None = None) -> str:
-    chart = monthly_chart_svg(monthly["received"], monthly["answered"], year)
-    legend = (
-        f'<div class="legend"><span style="background:{RECEIVED_COLOUR}"></span>本年收到申请'
-        f'<span style="background:{ANSWERED_COLOUR}"></span>本年办结申请</div>'
-    )
-    footer = f"<footer>表格由系统按事件记录生成，已通过模板要求的全部勾稽关系校验{('；生成日期 ' + escape(generated_on)) if generated_on else ''}。</footer>"
-    return (
-        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
-        f"<h1>{escape(title)}</h1>"
-        f"<h2>{TABLE_TWO_TITLE}</h2>{_table_two_html(tables['two'])}"
-        f"<h2>{TABLE_THREE_TITLE}</h2>{_table_three_html(tables['three'])}"
-        f"<h2>{TABLE_FOUR_TITLE}</h2>{_table_four_html(tables['four'])}"
-        f'<h2>{year}年每月收到和办结的申请</h2><div class="chart">{legend}{chart}</div>'
-        f"{_part_six_html(tables.get('fees'))}"
-        f"{footer}</body></html>"
+def _table_three_rows(three: Mapping[str, Any]) -> list[TableThreeRow]:
+    return [TableThreeRow(_row_kind(key), label, [three[key][c] for c in COLUMNS]) for key, label in ROWS]
+
+
+def as_html(tables: Mapping[str, Any], title: str, year: int, monthly: dict[str, list[int]], generated_on: str | None = None) -> str:
+    """The report as one self-contained page (inline CSS and SVG, no script), ready to publish."""
+    three = tables["three"]
+    return _PAGES.get_template("annual_report.html").render(
+        title=title,
+        year=year,
+        table_two_title=TABLE_TWO_TITLE,
+        table_three_title=TABLE_THREE_TITLE,
+        table_four_title=TABLE_FOUR_TITLE,
+        table_two=table_two_blocks(tables["two"]),
+        check_note=CHECK_NOTE,
+        applicant_header=APPLICANT_HEADER,
+        organisation_header=ORGANISATION_HEADER,
+        results_label=RESULTS_LABEL,
+        column_labels=COLUMN_LABELS,
+        organisation_columns=ORGANISATION_COLUMNS,
+        three_rows=_table_three_rows(three),
+        # The 三、本年度办理结果 cell spans every row that is not 一、二 or 四.
+        results_rows=sum(1 for key, _ in ROWS if _row_kind(key) != "top" and key in three),
+        remedy_headers=REMEDY_HEADERS,
+        litigation_header=LITIGATION_HEADER,
+        remedy_labels=[label for _ in REMEDY_GROUPS for _, label in REMEDY_COLUMNS],
+        remedy_values=[tables["four"][kind][c] for kind, _ in REMEDY_GROUPS for c, _ in REMEDY_COLUMNS],
+        chart=monthly_chart(monthly["received"], monthly["answered"], year),
+        received_colour=RECEIVED_COLOUR,
+        answered_colour=ANSWERED_COLOUR,
+        fees=tables.get("fees"),
+        generated_on=generated_on,
     )

@@ -8,12 +8,19 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.adapters.orm import DocumentFact, KnownAgency, RemedyFact, RequestFact
-from services.audit.domain.annual_report import DocumentRecord, Fact, RemedyRecord, ReportCheckFailed, annual_tables
+from services.audit.domain.annual_report import AnnualTables, DocumentRecord, Fact, RemedyRecord, ReportCheckFailed, annual_tables
 from shared.auth import Principal, Role
 from shared.errors import Problem
 from shared.trees import descendants
 
 DISCLOSURE = "disclosure"  # request_facts.kind of a 政府信息公开申请 (the other: record_correction, Art. 41)
+
+
+class AnnualReport(AnnualTables):
+    """The verified tables plus what part 六 and the office need besides them."""
+
+    record_corrections: dict[str, int]
+    fees: dict[str, int]
 
 
 async def subtree(session: AsyncSession, root: str) -> set[str]:
@@ -29,7 +36,7 @@ async def scope_for(session: AsyncSession, principal: Principal, agency_id: str,
     return await subtree(session, agency_id) if include_subtree else {agency_id}
 
 
-async def annual_report(session: AsyncSession, agencies: set[str], year: int) -> dict:
+async def annual_report(session: AsyncSession, agencies: set[str], year: int) -> AnnualReport:
     # Plain column tuples, not ORM objects: a county's year is ~10^5 rows.
     facts = await session.execute(
         select(
@@ -61,9 +68,11 @@ async def annual_report(session: AsyncSession, agencies: set[str], year: int) ->
     except ReportCheckFailed as exc:
         # Never hand out a table that contradicts itself: say which checks failed.
         raise Problem(500, "report_check_failed", "年度报告表格未通过校验，请联系管理员", failures=exc.failures) from exc
-    tables["record_corrections"] = await record_corrections(session, agencies, year)
-    tables["fees"] = await fees_collected(session, agencies, year)
-    return tables
+    return {
+        **tables,
+        "record_corrections": await record_corrections(session, agencies, year),
+        "fees": await fees_collected(session, agencies, year),
+    }
 
 
 async def fees_collected(session: AsyncSession, agencies: set[str], year: int) -> dict[str, int]:
@@ -75,7 +84,7 @@ async def fees_collected(session: AsyncSession, agencies: set[str], year: int) -
             )
         )
     ).one()
-    return {"payments": row[0], "total_yuan": int(row[1])}
+    return {"payments": row[0], "total_yuan": int(row[1] or 0)}  # coalesce: never None; the `or` tells the type checker
 
 
 async def record_corrections(session: AsyncSession, agencies: set[str], year: int) -> dict[str, int]:

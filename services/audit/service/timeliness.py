@@ -77,4 +77,5 @@ async def overdue_list(session: AsyncSession, agencies: set[str] | None, *, toda
             "days_overdue": (today - f.due_on).days,
         }
         for f in facts
+        if f.due_on is not None  # is_overdue holds only for a request with a due date
     ]

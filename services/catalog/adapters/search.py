@@ -10,10 +10,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, literal, literal_column, or_, select, text, tuple_
+from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    Integer,
+    Select,
+    SQLColumnExpression,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import Label
 
 from services.catalog.adapters.orm import EPOCH, GIN_DAY, GIN_SAMPLE, GIN_YEAR, SAMPLE_BUCKETS, Document
 from services.catalog.domain.documents import Status
@@ -54,7 +72,7 @@ DENSE_WALK_ROWS = 600  # a date-ordered page found within this many rows of the 
 
 
 def _is_pg(session: AsyncSession) -> bool:
-    return session.bind.dialect.name == "postgresql"
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _like_literal(lexeme: str) -> str:
@@ -80,7 +98,9 @@ def _text_match(pg: bool, query: Query) -> ColumnElement[bool]:
 # to the btree indexes or the heap. Exact keys (an agency, a year, a few buckets, a short run of
 # days) are cheap in GIN; long ranges are not (GIN unions every key's list: ~100 ms for two
 # years of days or 160 buckets, measured), so those stay on the plain columns.
-YEAR, DAY, SAMPLE = (literal_column(expression) for expression in (GIN_YEAR, GIN_DAY, GIN_SAMPLE))
+YEAR: ColumnClause[Any] = literal_column(GIN_YEAR)
+DAY: ColumnClause[Any] = literal_column(GIN_DAY)
+SAMPLE: ColumnClause[Any] = literal_column(GIN_SAMPLE)
 GIN_SAMPLE_MAX, GIN_DAYS_MAX, GIN_YEARS_MAX = 10, 92, 6
 
 
@@ -201,7 +221,7 @@ async def search(
     if approximate and sort == "relevance":
         sort = "date"
     rank = _rank(pg, c).label("rank")
-    order = [Document.published_on.desc(), Document.id.desc()]
+    order: list[ColumnElement[Any]] = [Document.published_on.desc(), Document.id.desc()]
     if sort == "relevance":
         order = [rank.desc(), *order]
     elif sort == "date_asc":
@@ -269,7 +289,7 @@ async def _table_rows(session: AsyncSession) -> float:
 
 
 async def _facets(session: AsyncSession, pg: bool, where: list[ColumnElement[bool]]) -> dict[str, dict[str, int]]:
-    dims = {
+    dims: dict[str, SQLColumnExpression[Any]] = {
         "category": Document.category_code,
         "topic": Document.topic_code,
         "agency": Document.agency_id,
@@ -278,7 +298,7 @@ async def _facets(session: AsyncSession, pg: bool, where: list[ColumnElement[boo
     }
     out: dict[str, dict[str, int]] = {name: {} for name in dims}
     if pg:
-        columns = [col.label(name) for name, col in dims.items()]
+        columns: list[Label[Any]] = [col.label(name) for name, col in dims.items()]
         grouping = [func.grouping(col).label(f"g_{name}") for name, col in dims.items()]
         stmt = (
             select(*columns, *grouping, func.count().label("n"))
@@ -292,8 +312,8 @@ async def _facets(session: AsyncSession, pg: bool, where: list[ColumnElement[boo
                     break
         return out
     for name, col in dims.items():
-        stmt = select(col.label("v"), func.count().label("n")).where(*where).group_by(col)
-        for value, n in (await session.execute(stmt)).all():
+        by_value: Select[Any, int] = select(col.label("v"), func.count().label("n")).where(*where).group_by(col)
+        for value, n in (await session.execute(by_value)).all():
             out[name][_key(value)] = n
     return out
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
-from sqlalchemy import String, and_, cast, func, or_, select
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 
 from services.catalog.adapters.orm import Document, DocumentAttachment, DocumentRevision
 from services.catalog.api.deps import agency_names, category_names, check_if_match, etag, today
@@ -92,7 +95,7 @@ async def list_documents(
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
     scope = await scope_of(uow.session, principal)
-    where = []
+    where: list[ColumnElement[bool]] = []
     if scope is not None:
         where.append(Document.agency_id.in_(sorted(scope)))
     if agency_id:
@@ -192,7 +195,11 @@ async def edit_document(
     return await _view(uow, d, response)
 
 
-def _step(path: str, summary: str, role: Any, body_model: type, run) -> None:
+# A lifecycle step's use case: (uow, document, principal, body, today).
+StepRun = Callable[[UnitOfWork, Document, Principal, Any, date], Awaitable[object]]
+
+
+def _step(path: str, summary: str, role: Any, body_model: type[BaseModel], run: StepRun) -> None:
     """One lifecycle step endpoint: load in scope, If-Match, run, answer with the new state.
     A step whose body has no required field may be posted without a body."""
 
@@ -205,33 +212,21 @@ def _step(path: str, summary: str, role: Any, body_model: type, run) -> None:
         await uow.session.flush()
         return await _view(uow, d, response)
 
-    if all(not f.is_required() for f in body_model.model_fields.values()):
+    # `principal` and `body` are annotated below with this step's role and body model (Any here).
+    async def optional_body(
+        document_id: str, uow: UoW, request: Request, response: Response, principal: Any, body: Any = None
+    ) -> dict[str, Any]:
+        return await act(document_id, body or body_model(), uow, request, response, principal)
 
-        async def endpoint(
-            document_id: str,
-            uow: UoW,
-            request: Request,
-            response: Response,
-            principal: role,  # type: ignore[valid-type]
-            body: body_model | None = None,
-        ) -> dict[str, Any]:  # type: ignore[valid-type]
-            return await act(document_id, body or body_model(), uow, request, response, principal)
-    else:
+    async def required_body(document_id: str, body: Any, uow: UoW, request: Request, response: Response, principal: Any) -> dict[str, Any]:
+        return await act(document_id, body, uow, request, response, principal)
 
-        async def endpoint(
-            document_id: str,
-            body: body_model,
-            uow: UoW,
-            request: Request,
-            response: Response,  # type: ignore[no-redef,valid-type]
-            principal: role,
-        ) -> dict[str, Any]:  # type: ignore[valid-type]
-            return await act(document_id, body, uow, request, response, principal)
-
+    optional = all(not f.is_required() for f in body_model.model_fields.values())
+    endpoint = optional_body if optional else required_body
     endpoint.__name__ = "step_" + path.replace("/", "_")
     # Local names: resolve the annotations here, not from the module's globals.
     endpoint.__annotations__["principal"] = role
-    endpoint.__annotations__["body"] = body_model | None if "None" in str(endpoint.__annotations__["body"]) else body_model
+    endpoint.__annotations__["body"] = body_model | None if optional else body_model
     router.add_api_route(
         f"/{{document_id}}/{path}",
         endpoint,

@@ -112,7 +112,7 @@ def _facets(
         while node is not None:
             category[node] = category.get(node, 0) + n
             node = parents.get(node)
-    out = {
+    out: dict[str, list[dict[str, Any]]] = {
         "category": [
             {"code": code, "name": names.get(code, code), "parent_code": parents.get(code), "count": n}
             for code, n in sorted(category.items(), key=lambda kv: (-kv[1], kv[0]))

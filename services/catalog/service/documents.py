@@ -203,7 +203,7 @@ async def return_to_author(uow: UnitOfWork, d: Document, p: Principal, note: str
 def index_for_search(session: AsyncSession, d: Document) -> None:
     """Set the search columns of a published document (PostgreSQL: tsvectors; SQLite: lexemes)."""
     fields = Fields(title=d.title, doc_number=d.doc_number, keywords=d.keywords or [], summary=d.summary, body=d.body)
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         d.search_vector = cast(literal(tsvector_literal(fields)), TSVECTOR)
         d.title_vector = cast(literal(tsvector_literal(fields, title_only=True)), TSVECTOR)
     else:

@@ -79,8 +79,8 @@ class OidcClient:
             else:
                 form |= {"client_id": provider.client_id, "client_secret": secret}
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
-                resp = await client.post(doc["token_endpoint"], data=form, auth=auth, headers={"Accept": "application/json"})
+            async with httpx.AsyncClient(timeout=self.timeout, auth=auth) as client:
+                resp = await client.post(doc["token_endpoint"], data=form, headers={"Accept": "application/json"})
         except httpx.HTTPError as exc:
             log.warning("token endpoint of %s unreachable: %r", provider.name, exc)
             raise _unavailable() from exc

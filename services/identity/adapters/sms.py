@@ -7,23 +7,27 @@ production). In production `AliyunSender` calls Aliyun SMS.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
 import uuid
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from typing import Protocol
 
 import httpx
 
+from shared.aliyun import signed_rpc_request
 from shared.db import utcnow
 from shared.errors import Problem
 
 log = logging.getLogger(__name__)
 
-ALGORITHM = "ACS3-HMAC-SHA256"
 API_VERSION = "2017-05-25"
+
+
+class CodeSender(Protocol):
+    """Sends a login code to a phone (the development outbox or Aliyun)."""
+
+    async def send_code(self, phone: str, code: str, minutes: int) -> None: ...
 
 
 class DevOutboxSender:
@@ -60,19 +64,14 @@ class AliyunSender:
 
     def signed_request(self, params: dict[str, str]) -> tuple[str, dict[str, str]]:
         """The URL and headers of one signed POST carrying `params` in the query string and an empty body."""
-        host = urlsplit(self.endpoint).netloc
-        headers = {
-            "host": host,
-            "x-acs-action": "SendSms",
-            "x-acs-version": API_VERSION,
-            "x-acs-date": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "x-acs-signature-nonce": uuid.uuid4().hex,
-            "x-acs-content-sha256": hashlib.sha256(b"").hexdigest(),
-        }
-        query = canonical_query(params)
-        signed, signature = acs3_signature(self.access_key_secret, "POST", "/", query, headers, headers["x-acs-content-sha256"])
-        headers["Authorization"] = f"{ALGORITHM} Credential={self.access_key_id},SignedHeaders={signed},Signature={signature}"
-        return f"{self.endpoint}/?{query}", headers
+        return signed_rpc_request(
+            self.endpoint,
+            action="SendSms",
+            version=API_VERSION,
+            params=params,
+            access_key_id=self.access_key_id,
+            access_key_secret=self.access_key_secret,
+        )
 
     async def send_code(self, phone: str, code: str, minutes: int) -> None:
         params = {
@@ -106,24 +105,3 @@ class AliyunSender:
         if result == "isv.MOBILE_NUMBER_ILLEGAL":
             raise Problem(400, "phone_invalid", "手机号码无法接收短信，请检查后重新输入")
         raise Problem(503, "sms_unavailable", "短信发送暂时失败，请稍后重新获取验证码", headers={"Retry-After": "60"})
-
-
-def percent_encode(value: str) -> str:
-    """RFC 3986 encoding as ACS3 wants it: only A-Z a-z 0-9 - _ . ~ stay as they are (space is %20)."""
-    return quote(value, safe="-_.~")
-
-
-def canonical_query(params: dict[str, str]) -> str:
-    return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(params.items()))
-
-
-def acs3_signature(secret: str, method: str, path: str, query: str, headers: dict[str, str], payload_sha256: str) -> tuple[str, str]:
-    """(SignedHeaders, Signature): host, content-type and every x-acs-* header, lower-cased and sorted."""
-    chosen = sorted(
-        (k.lower(), v.strip()) for k, v in headers.items() if k.lower() in ("host", "content-type") or k.lower().startswith("x-acs-")
-    )
-    signed = ";".join(k for k, _ in chosen)
-    canonical_headers = "".join(f"{k}:{v}\n" for k, v in chosen)
-    canonical_request = "\n".join([method, path, query, canonical_headers, signed, payload_sha256])
-    string_to_sign = f"{ALGORITHM}\n{hashlib.sha256(canonical_request.encode()).hexdigest()}"
-    return signed, hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha256).hexdigest()

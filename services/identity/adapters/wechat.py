@@ -169,7 +169,8 @@ class WechatClient:
         info = body.get("phone_info")
         if body.get("errcode") or not isinstance(info, dict):
             raise problem_for(body.get("errcode"), "getuserphonenumber")
-        watermark = info.get("watermark") if isinstance(info.get("watermark"), dict) else {}
+        raw_watermark = info.get("watermark")
+        watermark = raw_watermark if isinstance(raw_watermark, dict) else {}
         if watermark.get("appid") != self.appid:
             log.warning("WeChat phone number carried the watermark of another appid; refused")
             raise Problem(403, "wechat_watermark_mismatch", "手机号信息不属于本小程序，已拒绝绑定")

@@ -8,10 +8,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
+from services.identity.adapters.sms import CodeSender
 from services.identity.api.deps import Keys, Settings, client_ip
 from services.identity.api.schemas import TokenOut
 from services.identity.service.sessions import start_session
 from services.identity.service.sms_login import new_captcha, send_code, verify_code
+from shared.ratelimit import RateLimiter
 from shared.service import UoW
 from shared.validators import is_valid_mobile, normalize_mobile
 
@@ -47,12 +49,14 @@ class LoginIn(BaseModel):
     _phone = field_validator("phone")(classmethod(lambda cls, v: _mobile(v)))
 
 
-def _limiter(request: Request):
-    return request.app.state.limiter
+def _limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.limiter
+    return limiter
 
 
-def _sender(request: Request):
-    return request.app.state.sms_sender
+def _sender(request: Request) -> CodeSender:
+    sender: CodeSender = request.app.state.sms_sender
+    return sender
 
 
 @router.post("/captcha", summary="获取图形验证码（公开；附文字版题目）")
@@ -66,8 +70,8 @@ async def sms_send(
     request: Request,
     uow: UoW,
     settings: Settings,
-    limiter: Annotated[object, Depends(_limiter)],
-    sender: Annotated[object, Depends(_sender)],
+    limiter: Annotated[RateLimiter, Depends(_limiter)],
+    sender: Annotated[CodeSender, Depends(_sender)],
 ) -> JSONResponse:
     await send_code(
         uow,
@@ -87,7 +91,7 @@ async def sms_send(
 
 @router.post("/sms/login", summary="短信验证码登录（公开）")
 async def sms_login(
-    body: LoginIn, request: Request, uow: UoW, keys: Keys, settings: Settings, limiter: Annotated[object, Depends(_limiter)]
+    body: LoginIn, request: Request, uow: UoW, keys: Keys, settings: Settings, limiter: Annotated[RateLimiter, Depends(_limiter)]
 ) -> TokenOut:
     account = await verify_code(uow, settings, limiter, phone=body.phone, code=body.code, ip=client_ip(request))
     return TokenOut.of(await start_session(uow, keys, settings, account, methods="sms"))

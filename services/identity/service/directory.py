@@ -16,7 +16,7 @@ from services.identity.adapters.orm import Account, Officer, OidcLink
 from services.identity.adapters.repository import KnownAgencyRepository, OfficerRepository, RefreshTokenRepository
 from services.identity.adapters.signin import OidcRepository
 from services.identity.settings import OidcProvider
-from shared.auth import OFFICER_ROLES, Principal, Role
+from shared.auth import OFFICER_ROLES, Principal, Role, role_rank
 from shared.contracts.identity import OfficerChanged, OfficerMembership
 from shared.contracts.topics import IDENTITY_OFFICERS
 from shared.db import utcnow
@@ -50,7 +50,7 @@ async def memberships_of(uow: UnitOfWork, account_id: str) -> Memberships:
     found: Memberships = {}
     for row in await OfficerRepository(uow.session).roles(account_id):
         found.setdefault(row.agency_id, []).append(row.role)
-    return {a: sorted(r, key=list(Role).index) for a, r in sorted(found.items())}
+    return {a: sorted(r, key=role_rank) for a, r in sorted(found.items())}
 
 
 async def check_memberships(uow: UnitOfWork, principal: Principal, scope: set[str] | None, wanted: Memberships) -> Memberships:
@@ -69,7 +69,7 @@ async def check_memberships(uow: UnitOfWork, principal: Principal, scope: set[st
             raise Problem(403, "agency_outside_scope", "只能在本机关及下级机关内授予角色")
         if Role.admin.value in roles and not principal.has_any(Role.admin):
             raise Problem(403, "admin_grant_forbidden", "只有系统管理员可以授予系统管理员角色")
-        clean[agency_id] = sorted(set(roles), key=list(Role).index)
+        clean[agency_id] = sorted(set(roles), key=role_rank)
     return clean
 
 

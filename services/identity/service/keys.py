@@ -120,9 +120,10 @@ class KeyRing:
                     await self.load(uow)
 
     def sign(self, claims: dict[str, Any]) -> str:
-        if self._active is None:
+        active = self._active
+        if active is None or active.private is None:  # the active key is never a retired one
             raise RuntimeError("no active signing key: the key ring was not loaded")
-        return jwt.encode(claims, self._active.private, algorithm="RS256", headers={"kid": self._active.kid})
+        return jwt.encode(claims, active.private, algorithm="RS256", headers={"kid": active.kid})
 
     def jwks(self) -> dict[str, Any]:
         """The public key set: the active key and the retired ones still inside their window."""

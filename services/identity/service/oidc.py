@@ -164,6 +164,8 @@ async def _officer_from_claims(uow: UnitOfWork, provider: OidcProvider, claims: 
     email = claims.get("email") if isinstance(claims.get("email"), str) and claims.get("email_verified", True) else None
     accounts, officers = AccountRepository(uow.session), OfficerRepository(uow.session)
     link = await repo.link(provider.issuer, claims["sub"])
+    account: Account | None
+    officer: Officer | None
     if link is None:
         account = Account(kind="officer", display_name=name, status="active")
         accounts.add(account)
@@ -218,8 +220,7 @@ async def finish(
     tokens = await client.exchange(provider, doc, code=code, redirect_uri=row.redirect_uri, code_verifier=row.code_verifier)
     claims = await verify_id_token(client, provider, doc, tokens["id_token"], row.nonce)
     if provider.maps_claims:
-        account, agency_id = await _officer_from_claims(uow, provider, claims)
-        return account, agency_id
+        return await _officer_from_claims(uow, provider, claims)
     link = await repo.link(provider.issuer, claims["sub"])
     account = await AccountRepository(uow.session).get(link.account_id) if link else None
     if account is None or account.kind != "officer":

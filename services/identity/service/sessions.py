@@ -20,7 +20,7 @@ from services.identity.adapters.orm import Account, RefreshToken
 from services.identity.adapters.repository import AccountRepository, OfficerRepository, RefreshTokenRepository
 from services.identity.service.keys import KeyRing
 from services.identity.settings import IdentitySettings
-from shared.auth import Role, unauthenticated
+from shared.auth import Role, role_rank, unauthenticated
 from shared.db import new_id, utcnow
 from shared.errors import Problem
 from shared.uow import UnitOfWork
@@ -69,7 +69,7 @@ async def grant_for(uow: UnitOfWork, account: Account, agency_id: str | None) ->
         agency_id = sorted(memberships)[0]
     if agency_id not in memberships:
         raise Problem(403, "agency_not_granted", "该工作人员在所选机关没有角色")
-    return Grant(account.id, "officer", sorted(memberships[agency_id], key=list(Role).index), agency_id, officer.name)
+    return Grant(account.id, "officer", sorted(memberships[agency_id], key=role_rank), agency_id, officer.name)
 
 
 def access_claims(settings: IdentitySettings, grant: Grant, methods: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 
 from services.identity.adapters.orm import Account, Captcha, SmsCode
 from services.identity.adapters.repository import AccountRepository
+from services.identity.adapters.sms import CodeSender
 from services.identity.settings import IdentitySettings
 from shared.db import utcnow
 from shared.errors import Problem
@@ -67,7 +68,15 @@ async def _spend_captcha(uow: UnitOfWork, settings: IdentitySettings, captcha_id
 
 
 async def send_code(
-    uow: UnitOfWork, settings: IdentitySettings, limiter: RateLimiter, sender, *, phone: str, captcha_id: str, captcha_answer: str, ip: str
+    uow: UnitOfWork,
+    settings: IdentitySettings,
+    limiter: RateLimiter,
+    sender: CodeSender,
+    *,
+    phone: str,
+    captcha_id: str,
+    captcha_answer: str,
+    ip: str,
 ) -> None:
     """Check the captcha and the limits, store a fresh code (superseding older ones), send it."""
     await _spend_captcha(uow, settings, captcha_id, captcha_answer)

@@ -40,6 +40,7 @@ async def login(uow: UnitOfWork, wechat: WechatClient, code: str) -> Account:
     accounts = AccountRepository(uow.session)
     now = utcnow()
     identity = await accounts.by_openid(user.openid)
+    account: Account | None
     if identity is None:
         account = Account(kind="citizen", status="active", created_at=now, updated_at=now)
         accounts.add(account)

@@ -12,6 +12,7 @@ or the other agency by e-mail or SMS when its contact has one, by post otherwise
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 APPLICANT_CHANNELS = ("inbox", "email", "sms", "wechat", "post")  # post: only when nothing else reaches them
 PARTY_CHANNELS = ("email", "sms", "post")
@@ -45,7 +46,7 @@ ROUTES: dict[str, list[Route]] = {
 }
 
 
-def routes_for(event_type: str, payload: dict) -> list[Route]:
+def routes_for(event_type: str, payload: dict[str, Any]) -> list[Route]:
     """The routes of an event; an extension refused needs no notice to the applicant."""
     if event_type == "ExtensionDecided" and not payload.get("approved"):
         return []

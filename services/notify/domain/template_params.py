@@ -14,6 +14,7 @@ WeChat subscribe messages: the data keys are typed by the template the deploymen
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from services.notify.domain.templates import CATEGORY_LABELS
 
@@ -21,11 +22,11 @@ SMS_VALUE_LIMIT = 35
 WECHAT_LIMITS = {"thing": 20, "character_string": 32, "phrase": 5, "amount": 16}
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _cn_date(value) -> str:
+def _cn_date(value: object) -> str:
     """WeChat's `date` format, 2026年10月30日; a missing date reads 待定 (WeChat refuses empty values)."""
     if not value:
         return "待定"
@@ -37,7 +38,7 @@ def _cut(value: str, limit: int) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def sms_params(kind: str, p: dict) -> dict[str, str]:
+def sms_params(kind: str, p: dict[str, Any]) -> dict[str, str]:
     """Aliyun TemplateParam for a message kind (variables: code, date, due, days, amount, result)."""
     code = _text(p.get("tracking_number"))
     values = {
@@ -55,7 +56,7 @@ def sms_params(kind: str, p: dict) -> dict[str, str]:
     return {k: _cut(v, SMS_VALUE_LIMIT) for k, v in values.items()}
 
 
-def _wechat_fields(kind: str, p: dict) -> list[tuple[str, str]]:
+def _wechat_fields(kind: str, p: dict[str, Any]) -> list[tuple[str, str]]:
     code = ("character_string", _text(p.get("tracking_number")))
     category = CATEGORY_LABELS.get(p.get("category") or "", "")
     return {
@@ -76,11 +77,11 @@ def _wechat_fields(kind: str, p: dict) -> list[tuple[str, str]]:
     }.get(kind, [code, ("thing", "政府信息公开申请有新进展")])
 
 
-def wechat_params(kind: str, p: dict, keys: list[str] | None = None) -> dict[str, str]:
+def wechat_params(kind: str, p: dict[str, Any], keys: list[str] | None = None) -> dict[str, str]:
     """Subscribe-message data for a message kind, each value cut to its key type's limit."""
     fields = _wechat_fields(kind, p)
     names = keys or [f"{t}{i}" for i, (t, _) in enumerate(fields, start=1)]
-    out = {}
+    out: dict[str, str] = {}
     for name, (kind_of_value, value) in zip(names, fields, strict=False):
         limit = WECHAT_LIMITS.get(kind_of_value)
         if kind_of_value == "character_string":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from jinja2 import Environment, StrictUndefined
 
 from shared.logging import mask_pii
@@ -96,7 +98,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 SMS_LIMIT = 300  # characters: long SMS are split by the carrier; keep notices short
 
 
-def render(kind: str, payload: dict, *, site: str) -> tuple[str, str]:
+def render(kind: str, payload: dict[str, Any], *, site: str) -> tuple[str, str]:
     """(subject, body) of a message kind, filled from the event payload."""
     subject, body = TEMPLATES[kind]
     contact = payload.get("contact") or {}

@@ -44,7 +44,7 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 async def enqueue(uow: UnitOfWork, envelope: EventEnvelope) -> int:
     """One delivery per matching subscription; a redelivered event finds its rows and adds none."""
-    subscriptions = (
+    candidates = (
         await uow.session.execute(
             select(WebhookSubscription).where(
                 WebhookSubscription.active.is_(True),
@@ -52,7 +52,7 @@ async def enqueue(uow: UnitOfWork, envelope: EventEnvelope) -> int:
             )
         )
     ).scalars()
-    subscriptions = [s for s in subscriptions if "*" in s.event_types or envelope.type in s.event_types]
+    subscriptions = [s for s in candidates if "*" in s.event_types or envelope.type in s.event_types]
     if not subscriptions:
         return 0
     # One query for the event's existing deliveries, not one per subscription (this runs for every event);

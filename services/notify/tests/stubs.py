@@ -1,16 +1,16 @@
 """Stub providers for the SMS (Aliyun Dysmsapi) and WeChat subscribe-message channels.
 
 Real HTTP servers (Starlette under uvicorn on 127.0.0.1) speaking the providers' formats. The SMS
-stub re-derives the RPC signature from the parameters it received, with its own copy of the
-shared secret and its own encoder, and refuses a mismatch the way Aliyun does; given approved
-templates, it refuses unknown TemplateCodes, missing variables and over-long values. The WeChat
-stub checks the access token, the template id and its data keys, and WeChat's value limits.
+stub re-derives the V3 signature (ACS3-HMAC-SHA256) from the request it received, with its own
+copy of the shared secret and its own canonicalisation written from Aliyun's documentation, and
+refuses a mismatch, a stale time or a reused nonce the way Aliyun does; given approved templates,
+it refuses unknown TemplateCodes, missing variables and over-long values. The WeChat stub checks
+the access token, the template id and its data keys, and WeChat's value limits.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import hmac
 import json
@@ -19,6 +19,7 @@ import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import uvicorn
 from starlette.applications import Starlette
@@ -70,10 +71,20 @@ def aliyun_encode(s: str) -> str:
     return "".join(chr(b) if chr(b) in unreserved else f"%{b:02X}" for b in s.encode("utf-8"))
 
 
-def aliyun_expected_signature(params: dict[str, str], secret: str) -> str:
-    canon = "&".join(f"{aliyun_encode(k)}={aliyun_encode(v)}" for k, v in sorted(params.items()) if k != "Signature")
-    to_sign = "GET&" + aliyun_encode("/") + "&" + aliyun_encode(canon)
-    return base64.b64encode(hmac.new((secret + "&").encode(), to_sign.encode(), hashlib.sha1).digest()).decode()
+# Every header Aliyun's V3 documentation says a request carries and signs.
+V3_SIGNED_HEADERS = {"host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"}
+
+
+def aliyun_expected_signature(
+    secret: str, method: str, path: str, raw_query: str, headers: dict[str, str], signed: list[str], body: bytes
+) -> str:
+    """The V3 signature as Aliyun recomputes it from what arrived (headers: lower-case names)."""
+    pairs = sorted(urllib.parse.parse_qsl(raw_query, keep_blank_values=True))
+    query = "&".join(f"{aliyun_encode(k)}={aliyun_encode(v)}" if v else aliyun_encode(k) for k, v in pairs)
+    canonical_headers = "".join(f"{name}:{headers.get(name, '').strip()}\n" for name in signed)
+    canonical = "\n".join([method, path, query, canonical_headers, ";".join(signed), hashlib.sha256(body).hexdigest()])
+    to_sign = "ACS3-HMAC-SHA256\n" + hashlib.sha256(canonical.encode()).hexdigest()
+    return hmac.new(secret.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass
@@ -84,55 +95,53 @@ class SmsStub:
     requests: list[dict[str, str]] = field(default_factory=list)
     nonces: set[str] = field(default_factory=set)
     raw_queries: list[str] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)  # each request's headers, names lower-cased
     # Approved templates: TemplateCode → its variable names; None accepts any template (channel tests).
     templates: dict[str, set[str]] | None = None
 
     def app(self) -> Starlette:
         async def rpc(request: Request):
             raw = request.url.query
+            body = await request.body()
             self.raw_queries.append(raw)
             params = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
+            headers = {k.lower(): v for k, v in request.headers.items()}
             self.requests.append(params)
+            self.headers.append(headers)
             request_id = f"REQ-{len(self.requests)}"
 
             def error(code: str, message: str, status: int = 400) -> JSONResponse:
                 return JSONResponse({"RequestId": request_id, "Code": code, "Message": message}, status_code=status)
 
-            required = [
-                "AccessKeyId",
-                "Action",
-                "Format",
-                "SignatureMethod",
-                "SignatureNonce",
-                "SignatureVersion",
-                "Timestamp",
-                "Version",
-                "Signature",
-                "PhoneNumbers",
-                "SignName",
-                "TemplateCode",
-            ]
-            missing = [p for p in required if p not in params]
+            algorithm, _, rest = headers.get("authorization", "").partition(" ")
+            fields = dict(part.split("=", 1) for part in rest.split(",") if "=" in part)
+            signed = fields.get("SignedHeaders", "").split(";")
+            if algorithm != "ACS3-HMAC-SHA256" or not {"Credential", "SignedHeaders", "Signature"} <= set(fields):
+                return error("IncompleteSignature", "The request signature does not conform to Aliyun standards.")
+            if not V3_SIGNED_HEADERS <= set(signed) or signed != sorted(signed) or not all(name in headers for name in signed):
+                return error("IncompleteSignature", "The request signature does not conform to Aliyun standards.")
+            if fields["Credential"] != ACCESS_KEY_ID:
+                return error("InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404)
+            if headers["x-acs-content-sha256"] != hashlib.sha256(body).hexdigest():
+                return error("InvalidParameter", "x-acs-content-sha256 is not the body's SHA-256")
+            expected = aliyun_expected_signature(self.secret, request.method, request.url.path, raw, headers, signed, body)
+            if not hmac.compare_digest(fields["Signature"], expected):
+                return error("SignatureDoesNotMatch", "Specified signature is not matched with our calculation.")
+            if (headers["x-acs-action"], headers["x-acs-version"]) != ("SendSms", "2017-05-25"):
+                return error("InvalidAction.NotFound", "Specified api is not found, please check your url and method.", 404)
+            try:
+                sent_at = datetime.strptime(headers["x-acs-date"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+            except ValueError:
+                return error("InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted.")
+            if abs(datetime.now(UTC) - sent_at) > timedelta(minutes=15):
+                return error("InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
+            nonce = headers["x-acs-signature-nonce"]
+            if nonce in self.nonces:
+                return error("SignatureNonceUsed", "Specified signature nonce was used already.")
+            self.nonces.add(nonce)
+            missing = [p for p in ("PhoneNumbers", "SignName", "TemplateCode") if p not in params]
             if missing:
                 return error("MissingParameter", f"missing {missing}")
-            if params["AccessKeyId"] != ACCESS_KEY_ID:
-                return error("InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404)
-            if (params["Action"], params["Version"], params["SignatureMethod"], params["SignatureVersion"]) != (
-                "SendSms",
-                "2017-05-25",
-                "HMAC-SHA1",
-                "1.0",
-            ):
-                return error("InvalidParameter", "bad common parameters")
-            if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", params["Timestamp"]):
-                return error("InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted.")
-            if params["Signature"] != aliyun_expected_signature(params, self.secret):
-                return error("SignatureDoesNotMatch", "Specified signature is not matched with our calculation.")
-            if params["SignatureNonce"] in self.nonces:
-                return error("SignatureNonceUsed", "Specified signature nonce was used already.")
-            self.nonces.add(params["SignatureNonce"])
-            if params["Format"] != "JSON":
-                return PlainTextResponse("<Code>OK</Code>", media_type="text/xml")
             phone = params["PhoneNumbers"]
             if phone in self.http_500_for:
                 return PlainTextResponse("upstream connect error", status_code=503)
@@ -149,7 +158,7 @@ class SmsStub:
                     return JSONResponse({"RequestId": request_id, "Code": "isv.PARAM_LENGTH_LIMIT", "Message": "参数超出长度限制"})
             return JSONResponse({"RequestId": request_id, "Code": "OK", "Message": "OK", "BizId": f"BIZ-{len(self.requests)}^0"})
 
-        return Starlette(routes=[Route("/", rpc, methods=["GET", "POST"])])
+        return Starlette(routes=[Route("/", rpc, methods=["POST"])])
 
 
 APPID = "wx-test-app"

@@ -6,10 +6,11 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from services.notify.adapters.channels import Channel, OutgoingMessage, SendResult
-from services.notify.adapters.channels.sms import AliyunSms, rpc_signature
+from services.notify.adapters.channels.sms import AliyunSms
 from services.notify.adapters.channels.wechat import WeChatSubscribe
 from services.notify.tests.stubs import (
     ACCESS_KEY_ID,
@@ -57,26 +58,26 @@ def make_sms(url: str, secret: str = ACCESS_KEY_SECRET) -> AliyunSms:
     return AliyunSms(access_key_id=ACCESS_KEY_ID, access_key_secret=secret, sign_name=SIGN_NAME, base_url=url)
 
 
-def test_rpc_signature_matches_aliyun_documented_example() -> None:
-    # The worked example from Aliyun's SMS signature documentation.
-    params = {
-        "AccessKeyId": "testId",
-        "Action": "SendSms",
-        "Format": "XML",
-        "OutId": "123",
-        "PhoneNumbers": "15300000001",
-        "RegionId": "cn-hangzhou",
-        "SignName": "阿里云短信测试专用",
-        "SignatureMethod": "HMAC-SHA1",
-        "SignatureNonce": "45e25e9b-0a6f-4070-8c85-2956eda1b466",
-        "SignatureVersion": "1.0",
-        "TemplateCode": "SMS_71390007",
-        "TemplateParam": '{"customer":"test"}',
-        "Timestamp": "2017-07-12T02:42:19Z",
-        "Version": "2017-05-25",
+def test_the_stubs_own_v3_check_reproduces_aliyuns_documented_example() -> None:
+    # The worked example of "V3版本请求体&签名机制" (ECS RunInstances): the stub verifies as Aliyun does.
+    headers = {
+        "host": "ecs.cn-shanghai.aliyuncs.com",
+        "x-acs-action": "RunInstances",
+        "x-acs-version": "2014-05-26",
+        "x-acs-date": "2023-10-26T10:22:32Z",
+        "x-acs-signature-nonce": "3156853299f313e23d1673dc12e1703d",
+        "x-acs-content-sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     }
-    assert rpc_signature(params, "testSecret") == "zJDF+Lrzhj/ThnlvIToysFRq6t4="
-    assert aliyun_expected_signature(params, "testSecret") == "zJDF+Lrzhj/ThnlvIToysFRq6t4="
+    signature = aliyun_expected_signature(
+        "YourAccessKeySecret",
+        "POST",
+        "/",
+        "RegionId=cn-shanghai&ImageId=win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd",
+        headers,
+        sorted(headers),
+        b"",
+    )
+    assert signature == "06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0"
 
 
 async def test_sms_success_returns_biz_id_and_sends_the_documented_parameters(sms_stub) -> None:
@@ -89,17 +90,18 @@ async def test_sms_success_returns_biz_id_and_sends_the_documented_parameters(sm
     finally:
         await sms.aclose()
     assert result == SendResult.sent("BIZ-1^0")
-    sent = stub.requests[0]
-    assert sent["Action"] == "SendSms" and sent["Version"] == "2017-05-25" and sent["Format"] == "JSON"
-    assert sent["SignatureMethod"] == "HMAC-SHA1" and sent["SignatureVersion"] == "1.0"
+    sent, headers = stub.requests[0], stub.headers[0]
+    assert headers["x-acs-action"] == "SendSms" and headers["x-acs-version"] == "2017-05-25"
+    assert headers["authorization"].startswith(f"ACS3-HMAC-SHA256 Credential={ACCESS_KEY_ID},SignedHeaders=host;x-acs-action;")
+    assert set(sent) == {"PhoneNumbers", "SignName", "TemplateCode", "TemplateParam", "OutId"}  # no v1.0 common parameters
     assert sent["PhoneNumbers"] == "13800138000"
     assert sent["SignName"] == SIGN_NAME
     assert sent["TemplateCode"] == "SMS_0001"
     assert json.loads(sent["TemplateParam"]) == {"code": "2024-0001", "name": "张三 *~"}
     assert sent["OutId"] == "notif-42"
     raw = stub.raw_queries[0]
-    assert raw.startswith("Signature=")
-    assert "%20" in raw and "%2A" in raw and "~" in raw and "+" not in raw.split("&", 1)[1]
+    assert raw.startswith("OutId=")  # sorted, as signed
+    assert "%20" in raw and "%2A" in raw and "~" in raw and "+" not in raw
 
 
 async def test_sms_each_send_uses_a_fresh_nonce(sms_stub) -> None:
@@ -110,7 +112,7 @@ async def test_sms_each_send_uses_a_fresh_nonce(sms_stub) -> None:
     finally:
         await sms.aclose()
     assert all(r.ok for r in results)
-    assert len({r["SignatureNonce"] for r in stub.requests}) == 3
+    assert len({h["x-acs-signature-nonce"] for h in stub.headers}) == 3 == len(stub.nonces)
 
 
 async def test_sms_wrong_secret_is_detected_by_the_provider(sms_stub) -> None:
@@ -123,6 +125,23 @@ async def test_sms_wrong_secret_is_detected_by_the_provider(sms_stub) -> None:
     assert not result.ok
     assert result.reason == "SignatureDoesNotMatch: Specified signature is not matched with our calculation."
     assert not result.permanent  # a credentials problem: fixed by operators, then retried
+
+
+async def test_sms_a_request_altered_on_the_way_is_refused(sms_stub) -> None:
+    # The query (the phone number) and the x-acs-* headers are signed: changing either breaks the signature.
+    stub, url = sms_stub
+    sms = make_sms(url)
+    try:
+        signed_url, headers = sms.signed_request(msg("13800138000"))
+        async with httpx.AsyncClient() as client:
+            other_phone = await client.post(signed_url.replace("13800138000", "13800138001"), headers=headers)
+            signed_url, headers = sms.signed_request(msg("13800138000"))
+            other_action = await client.post(signed_url, headers={**headers, "x-acs-action": "SendBatchSms"})
+    finally:
+        await sms.aclose()
+    assert other_phone.json()["Code"] == "SignatureDoesNotMatch"
+    assert other_action.json()["Code"] == "SignatureDoesNotMatch"
+    assert stub.nonces == set()  # nothing was accepted
 
 
 @pytest.mark.parametrize(

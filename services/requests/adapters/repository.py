@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, SQLColumnExpression, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.requests.adapters.orm import (
@@ -19,8 +20,9 @@ from services.requests.adapters.orm import (
     Remedy,
 )
 from services.requests.domain.workflow import CLOCK_STOPPED, OPEN_STATES
+from shared.db import affected_rows
 
-SORTS = {
+SORTS: dict[str, tuple[SQLColumnExpression[Any], ...]] = {
     "due_on": (DisclosureRequest.due_on.asc().nulls_last(), DisclosureRequest.id),
     "-due_on": (DisclosureRequest.due_on.desc().nulls_last(), DisclosureRequest.id),
     "submitted_at": (DisclosureRequest.submitted_at.asc(), DisclosureRequest.id),
@@ -79,7 +81,7 @@ class RequestRepository:
         await self.session.execute(
             update(Attachment).where(Attachment.owner_sub == old_sub).values(owner_sub=new_sub).execution_options(synchronize_session=False)
         )
-        return moved.rowcount or 0
+        return affected_rows(moved) or 0
 
     async def record_alias(self, merged_id: str, into_id: str, at) -> None:
         """Remember a merge; an account merged into one that is later merged itself follows the chain."""

@@ -10,6 +10,7 @@ day counts; we count it, which is the reading more favourable to the applicant.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -85,7 +86,7 @@ def compute_due(
     start: date,
     rule_set: RuleSet,
     *,
-    pauses: list[Pause] = (),
+    pauses: Sequence[Pause] = (),
     extension_days: int = 0,
     today: date,
     override_due: date | None = None,
@@ -93,7 +94,7 @@ def compute_due(
     """The answer due date: `answer_days + extension_days` counted working days after `start`."""
     if not 0 <= extension_days <= MAX_EXTENSION_DAYS[rule_set]:
         raise ValueError(f"extension of {extension_days} working days exceeds the maximum")
-    pauses = list(pauses)
+    pause_list = list(pauses)
     total = ANSWER_DAYS[rule_set] + extension_days
     counted: list[date] = []
     skipped: list[SkippedDay] = []
@@ -105,8 +106,8 @@ def compute_due(
         if kind in (DayKind.weekend, DayKind.holiday):
             skipped.append(SkippedDay(day, kind.value, note))
             continue
-        if any(p.covers(day, today) for p in pauses):
-            skipped.append(SkippedDay(day, "paused", next(p.kind.value for p in pauses if p.covers(day, today))))
+        if any(p.covers(day, today) for p in pause_list):
+            skipped.append(SkippedDay(day, "paused", next(p.kind.value for p in pause_list if p.covers(day, today))))
             continue
         if kind == DayKind.adjusted_workday:
             adjusted.append(day)
@@ -121,14 +122,14 @@ def compute_due(
         counted=counted,
         skipped=skipped,
         adjusted_workdays=adjusted,
-        pauses=pauses,
-        paused_now=any(p.end is None for p in pauses),
+        pauses=pause_list,
+        paused_now=any(p.end is None for p in pause_list),
         calendar_sources={y: calendar.source_of(y) for y in years},
         override_due=override_due,
     )
 
 
-def days_remaining(calendar: WorkCalendar, due: date, today: date, pauses: list[Pause] = ()) -> int:
+def days_remaining(calendar: WorkCalendar, due: date, today: date, pauses: Sequence[Pause] = ()) -> int:
     """Working days left until `due`: 0 on the due date, and from the day after it negative
     (at least -1, even on a weekend when no further working day has passed yet)."""
 

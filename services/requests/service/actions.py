@@ -76,6 +76,7 @@ async def request_correction(
     guard(r, Action.request_correction)
     if r.correction_used:
         raise Problem(409, "correction_already_requested", "补正只能一次性告知，本申请已发出过补正通知")
+    assert r.clock_start is not None  # set at receipt, and the guard admits only received requests
     if cal.workdays_between(r.clock_start, today) > CORRECTION_NOTICE_DAYS:
         raise Problem(409, "correction_window_passed", f"已超过收到申请之日起 {CORRECTION_NOTICE_DAYS} 个工作日的补正告知期限")
     r.correction_used = True
@@ -213,6 +214,7 @@ async def record_consultation_reply(
 
 async def _rank_in_month(uow: UnitOfWork, r: DisclosureRequest) -> int:
     """This request's place among the same applicant's requests received in its calendar month."""
+    assert r.received_on is not None  # only received requests are ranked
     month_start = r.received_on.replace(day=1)
     next_month = month_start.replace(day=28).toordinal() + 4
     month_end = date.fromordinal(next_month).replace(day=1)
@@ -446,6 +448,7 @@ async def dispatch_answer(uow: UnitOfWork, r: DisclosureRequest, p: Principal, c
     r.outcome_category, r.outcome_reason, r.answered_on = answer.category, answer.reason, answered_on
     prev = move(r, State.answered)
     pauses = await pauses_of(uow.session, r)
+    assert r.clock_start is not None  # set at receipt, and the guard admits only received requests
     taken = cal.workdays_between(r.clock_start, answered_on, excluded=lambda d: any(x.covers(d, answered_on) for x in pauses))
     record(
         uow,

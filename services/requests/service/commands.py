@@ -88,7 +88,7 @@ class ApplicantIn(_Command):
         return self
 
 
-_EXAMPLE_REQUEST = {
+_EXAMPLE_REQUEST: dict[str, Any] = {
     "agency_id": "01a20074-5dd3-7d27-acdc-177bae475916",
     "applicant": {
         "type": "natural_person",

@@ -21,7 +21,7 @@ _calendars: dict[str, tuple[float, WorkCalendar]] = {}
 
 async def load_calendar(session: AsyncSession) -> WorkCalendar:
     """The official calendar plus the admin's overrides and announced years."""
-    key = str(session.bind.url)
+    key = str(session.get_bind().engine.url)
     cached = _calendars.get(key)
     if cached and time.monotonic() - cached[0] < CALENDAR_TTL_SECONDS:
         return cached[1]
@@ -34,7 +34,7 @@ async def load_calendar(session: AsyncSession) -> WorkCalendar:
 
 def forget_calendar(session: AsyncSession) -> None:
     """Drop the cached calendar after an admin changed it (this process sees it at once)."""
-    _calendars.pop(str(session.bind.url), None)
+    _calendars.pop(str(session.get_bind().engine.url), None)
 
 
 async def pauses_of(session: AsyncSession, request: DisclosureRequest) -> list[Pause]:

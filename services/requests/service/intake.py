@@ -67,7 +67,7 @@ def reissue_query_code(uow: UnitOfWork, request: DisclosureRequest, principal: P
 
 async def _next_serial(uow: UnitOfWork, agency_id: str, year: int) -> int:
     """Atomically take the next serial for (agency, year), on PostgreSQL and SQLite alike."""
-    insert = pg_insert if uow.session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if uow.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(TrackingSequence).values(agency_id=agency_id, year=year, last=1)
     statement = statement.on_conflict_do_update(index_elements=["agency_id", "year"], set_={"last": TrackingSequence.last + 1})
     return (await uow.session.execute(statement.returning(TrackingSequence.last))).scalar_one()

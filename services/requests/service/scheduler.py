@@ -24,7 +24,7 @@ from services.requests.service import actions
 from services.requests.service.deadlines import load_calendar, pauses_of, refresh_due
 from services.requests.service.steps import record
 from shared.contracts.requests import DeadlineReminder
-from shared.db import utcnow
+from shared.db import affected_rows, utcnow
 from shared.periodic import every
 from shared.uow import UnitOfWork
 
@@ -146,9 +146,9 @@ async def run_once(new_uow: Callable[[], UnitOfWork], today: date, reminder_days
     # A stored submission response holds the query code and the applicant's details: keep it
     # only as long as a client could reasonably retry.
     async with new_uow() as uow:
-        expired = (
+        expired = affected_rows(
             await uow.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - IDEMPOTENCY_KEY_TTL))
-        ).rowcount
+        )
         await uow.commit()
 
     return {

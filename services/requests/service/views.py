@@ -116,7 +116,7 @@ def summary_view(r: DisclosureRequest, principal: Principal, calendar: WorkCalen
     }
 
 
-def outcome_view(r: DisclosureRequest) -> dict[str, str] | None:
+def outcome_view(r: DisclosureRequest) -> dict[str, str | None] | None:
     if not r.outcome_category:
         return None
     category = AnswerCategory(r.outcome_category)

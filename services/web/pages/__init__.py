@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from services.web.office import account as office_account
+from services.web.office import admin as office_admin
 from services.web.office import documents as office_documents
 from services.web.office import documents_actions as office_document_actions
 from services.web.office import documents_lists as office_document_lists
+from services.web.office import supervision as office_supervision
 from services.web.pages import account, apply, catalog, column, display, documents, inbox, my, reports, status
 
 ROUTERS = (
@@ -20,6 +22,8 @@ ROUTERS = (
     inbox.router,
     status.router,
     office_account.router,
+    office_supervision.router,
+    office_admin.router,
     office_document_lists.router,  # before office_documents: /office/documents/review is not a document
     office_documents.router,
     office_document_actions.router,

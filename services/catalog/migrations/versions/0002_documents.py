@@ -5,6 +5,8 @@ Revises: 0001
 Create Date: 2026-11-22 01:45:26.139881
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -15,7 +17,7 @@ branch_labels = None
 depends_on = None
 
 # The seeded taxonomy, as it stood when this revision was written (services/catalog/domain/taxonomy.py).
-SEED = [
+SEED: list[dict[str, Any]] = [
     {"code": "regulatory", "name": "法规文件", "kind": "category", "parent_code": None, "report_class": None, "sort": 0, "active": True},
     {
         "code": "regulation",

@@ -1,8 +1,9 @@
-"""SMS through 阿里云短信服务 (Dysmsapi), action SendSms, over Aliyun's RPC (signature v1.0) API.
+"""SMS through 阿里云短信服务 (Dysmsapi), action SendSms (API 2017-05-25), signed with V3.
 
-The request is a GET whose query holds the common parameters, the SendSms parameters and a
-HMAC-SHA1 ``Signature`` over all of them (see :func:`rpc_signature`). The answer is JSON:
-``{"Code": "OK", "BizId": ...}`` on success, ``{"Code": "isv.XXX", "Message": ...}`` otherwise.
+The request is a POST whose query holds the SendSms parameters, with an empty body; the action,
+version, time and nonce travel as headers, signed with ACS3-HMAC-SHA256 (`shared.aliyun`: the
+RPC signature v1.0 is retired). The answer is JSON: ``{"Code": "OK", "BizId": ...}`` on success,
+``{"Code": "isv.XXX", "Message": ...}`` otherwise.
 
 Classification of a refusal:
 
@@ -16,18 +17,12 @@ Classification of a refusal:
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
-import uuid
-from collections.abc import Mapping
-from datetime import UTC, datetime
-from urllib.parse import quote
 
 import httpx
 
 from services.notify.adapters.channels import HttpChannel, OutgoingMessage, SendResult
+from shared.aliyun import signed_rpc_request
 
 DEFAULT_BASE_URL = "https://dysmsapi.aliyuncs.com/"
 API_VERSION = "2017-05-25"
@@ -77,27 +72,6 @@ TRANSIENT_CODES = frozenset(
 )
 
 
-def percent_encode(value: str) -> str:
-    """RFC 3986 percent-encoding as Aliyun signs it: space→%20, *→%2A, ~ kept, UTF-8 bytes."""
-    return quote(value, safe="~").replace("+", "%20").replace("*", "%2A").replace("%7E", "~")
-
-
-def canonicalized_query(params: Mapping[str, str]) -> str:
-    """Every parameter except Signature, sorted by key, each key and value percent-encoded."""
-    return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(params.items()) if k != "Signature")
-
-
-def rpc_signature(params: Mapping[str, str], access_key_secret: str, method: str = "GET") -> str:
-    """base64(HMAC-SHA1(secret + "&", METHOD + "&%2F&" + percentEncode(canonicalized query)))."""
-    string_to_sign = f"{method}&{percent_encode('/')}&{percent_encode(canonicalized_query(params))}"
-    digest = hmac.new((access_key_secret + "&").encode(), string_to_sign.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
-
-
-def _timestamp() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class AliyunSms(HttpChannel):
     """A `Channel` that sends approved SMS templates through Aliyun Dysmsapi SendSms."""
 
@@ -110,7 +84,6 @@ class AliyunSms(HttpChannel):
         access_key_secret: str,
         sign_name: str,
         base_url: str = DEFAULT_BASE_URL,
-        region_id: str = "cn-hangzhou",
         timeout: float = 10.0,
         client: httpx.AsyncClient | None = None,
     ) -> None:
@@ -118,40 +91,37 @@ class AliyunSms(HttpChannel):
         self._access_key_secret = access_key_secret
         self._sign_name = sign_name
         self._base_url = base_url if base_url.endswith("/") else base_url + "/"
-        self._region_id = region_id
         super().__init__(timeout, client)
 
     def build_params(self, message: OutgoingMessage) -> dict[str, str]:
-        """The signed query for one message (Signature included)."""
+        """The SendSms parameters of one message (they go in the query string, signed with the headers)."""
         if not message.template_id:
             raise ValueError("an SMS needs template_id (the approved Aliyun TemplateCode)")
-        params = {
-            "AccessKeyId": self._access_key_id,
-            "Action": "SendSms",
-            "Format": "JSON",
-            "RegionId": self._region_id,
-            "SignatureMethod": "HMAC-SHA1",
-            "SignatureNonce": str(uuid.uuid4()),
-            "SignatureVersion": "1.0",
-            "Timestamp": _timestamp(),
-            "Version": API_VERSION,
+        return {
             "PhoneNumbers": message.to.strip(),
             "SignName": self._sign_name,
             "TemplateCode": message.template_id,
             "TemplateParam": json.dumps(message.params, ensure_ascii=False, separators=(",", ":")),
             "OutId": message.notification_id,
         }
-        params["Signature"] = rpc_signature(params, self._access_key_secret, "GET")
-        return params
+
+    def signed_request(self, message: OutgoingMessage) -> tuple[str, dict[str, str]]:
+        """(URL, headers) of the SendSms POST for one message: a fresh time and nonce each call."""
+        return signed_rpc_request(
+            self._base_url,
+            action="SendSms",
+            version=API_VERSION,
+            params=self.build_params(message),
+            access_key_id=self._access_key_id,
+            access_key_secret=self._access_key_secret,
+        )
 
     async def send(self, message: OutgoingMessage) -> SendResult:
         if not message.template_id:
             return SendResult.failed("no template_id: SendSms needs an approved TemplateCode", permanent=True)
-        params = self.build_params(message)
-        # Signature first, then the canonicalized query: exactly the bytes that were signed.
-        url = f"{self._base_url}?Signature={percent_encode(params['Signature'])}&{canonicalized_query(params)}"
+        url, headers = self.signed_request(message)
         try:
-            response = await self._http().get(url)
+            response = await self._http().post(url, headers=headers)
         except httpx.HTTPError as exc:
             return SendResult.failed(f"network: {type(exc).__name__}: {exc}", permanent=False)
         return self._classify(response)

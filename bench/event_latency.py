@@ -1,0 +1,145 @@
+"""Event latency across processes, in the production layout, next to the broker's own round trip.
+
+The requests API runs with RUN_WORKERS=false and its relay in a separate `worker` process (as in
+deploy/), the audit service in its own process; all on PostgreSQL with a local broker. At RATE
+submissions a second for SECONDS, each submission's latency is from the request being stored
+(requests.submitted_at, in the API process's transaction) to its RequestSubmitted entry being
+stored in the audit log (audit_entries.recorded_at, in another process, after the worker's relay
+and the broker). The relay is woken by PostgreSQL NOTIFY on commit (polling every 0.5 s stays the
+fallback). In the same run: the broker's round trip (produce acks=all, consume in a group).
+
+    .venv/bin/python -m bench.event_latency          # BENCH_POSTGRES_URL, BENCH_SECONDS (20), BENCH_RATE (50)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from bench.notify_latency import broker_round_trip, quantiles
+from bench.requests_submit import body, drop_database, new_database
+from services.requests.settings import RequestsSettings
+from shared.auth import issue_dev_token
+from shared.testing import Broker, ServiceProcess, service_env
+
+SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
+RATE = float(os.environ.get("BENCH_RATE", "50"))
+TARGET_P50_MS, TARGET_P99_MS = 50.0, 200.0
+
+
+async def main() -> int:
+    broker = Broker().start()
+    req_url, req_db = await new_database("req")
+    audit_url, audit_db = await new_database("aud")
+    log_dir = Path(os.environ.get("BENCH_LOG_DIR", "/tmp"))
+    prefix = f"bench{uuid.uuid4().hex[:4]}."
+    common = {"log_level": os.environ.get("BENCH_LOG_LEVEL", "WARNING"), "outbox_poll_interval": "0.5"}
+    req_env = service_env("requests", database_url=req_url, bootstrap=broker.bootstrap, prefix=prefix, run_workers="false", **common)
+    api = ServiceProcess("requests", req_env, log_path=log_dir / "bench-latency-api.log")
+    worker = ServiceProcess("requests", req_env, log_path=log_dir / "bench-latency-worker.log")
+    audit = ServiceProcess(
+        "audit",
+        service_env("audit", database_url=audit_url, bootstrap=broker.bootstrap, prefix=prefix, **common),
+        log_path=log_dir / "bench-latency-audit.log",
+    )
+    try:
+        api.start()
+        await api.wait_ready(90)  # migrates the database first; the worker then finds it ready
+        worker.start(command="worker")
+        audit.start()
+        await audit.wait_ready(90)
+        agency = str(uuid.uuid4())
+        conn = await asyncpg.connect(req_url)
+        await conn.execute(
+            "INSERT INTO known_agencies (id, name, kind, replicated_at, source_event_id) VALUES ($1, '某某县民政局', 'department', now(), 'bench')",
+            agency,
+        )
+        await conn.close()
+        token = issue_dev_token(RequestsSettings(), sub="bench-applicant", roles=["applicant"])
+        ids: list[str] = []
+        aud = await asyncpg.connect(audit_url)
+
+        async def entries(request_ids: list[str]) -> dict[str, object]:
+            rows = await aud.fetch(
+                "SELECT aggregate_id, min(recorded_at) AS at FROM audit_entries WHERE event_type = 'RequestSubmitted' "
+                "AND aggregate_id = ANY($1::text[]) GROUP BY aggregate_id",
+                request_ids,
+            )
+            return {r["aggregate_id"]: r["at"] for r in rows}
+
+        async with httpx.AsyncClient(timeout=30) as client:
+
+            async def submit() -> None:
+                r = await client.post(
+                    f"{api.url}/api/v1/requests/requests",
+                    json=body(agency),
+                    headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex},
+                )
+                if r.status_code == 201:
+                    ids.append(r.json()["id"])
+
+            # Warm-up until an entry arrives: the worker's relay and audit's consumer group have formed.
+            deadline = time.monotonic() + 120
+            while True:
+                await submit()
+                await asyncio.sleep(1)
+                if await entries(ids) or time.monotonic() > deadline:
+                    break
+            ids.clear()
+            pending = []
+            started = time.perf_counter()
+            for i in range(int(SECONDS * RATE)):
+                pending.append(asyncio.create_task(submit()))
+                await asyncio.sleep(max(0.0, started + (i + 1) / RATE - time.perf_counter()))
+            await asyncio.gather(*pending)
+        deadline = time.monotonic() + 120
+        found: dict[str, object] = {}
+        while time.monotonic() < deadline and len(found) < len(ids):
+            found = await entries(ids)
+            await asyncio.sleep(0.5)
+        await aud.close()
+        req = await asyncpg.connect(req_url)
+        submitted = dict(await req.fetch("SELECT id, submitted_at FROM disclosure_requests WHERE id = ANY($1::text[])", ids))
+        published = dict(
+            await req.fetch(
+                "SELECT key, min(published_at) FROM outbox WHERE event_type = 'RequestSubmitted' AND key = ANY($1::text[]) GROUP BY key",
+                ids,
+            )
+        )
+        await req.close()
+        latencies = [(found[i] - submitted[i]).total_seconds() * 1000 for i in ids if i in found]  # type: ignore[operator]
+        relayed = [(published[i] - submitted[i]).total_seconds() * 1000 for i in ids if published.get(i)]
+        consumed = [(found[i] - published[i]).total_seconds() * 1000 for i in ids if i in found and published.get(i)]  # type: ignore[operator]
+        rtt = await broker_round_trip(broker.bootstrap, min(300, int(SECONDS * RATE)))
+        e50, e99 = quantiles(latencies)
+        b50, b99 = quantiles(rtt)
+        print(f"production layout (API, worker, audit in three processes): {RATE:.0f} submissions/s for {SECONDS:.0f} s on PostgreSQL")
+        print(f"{len(latencies)}/{len(ids)} audit entries stored")
+        print(f"{'':52} {'p50 ms':>8} {'p99 ms':>8}")
+        print(f"{'submission stored → audit entry stored':52} {e50:8.1f} {e99:8.1f}")
+        if relayed and consumed:
+            r50, r99 = quantiles(relayed)
+            c50, c99 = quantiles(consumed)
+            print(f"{'  of which: stored → published by the worker relay':52} {r50:8.1f} {r99:8.1f}")
+            print(f"{'  of which: published → audit entry stored':52} {c50:8.1f} {c99:8.1f}")
+        print(f"{'broker round trip (produce acks=all → consume)':52} {b50:8.1f} {b99:8.1f}")
+        print(f"ratio end-to-end / broker: p50 {e50 / b50:.1f}x, p99 {e99 / b99:.1f}x")
+        verdict = "within" if e50 < TARGET_P50_MS and e99 < TARGET_P99_MS else "OUTSIDE"
+        print(f"targets p50 < {TARGET_P50_MS:.0f} ms, p99 < {TARGET_P99_MS:.0f} ms: {verdict}")
+        return 0
+    finally:
+        for proc in (api, worker, audit):
+            proc.stop()
+        broker.stop()
+        await drop_database(req_db)
+        await drop_database(audit_db)
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))
