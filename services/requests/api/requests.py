@@ -12,7 +12,7 @@ from services.requests.adapters.repository import SORTS, RequestRepository
 from services.requests.api.deps import check_if_match, etag, today, visible_request
 from services.requests.domain.applicant import Channel
 from services.requests.domain.workflow import ACTION_ROLES, Action, State
-from services.requests.service import actions, intake
+from services.requests.service import actions, intake, notices
 from services.requests.service import commands as c
 from services.requests.service.access import check_role, visible_agencies
 from services.requests.service.accounts import resolve_applicant
@@ -79,6 +79,7 @@ async def _submitted(
         today=today(request),
         default_rule_set=settings.rule_set,
     )
+    await notices.print_pending(uow, request.app.state.storage)
     view = await _detail(uow, principal, r, request, response, new=True)
     result = jsonable_encoder({**view, "query_code": code})
     if key:
@@ -131,7 +132,8 @@ async def reissue_query_code(
 ) -> dict[str, Any]:
     r = await visible_request(uow, principal, request_id)
     code = intake.reissue_query_code(uow, r, principal, body.reason)
-    await uow.session.flush()
+    await intake.issue_receipt(uow, r, principal, code, today(request))  # a new receipt carries the new code
+    await notices.print_pending(uow, request.app.state.storage)
     return jsonable_encoder({**await _detail(uow, principal, r, request, response), "query_code": code})
 
 
@@ -229,7 +231,7 @@ async def _act(
     check_role(principal, action, r)
     check_if_match(request, r)
     await step(uow, r, principal, *args, await load_calendar(uow.session), today(request))
-    await uow.session.flush()
+    await notices.print_pending(uow, request.app.state.storage)
     return await _detail(uow, principal, r, request, response)
 
 
