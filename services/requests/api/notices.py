@@ -90,7 +90,7 @@ async def list_notices(request_id: str, uow: UoW, principal: Caller, request: Re
 @router.get(
     "/requests/{request_id}/notices/{notice_id}/pdf",
     name="notice_pdf",
-    summary="下载通知书 PDF（权限同申请的其他文件）",
+    summary="下载通知书 PDF（申请人本人下载发给本人的；有权查看该申请的工作人员）",
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
@@ -103,7 +103,7 @@ async def notice_pdf(request_id: str, notice_id: str, uow: UoW, principal: Calle
 @router.get(
     "/requests/{request_id}/notices/{notice_id}/html",
     name="notice_html",
-    summary="通知书的可打印网页（权限同申请的其他文件）",
+    summary="通知书的可打印网页（申请人本人查看发给本人的；有权查看该申请的工作人员）",
     response_class=HTMLResponse,
 )
 async def notice_html(request_id: str, notice_id: str, uow: UoW, principal: Caller) -> HTMLResponse:
@@ -162,7 +162,7 @@ async def get_notice_settings(agency_id: str, uow: UoW, principal: Officer, requ
 
 @router.put(
     "/agencies/{agency_id}/notice-settings",
-    summary="设置机关的通知书简称、文号格式、复议机关和联系方式（管理员）",
+    summary="设置机关的通知书简称、文号格式、复议机关和联系方式（系统管理员）",
     description="文号格式须含 {year} 和 {serial}；已出具的文号不会改变，也不会被再次使用（与已有文号相同时拒绝出具）。",
 )
 async def put_notice_settings(agency_id: str, body: NoticeSettingsIn, uow: UoW, principal: Admin, request: Request) -> dict[str, Any]:

@@ -7,6 +7,7 @@ Each PDF is read back with poppler's `pdftotext`, as a person's PDF reader would
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 from datetime import date
@@ -196,3 +197,50 @@ async def test_the_applicant_gets_their_own_notices_and_nobody_else_does(harness
     problem(await h.client.get(f"{API}/requests/{rid}/notices", headers=h.who("handler", h.agency_b)), 404)
     assert len(await notices_of(h, rid, p.supervisor)) == 6
     problem(await h.client.get(officer_view[0]["pdf_url"]), 401)
+
+
+async def test_numbers_are_sequential_and_unique_per_agency_and_year_under_concurrent_steps(harness):
+    h = harness
+
+    async def submit(i: int, agency: str) -> dict[str, Any]:
+        who = h.who("applicant", sub=f"citizen-{agency[-4:]}-{i}")
+        r = await h.client.post(f"{API}/requests", json=request_body(agency, description=f"请公开第{i}项信息"), headers=who)
+        assert r.status_code == 201, r.text
+        [receipt] = await notices_of(h, r.json()["id"], who)
+        return receipt
+
+    receipts = await asyncio.gather(*(submit(i, h.agency_a) for i in range(12)), *(submit(i, h.agency_b) for i in range(4)))
+    a = sorted(int(n["document_number"].split("〕")[1].removesuffix("号")) for n in receipts[:12])
+    b = sorted(int(n["document_number"].split("〕")[1].removesuffix("号")) for n in receipts[12:])
+    assert a == list(range(1, 13)) and b == list(range(1, 5))  # each agency its own sequence: no gap, no repeat
+    assert all(n["document_number"].startswith("某某县财政局依申公〔2026〕") for n in receipts[12:])
+
+    # A new year starts a new sequence.
+    h.set_today(date(2027, 1, 4))
+    assert (await submit(99, h.agency_a))["document_number"] == f"{AGENCY}依申公〔2027〕1号"
+
+
+async def test_an_admin_sets_the_agency_short_name_and_number_format_and_numbers_go_on(harness):
+    h, p = harness, People(harness)
+    url = f"{API}/agencies/{h.agency_a}/notice-settings"
+    shown = await h.client.get(url, headers=p.handler)
+    assert shown.status_code == 200 and shown.json()["example"] == f"{AGENCY}依申公〔2026〕1号"
+    first = await h.client.post(f"{API}/requests", json=request_body(h.agency_a), headers=p.applicant)
+    problem(await h.client.put(url, json={"short_name": "某民"}, headers=p.head), 403, "forbidden_role")
+    for bad in ("某民依申公〔{year}〕号", "某民{serial}号", "某民〔{year}〕{serial}号{agency}", "某民{year"):
+        problem(await h.client.put(url, json={"number_format": bad}, headers=p.admin), 422)
+    saved = await h.client.put(
+        url,
+        json={"short_name": "某民", "number_format": "{short_name}依申公〔{year}〕{serial}号", "contact": "某某县人民路8号，0531-1234567"},
+        headers=p.admin,
+    )
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["example"] == "某民依申公〔2026〕1号"
+
+    second = await h.client.post(f"{API}/requests", json=request_body(h.agency_a), headers=p.applicant)
+    [old] = await notices_of(h, first.json()["id"], p.applicant)
+    [new] = await notices_of(h, second.json()["id"], p.applicant)
+    assert old["document_number"] == f"{AGENCY}依申公〔2026〕1号"  # issued numbers never change
+    assert new["document_number"] == "某民依申公〔2026〕2号"  # the agency's sequence goes on under the new name
+    text = pdftotext((await h.client.get(new["pdf_url"], headers=p.applicant)).content)
+    assert "某民依申公〔2026〕2号" in text and "联系方式：某某县人民路8号，0531-1234567" in text and AGENCY in text
