@@ -79,7 +79,7 @@ async def _submitted(
         today=today(request),
         default_rule_set=settings.rule_set,
     )
-    await notices.print_pending(uow, request.app.state.storage)
+    notices.print_after_commit(uow, request.app.state.runtime.uow, request.app.state.storage)
     view = await _detail(uow, principal, r, request, response, new=True)
     result = jsonable_encoder({**view, "query_code": code})
     if key:
@@ -133,7 +133,7 @@ async def reissue_query_code(
     r = await visible_request(uow, principal, request_id)
     code = intake.reissue_query_code(uow, r, principal, body.reason)
     await intake.issue_receipt(uow, r, principal, code, today(request))  # a new receipt carries the new code
-    await notices.print_pending(uow, request.app.state.storage)
+    notices.print_after_commit(uow, request.app.state.runtime.uow, request.app.state.storage)
     return jsonable_encoder({**await _detail(uow, principal, r, request, response), "query_code": code})
 
 
@@ -231,7 +231,8 @@ async def _act(
     check_role(principal, action, r)
     check_if_match(request, r)
     await step(uow, r, principal, *args, await load_calendar(uow.session), today(request))
-    await notices.print_pending(uow, request.app.state.storage)
+    notices.print_after_commit(uow, request.app.state.runtime.uow, request.app.state.storage)
+    await uow.session.flush()
     return await _detail(uow, principal, r, request, response)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -140,35 +141,51 @@ def ref(notice: Notice) -> NoticeRef:
     return NoticeRef(notice_id=notice.id, kind=notice.kind, document_number=notice.document_number, title=notice.title)
 
 
-async def _print(notice: Notice, storage: Storage) -> bytes:
-    pdf = await asyncio.to_thread(notice_print.print_pdf, notice.html)
-    digest, key = content_key(pdf, notice.id)
+async def _printed(notice_id: str, html: str, storage: Storage) -> tuple[str, int, str]:
+    """Print a notice's frozen HTML and store the PDF: (storage key, size, sha256)."""
+    pdf = await asyncio.to_thread(notice_print.print_pdf, html)
+    digest, key = content_key(pdf, notice_id)
     await storage.put(key, pdf)
-    notice.pdf_key, notice.pdf_size, notice.pdf_sha256 = key, len(pdf), digest
-    return pdf
+    return key, len(pdf), digest
 
 
-async def print_pending(uow: UnitOfWork, storage: Storage) -> None:
-    """Print the PDFs of the notices this unit of work issued; one that cannot be printed now is printed on first download."""
-    for notice in uow.session.info.pop(_TO_PRINT, []):
-        try:
-            await _print(notice, storage)
-        except Exception:  # WeasyPrint, pango or the fonts missing or broken: the notice stands, its PDF comes later
-            log.exception("notice %s (%s) not printed now; it will be printed when first downloaded", notice.id, notice.document_number)
-    await uow.session.flush()
+def print_after_commit(uow: UnitOfWork, new_uow: Callable[[], UnitOfWork], storage: Storage) -> None:
+    """Print the notices this unit of work issued once it has committed, holding no transaction while printing.
+
+    Printing takes a few hundred milliseconds: inside the step it would hold the sequence's row
+    lock (PostgreSQL) or the database's write lock (SQLite) meanwhile. A notice not printed here
+    (a crash, WeasyPrint or its fonts missing) is printed on its first download.
+    """
+    issued = [(x.id, x.html) for x in uow.session.info.pop(_TO_PRINT, [])]
+    if not issued:
+        return
+
+    async def work() -> None:
+        printed = {}
+        for notice_id, html in issued:
+            try:
+                printed[notice_id] = await _printed(notice_id, html, storage)
+            except Exception:  # the notice stands; its PDF is printed when first asked for
+                log.exception("notice %s not printed now; it will be when first downloaded", notice_id)
+        async with new_uow() as recording:
+            for notice in (await recording.session.execute(select(Notice).where(Notice.id.in_(list(printed))))).scalars():
+                if notice.pdf_key is None:
+                    notice.pdf_key, notice.pdf_size, notice.pdf_sha256 = printed[notice.id]
+            await recording.commit()
+
+    uow.after_commit(work)
 
 
 async def pdf_of(uow: UnitOfWork, notice: Notice, storage: Storage) -> bytes:
     """The notice's PDF: the stored one, or printed now from its frozen HTML (and stored)."""
-    if notice.pdf_key:
-        return await storage.get(notice.pdf_key)
-    try:
-        pdf = await _print(notice, storage)
-    except Exception as exc:
-        log.exception("notice %s could not be printed", notice.id)
-        raise Problem(503, "notice_not_printable", "通知书 PDF 暂时无法生成，请稍后再试，或下载可打印的网页版") from exc
-    await uow.session.flush()
-    return pdf
+    if not notice.pdf_key:
+        try:
+            notice.pdf_key, notice.pdf_size, notice.pdf_sha256 = await _printed(notice.id, notice.html, storage)
+        except Exception as exc:
+            log.exception("notice %s could not be printed", notice.id)
+            raise Problem(503, "notice_not_printable", "通知书 PDF 暂时无法生成，请稍后再试，或下载可打印的网页版") from exc
+        await uow.session.flush()
+    return await storage.get(notice.pdf_key)
 
 
 async def notices_of(uow: UnitOfWork, request_id: str) -> list[Notice]:
