@@ -56,6 +56,7 @@ class RequestsSettings(ServiceSettings):
         None,
         description="登记回执二维码指向的办理进度查询地址，可含 {tracking_number} 和 {query_code}；不设置时二维码只含受理编号和查询码文字",
     )
+    notice_print_after_step: bool = Field(True, description="步骤提交后随即生成通知书 PDF；关闭时在首次下载时生成（测试用以节省时间）")
     notice_payment_instructions: str = Field(
         "请持本通知到本机关政府信息公开工作机构缴纳，或按本机关告知的非税收入缴款方式缴纳",
         description="信息处理费缴费通知书上的缴费方式",

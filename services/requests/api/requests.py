@@ -32,6 +32,12 @@ Registrar = Annotated[Principal, Depends(require(Role.registrar))]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, description="重试时保持不变，避免重复提交")]
 
 
+def _print_notices(uow, request: Request) -> None:
+    """The PDFs of the notices the step issued, printed once it commits (or on first download)."""
+    if request.app.state.settings.notice_print_after_step:
+        notices.print_after_commit(uow, request.app.state.runtime.uow, request.app.state.storage)
+
+
 async def _detail(
     uow, principal: Principal, r: DisclosureRequest, request: Request, response: Response, *, new: bool = False
 ) -> dict[str, Any]:
@@ -79,7 +85,7 @@ async def _submitted(
         today=today(request),
         default_rule_set=settings.rule_set,
     )
-    notices.print_after_commit(uow, request.app.state.runtime.uow, request.app.state.storage)
+    _print_notices(uow, request)
     view = await _detail(uow, principal, r, request, response, new=True)
     result = jsonable_encoder({**view, "query_code": code})
     if key:
@@ -133,7 +139,7 @@ async def reissue_query_code(
     r = await visible_request(uow, principal, request_id)
     code = intake.reissue_query_code(uow, r, principal, body.reason)
     await intake.issue_receipt(uow, r, principal, code, today(request))  # a new receipt carries the new code
-    notices.print_after_commit(uow, request.app.state.runtime.uow, request.app.state.storage)
+    _print_notices(uow, request)
     return jsonable_encoder({**await _detail(uow, principal, r, request, response), "query_code": code})
 
 
@@ -231,7 +237,7 @@ async def _act(
     check_role(principal, action, r)
     check_if_match(request, r)
     await step(uow, r, principal, *args, await load_calendar(uow.session), today(request))
-    notices.print_after_commit(uow, request.app.state.runtime.uow, request.app.state.storage)
+    _print_notices(uow, request)
     await uow.session.flush()
     return await _detail(uow, principal, r, request, response)
 

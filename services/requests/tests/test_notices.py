@@ -244,3 +244,21 @@ async def test_an_admin_sets_the_agency_short_name_and_number_format_and_numbers
     assert new["document_number"] == "某民依申公〔2026〕2号"  # the agency's sequence goes on under the new name
     text = pdftotext((await h.client.get(new["pdf_url"], headers=p.applicant)).content)
     assert "某民依申公〔2026〕2号" in text and "联系方式：某某县人民路8号，0531-1234567" in text and AGENCY in text
+
+
+async def test_with_printing_after_the_step_the_pdf_is_stored_before_anyone_asks_for_it(harness):
+    from sqlalchemy import select
+
+    from services.requests.adapters.orm import Notice
+
+    h, p = harness, People(harness)
+    h.app.state.settings.notice_print_after_step = True
+    created = await h.client.post(f"{API}/requests", json=request_body(h.agency_a), headers=p.applicant)
+    assert created.status_code == 201, created.text
+    async with h.app.state.runtime.sessions() as s:
+        [notice] = (await s.execute(select(Notice).where(Notice.request_id == created.json()["id"]))).scalars()
+    assert notice.pdf_key and notice.pdf_size > 1000 and len(notice.pdf_sha256) == 64
+    stored = await h.app.state.storage.get(notice.pdf_key)
+    [listed] = await notices_of(h, created.json()["id"], p.applicant)
+    assert (await h.client.get(listed["pdf_url"], headers=p.applicant)).content == stored
+    assert notice.document_number in pdftotext(stored)
