@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from services.web.office import account as office_account
+from services.web.office import requests as office_requests
+from services.web.office import requests_intake as office_requests_intake
 from services.web.pages import account, apply, catalog, column, display, documents, inbox, my, reports, status
 
 ROUTERS = (
@@ -17,4 +19,6 @@ ROUTERS = (
     inbox.router,
     status.router,
     office_account.router,
+    office_requests_intake.router,  # before office_requests: /office/requests/new is not a request's id
+    office_requests.router,
 )
