@@ -110,6 +110,7 @@ def _register_letter(page: Any, description: str) -> tuple[str, str]:
     page.get_by_role("link", name="登记信函、传真、当面或口头申请").click()
     page.wait_for_url("**/office/requests/new")
     page.get_by_label("挂号信、EMS").check()
+    assert page.get_by_label("受理机关").locator("option", has_text=SIBLING).count() == 0  # only where the registrar works
     page.get_by_label("受理机关").select_option(label=AGENCY)
     page.get_by_label("姓名").fill("周来信")
     page.get_by_label("证件号码").fill(ID_NUMBER)
@@ -128,6 +129,11 @@ def test_a_letter_goes_from_registration_to_the_dispatched_answer_on_the_officer
     tracking, code = _register_letter(registrar, "请公开某某村2025年度土地征收补偿安置方案")
     assert len(code) >= 6 and "受理回执" in _main(registrar)
     assert registrar.get_by_role("link", name="进入申请办理页").is_visible()
+    registrar.emulate_media(media="print")  # printed for the applicant: the receipt alone, codes and all
+    assert registrar.locator("#query-code").is_visible() and registrar.locator("#tracking-number").is_visible()
+    assert not registrar.get_by_role("navigation", name="工作台导航").is_visible()
+    assert not registrar.get_by_role("link", name="进入申请办理页").is_visible()
+    registrar.emulate_media(media="screen")
     # the public status lookup accepts the printed code
     status = httpx.post(f"{site.api('requests')}/public/status", json={"tracking_number": tracking, "query_code": code}, timeout=10)
     assert status.status_code == 200 and status.json()["state"] == "received"

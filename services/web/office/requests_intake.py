@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
@@ -19,11 +19,20 @@ from services.web.myrequests import is_id
 from services.web.office import requests_labels as L
 from services.web.office.deps import OfficerSession, officer_with, problem_errors
 from services.web.office.requests import agency_names, county_today
+from services.web.session import Session
+from shared.trees import descendants
 
 router = APIRouter()
 RegistrarToken = Annotated[str, Depends(officer_with("registrar"))]
 MailerToken = Annotated[str, Depends(officer_with("registrar", "handler", "head", "admin"))]
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+async def registrable_agencies(api: Any, s: Session) -> dict[str, str]:
+    """The registrar's agency and those below it (where the API lets them register), by name."""
+    agencies = await api.get_json("requests", "/agencies")
+    scope = descendants([(a["id"], a.get("parent_id")) for a in agencies], s.agency_id) if s.agency_id else None
+    return {a["id"]: a["name"] for a in agencies if scope is None or a["id"] in scope}
 
 
 def _register_page(request: Request, kind: str, values: dict, errors: dict, agencies: dict[str, str]) -> Response:
@@ -55,13 +64,13 @@ async def register_page(request: Request, api: Api, s: OfficerSession, token: Re
     }
     if kind == PERSON:
         values["applicant.id_type"] = "resident_id"
-    return _register_page(request, kind, values, {}, await agency_names(api))
+    return _register_page(request, kind, values, {}, await registrable_agencies(api, s))
 
 
 @router.post("/office/requests/new", summary="登记申请（登记人员）")
 async def register(request: Request, api: Api, s: OfficerSession, token: RegistrarToken, form: CheckedForm) -> Response:
     kind = applyform.kind_of(str(form.get("applicant.type") or "")) or PERSON
-    agencies = await agency_names(api)
+    agencies = await registrable_agencies(api, s)
     values = applyform.text_values(form, kind)
     values.update(channel=str(form.get("channel") or ""), received_on=str(form.get("received_on") or "").strip())
     errors = applyform.validate(values, kind, set(agencies))
