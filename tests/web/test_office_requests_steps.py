@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.web.office.requests_steps import STEPS, Officer, allowed_steps, body_of, check, values_of
+from services.web.office.requests_forms import body_of, check, values_of
+from services.web.office.requests_steps import STEPS, Officer, allowed_steps
 
 
 def _detail(*actions: str, **extra) -> dict:

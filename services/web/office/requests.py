@@ -17,8 +17,9 @@ from starlette.responses import Response
 from services.web import labels
 from services.web.backends import ApiProblem, Backends
 from services.web.deps import Api, CheckedForm, PageError, redirect, render
-from services.web.filters import TZ
-from services.web.myrequests import is_id
+from services.web.filters import TZ, cn_date
+from services.web.myrequests import download_disposition, is_id
+from services.web.office import requests_forms as forms
 from services.web.office import requests_labels as L
 from services.web.office import requests_steps as steps
 from services.web.office.deps import ROLE_LABELS, OfficerSession, OfficerToken, problem_errors
@@ -157,7 +158,7 @@ async def _step_choices(api: Backends, token: str, step: steps.Step, detail: dic
     if step.action == "decide_remedy":
         return {"remedy": steps.pending_remedies(detail)}
     if step.action == "propose_answer":
-        return {"category_reason": steps.answer_choices()}
+        return {"category_reason": forms.answer_choices()}
     return {}
 
 
@@ -188,7 +189,7 @@ async def step_page(request: Request, request_id: str, action: str, api: Api, s:
     detail = await _detail(api, token, request_id)
     step = _step_of(detail, action, s)
     return _step_page(
-        request, detail, step, steps.defaults(step, detail, county_today()), {}, await _step_choices(api, token, step, detail)
+        request, detail, step, forms.defaults(step, detail, county_today()), {}, await _step_choices(api, token, step, detail)
     )
 
 
@@ -222,8 +223,8 @@ async def take_step(
     detail = await _detail(api, token, request_id)
     step = _step_of(detail, action, s)
     choices = await _step_choices(api, token, step, detail)
-    values = steps.values_of(step, form)
-    errors = steps.check(step, values, choices, county_today())
+    values = forms.values_of(step, form)
+    errors = forms.check(step, values, choices, county_today())
     document_ids: list[str] = []
     if not errors and step.action == "propose_answer":
         document_ids, file_error = await _upload_answer_files(api, token, form)
@@ -235,8 +236,8 @@ async def take_step(
         try:
             done = await api.post_json(
                 "requests",
-                steps.api_path(step, detail["id"], values),
-                steps.body_of(step, values, document_ids),
+                forms.api_path(step, detail["id"], values),
+                forms.body_of(step, values, document_ids),
                 token=token,
                 headers=headers,
             )
@@ -255,8 +256,6 @@ def _done_notice(step: steps.Step, done: dict[str, Any]) -> str:
     if step.action == "issue_fee_notice" and done.get("fee"):
         text += f"系统计算的信息处理费为 {done['fee'].get('amount_yuan', 0)} 元。"
     if done.get("due") and done["due"].get("due_on"):
-        from services.web.filters import cn_date
-
         text += f"答复期限：{cn_date(done['due']['due_on'])}。"
     return text
 
@@ -267,8 +266,6 @@ async def download(request_id: str, attachment_id: str, api: Api, token: Officer
     if not any(attachment_id in (a.get("document_ids") or []) for a in detail.get("answers") or []):
         raise PageError(404, "未找到", "没有找到这个文件。")
     upstream = await api.call("requests", "GET", f"/attachments/{attachment_id}", token=token)
-    from services.web.myrequests import download_disposition
-
     return Response(
         upstream.content,
         media_type=upstream.headers.get("content-type", "application/octet-stream").split(";")[0],
