@@ -289,6 +289,12 @@ def test_every_workbench_page_of_requests_is_accessible(world, as_officer, site)
     r = _registered_and_assigned(site, world, world.handler, "请公开某某镇2025年度农田水利建设项目清单")
     url = f"/office/requests/{r['id']}"
     registrar = as_officer(world.registrar)
+    # From 1 November, while next year's holidays are not entered, the queue says so (as the API's notice does).
+    warning = httpx.get(f"{site.api('requests')}/calendar-notice", timeout=10).json()["warning"]
+    banner = registrar.get_by_role("note", name="工作日历提醒")
+    assert banner.count() == (1 if warning else 0)
+    if warning:
+        assert warning in banner.inner_text()
     for path in (
         "/office/requests",
         "/office/requests?overdue=1&state=in_progress",
