@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from services.web.office import account as office_account
 from services.web.office import admin as office_admin
+from services.web.office import requests as office_requests
+from services.web.office import requests_intake as office_requests_intake
 from services.web.office import supervision as office_supervision
 from services.web.pages import account, apply, catalog, column, display, documents, inbox, my, reports, status
 
@@ -21,4 +23,6 @@ ROUTERS = (
     office_account.router,
     office_supervision.router,
     office_admin.router,
+    office_requests_intake.router,  # before office_requests: /office/requests/new is not a request's id
+    office_requests.router,
 )
