@@ -65,6 +65,12 @@ ENV PATH=/opt/venv/bin:$PATH \
     IDENTITY_HOST=0.0.0.0 \
     WEB_HOST=0.0.0.0
 
+# The formal notices (services/requests) are printed to PDF by WeasyPrint, which needs pango and
+# the CJK fonts at run time: shared libraries and fonts only, never a compiler.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fontconfig fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+
 # A fixed numeric uid/gid so Kubernetes' runAsNonRoot can verify it without a passwd lookup.
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home --shell /usr/sbin/nologin app

@@ -40,6 +40,7 @@ bench: ## benchmarks against local PostgreSQL (BENCH_POSTGRES_URL); prints ratio
 	$(PY) -m bench.annual_report
 	$(PY) -m bench.catalog_search
 	$(PY) -m bench.web_search
+	$(PY) -m bench.web_office_queue
 	$(PY) -m bench.identity_tokens
 
 migrate: ## upgrade every service's database (same env as the services)

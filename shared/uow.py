@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 
 from sqlalchemy import insert, text
@@ -12,6 +13,8 @@ from shared.db import utcnow
 from shared.events import EventEnvelope
 from shared.plumbing import Plumbing
 from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
 
 
 def outbox_channel(settings: ServiceSettings) -> str:
@@ -34,6 +37,7 @@ class UnitOfWork:
         self._settings = settings
         self._on_commit = on_commit
         self._pending: list[tuple[str, EventEnvelope]] = []
+        self._after_commit: list[Callable[[], Awaitable[None]]] = []
         self.session: AsyncSession
 
     async def __aenter__(self) -> UnitOfWork:
@@ -46,6 +50,7 @@ class UnitOfWork:
         finally:
             await self.session.close()
             self._pending.clear()
+            self._after_commit.clear()
 
     @property
     def settings(self) -> ServiceSettings:
@@ -58,6 +63,11 @@ class UnitOfWork:
     def emit(self, topic: str, envelope: EventEnvelope) -> None:
         """Queue an event for `topic` (logical name); it is stored only if the transaction commits."""
         self._pending.append((self._settings.topic(topic), envelope))
+
+    def after_commit(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Run `work` once this transaction has committed (never if it rolls back): slow follow-up work
+        that must not hold the transaction's locks. Best effort: a failure is logged, the commit stands."""
+        self._after_commit.append(work)
 
     @property
     def pending_events(self) -> list[EventEnvelope]:
@@ -89,7 +99,14 @@ class UnitOfWork:
         self._pending.clear()
         if had_events and self._on_commit:
             self._on_commit()
+        follow_ups, self._after_commit = self._after_commit, []
+        for work in follow_ups:
+            try:
+                await work()
+            except Exception:
+                log.exception("work after commit failed")
 
     async def rollback(self) -> None:
         self._pending.clear()
+        self._after_commit.clear()
         await self.session.rollback()

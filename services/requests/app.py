@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.requests.adapters.orm import Base, plumbing
-from services.requests.api import agencies, attachments, calendar, public, requests
+from services.requests.api import agencies, assignees, attachments, calendar, notices, public, requests
 from services.requests.service.accounts import MergedAccountVerifier, on_accounts_merged
 from services.requests.service.agency_replica import on_agency_registered
 from services.requests.service.officer_replica import on_officer_changed
@@ -38,7 +38,7 @@ def build_spec(settings: RequestsSettings | None = None) -> ServiceSpec:
         metadata=Base.metadata,
         plumbing=plumbing,
         migrations=Path(__file__).parent / "migrations",
-        routers=[requests.router, public.router, attachments.router, calendar.router, agencies.router],
+        routers=[requests.router, assignees.router, public.router, attachments.router, calendar.router, agencies.router, notices.router],
         produces=[REQUESTS_REQUESTS],
         subscriptions=[
             Subscription(

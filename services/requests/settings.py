@@ -47,6 +47,23 @@ class RequestsSettings(ServiceSettings):
     status_max_wrong_codes: int = Field(5, description="同一受理编号在时间窗内查询码输错几次后锁定")
     status_wrong_code_window_seconds: int = Field(900, description="统计查询码输错次数的时间窗（秒）")
     status_lockout_seconds: int = Field(900, description="受理编号因查询码输错过多被锁定的时长（秒）")
+    # Formal notices (告知书, 答复书): numbering, the QR code on receipts, how fees are paid.
+    notice_number_format: str = Field(
+        "{short_name}依申公〔{year}〕{serial}号",
+        description="通知书文号的默认格式（须含 {year} 和 {serial}；{short_name} 为机关简称，未设置时用机关全称）；各机关可另行设置",
+    )
+    notice_status_url: str | None = Field(
+        None,
+        description="登记回执二维码指向的办理进度查询地址，可含 {tracking_number} 和 {query_code}；不设置时二维码只含受理编号和查询码文字",
+    )
+    notice_print_after_step: bool = Field(
+        False,
+        description="步骤提交后随即在 API 进程内生成通知书 PDF（每份占数百毫秒 CPU，会拖慢受理）；默认关闭：首次下载时生成并保存",
+    )
+    notice_payment_instructions: str = Field(
+        "请持本通知到本机关政府信息公开工作机构缴纳，或按本机关告知的非税收入缴款方式缴纳",
+        description="信息处理费缴费通知书上的缴费方式",
+    )
     # The scheduler loop (lapses, reminders) inside `serve`; off where passes are driven explicitly (tests).
     run_scheduler: bool = Field(True, description="在后台任务中运行期限调度（逾期处理、到期提醒）")
     scheduler_interval_seconds: float = Field(300.0, description="检查逾期与到期提醒的间隔（秒）")

@@ -26,6 +26,21 @@ class Contact(BaseModel):
     address: str | None = None
 
 
+class NoticeRef(BaseModel):
+    """The formal notice a step issued (告知书, 征求意见函, 答复书): a reference, never the PDF itself.
+
+    The PDF stays with the request; the notify service fetches it from the requests service
+    (`GET /api/v1/requests/requests/{request_id}/notices/{notice_id}/pdf`) to attach it to the e-mail it sends.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    notice_id: str
+    kind: str  # receipt | correction | extension | consultation | fee | answer
+    document_number: str  # 文号, e.g. 某民依申公〔2026〕12号
+    title: str
+
+
 class RequestEvent(Event):
     """Common to every request event."""
 
@@ -48,6 +63,7 @@ class RequestEvent(Event):
     assignee_sub: str | None = None
     note: str | None = None
     contact: Contact | None = None
+    notice: NoticeRef | None = None  # the formal notice this step issued, if any
 
 
 class ProvidedDocument(BaseModel):

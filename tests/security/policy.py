@@ -114,6 +114,7 @@ POLICY = {
     "POST /api/v1/requests/registrations": officers(("registrar",), "subtree", admin=False),
     "GET /api/v1/requests/requests/mine": applicants,
     "GET /api/v1/requests/queue": officers(),
+    "GET /api/v1/requests/assignees": officers(),
     f"GET {R}": officers(scope="subtree", owner=True),
     f"GET {R}/timeline": officers(scope="subtree", owner=True),
     f"POST {R}/confirm-receipt": officers(("registrar", "handler"), "subtree", admin=False),

@@ -288,3 +288,59 @@ class AccountAlias(Base):
     merged_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     into_id: Mapped[str] = mapped_column(String(128))
     merged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NoticeSequence(Base):
+    """Per agency and year, the last notice number (文号 serial) handed out: taken in the step's transaction."""
+
+    __tablename__ = "notice_sequences"
+
+    agency_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AgencyNoticeSettings(Base):
+    """How an agency's notices are numbered and signed: its 机关简称, the 文号 format, remedy bodies."""
+
+    __tablename__ = "agency_notice_settings"
+
+    agency_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    short_name: Mapped[str | None] = mapped_column(String(30))
+    number_format: Mapped[str | None] = mapped_column(String(100))
+    reconsideration_body: Mapped[str | None] = mapped_column(String(100))
+    court: Mapped[str | None] = mapped_column(String(100))
+    contact: Mapped[str | None] = mapped_column(String(300))
+    updated_by: Mapped[str] = mapped_column(String(128))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Notice(Base):
+    """A formal written notice (告知书, 征求意见函, 答复书): its number, its frozen printable HTML, its PDF."""
+
+    __tablename__ = "request_notices"
+    __table_args__ = (
+        # A 文号 is never reused: neither the serial of an agency's year nor the printed number.
+        UniqueConstraint("agency_id", "year", "serial", name="uq_request_notices_serial"),
+        UniqueConstraint("agency_id", "document_number", name="uq_request_notices_number"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    request_id: Mapped[str] = mapped_column(ForeignKey("disclosure_requests.id"), index=True)
+    agency_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(100))
+    round: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int] = mapped_column(Integer)
+    serial: Mapped[int] = mapped_column(Integer)
+    document_number: Mapped[str] = mapped_column(String(120))
+    issued_on: Mapped[date] = mapped_column(Date)
+    recipient: Mapped[str] = mapped_column(String(20))  # applicant | party (a consulted third party or agency)
+    addressee: Mapped[str] = mapped_column(String(200))
+    reference_id: Mapped[str | None] = mapped_column(String(36))  # the consultation or answer it carries
+    html: Mapped[str] = mapped_column(Text)  # as issued: the PDF is printed from exactly this
+    pdf_key: Mapped[str | None] = mapped_column(String(300))  # None until printed (then never changes)
+    pdf_size: Mapped[int | None] = mapped_column(BigInteger)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    issued_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

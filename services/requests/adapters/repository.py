@@ -54,6 +54,11 @@ class KnownOfficerRepository:
     def add(self, officer: KnownOfficer) -> None:
         self.session.add(officer)
 
+    async def active(self) -> list[KnownOfficer]:
+        """Officers not disabled (the directory of one county: hundreds, not millions)."""
+        rows = await self.session.execute(select(KnownOfficer).where(KnownOfficer.status == "active").order_by(KnownOfficer.name))
+        return list(rows.scalars())
+
 
 class RequestRepository:
     def __init__(self, session: AsyncSession) -> None:

@@ -12,7 +12,7 @@ from services.requests.adapters.repository import SORTS, RequestRepository
 from services.requests.api.deps import check_if_match, etag, today, visible_request
 from services.requests.domain.applicant import Channel
 from services.requests.domain.workflow import ACTION_ROLES, Action, State
-from services.requests.service import actions, intake
+from services.requests.service import actions, intake, notices
 from services.requests.service import commands as c
 from services.requests.service.access import check_role, visible_agencies
 from services.requests.service.accounts import resolve_applicant
@@ -30,6 +30,12 @@ Officer = Annotated[Principal, Depends(require(*OFFICER_ROLES))]
 Applicant = Annotated[Principal, Depends(require(Role.applicant))]
 Registrar = Annotated[Principal, Depends(require(Role.registrar))]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, description="重试时保持不变，避免重复提交")]
+
+
+def _print_notices(uow, request: Request) -> None:
+    """The PDFs of the notices the step issued, printed once it commits (or on first download)."""
+    if request.app.state.settings.notice_print_after_step:
+        notices.print_after_commit(uow, request.app.state.runtime.uow, request.app.state.storage)
 
 
 async def _detail(
@@ -79,6 +85,7 @@ async def _submitted(
         today=today(request),
         default_rule_set=settings.rule_set,
     )
+    _print_notices(uow, request)
     view = await _detail(uow, principal, r, request, response, new=True)
     result = jsonable_encoder({**view, "query_code": code})
     if key:
@@ -131,7 +138,8 @@ async def reissue_query_code(
 ) -> dict[str, Any]:
     r = await visible_request(uow, principal, request_id)
     code = intake.reissue_query_code(uow, r, principal, body.reason)
-    await uow.session.flush()
+    await intake.issue_receipt(uow, r, principal, code, today(request))  # a new receipt carries the new code
+    _print_notices(uow, request)
     return jsonable_encoder({**await _detail(uow, principal, r, request, response), "query_code": code})
 
 
@@ -229,6 +237,7 @@ async def _act(
     check_role(principal, action, r)
     check_if_match(request, r)
     await step(uow, r, principal, *args, await load_calendar(uow.session), today(request))
+    _print_notices(uow, request)
     await uow.session.flush()
     return await _detail(uow, principal, r, request, response)
 

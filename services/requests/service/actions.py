@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from services.requests.adapters.orm import Answer, Attachment, Consultation, DisclosureRequest, Remedy, RequestPause
 from services.requests.adapters.repository import KnownOfficerRepository
-from services.requests.domain.answers import SYSTEM_ONLY, AnswerCategory
+from services.requests.domain.answers import CATEGORY_LABELS, REASONS, SYSTEM_ONLY, AnswerCategory
 from services.requests.domain.applicant import RemedyOutcome
 from services.requests.domain.clock import (
     CONSULTATION_DAYS,
@@ -19,18 +19,24 @@ from services.requests.domain.clock import (
     RuleSet,
 )
 from services.requests.domain.fees import assess_fee
+from services.requests.domain.notices import NoticeKind, answer_provisions, chinese_date, provisions_for
 from services.requests.domain.workflow import FINISHED_STATES, Action, State, remedy_against_silence_allowed
 from services.requests.service import commands as c
+from services.requests.service import notices
 from services.requests.service.access import agency_subtree
 from services.requests.service.deadlines import pauses_of, refresh_due
 from services.requests.service.intake import link_attachments
 from services.requests.service.steps import acted_on, guard, move, record, require_date_not_future, with_note
+from services.requests.settings import RequestsSettings
 from shared.auth import Principal
 from shared.contracts import requests as ev
 from shared.db import utcnow
 from shared.errors import Problem
+from shared.settings import service_settings
 from shared.uow import UnitOfWork
 from shared.workdays import WorkCalendar
+
+FEE_METHOD_LABELS = {"item": "按件计收（同一申请人一个自然月内的申请件数）", "pages": "按量计收（同一申请中提供信息的页数）"}
 
 
 def _separation(principal: Principal, other_sub: str | None, what: str) -> None:
@@ -46,7 +52,16 @@ async def confirm_receipt(
     r.received_on = r.clock_start = cmd.received_on
     prev = move(r, State.received)
     await refresh_due(uow.session, cal, r, today)
-    record(uow, r, p, Action.confirm_receipt, prev, ev.RequestReceived, notify_applicant=True)
+    notice = await notices.issue(
+        uow,
+        r,
+        NoticeKind.receipt,
+        issued_on=today,
+        principal=p,
+        context=notices.receipt_context(r, None, r.due_on, None),
+        provisions=provisions_for(NoticeKind.receipt, rule_set=r.rule_set),
+    )
+    record(uow, r, p, Action.confirm_receipt, prev, ev.RequestReceived, notify_applicant=True, notice=notices.ref(notice))
 
 
 async def check_assignee(uow: UnitOfWork, r: DisclosureRequest, officer_id: str) -> None:
@@ -84,6 +99,15 @@ async def request_correction(
     r.correction_requested_on = today
     r.correction_due_on = cal.add_workdays(today, cmd.period_days)
     prev = move(r, State.awaiting_correction)
+    notice = await notices.issue(
+        uow,
+        r,
+        NoticeKind.correction,
+        issued_on=today,
+        principal=p,
+        context={"items": cmd.items, "correction_due_on": chinese_date(r.correction_due_on), "period_days": cmd.period_days},
+        provisions=provisions_for(NoticeKind.correction),
+    )
     record(
         uow,
         r,
@@ -94,6 +118,7 @@ async def request_correction(
         notify_applicant=True,
         correction_due_on=r.correction_due_on,
         items=cmd.items,
+        notice=notices.ref(notice),
     )
 
 
@@ -133,6 +158,25 @@ async def start_consultation(
     await uow.session.flush()
     prev = move(r, State.consulting)
     await refresh_due(uow.session, cal, r, today)
+    inter_agency = cmd.kind == "inter_agency"
+    notice = await notices.issue(
+        uow,
+        r,
+        NoticeKind.consultation,
+        issued_on=sent_on,
+        principal=p,
+        addressee=cmd.party,
+        reference_id=consultation.id,
+        context={
+            # The letter names what is asked for, never who asks (the applicant's identity is theirs).
+            "information": r.document_title or r.description,
+            "question": cmd.question,
+            "reply_due_on": chinese_date(consultation.reply_due_on),
+            "inter_agency": inter_agency,
+            "addressee_short": "贵机关" if inter_agency else "贵方",
+        },
+        provisions=provisions_for(NoticeKind.consultation, consultation_kind=cmd.kind),
+    )
     record(
         uow,
         r,
@@ -149,6 +193,7 @@ async def start_consultation(
         party_contact=cmd.party_contact,
         question=cmd.question,
         information=r.document_title or r.description[:300],
+        notice=notices.ref(notice),
     )
     return consultation
 
@@ -247,6 +292,20 @@ async def issue_fee_notice(uow: UnitOfWork, r: DisclosureRequest, p: Principal, 
     await uow.session.flush()
     prev = move(r, State.awaiting_fee)
     await refresh_due(uow.session, cal, r, today)
+    notice = await notices.issue(
+        uow,
+        r,
+        NoticeKind.fee,
+        issued_on=notice_on,
+        principal=p,
+        context={
+            "method_label": FEE_METHOD_LABELS.get(fee.method, fee.method),
+            "amount_yuan": fee.amount,
+            "pay_by": chinese_date(r.fee_pay_by),
+            "payment_instructions": service_settings(uow.settings, RequestsSettings).notice_payment_instructions,
+        },
+        provisions=provisions_for(NoticeKind.fee),
+    )
     record(
         uow,
         r,
@@ -260,6 +319,7 @@ async def issue_fee_notice(uow: UnitOfWork, r: DisclosureRequest, p: Principal, 
         method=fee.method,
         pay_by=r.fee_pay_by,
         notice_on=notice_on,
+        notice=notices.ref(notice),
     )
 
 
@@ -320,9 +380,24 @@ async def decide_extension(
         raise Problem(409, "no_extension_pending", "没有待审批的延期申请")
     _separation(p, r.extension_requested_by, "审批")
     r.extension_status, r.extension_decided_by = ("approved" if cmd.approve else "rejected"), p.sub
+    notice = None
     if cmd.approve:
         r.extension_days = r.extension_requested_days or 0
         await refresh_due(uow.session, cal, r, today)
+        notice = await notices.issue(
+            uow,
+            r,
+            NoticeKind.extension,
+            issued_on=today,
+            principal=p,
+            context={
+                "reason": r.extension_reason,
+                "days": r.extension_days,
+                "due_on": chinese_date(r.due_on) if r.due_on else "",
+                "max_days": MAX_EXTENSION_DAYS[RuleSet(r.rule_set)],
+            },
+            provisions=provisions_for(NoticeKind.extension, rule_set=r.rule_set),
+        )
     record(
         uow,
         r,
@@ -335,6 +410,7 @@ async def decide_extension(
         approved=cmd.approve,
         days=r.extension_days if cmd.approve else 0,
         decided_by=p.sub,
+        notice=notices.ref(notice) if notice else None,
     )
 
 
@@ -447,6 +523,7 @@ async def dispatch_answer(uow: UnitOfWork, r: DisclosureRequest, p: Principal, c
     answer.dispatched_by, answer.dispatched_on, answer.delivery_form = p.sub, answered_on, cmd.delivery_form.value
     r.outcome_category, r.outcome_reason, r.answered_on = answer.category, answer.reason, answered_on
     prev = move(r, State.answered)
+    notice = await _answer_notice(uow, r, p, answer, answered_on)
     pauses = await pauses_of(uow.session, r)
     assert r.clock_start is not None  # set at receipt, and the guard admits only received requests
     taken = cal.workdays_between(r.clock_start, answered_on, excluded=lambda d: any(x.covers(d, answered_on) for x in pauses))
@@ -465,6 +542,32 @@ async def dispatch_answer(uow: UnitOfWork, r: DisclosureRequest, p: Principal, c
         on_time=r.due_on is not None and answered_on <= r.due_on,
         working_days_taken=taken,
         provided=await _provided(uow, answer),
+        notice=notices.ref(notice),
+    )
+
+
+async def _answer_notice(uow: UnitOfWork, r: DisclosureRequest, p: Principal, answer: Answer, answered_on: date):
+    """The 答复书: the reviewed letter, the exempt parts and referral, the files given, on the law its reason rests on."""
+    files = (
+        list((await uow.session.execute(select(Attachment.filename).where(Attachment.id.in_(answer.document_ids)))).scalars())
+        if answer.document_ids
+        else []
+    )
+    return await notices.issue(
+        uow,
+        r,
+        NoticeKind.answer,
+        issued_on=answered_on,
+        principal=p,
+        reference_id=answer.id,
+        context={
+            "letter": [line.strip() for line in answer.letter.splitlines() if line.strip()],
+            "exempt_parts": answer.exempt_parts or [],
+            "referral": answer.referral,
+            "documents": sorted(files),
+            "outcome_label": f"{CATEGORY_LABELS[AnswerCategory(answer.category)]}（{REASONS[AnswerCategory(answer.category)][answer.reason]}）",
+        },
+        provisions=answer_provisions(answer.category, answer.reason, record_correction=r.kind == "record_correction"),
     )
 
 

@@ -16,14 +16,18 @@ from sqlalchemy.exc import IntegrityError
 
 from services.requests.adapters.orm import Attachment, DisclosureRequest, HistoryEntry, IdempotencyKey, KnownAgency, TrackingSequence
 from services.requests.domain.applicant import CONFIRMED_AT_ONCE, SIGNING_DATE, Channel
+from services.requests.domain.notices import NoticeKind, provisions_for
 from services.requests.domain.workflow import State
+from services.requests.service import notices
 from services.requests.service.access import visible_agencies
 from services.requests.service.commands import RegistrationIn, RequestIn
 from services.requests.service.deadlines import load_calendar, refresh_due
 from services.requests.service.steps import actor_of, record, require_date_not_future
+from services.requests.settings import RequestsSettings
 from shared.auth import Principal
 from shared.contracts.requests import RequestReceived, RequestSubmitted
 from shared.errors import Problem
+from shared.settings import service_settings
 from shared.uow import UnitOfWork
 
 SELF_SERVICE = frozenset({Channel.online, Channel.wechat})  # the applicant submits in person; any other channel is registered
@@ -186,10 +190,25 @@ async def create_request(
     await link_attachments(uow, command.attachment_ids, principal.sub, request.id)
     if received_on:
         await refresh_due(uow.session, await load_calendar(uow.session), request, today, pauses=[])  # new: nothing paused yet
-    record(uow, request, principal, "submit", None, RequestSubmitted, notify_applicant=True)
+    receipt = await issue_receipt(uow, request, principal, code, today)
+    record(uow, request, principal, "submit", None, RequestSubmitted, notify_applicant=True, notice=None if received_on else receipt)
     if received_on:
-        record(uow, request, principal, "receive", None, RequestReceived, notify_applicant=True)
+        record(uow, request, principal, "receive", None, RequestReceived, notify_applicant=True, notice=receipt)
     return request, code
+
+
+async def issue_receipt(uow: UnitOfWork, request: DisclosureRequest, principal: Principal, code: str, today: date):
+    """The 登记回执 with the query code just issued (printed for paper applicants; only its hash is kept otherwise)."""
+    notice = await notices.issue(
+        uow,
+        request,
+        NoticeKind.receipt,
+        issued_on=today,
+        principal=principal,
+        context=notices.receipt_context(request, code, request.due_on, service_settings(uow.settings, RequestsSettings).notice_status_url),
+        provisions=provisions_for(NoticeKind.receipt, rule_set=request.rule_set),
+    )
+    return notices.ref(notice)
 
 
 def receipt_date_for(channel: Channel, given: date | None, today: date) -> date | None:

@@ -116,6 +116,7 @@ async def harness(broker, databases, topic_prefix, tmp_path):
         run_scheduler=False,
         attachment_max_bytes=1024 * 1024,
         run_consumers=False,
+        notice_print_after_step=False,  # PDFs printed on download: hundreds of submissions need none
     )  # the agency replica is seeded directly below
     app = create_app(settings)
     async with running_app(app) as client:

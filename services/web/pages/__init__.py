@@ -7,6 +7,8 @@ from services.web.office import admin as office_admin
 from services.web.office import documents as office_documents
 from services.web.office import documents_actions as office_document_actions
 from services.web.office import documents_lists as office_document_lists
+from services.web.office import requests as office_requests
+from services.web.office import requests_intake as office_requests_intake
 from services.web.office import supervision as office_supervision
 from services.web.pages import account, apply, catalog, column, display, documents, inbox, my, reports, status
 
@@ -27,4 +29,6 @@ ROUTERS = (
     office_document_lists.router,  # before office_documents: /office/documents/review is not a document
     office_documents.router,
     office_document_actions.router,
+    office_requests_intake.router,  # before office_requests: /office/requests/new is not a request's id
+    office_requests.router,
 )
