@@ -114,7 +114,9 @@ def create_app(settings: WebSettings | None = None, transport: httpx.AsyncBaseTr
 def _error_page(request: Request, status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> Response:
     if not hasattr(request.state, "session"):
         request.state.session = request.app.state.codec.load(request)
-    return render(request, "error.html", {"title": title, "detail": detail, "status": status}, status_code=status, headers=headers)
+    # The workbench's pages fail inside the workbench's own layout (its navigation, its sign-out).
+    template = "office/error.html" if request.url.path == "/office" or request.url.path.startswith("/office/") else "error.html"
+    return render(request, template, {"title": title, "detail": detail, "status": status}, status_code=status, headers=headers)
 
 
 _STATUS_TEXT = {

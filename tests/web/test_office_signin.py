@@ -83,6 +83,8 @@ def test_a_citizen_cannot_enter_the_workbench(page, site):
     page.goto("/office/")
     assert page.get_by_role("heading", level=1).inner_text() == "仅限工作人员"
     assert re.search(r"仅供机关工作人员使用", page.get_by_role("main").inner_text())
+    # In the workbench's own layout: the way on is the officers' sign-in, not the public home page.
+    assert page.get_by_role("main").get_by_role("link", name="工作人员登录").count() == 1
 
 
 def test_the_sign_in_page_and_the_home_page_are_accessible(page, site):
