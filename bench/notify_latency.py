@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from bench.requests_submit import body, drop_database, new_database
 from services.requests.settings import RequestsSettings
 from shared.auth import issue_dev_token
+from shared.settings import ServiceSettings
 from shared.testing import Broker, ServiceProcess, service_env
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
@@ -39,7 +40,14 @@ def quantiles(values: list[float]) -> tuple[float, float]:
 async def broker_round_trip(bootstrap: str, count: int) -> list[float]:
     topic = f"bench.rtt.{uuid.uuid4().hex[:6]}"
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"rtt-{uuid.uuid4().hex[:6]}", auto_offset_reset="earliest")
+    # The same fetch setting as the services' consumers (shared/kafka.py), so the two sides compare like with like.
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"rtt-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=ServiceSettings.model_fields["kafka_fetch_max_wait_ms"].default,
+    )
     await producer.start()
     await producer.send_and_wait(topic, b"warm-up")
     await consumer.start()

@@ -40,6 +40,7 @@ def make_consumer(settings: ServiceSettings, topics: list[str], group_id: str) -
         session_timeout_ms=10_000,
         heartbeat_interval_ms=2_000,
         max_poll_records=200,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
     )
 
 

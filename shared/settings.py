@@ -42,6 +42,12 @@ class ServiceSettings(BaseSettings):
     kafka_topic_replication: int = Field(1, description="服务自行创建主题时的副本数")
     kafka_ensure_topics: bool = Field(True, description="启动时创建缺失的主题（主题由平台统一管理时设为 false）")
     kafka_request_timeout_ms: int = Field(10_000, description="Kafka 请求超时（毫秒）")
+    kafka_fetch_max_wait_ms: int = Field(
+        100,
+        ge=1,
+        le=5000,
+        description="消费者拉取时无新消息最多等待多久（毫秒）：越短事件到达越快，空闲时请求越多（Kafka 默认 500）",
+    )
 
     # Relay and consumers run inside the API process by default (embedded run);
     # production may run them as a separate `worker` process instead.
