@@ -178,6 +178,9 @@ async def _seed(w: World) -> None:
     assert r.status_code == 201, r.text
     w.ids["request"] = r.json()["id"]
     w.ids["tracking"], w.ids["query_code"] = r.json()["tracking_number"], r.json()["query_code"]
+    r = await req.get(f"{RQ}/requests/{w.ids['request']}/notices", headers=owner)
+    assert r.status_code == 200 and r.json(), r.text
+    w.ids["notice"] = r.json()[0]["id"]  # the 登记回执 issued at submission
 
     # Assigned and answered, so the answer waits in 甲局's reviewer mailbox (a role mailbox in notify).
     rq_head = auth(w.settings["requests"], "head", agency_id=w.ids["jia"], sub="head@own")
@@ -299,6 +302,7 @@ def concrete(w: World, path: str) -> str:
         "message_id": w.ids["message"],
         "subscription_id": w.ids["webhook"],
         "notification_id": w.ids["letter"],
+        "notice_id": w.ids["notice"],
         "report_id": w.ids["report"],
     }
     if path.startswith(f"{C}/documents/{{document_id}}/") and path.split("/")[5] in ("revisions", "validity", "withdraw"):
@@ -359,6 +363,7 @@ def body(w: World, method: str, path: str) -> dict[str, Any] | None:
         f"POST {RQ}/public/status": {"tracking_number": w.ids["tracking"], "query_code": w.ids["query_code"]},
         f"PUT {RQ}/calendar/days/{{day}}": {"workday": True, "note": "测试"},
         f"PUT {RQ}/agencies/{{agency_id}}/rule-set": {"rule_set": "2008"},
+        f"PUT {RQ}/agencies/{{agency_id}}/notice-settings": {"short_name": "甲局"},
         f"PUT {N}/preferences/me": {"channels": ["inbox"]},
         f"POST {N}/webhooks": {"url": "https://hooks.example.gov.cn/other", "event_types": ["RemedyDecided"], "agency_id": jia},
         f"POST {N}/post/{{notification_id}}/posted": {"tracking_number": "EMS12345678", "posted_on": today},
