@@ -23,7 +23,7 @@ import asyncpg
 import httpx
 
 from bench.notify_latency import broker_round_trip, quantiles
-from bench.requests_submit import body, drop_database, new_database
+from bench.requests_submit import body, drop_database, new_database, replicated_agency
 from services.requests.settings import RequestsSettings
 from shared.auth import issue_dev_token
 from shared.testing import Broker, ServiceProcess, service_env
@@ -54,13 +54,7 @@ async def main() -> int:
         worker.start(command="worker")
         audit.start()
         await audit.wait_ready(90)
-        agency = str(uuid.uuid4())
-        conn = await asyncpg.connect(req_url)
-        await conn.execute(
-            "INSERT INTO known_agencies (id, name, kind, replicated_at, source_event_id) VALUES ($1, '某某县民政局', 'department', now(), 'bench')",
-            agency,
-        )
-        await conn.close()
+        agency = await replicated_agency(req_url)
         token = issue_dev_token(RequestsSettings(), sub="bench-applicant", roles=["applicant"])
         ids: list[str] = []
         aud = await asyncpg.connect(audit_url)

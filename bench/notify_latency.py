@@ -22,7 +22,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.requests_submit import body, drop_database, new_database
+from bench.requests_submit import body, drop_database, new_database, replicated_agency
 from services.requests.settings import RequestsSettings
 from shared.auth import issue_dev_token
 from shared.settings import ServiceSettings
@@ -96,13 +96,7 @@ async def main() -> int:
         notify.start()
         await requests.wait_ready(60)
         await notify.wait_ready(60)
-        agency = str(uuid.uuid4())
-        conn = await asyncpg.connect(req_url)
-        await conn.execute(
-            "INSERT INTO known_agencies (id, name, kind, replicated_at, source_event_id) VALUES ($1, '某某县民政局', 'department', now(), 'bench')",
-            agency,
-        )
-        await conn.close()
+        agency = await replicated_agency(req_url)
         token = issue_dev_token(RequestsSettings(), sub="bench-applicant", roles=["applicant"])
         ids: list[str] = []
         async with httpx.AsyncClient(timeout=30) as client:

@@ -43,6 +43,18 @@ async def drop_database(name: str) -> None:
     await conn.close()
 
 
+async def replicated_agency(requests_url: str) -> str:
+    """An agency as the requests service knows it after catalog's event (written straight into its replica)."""
+    agency_id = str(uuid.uuid4())
+    conn = await asyncpg.connect(requests_url)
+    await conn.execute(
+        "INSERT INTO known_agencies (id, name, kind, replicated_at, source_event_id) VALUES ($1, '某某县民政局', 'department', now(), 'bench')",
+        agency_id,
+    )
+    await conn.close()
+    return agency_id
+
+
 def body(agency_id: str) -> dict:
     return {
         "agency_id": agency_id,
@@ -110,13 +122,7 @@ async def main() -> int:
     try:
         service.start()
         await service.wait_ready(60)
-        agency_id = str(uuid.uuid4())
-        conn = await asyncpg.connect(requests_url)
-        await conn.execute(
-            "INSERT INTO known_agencies (id, name, kind, replicated_at, source_event_id) VALUES ($1, '某某县民政局', 'department', now(), 'bench')",
-            agency_id,
-        )
-        await conn.close()
+        agency_id = await replicated_agency(requests_url)
         async with httpx.AsyncClient() as c:
             for _ in range(100):
                 try:

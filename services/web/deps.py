@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from services.web.backends import ApiProblem, Backends
+from services.web.backends import ApiProblem, Backends, BackendUnavailable
 from services.web.session import Session
 from services.web.settings import WebSettings
 
@@ -174,6 +174,16 @@ class Refresher:
 
 
 AccessToken = Annotated[str, Depends(access_token)]
+
+
+async def end_session(request: Request, api: Backends, s: Session) -> None:
+    """Sign out here whatever identity answers; the refresh token's family is revoked there when it can be."""
+    if s.refresh_token:
+        try:
+            await api.post_json("identity", "/logout", {"refresh_token": s.refresh_token}, client_ip=client_ip(request))
+        except (ApiProblem, BackendUnavailable):
+            pass
+    s.sign_out()
 
 
 def sign_in_url(next_path: str) -> str:

@@ -24,7 +24,14 @@ class Officer:
 
 
 def seed_officer(site: Any, name: str, agency_id: str, roles: list[str], *, username: str | None = None) -> Officer:
-    """An officer entered in identity's directory by an admin and given a local password (as an admin would on the screen).
+    """An officer entered in identity's directory by an admin and given a local password (as an admin would on the screen)."""
+    return enter_officer(site, name, agency_id, roles, username=username)[0]
+
+
+def enter_officer(
+    site: Any, name: str, agency_id: str, roles: list[str], *, username: str | None = None, wait_seconds: float = 30
+) -> tuple[Officer, str | None]:
+    """The officer and, for an admin still to enrol, the otpauth URI identity hands back with the password.
 
     The agency reaches identity through catalog's events: until it has, the directory answers 422 agency_unknown.
     """
@@ -32,7 +39,7 @@ def seed_officer(site: Any, name: str, agency_id: str, roles: list[str], *, user
     admin = site.token("admin")
     body = {"name": name, "memberships": [{"agency_id": agency_id, "roles": roles}]}
     with httpx.Client(timeout=10) as client:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + wait_seconds
         while True:
             resp = client.post(f"{site.api('identity')}/officers", json=body, headers=admin)
             if resp.status_code != 422 or time.monotonic() > deadline:
@@ -44,7 +51,7 @@ def seed_officer(site: Any, name: str, agency_id: str, roles: list[str], *, user
             f"{site.api('identity')}/officers/{officer_id}/local-password", json={"username": username, "password": PASSWORD}, headers=admin
         )
         assert pw.status_code == 200, pw.text
-    return Officer(officer_id, name, username, agency_id, tuple(roles))
+    return Officer(officer_id, name, username, agency_id, tuple(roles)), pw.json()["otpauth_uri"]
 
 
 def office_sign_in(page: Any, officer: Officer, next_path: str = "/office/") -> None:

@@ -13,7 +13,7 @@ import httpx
 import pyotp
 
 from shared.validators import credit_code_check_char
-from tests.web.office import PASSWORD, Officer
+from tests.web.office import Officer, enter_officer
 
 _serial = itertools.count(1)
 
@@ -51,24 +51,9 @@ def eventually(check: Callable[[], Any], what: str | Callable[[], str], seconds:
 
 def seed_admin(site: Any, agency_id: str, name: str = "系统管理员") -> tuple[Officer, str]:
     """An admin officer with a local password; identity hands back the TOTP seed an admin enrols (returned with the officer)."""
-    username = f"admin{tag()}"
-    admin = site.token("admin")
-    with httpx.Client(timeout=10) as client:
-
-        def created() -> httpx.Response | None:
-            body = {"name": name, "memberships": [{"agency_id": agency_id, "roles": ["admin"]}]}
-            resp = client.post(f"{site.api('identity')}/officers", json=body, headers=admin)
-            return resp if resp.status_code != 422 else None
-
-        resp = eventually(created, "identity knows the agency")
-        assert resp.status_code == 201, resp.text
-        officer_id = resp.json()["id"]
-        pw = client.put(
-            f"{site.api('identity')}/officers/{officer_id}/local-password", json={"username": username, "password": PASSWORD}, headers=admin
-        )
-        assert pw.status_code == 200, pw.text
-    secret = parse_qs(urlsplit(pw.json()["otpauth_uri"]).query)["secret"][0]
-    return Officer(officer_id, name, username, agency_id, ("admin",)), secret
+    officer, uri = enter_officer(site, name, agency_id, ["admin"], username=f"admin{tag()}", wait_seconds=45)
+    assert uri, "identity gave the new admin no TOTP seed to enrol"
+    return officer, parse_qs(urlsplit(uri).query)["secret"][0]
 
 
 def admin_sign_in(page: Any, officer: Officer, secret: str, next_path: str = "/office/") -> None:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from services.web.backends import ApiProblem, BackendUnavailable
-from services.web.deps import Api, CheckedForm, CurrentSession, PageError, Settings, client_ip, redirect, render, safe_next
+from services.web.deps import Api, CheckedForm, CurrentSession, PageError, Settings, client_ip, end_session, redirect, render, safe_next
 from services.web.office.deps import OfficerSession, OfficerToken, roles_in_words, sections_for
 from services.web.session import Session
 
@@ -125,12 +125,7 @@ async def sso_callback(
 
 @router.post("/office/signout", summary="工作人员退出登录（已登录者）")
 async def signout(request: Request, api: Api, s: CurrentSession, form: CheckedForm) -> Response:
-    if s.refresh_token:
-        try:  # the session ends here whatever identity answers
-            await api.post_json("identity", "/logout", {"refresh_token": s.refresh_token}, client_ip=client_ip(request))
-        except (ApiProblem, BackendUnavailable):
-            pass
-    s.sign_out()
+    await end_session(request, api, s)
     s.set_flash(notice="您已退出工作台。")
     return redirect("/office/signin")
 

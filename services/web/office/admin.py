@@ -536,20 +536,20 @@ async def new_officer(request: Request, api: Api, s: OfficerSession, token: Keep
     return await _officer_form(request, api, s, officer=None, values={}, rows=[first], errors={})
 
 
-@router.post("/office/admin/officers", summary="新增工作人员（系统管理员；负责人限本机关及下级，不得授予系统管理员）")
-async def create_officer(request: Request, api: Api, s: OfficerSession, token: KeeperToken, form: CheckedForm) -> Response:
+def _officer_submission(form: FormData) -> tuple[dict[str, str], list[dict[str, Any]], dict[str, Any], dict[str, str]]:
+    """A directory entry's form, new or edited: what was typed, the membership rows, identity's body and the errors by field."""
     values = _person_values(form)
     count = min(int(str(form.get("rows") or "0")) if str(form.get("rows") or "").isdigit() else 0, 50)
     rows = _membership_rows(form, count)
     memberships, errors = _memberships(rows)
-    errors = _person_errors(values) | errors
+    body = {"name": values["name"][:50], "email": values["email"] or None, "mobile": values["mobile"] or None, "memberships": memberships}
+    return values, rows, body, _person_errors(values) | errors
+
+
+@router.post("/office/admin/officers", summary="新增工作人员（系统管理员；负责人限本机关及下级，不得授予系统管理员）")
+async def create_officer(request: Request, api: Api, s: OfficerSession, token: KeeperToken, form: CheckedForm) -> Response:
+    values, rows, body, errors = _officer_submission(form)
     if not errors:
-        body = {
-            "name": values["name"][:50],
-            "email": values["email"] or None,
-            "mobile": values["mobile"] or None,
-            "memberships": memberships,
-        }
         try:
             created = await api.post_json("identity", "/officers", body, token=token)
         except ApiProblem as problem:
@@ -586,18 +586,8 @@ async def officer_page(officer_id: str, request: Request, api: Api, s: OfficerSe
 @router.post("/office/admin/officers/{officer_id}", summary="修改工作人员信息与角色（带版本；负责人不得授予系统管理员）")
 async def update_officer(officer_id: str, request: Request, api: Api, s: OfficerSession, token: KeeperToken, form: CheckedForm) -> Response:
     officer = await _officer(api, token, officer_id)
-    values = _person_values(form)
-    count = min(int(str(form.get("rows") or "0")) if str(form.get("rows") or "").isdigit() else 0, 50)
-    rows = _membership_rows(form, count)
-    memberships, errors = _memberships(rows)
-    errors = _person_errors(values) | errors
+    values, rows, body, errors = _officer_submission(form)
     if not errors:
-        body = {
-            "name": values["name"][:50],
-            "email": values["email"] or None,
-            "mobile": values["mobile"] or None,
-            "memberships": memberships,
-        }
         headers = {"If-Match": f'"{values["version"]}"'} if values["version"].isdigit() else {}
         try:
             await api.call("identity", "PATCH", f"/officers/{_q(officer_id)}", json=body, token=token, headers=headers)

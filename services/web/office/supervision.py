@@ -17,6 +17,7 @@ from services.web.backends import ApiProblem, Backends
 from services.web.deps import Api, CheckedForm, PageError, redirect, render
 from services.web.downloads import stream_download
 from services.web.office.deps import OfficerSession, officer_with, problem_errors
+from services.web.office.requests_labels import STATES
 from services.web.office.scope import agencies_in_scope, agency_options, calendar_warning, checked, default_agency, parse_date
 from services.web.session import Session
 
@@ -26,18 +27,6 @@ SupervisorToken = Annotated[str, Depends(officer_with("supervisor", "admin"))]
 REPORT_DOWNLOADS = {"html": "网页版（HTML）", "xlsx": "表格（Excel）", "csv": "表格（CSV）"}
 AUDIT_EXPORTS = {"csv": "表格（CSV）", "jsonl": "逐行 JSON（JSONL）"}
 AUDIT_PAGE = 50
-STATE_LABELS = {  # requests' own labels (services/requests/domain/workflow.py), for audit's overdue list
-    "pending_receipt": "待确认收到",
-    "received": "已受理",
-    "awaiting_correction": "待补正",
-    "in_progress": "办理中",
-    "consulting": "征求意见中",
-    "awaiting_fee": "待缴费",
-    "under_review": "保密审查中",
-    "approved": "待送达",
-    "answered": "已答复",
-    "closed": "已终止",
-}
 
 
 def _num(value: Any) -> Any:
@@ -122,7 +111,7 @@ async def overview(request: Request, api: Api, s: OfficerSession, token: Supervi
             "errors": errors,
             "timeliness": timeliness,
             "overdue": overdue,
-            "states": STATE_LABELS,
+            "states": STATES,
         },
     )
 

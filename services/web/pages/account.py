@@ -11,8 +11,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from services.web import signin
-from services.web.backends import ApiProblem, BackendUnavailable
-from services.web.deps import Api, CheckedForm, CurrentSession, client_ip, redirect, render, safe_next
+from services.web.backends import ApiProblem
+from services.web.deps import Api, CheckedForm, CurrentSession, client_ip, end_session, redirect, render, safe_next
 
 router = APIRouter()
 
@@ -100,10 +100,5 @@ async def login(request: Request, api: Api, s: CurrentSession, form: CheckedForm
 
 @router.post("/signout", summary="退出登录（已登录者）")
 async def signout(request: Request, api: Api, s: CurrentSession, form: CheckedForm) -> Response:
-    if s.refresh_token:
-        try:  # the session ends here whatever identity answers; its refresh token family is revoked when it can be
-            await api.post_json("identity", "/logout", {"refresh_token": s.refresh_token}, client_ip=client_ip(request))
-        except (ApiProblem, BackendUnavailable):
-            pass
-    s.sign_out()
+    await end_session(request, api, s)
     return redirect("/")
