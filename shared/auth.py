@@ -37,6 +37,7 @@ class Role(StrEnum):
     head = "head"  # 工作机构负责人：批准延期
     supervisor = "supervisor"  # 政务公开办（监督本辖区）
     admin = "admin"  # 系统管理员
+    service = "service"  # 本平台的其他服务（机器对机器，identity 以 client_credentials 签发），只开放明确允许它的接口
 
 
 OFFICER_ROLES = frozenset({Role.registrar, Role.handler, Role.reviewer, Role.head, Role.supervisor, Role.admin})
