@@ -9,7 +9,9 @@ asks it for tokens of any role. Ctrl-C (or SIGTERM) stops the services gracefull
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -67,7 +69,16 @@ def web_env(port: int, ports: dict[str, int]) -> dict[str, str]:
     return env
 
 
-def service_env(name: str, port: int, var: Path, bootstrap: str, identity_port: int = SERVICES["identity"]) -> dict[str, str]:
+def service_env(
+    name: str,
+    port: int,
+    var: Path,
+    bootstrap: str,
+    identity_port: int = SERVICES["identity"],
+    notify_secret: str = "",
+    requests_port: int = SERVICES["requests"],
+) -> dict[str, str]:
+    """A service's environment; `notify_secret` is notify's client credential at identity (one per run)."""
     prefix = name.upper() + "_"
     env = dict(os.environ)
     env.setdefault(prefix + "DATABASE_URL", f"sqlite+aiosqlite:///{var / (name + '.db')}")
@@ -78,11 +89,18 @@ def service_env(name: str, port: int, var: Path, bootstrap: str, identity_port: 
     if name == "notify":
         # Webhooks reach only public addresses; here agency systems tried out on this machine may receive them too.
         env.setdefault(prefix + "WEBHOOK_ALLOWED_HOSTS", "127.0.0.1/32,::1/128,localhost")
+        # The formal notices go with their e-mails: fetched from requests on a service token of identity's.
+        env.setdefault(prefix + "REQUESTS_API_URL", f"http://127.0.0.1:{requests_port}/api/v1/requests")
+        env.setdefault(prefix + "IDENTITY_TOKEN_URL", f"{issuer}/api/v1/identity/oauth/token")
+        if notify_secret:
+            env.setdefault(prefix + "CLIENT_SECRET", notify_secret)
     if name == "identity":
         env.setdefault(prefix + "PUBLIC_URL", issuer)
         env.setdefault(prefix + "TOKEN_AUDIENCE", TOKEN_AUDIENCE)
         env.setdefault(prefix + "SMS_OUTBOX_PATH", str(var / "sms-outbox.jsonl"))
         env.setdefault(prefix + "DEV_TOKENS", "true")
+        if notify_secret:
+            env.setdefault(prefix + "SERVICE_CLIENTS", json.dumps({"notify": notify_secret}))
     else:
         # Only the identity service's keys open the running system.
         env.setdefault(prefix + "JWT_ALGORITHM", "RS256")
@@ -99,6 +117,7 @@ def main() -> int:
     broker_port = int(os.environ.get("DEVRUN_BROKER_PORT", "9092"))
     ports = {n: int(os.environ.get(f"{n.upper()}_PORT", p)) for n, p in SERVICES.items()}
     bootstrap = f"127.0.0.1:{broker_port}"
+    notify_secret = secrets.token_urlsafe(32)  # notify's credential at identity, for this run only
 
     stopping = False
 
@@ -117,7 +136,11 @@ def main() -> int:
     print(f"消息代理（tansu）已启动：{bootstrap}", flush=True)
     children: dict[str, subprocess.Popen[bytes]] = {}
     for name, port in ports.items():
-        env = web_env(port, ports) if name == "web" else service_env(name, port, var, bootstrap, ports["identity"])
+        env = (
+            web_env(port, ports)
+            if name == "web"
+            else service_env(name, port, var, bootstrap, ports["identity"], notify_secret, ports["requests"])
+        )
         children[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}", "serve"], env=env)
 
     started = time.monotonic()

@@ -11,6 +11,7 @@ from services.notify.adapters.channels import Channel
 from services.notify.adapters.channels.email import SmtpEmail
 from services.notify.adapters.channels.sms import AliyunSms
 from services.notify.adapters.channels.wechat import WeChatSubscribe
+from services.notify.adapters.notices import NoticeFetcher
 from services.notify.adapters.orm import Base, plumbing
 from services.notify.adapters.webhook_http import Resolver, WebhookPoster
 from services.notify.api import deliveries, inbox, post, preferences, webhooks
@@ -81,6 +82,7 @@ def build_spec(settings: NotifySettings | None = None, poster: WebhookPoster | N
     settings = settings or get_settings()
     poster = poster or webhook_poster_from(settings)
     channels = channels_from(settings)
+    notices = NoticeFetcher.from_settings(settings)
     fan_out_config = FanOutConfig.from_settings(settings, frozenset(channels))
 
     async def on_request_event(uow, envelope) -> None:
@@ -88,11 +90,13 @@ def build_spec(settings: NotifySettings | None = None, poster: WebhookPoster | N
 
     async def dispatcher(runtime: ServiceRuntime, stop) -> None:
         try:
-            await run_dispatcher(runtime.uow, channels, settings, stop)
+            await run_dispatcher(runtime.uow, channels, settings, stop, notices)
         finally:
             for channel in channels.values():
                 if hasattr(channel, "aclose"):
                     await channel.aclose()
+            if notices is not None:
+                await notices.aclose()
 
     async def webhook_sender(runtime: ServiceRuntime, stop) -> None:
         sender = WebhookSender(runtime.uow, settings, poster)

@@ -55,6 +55,17 @@ class NotifySettings(ServiceSettings):
         {}, description="消息类型 → 订阅消息模板（JSON：template_id、page、keys）；无模板的类型不发微信消息"
     )
 
+    # The formal notice (告知书, 答复书) a step issued goes with its e-mail as a PDF, fetched from the
+    # requests service with a client-credentials token of identity's; empty: e-mails say where to download it.
+    requests_api_url: str = Field(
+        "", description="依申请公开服务的接口地址（如 http://requests-api:8002/api/v1/requests），用于取通知书 PDF 附在邮件中；为空则不附"
+    )
+    identity_token_url: str = Field(
+        "", description="身份服务的令牌地址（…/api/v1/identity/oauth/token），以 client_credentials 换取服务令牌"
+    )
+    client_id: str = Field("notify", description="本服务在身份服务登记的客户端标识")
+    client_secret: SecretStr = Field(SecretStr(""), description="本服务的客户端密钥（与 IDENTITY_SERVICE_CLIENTS 中的相同）")
+
     site_name: str = Field("某某县人民政府", description="通知中的平台名称（县政府名称）")
     dispatch_interval_seconds: float = Field(1.0, description="发送器轮询待发通知的间隔（秒）")
     dispatch_batch_size: int = Field(50, description="发送器每轮处理的通知数")
@@ -69,6 +80,11 @@ class NotifySettings(ServiceSettings):
     webhook_connect_timeout_seconds: float = Field(5.0, description="Webhook 连接超时（秒）")
     webhook_read_timeout_seconds: float = Field(10.0, description="Webhook 读取响应超时（秒）")
     webhook_total_timeout_seconds: float = Field(30.0, description="单次 Webhook 投递的总时限（秒）")
+
+    @property
+    def attaches_notices(self) -> bool:
+        """Whether e-mails carry their formal notice's PDF: the requests service and a client credential are configured."""
+        return bool(self.requests_api_url and self.identity_token_url and self.client_secret.get_secret_value())
 
     @field_validator("webhook_allowed_hosts", mode="before")
     @classmethod

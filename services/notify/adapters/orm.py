@@ -66,6 +66,8 @@ class Notification(Base):
     template_id: Mapped[str | None] = mapped_column(String(64))
     params: Mapped[dict | None] = mapped_column(JSON)
     page: Mapped[str | None] = mapped_column(String(300))
+    # E-mail: the formal notice that goes with it as a PDF ({request_id, notice_id, filename}), fetched when sending.
+    attachment: Mapped[dict | None] = mapped_column(JSON)
     # pending | sent | failed | skipped; letters: to_post | sent, or standby → not_needed | to_post (a reserve letter)
     status: Mapped[str] = mapped_column(String(20), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from services.notify.adapters.channels import Channel, OutgoingMessage, SendResult
+from services.notify.adapters.notices import NoticeFetcher, NoticeUnavailable
 from services.notify.adapters.orm import Notification
 from services.notify.settings import NotifySettings
 from shared.contracts.notify import NotificationDelivered, NotificationFailed
@@ -98,7 +99,16 @@ async def claim(new_uow: Callable[[], UnitOfWork], channels: Mapping[str, Channe
                     n.id,
                     n.attempts,
                     n.channel,
-                    OutgoingMessage(n.id, n.address, n.subject, n.body, template_id=n.template_id, params=n.params or {}, page=n.page),
+                    OutgoingMessage(
+                        n.id,
+                        n.address,
+                        n.subject,
+                        n.body,
+                        template_id=n.template_id,
+                        params=n.params or {},
+                        page=n.page,
+                        notice=n.attachment,
+                    ),
                 )
             )
         await uow.commit()
@@ -144,12 +154,24 @@ async def record(new_uow: Callable[[], UnitOfWork], settings: NotifySettings, it
         await uow.commit()
 
 
-async def dispatch_once(new_uow: Callable[[], UnitOfWork], channels: Mapping[str, Channel], settings: NotifySettings) -> int:
+async def _with_notice(message: OutgoingMessage, notices: NoticeFetcher | None) -> OutgoingMessage:
+    """The message with its formal notice's PDF attached; NoticeUnavailable leaves it to a later attempt."""
+    if not message.notice or notices is None:
+        return message
+    ref = message.notice
+    return replace(message, files=(await notices.pdf(ref["request_id"], ref["notice_id"], ref["filename"]),))
+
+
+async def dispatch_once(
+    new_uow: Callable[[], UnitOfWork], channels: Mapping[str, Channel], settings: NotifySettings, notices: NoticeFetcher | None = None
+) -> int:
     """Send one batch of due notifications, holding no database connection while a provider answers; returns how many were due."""
     claimed, due = await claim(new_uow, channels, settings)
     for item in claimed:
         try:
-            result = await channels[item.channel].send(item.message)
+            result = await channels[item.channel].send(await _with_notice(item.message, notices))
+        except NoticeUnavailable as exc:  # never without the notice it announces: sent once the PDF can be had
+            result = SendResult.failed(str(exc), permanent=False)
         except Exception as exc:  # network trouble: try again later
             result = SendResult.failed(f"{type(exc).__name__}: {exc}", permanent=False)
         await record(new_uow, settings, item, result)
@@ -157,10 +179,14 @@ async def dispatch_once(new_uow: Callable[[], UnitOfWork], channels: Mapping[str
 
 
 async def run_dispatcher(
-    new_uow: Callable[[], UnitOfWork], channels: Mapping[str, Channel], settings: NotifySettings, stop: asyncio.Event
+    new_uow: Callable[[], UnitOfWork],
+    channels: Mapping[str, Channel],
+    settings: NotifySettings,
+    stop: asyncio.Event,
+    notices: NoticeFetcher | None = None,
 ) -> None:
     async def drain() -> None:  # full batches mean more is waiting: keep going until a partial one
-        while await dispatch_once(new_uow, channels, settings) >= settings.dispatch_batch_size and not stop.is_set():
+        while await dispatch_once(new_uow, channels, settings, notices) >= settings.dispatch_batch_size and not stop.is_set():
             pass
 
     await every(settings.dispatch_interval_seconds, stop, drain, what="dispatch round", log=log)

@@ -29,10 +29,11 @@ class FanOutConfig:
     channels: frozenset[str] = frozenset(CHANNEL_LABELS)
     sms_templates: Mapping[str, str] = field(default_factory=dict)
     wechat_templates: Mapping[str, WeChatTemplate] = field(default_factory=dict)
+    attach_notices: bool = False  # the formal notice's PDF goes with its e-mail (NoticeFetcher configured)
 
     @classmethod
     def from_settings(cls, settings: NotifySettings, channels: frozenset[str]) -> FanOutConfig:
-        return cls(settings.site_name, channels, settings.sms_templates, settings.wechat_templates)
+        return cls(settings.site_name, channels, settings.sms_templates, settings.wechat_templates, settings.attaches_notices)
 
     def unavailable(self, kind: str) -> dict[str, str]:
         """Channels this deployment cannot carry `kind` on, and why (recorded on the skipped row)."""
@@ -109,6 +110,19 @@ def _template(channel: str, kind: str, payload: dict, config: FanOutConfig) -> t
     return None, None, None
 
 
+def _notice_email(route: Route, payload: dict, body: str, config: FanOutConfig) -> tuple[str, dict | None]:
+    """The e-mail's body and attachment when its step issued a formal notice to this recipient."""
+    notice = payload.get("notice")
+    if not notice or route.recipient not in ("applicant", "party"):
+        return body, None
+    name = f"{notice['title']}（{notice['document_number']}）"
+    if config.attach_notices:
+        attachment = {"request_id": payload["request_id"], "notice_id": notice["notice_id"], "filename": f"{name}.pdf"}
+        return f"{body}\n\n附件：{name}，本机关出具的正式文书（PDF）。", attachment
+    where = "可登录本平台在“我的申请”中查看、下载" if route.recipient == "applicant" else "如需纸质文书，请与本机关联系"
+    return f"{body}\n\n本机关已出具{name}，{where}。", None
+
+
 async def fan_out(uow: UnitOfWork, envelope: EventEnvelope, *, site: str | None = None, config: FanOutConfig | None = None) -> int:
     """Create this event's notifications; the inbox ones are delivered at once, letters listed to post, the rest queued."""
     config = config or FanOutConfig(site or "")
@@ -138,6 +152,7 @@ async def fan_out(uow: UnitOfWork, envelope: EventEnvelope, *, site: str | None 
                 if exists.first():
                     continue
                 template_id, params, page = _template(channel, route.kind, payload, config)
+                text, attachment = _notice_email(route, payload, body, config) if channel == "email" else (body, None)
                 notification = Notification(
                     event_id=envelope.event_id,
                     event_type=envelope.type,
@@ -150,10 +165,11 @@ async def fan_out(uow: UnitOfWork, envelope: EventEnvelope, *, site: str | None 
                     address=addresses.get(channel) or "",
                     addressee=recipient.addressee,
                     subject=subject,
-                    body=sms_text(subject, body) if channel == "sms" else body,
+                    body=sms_text(subject, body) if channel == "sms" else text,
                     template_id=template_id,
                     params=params,
                     page=page,
+                    attachment=attachment,
                     status="pending",
                     attempts=0,
                 )

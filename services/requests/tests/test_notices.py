@@ -199,6 +199,25 @@ async def test_the_applicant_gets_their_own_notices_and_nobody_else_does(harness
     problem(await h.client.get(officer_view[0]["pdf_url"]), 401)
 
 
+async def test_the_notify_service_fetches_any_notice_pdf_and_nothing_else(harness):
+    """A service token (identity's client credentials) opens the notices' PDFs, for the e-mails, and no other route."""
+    h, p = harness, People(harness)
+    rid = await every_notice(h, p)
+    notices = await notices_of(h, rid, p.handler)
+    service = h.who("service", agency="", sub="service:notify")
+    for n in notices:  # the third party's letter too: notify e-mails it to the party
+        got = await h.client.get(n["pdf_url"], headers=service)
+        assert got.status_code == 200 and got.content == (await h.client.get(n["pdf_url"], headers=p.handler)).content
+    problem(await h.client.get(f"{API}/requests/{rid}/notices/{notices[0]['id']}/html", headers=service), 404, "request_not_found")
+    problem(await h.client.get(f"{API}/requests/{rid}/notices", headers=service), 404, "request_not_found")
+    problem(await h.client.get(f"{API}/requests/{rid}", headers=service), 404)
+    problem(await h.client.get(f"{API}/requests/mine", headers=service), 403, "forbidden_role")
+    problem(await h.client.get(f"{API}/queue", headers=service), 403, "forbidden_role")
+    # A notice asked for under another request is not found, for the service as for anyone.
+    other = await h.client.post(f"{API}/requests", json=request_body(h.agency_a), headers=h.who("applicant", sub="citizen-3"))
+    problem(await h.client.get(f"{API}/requests/{other.json()['id']}/notices/{notices[0]['id']}/pdf", headers=service), 404)
+
+
 async def test_numbers_are_sequential_and_unique_per_agency_and_year_under_concurrent_steps(harness):
     h = harness
 

@@ -9,6 +9,15 @@ import httpx
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file that goes with an e-mail (the formal notice's PDF)."""
+
+    filename: str
+    content: bytes
+    content_type: str = "application/pdf"
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     """One message to one address over one channel."""
 
@@ -20,6 +29,9 @@ class OutgoingMessage:
     template_id: str | None = None
     params: dict[str, str] = field(default_factory=dict)
     page: str | None = None  # WeChat: the mini-program page the message opens
+    # E-mail: the notice to fetch before sending ({request_id, notice_id, filename}), then the fetched files.
+    notice: dict[str, str] | None = None
+    files: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)

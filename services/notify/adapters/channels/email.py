@@ -21,6 +21,9 @@ class SmtpEmail:
         email["From"], email["To"], email["Subject"] = self.sender, message.to, message.subject
         email["Message-ID"] = f"<{message.notification_id}@gov-disclosure>"  # stable across retries
         email.set_content(message.body)
+        for file in message.files:  # the filename is encoded per RFC 2231 when it is Chinese
+            maintype, subtype = file.content_type.split("/", 1)
+            email.add_attachment(file.content, maintype=maintype, subtype=subtype, filename=file.filename)
         try:
             await aiosmtplib.send(
                 email,
