@@ -14,7 +14,7 @@ from services.identity.adapters.oidc import OidcClient
 from services.identity.adapters.orm import Base, plumbing
 from services.identity.adapters.sms import AliyunSender, DevOutboxSender
 from services.identity.adapters.wechat import WechatClient
-from services.identity.api import dev, local, officers, oidc, sessions, sms, wechat, wellknown
+from services.identity.api import dev, local, officers, oidc, service_tokens, sessions, sms, wechat, wellknown
 from services.identity.service.agency_replica import on_agency_event
 from services.identity.service.keys import KeyRing
 from services.identity.settings import IdentitySettings, get_settings
@@ -36,7 +36,7 @@ def build_spec(settings: IdentitySettings | None = None) -> ServiceSpec:
         metadata=Base.metadata,
         plumbing=plumbing,
         migrations=Path(__file__).parent / "migrations",
-        routers=[sessions.router, sms.router, wechat.router, oidc.router, local.router, dev.router, officers.router],
+        routers=[sessions.router, service_tokens.router, sms.router, wechat.router, oidc.router, local.router, dev.router, officers.router],
         produces=[IDENTITY_ACCOUNTS, IDENTITY_OFFICERS],
         subscriptions=[
             Subscription("agencies", [CATALOG_AGENCIES], {"AgencyRegistered": on_agency_event, "AgencyUpdated": on_agency_event})

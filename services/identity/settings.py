@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings, cached
 
 # Encrypts the signing keys at rest in the embedded default; production must bring its own (a Secret).
 DEV_KEY_ENCRYPTION_KEY = "dev-only-key-encryption-key-change-me"
+# A service client's id becomes its tokens' `sub` ("service:<id>"): short, no spaces, no colon.
+SERVICE_CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+SERVICE_CLIENT_SECRET_MIN_LENGTH = 32
 
 
 class OidcProvider(BaseModel):
@@ -53,6 +57,17 @@ class IdentitySettings(ServiceSettings):
         False, description="开放 POST /dev/tokens 供 make token 签发任意角色的令牌（仅开发环境、仅本机调用；生产拒绝）"
     )
 
+    # Machine-to-machine: the platform's other services get short-lived tokens of role `service`
+    # through the OAuth 2.0 client credentials grant (POST /oauth/token).
+    service_clients: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description=(
+            "可以用 client_credentials 换取服务令牌的本平台其他服务（JSON 对象：客户端标识 → 客户端密钥，如"
+            ' {"notify": "…"}）；为空时一律拒绝；生产环境每个密钥至少 32 个字符，来自 Secret'
+        ),
+    )
+    service_token_ttl_seconds: int = Field(300, ge=60, le=3600, description="服务令牌有效期（秒），约 5 分钟；不发刷新令牌，到期后重新换取")
+
     # WeChat mini-program (小程序)
     wechat_appid: str = Field("", description="小程序 AppID")
     wechat_secret: SecretStr = Field(SecretStr(""), description="小程序 AppSecret")
@@ -88,6 +103,18 @@ class IdentitySettings(ServiceSettings):
     password_min_length: int = Field(12, ge=8, description="本地账号密码最短长度")
     totp_issuer: str = Field("政府信息公开平台", description="动态口令应用中显示的名称")
 
+    @field_validator("service_clients")
+    @classmethod
+    def _check_service_clients(cls, clients: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for client_id, secret in clients.items():
+            if not SERVICE_CLIENT_ID.fullmatch(client_id):
+                raise ValueError(
+                    f"IDENTITY_SERVICE_CLIENTS 中的客户端标识 {client_id!r} 无效：只能由字母、数字、点、下划线和连字符组成，最长 64 个字符"
+                )
+            if not secret.get_secret_value():
+                raise ValueError(f"IDENTITY_SERVICE_CLIENTS 中客户端 {client_id} 的密钥为空")
+        return clients
+
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> IdentitySettings:
         # Same name as the base check, so it replaces it: this service verifies tokens with its own
@@ -117,6 +144,14 @@ class IdentitySettings(ServiceSettings):
                     raise ValueError(f"使用阿里云短信时必须配置：{'、'.join(missing)}")
             if self.dev_tokens:
                 raise ValueError("生产环境不得开放开发令牌接口（IDENTITY_DEV_TOKENS）")
+            short = sorted(
+                c for c, secret in self.service_clients.items() if len(secret.get_secret_value()) < SERVICE_CLIENT_SECRET_MIN_LENGTH
+            )
+            if short:
+                raise ValueError(
+                    f"生产环境中服务客户端的密钥至少 {SERVICE_CLIENT_SECRET_MIN_LENGTH} 个字符（来自 Secret）："
+                    f"IDENTITY_SERVICE_CLIENTS 中的 {'、'.join(short)} 过短"
+                )
         return self
 
     @property

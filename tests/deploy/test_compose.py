@@ -23,11 +23,13 @@ from shared.settings_doc import SERVICES, settings_classes
 from tests.deploy.common import (
     DEPLOY,
     WEB_PREFIX,
+    api_prefixes,
     compose_variables,
     default_port,
     expected_topics,
     interpolate,
     read_env_file,
+    specs,
     unknown_settings,
 )
 
@@ -168,6 +170,29 @@ def test_identity_refuses_to_start_on_the_placeholder_key(compose, env_example, 
     """An operator who forgets IDENTITY_KEY_ENCRYPTION_KEY gets a refusal, not signing keys sealed under CHANGE-ME."""
     env_file = filled_in(env_example) | {"IDENTITY_KEY_ENCRYPTION_KEY": env_example["IDENTITY_KEY_ENCRYPTION_KEY"]}
     with pytest.raises(ValueError, match="IDENTITY_KEY_ENCRYPTION_KEY"):
+        load_settings(app_services(compose)["identity-api"], "identity", env_file, monkeypatch)
+
+
+def test_notify_gets_service_tokens_from_identity_with_the_secret_identity_holds(compose, env_example, monkeypatch):
+    """One secret in .env for both ends; notify's token and PDF addresses are the services' internal ones."""
+    env_file = filled_in(env_example)
+    apps = service_containers(compose)
+    identity = load_settings(apps["identity-api"], "identity", env_file, monkeypatch)
+    assert {k: v.get_secret_value() for k, v in identity.service_clients.items()} == {"notify": env_file["NOTIFY_CLIENT_SECRET"]}
+    prefixes = api_prefixes()
+    for name in ("notify-api", "notify-worker"):
+        notify = load_settings(apps[name], "notify", env_file, monkeypatch)
+        assert notify.client_id in identity.service_clients, name
+        assert notify.client_secret.get_secret_value() == identity.service_clients[notify.client_id].get_secret_value(), name
+        assert notify.identity_token_url == f"http://identity-api:{default_port('identity')}{prefixes['identity']}/oauth/token"
+        assert notify.requests_api_url == f"http://requests-api:{default_port('requests')}{prefixes['requests']}"
+        assert notify.attaches_notices, name
+    assert "/oauth/token" in {getattr(r, "path", "") for router in specs()["identity"].routers for r in router.routes}
+
+
+def test_identity_refuses_to_start_on_the_placeholder_client_secret(compose, env_example, monkeypatch):
+    env_file = filled_in(env_example) | {"NOTIFY_CLIENT_SECRET": env_example["NOTIFY_CLIENT_SECRET"]}
+    with pytest.raises(ValueError, match="IDENTITY_SERVICE_CLIENTS"):
         load_settings(app_services(compose)["identity-api"], "identity", env_file, monkeypatch)
 
 

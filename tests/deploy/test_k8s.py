@@ -146,6 +146,28 @@ def test_identity_key_encryption_key_comes_from_the_secret(objects, monkeypatch)
         load_settings(objects, "identity", monkeypatch, secret=left_in)
 
 
+def test_notify_gets_service_tokens_from_identity_inside_the_cluster(objects, monkeypatch):
+    """Notify's client secret and identity's "notify" entry come from the Secrets (the same value); the addresses are the Services'."""
+    identity = load_settings(objects, "identity", monkeypatch)
+    assert {k: v.get_secret_value() for k, v in identity.service_clients.items()} == {"notify": FILLED}
+    assert "IDENTITY_SERVICE_CLIENTS" not in find(objects, "ConfigMap", "identity-config")["data"]
+    assert "NOTIFY_CLIENT_SECRET" not in find(objects, "ConfigMap", "notify-config")["data"]
+    notify = load_settings(objects, "notify", monkeypatch)
+    assert notify.client_secret.get_secret_value() == identity.service_clients[notify.client_id].get_secret_value() == FILLED
+    assert notify.attaches_notices
+
+    def internal(name: str) -> str:
+        port = find(objects, "Service", f"{name}-api")["spec"]["ports"][0]["port"]
+        return f"http://{name}-api{'' if port == 80 else f':{port}'}"
+
+    prefixes = api_prefixes()
+    assert notify.identity_token_url == f"{internal('identity')}{prefixes['identity']}/oauth/token"
+    assert notify.requests_api_url == f"{internal('requests')}{prefixes['requests']}"
+    left_in = secret_template("identity") | {"IDENTITY_SERVICE_CLIENTS": '{"notify": "CHANGE-ME"}'}
+    with pytest.raises(ValueError, match="IDENTITY_SERVICE_CLIENTS"):
+        load_settings(objects, "identity", monkeypatch, secret=left_in)
+
+
 def test_redis_runs_the_compose_configuration_behind_the_secret_password(objects):
     config = find(objects, "ConfigMap", "redis-config")["data"]["redis.conf"]
     assert config == (DEPLOY / "redis" / "redis.conf").read_text(), "k8s 的 redis.conf 应与 deploy/redis/redis.conf 相同"

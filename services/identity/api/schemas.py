@@ -9,7 +9,7 @@ from services.identity.service.sessions import TokenPair
 
 class AccountOut(BaseModel):
     id: str = Field(description="账号标识，即令牌的 sub（内部 ID，不是 openid 或手机号）")
-    kind: str = Field(description="citizen（公众）或 officer（工作人员）")
+    kind: str = Field(description="citizen（公众）、officer（工作人员）或 service（本平台的其他服务）")
     roles: list[str]
     agency_id: str | None = None
     name: str | None = None

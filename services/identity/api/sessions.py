@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Response
 from services.identity.api.deps import Keys, Settings
 from services.identity.api.schemas import AccountOut, RefreshIn, TokenOut
 from services.identity.service.sessions import end_session, refresh_session
-from shared.auth import Principal, current_principal
+from shared.auth import Principal, Role, current_principal
 from shared.service import UoW
 
 router = APIRouter(tags=["会话"])
@@ -28,7 +28,7 @@ async def logout(body: RefreshIn, uow: UoW) -> Response:
 
 @router.get("/me", summary="当前登录者（任何已登录者）")
 async def me(principal: Annotated[Principal, Depends(current_principal)]) -> AccountOut:
-    kind = "officer" if principal.is_officer else "citizen"
+    kind = "officer" if principal.is_officer else "service" if principal.has_any(Role.service) else "citizen"
     return AccountOut(
         id=principal.sub, kind=kind, roles=sorted(r.value for r in principal.roles), agency_id=principal.agency_id, name=principal.name
     )

@@ -1,7 +1,7 @@
 """The signing key ring: RS256 keys the service generates, rotates with overlap and publishes as JWKS.
 
 A retired key stops signing at once but stays in the key set until every token it signed has
-expired (access-token lifetime plus the verifiers' leeway), so rotation never logs anyone out.
+expired (the longest token lifetime plus the verifiers' leeway), so rotation never logs anyone out.
 Every replica re-reads the ring every `key_refresh_seconds`, so it sees another replica's
 rotation; the newest active key signs.
 """
@@ -75,7 +75,9 @@ class KeyRing:
 
     @property
     def publish_window(self) -> timedelta:
-        return timedelta(seconds=self.settings.access_token_ttl_seconds) + VERIFIER_LEEWAY
+        # The longest-lived token a key signs: a person's access token or a service's token.
+        longest = max(self.settings.access_token_ttl_seconds, self.settings.service_token_ttl_seconds)
+        return timedelta(seconds=longest) + VERIFIER_LEEWAY
 
     async def load(self, uow: UnitOfWork) -> None:
         """Read the published keys; unseal the active ones."""

@@ -31,7 +31,7 @@ class Grant:
     """What a token says about its holder."""
 
     sub: str
-    kind: str  # citizen | officer
+    kind: str  # citizen | officer (a service's token has no Grant: see service_tokens.py)
     roles: list[str]
     agency_id: str | None
     name: str | None
@@ -72,20 +72,25 @@ async def grant_for(uow: UnitOfWork, account: Account, agency_id: str | None) ->
     return Grant(account.id, "officer", sorted(memberships[agency_id], key=role_rank), agency_id, officer.name)
 
 
-def access_claims(settings: IdentitySettings, grant: Grant, methods: str) -> dict[str, Any]:
+def token_claims(settings: IdentitySettings, *, sub: str, roles: list[str], kind: str, ttl_seconds: int) -> dict[str, Any]:
+    """The claims every access token of this issuer carries, people's and services' alike."""
     now = int(time.time())
-    claims: dict[str, Any] = {
+    return {
         "iss": settings.issuer,
         "aud": settings.token_audience,
-        "sub": grant.sub,
+        "sub": sub,
         "iat": now,
         "nbf": now,
-        "exp": now + settings.access_token_ttl_seconds,
+        "exp": now + ttl_seconds,
         "jti": new_id(),
-        "roles": grant.roles,
-        "kind": grant.kind,
-        "amr": methods.split("+"),
+        "roles": roles,
+        "kind": kind,
     }
+
+
+def access_claims(settings: IdentitySettings, grant: Grant, methods: str) -> dict[str, Any]:
+    claims = token_claims(settings, sub=grant.sub, roles=grant.roles, kind=grant.kind, ttl_seconds=settings.access_token_ttl_seconds)
+    claims["amr"] = methods.split("+")
     if grant.agency_id:
         claims["agency_id"] = grant.agency_id
     if grant.name:
