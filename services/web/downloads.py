@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from urllib.parse import unquote
 
 from starlette.background import BackgroundTask
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from services.web.backends import Backends
+from services.web.myrequests import download_disposition
 from shared.filetypes import download_headers
 
 _STAR = re.compile(r"filename\*\s*=\s*UTF-8''([^;]+)", re.IGNORECASE)
@@ -46,4 +47,19 @@ async def stream_download(api: Backends, service: str, path: str, fallback_name:
         media_type=media_type,
         headers=passthrough_headers(upstream.headers, fallback_name),
         background=BackgroundTask(upstream.aclose),
+    )
+
+
+async def private_download(api: Backends, service: str, path: str, token: str, fallback_name: str) -> Response:
+    """A file only this person may have (an answer's document, a notice's PDF), asked for on their own token, so the API
+    decides: always `attachment` under our own header built from the API's file name, never sniffed, never cached."""
+    upstream = await api.call(service, "GET", path, token=token)
+    return Response(
+        upstream.content,
+        media_type=upstream.headers.get("content-type", "application/octet-stream").split(";")[0],
+        headers={
+            "Content-Disposition": download_disposition(upstream.headers.get("content-disposition"), fallback_name),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
     )

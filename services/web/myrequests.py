@@ -1,12 +1,17 @@
-"""我的申请: the applicant's own actions (补正, 撤回) checked before they go to the API, and files passed on safely."""
+"""我的申请: the applicant's own actions (补正, 撤回) checked before they go to the API, files passed on safely, and the
+request's formal notices (通知书) listed without letting them break the page."""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 from urllib.parse import unquote
 
+from services.web.backends import Backends, BackendUnavailable
 from shared.filetypes import content_disposition
+
+log = logging.getLogger(__name__)
 
 CONFIRM = "confirm"
 APPLICANT_ACTIONS = {"submit_correction", "withdraw"}
@@ -94,3 +99,13 @@ def download_disposition(upstream: str | None, default: str = "答复文件") ->
 
 def answer_document_ids(detail: dict[str, Any]) -> set[str]:
     return {doc for answer in detail.get("answers") or [] for doc in answer.get("document_ids") or []}
+
+
+async def notices_of(api: Backends, token: str, request_id: str) -> list[dict[str, Any]] | None:
+    """The request's formal notices (通知书) the API shows this caller, or None while it cannot list them: the page
+    then shows everything else and says the notices cannot be shown now, rather than failing whole."""
+    try:
+        return await api.get_json("requests", f"/requests/{request_id}/notices", token=token)
+    except BackendUnavailable as exc:
+        log.warning("notices of request %s not shown: %s", request_id, exc)
+        return None

@@ -1,14 +1,17 @@
 """我的申请 after submission: a correction asked by the office and answered on the page, a withdrawal, the answer
-and its file, the inbox's receipt message, and the status lookup refusing a wrong code."""
+and its file, the formal notices as PDFs, the inbox's receipt message, and the status lookup refusing a wrong code."""
 
 from __future__ import annotations
 
 import time
+from urllib.parse import unquote
 
 import httpx
 import pytest
 
-from tests.web.citizen import PDF, apply_as_person, as_person_from_own_address, next_phone, seed_agency, sign_in
+from services.web.filters import cn_date
+from tests.web.citizen import ID_NUMBER, PDF, apply_as_person, as_person_from_own_address, next_phone, seed_agency, sign_in
+from tests.web.conftest import PHONE
 
 AGENCY = "某某县民政局"
 
@@ -132,6 +135,54 @@ def test_the_answer_and_its_file_are_on_the_request_page(page, site, agency) -> 
     assert resp.headers["x-content-type-options"] == "nosniff"
     # A file that is not this request's answer is not passed on, whatever its id.
     assert page.request.get(f"/my/{rid}/files/{rid}").status == 404
+
+    # The formal notices: the 登记回执 of the submission and the 答复书 of the dispatch, each with its 文号 and its PDF.
+    issued = httpx.get(f"{site.api('requests')}/requests/{rid}/notices", headers=handler, timeout=10).json()
+    by_kind = {n["kind"]: n for n in issued}
+    assert {"receipt", "answer"} <= set(by_kind)
+    notices = page.get_by_role("region", name="通知书")
+    for title, kind in (("登记回执", "receipt"), ("答复书", "answer")):
+        item = notices.get_by_role("listitem").filter(has_text=title).inner_text()
+        assert by_kind[kind]["document_number"] in item and cn_date(by_kind[kind]["issued_on"]) in item
+    number = by_kind["answer"]["document_number"]
+    link = notices.get_by_role("listitem").filter(has_text="答复书").get_by_role("link", name="下载 PDF")
+    with page.expect_download() as notice_download:
+        link.click()
+    assert number in notice_download.value.suggested_filename
+    resp = page.request.get(link.get_attribute("href"))
+    assert resp.status == 200 and resp.headers["content-type"] == "application/pdf" and resp.body().startswith(b"%PDF-")
+    assert resp.headers["content-disposition"].startswith("attachment;") and number in unquote(resp.headers["content-disposition"])
+    assert resp.headers["x-content-type-options"] == "nosniff" and resp.headers["cache-control"] == "no-store"
+    page.set_viewport_size(PHONE)  # on a phone: the list fits, no sideways scrolling
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    assert link.is_visible()
+
+    # Another person's notice is not had through the address, neither under this request nor under theirs.
+    other = httpx.post(
+        f"{site.api('requests')}/registrations",
+        json={
+            "agency_id": agency,
+            "channel": "in_person",
+            "applicant": {
+                "type": "natural_person",
+                "name": "李别人",
+                "id_type": "resident_id",
+                "id_number": ID_NUMBER,
+                "mobile": "13900139000",
+            },
+            "description": "请公开本县2025年度特困人员救助供养资金发放情况",
+            "preferred_form": "electronic",
+        },
+        headers=site.token("registrar", agency_id=agency),
+        timeout=10,
+    )
+    assert other.status_code == 201, other.text
+    their = other.json()["id"]
+    their_notice = httpx.get(f"{site.api('requests')}/requests/{their}/notices", headers=handler, timeout=10).json()[0]["id"]
+    for path in (f"/my/{rid}/notices/{their_notice}/pdf", f"/my/{their}/notices/{their_notice}/pdf"):
+        refused = page.goto(path)
+        assert refused.status == 404 and page.get_by_role("heading", level=1).inner_text() == "未找到", path
 
 
 def test_the_inbox_shows_the_receipt_and_marks_it_read(page, site, agency) -> None:

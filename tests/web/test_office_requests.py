@@ -1,5 +1,6 @@
 """依申请公开 on the workbench: a letter registered, assigned, corrected, extended, answered, reviewed and dispatched by
-the officers on their own pages; a sibling agency sees none of it; nobody is offered a review of their own work.
+the officers on their own pages, its formal notices printed from the request's page; a sibling agency sees none of it;
+nobody is offered a review of their own work.
 
 Browser module: no async tests here (see conftest).
 """
@@ -10,7 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 import pytest
@@ -18,7 +19,7 @@ from playwright.sync_api import expect
 
 from tests.web.a11y import assert_accessible, assert_accessible_in_every_mode
 from tests.web.citizen import ID_NUMBER, as_person_from_own_address, seed_agency
-from tests.web.conftest import _context
+from tests.web.conftest import PHONE, _context
 from tests.web.office import Officer, office_sign_in, seed_officer
 
 AGENCY, SIBLING = "某某县自然资源局", "某某县水利局"
@@ -215,6 +216,28 @@ def test_a_letter_goes_from_registration_to_the_dispatched_answer_on_the_officer
         assert step in timeline, step
     assert "李审查" in timeline and "赵负责" in timeline
 
+    # Every notice the steps issued is on the request's page with its 文号 and addressee; the registrar prints the 登记回执.
+    rid = request_url.rsplit("/", 1)[1]
+    issued = httpx.get(f"{site.api('requests')}/requests/{rid}/notices", headers=site.token("head", agency_id=world.agency), timeout=10)
+    registrar.goto(request_url)
+    notices = registrar.get_by_role("region", name="通知书")
+    listed = notices.inner_text()
+    for title in ("登记回执", "补正告知书", "延期答复告知书", "答复书"):
+        assert title in listed, title
+    assert "周来信" in listed and all(n["document_number"] in listed for n in issued.json())
+    receipt = next(n for n in issued.json() if n["kind"] == "receipt")
+    link = notices.get_by_role("listitem").filter(has_text="登记回执").get_by_role("link", name="下载 PDF")
+    with registrar.expect_download() as download:
+        link.click()
+    assert receipt["document_number"] in download.value.suggested_filename
+    pdf = registrar.request.get(link.get_attribute("href"))
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF-")
+    assert receipt["document_number"] in unquote(pdf.headers["content-disposition"]) and pdf.headers["cache-control"] == "no-store"
+    registrar.set_viewport_size(PHONE)  # on a phone: the list fits, no sideways scrolling
+    registrar.reload()
+    assert registrar.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    assert link.is_visible()
+
     # The letters this applicant (no phone, no e-mail) must get are on the registrar's list to post.
     deadline = time.monotonic() + 30
     while True:
@@ -265,6 +288,10 @@ def test_a_sibling_agency_sees_none_of_it_and_nobody_is_offered_a_review_of_thei
     assert stranger.get_by_role("heading", level=1).inner_text() == "未找到"
     assert "申请不存在或无权查看" in _main(stranger)
     assert stranger.goto(f"{url}/steps/assign").status == 404
+    receipt = httpx.get(
+        f"{site.api('requests')}/requests/{r['id']}/notices", headers=site.token("head", agency_id=world.agency), timeout=10
+    )
+    assert stranger.goto(f"{url}/notices/{receipt.json()[0]['id']}/pdf").status == 404
 
     own = as_officer(world.all_roles, url)
     _open_step(own, "申请延期答复")

@@ -17,8 +17,9 @@ from starlette.responses import Response
 from services.web import labels
 from services.web.backends import ApiProblem, Backends
 from services.web.deps import Api, CheckedForm, PageError, redirect, render
+from services.web.downloads import private_download
 from services.web.filters import TZ, cn_date
-from services.web.myrequests import download_disposition, is_id
+from services.web.myrequests import is_id, notices_of
 from services.web.office import requests_forms as forms
 from services.web.office import requests_labels as L
 from services.web.office import requests_steps as steps
@@ -122,12 +123,14 @@ async def _detail(api: Backends, token: str, request_id: str) -> dict[str, Any]:
 
 @router.get(
     "/office/requests/{request_id}",
-    summary="申请办理页：申请人信息（按接口脱敏）、期限及计算、暂停、时间线、文件和可办理的步骤（工作人员）",
+    summary="申请办理页：申请人信息（按接口脱敏）、期限及计算、暂停、时间线、文件、通知书和可办理的步骤（工作人员）",
 )
 async def request_page(request: Request, request_id: str, api: Api, s: OfficerSession, token: OfficerToken) -> Response:
     detail = await _detail(api, token, request_id)
-    officers, names = await asyncio.gather(
-        api.get_json("requests", "/assignees", params={"request_id": detail["id"]}, token=token), agency_names(api)
+    officers, names, notices = await asyncio.gather(
+        api.get_json("requests", "/assignees", params={"request_id": detail["id"]}, token=token),
+        agency_names(api),
+        notices_of(api, token, detail["id"]),
     )
     people = {o["id"]: o["name"] for o in officers}
     return render(
@@ -138,6 +141,7 @@ async def request_page(request: Request, request_id: str, api: Api, s: OfficerSe
             "r": detail,
             "agency_name": names.get(detail["agency_id"], ""),
             "people": people,
+            "notices": notices,
             "due_lines": labels.due_in_words(detail.get("due"), detail.get("days_remaining"), detail.get("overdue", False)),
             "urgency": L.urgency(detail),
             "steps": steps.allowed_steps(detail, officer_of(s)),
@@ -265,13 +269,11 @@ async def download(request_id: str, attachment_id: str, api: Api, token: Officer
     detail = await _detail(api, token, request_id)
     if not any(attachment_id in (a.get("document_ids") or []) for a in detail.get("answers") or []):
         raise PageError(404, "未找到", "没有找到这个文件。")
-    upstream = await api.call("requests", "GET", f"/attachments/{attachment_id}", token=token)
-    return Response(
-        upstream.content,
-        media_type=upstream.headers.get("content-type", "application/octet-stream").split(";")[0],
-        headers={
-            "Content-Disposition": download_disposition(upstream.headers.get("content-disposition")),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store",
-        },
-    )
+    return await private_download(api, "requests", f"/attachments/{attachment_id}", token, "答复文件")
+
+
+@router.get("/office/requests/{request_id}/notices/{notice_id}/pdf", summary="下载通知书 PDF，供打印或寄送（有权查看该申请的工作人员）")
+async def notice_pdf(request_id: str, notice_id: str, api: Api, token: OfficerToken) -> Response:
+    if not (is_id(request_id) and is_id(notice_id)):
+        raise PageError(404, "未找到", "没有找到这份通知书。")
+    return await private_download(api, "requests", f"/requests/{request_id}/notices/{notice_id}/pdf", token, "通知书.pdf")

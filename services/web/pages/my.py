@@ -1,5 +1,6 @@
 """我的申请: the applicant's requests, each with its due date and how it was computed; the timeline, the
-answer and its files; and the applicant's own actions, 补正 and 撤回, each confirmed on its page (no pop-ups)."""
+answer and its files, the formal notices (通知书) as PDFs; and the applicant's own actions, 补正 and 撤回, each
+confirmed on its page (no pop-ups)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from services.web import labels
 from services.web import myrequests as my
 from services.web.backends import ApiProblem, Backends
 from services.web.deps import AccessToken, Api, CheckedForm, CurrentSession, PageError, redirect, render
+from services.web.downloads import private_download
 from services.web.pages.apply import agencies
 
 router = APIRouter()
@@ -40,10 +42,11 @@ async def my_requests(request: Request, api: Api, token: AccessToken, page: int 
     return render(request, "my_list.html", {"title": "我的申请", "items": items, "total": listing["total"], "page": page, "pages": pages})
 
 
-@router.get("/my/{request_id}", summary="申请详情：时间线、答复和文件（已登录的申请人，仅本人）")
+@router.get("/my/{request_id}", summary="申请详情：时间线、答复和文件、通知书（已登录的申请人，仅本人）")
 async def my_request(request: Request, request_id: str, api: Api, token: AccessToken, s: CurrentSession) -> Response:
     detail = await _detail(api, token, request_id)
-    names = {a["id"]: a["name"] for a in await agencies(api)}
+    known, notices = await asyncio.gather(agencies(api), my.notices_of(api, token, detail["id"]))
+    names = {a["id"]: a["name"] for a in known}
     return render(
         request,
         "my_detail.html",
@@ -53,6 +56,7 @@ async def my_request(request: Request, request_id: str, api: Api, token: AccessT
             "agency_name": names.get(detail["agency_id"], ""),
             "due_lines": _due(detail),
             "labels": labels,
+            "notices": notices,
             "notice": s.pop_flash().get("notice"),
             "may_correct": my.may(detail, "submit_correction"),
             "may_withdraw": my.may(detail, "withdraw"),
@@ -65,17 +69,15 @@ async def download(request_id: str, attachment_id: str, api: Api, token: AccessT
     detail = await _detail(api, token, request_id)
     if attachment_id not in my.answer_document_ids(detail):
         raise PageError(404, "未找到", "没有找到这个文件。")
-    upstream = await api.call("requests", "GET", f"/attachments/{attachment_id}", token=token)
-    media_type = upstream.headers.get("content-type", "application/octet-stream").split(";")[0]
-    return Response(
-        upstream.content,
-        media_type=media_type,
-        headers={
-            "Content-Disposition": my.download_disposition(upstream.headers.get("content-disposition")),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store",
-        },
-    )
+    return await private_download(api, "requests", f"/attachments/{attachment_id}", token, "答复文件")
+
+
+@router.get("/my/{request_id}/notices/{notice_id}/pdf", summary="下载通知书 PDF（已登录的申请人，仅本人，发给本人的通知书）")
+async def notice_pdf(request_id: str, notice_id: str, api: Api, token: AccessToken) -> Response:
+    if not (my.is_id(request_id) and my.is_id(notice_id)):
+        raise PageError(404, "未找到", "没有找到这份通知书。")
+    # The API decides: only this applicant's own request, and not a letter to a third party (404 otherwise).
+    return await private_download(api, "requests", f"/requests/{request_id}/notices/{notice_id}/pdf", token, "通知书.pdf")
 
 
 def _action_page(request: Request, template: str, detail: dict, values: dict, errors: dict) -> Response:

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import io
+from pathlib import Path
 
+import httpx
+import pytest
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import UploadFile
 
 from services.web import applyform as f
-from services.web import labels, signin
+from services.web import filters, labels, signin
 from services.web import myrequests as my
-from services.web.backends import ApiProblem
+from services.web.backends import ApiProblem, Backends
+from services.web.downloads import private_download
+from services.web.settings import WebSettings
 from shared.validators import credit_code_check_char
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde" + b"\x00" * 32
@@ -176,6 +182,65 @@ def test_downloads_get_our_own_attachment_header_whatever_the_api_sent() -> None
     header = my.download_disposition(hostile)
     assert header.startswith("attachment;") and "\r" not in header and "\n" not in header
     assert my.download_disposition(None).startswith("attachment;")
+
+
+def _backends(handler) -> Backends:
+    return Backends(WebSettings(), transport=httpx.MockTransport(handler))
+
+
+def test_a_private_download_is_asked_on_the_persons_token_and_sent_as_our_own_attachment() -> None:
+    seen: list[httpx.Request] = []
+    sent = "inline; filename*=UTF-8''%E7%AD%94%E5%A4%8D%E4%B9%A6%EF%BC%88%E6%9F%90%E6%B0%916%E5%8F%B7%EF%BC%89.pdf"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path.endswith("/n-2/pdf"):
+            return httpx.Response(404, json={"code": "notice_not_found", "detail": "通知书不存在或无权查看"})
+        return httpx.Response(200, content=b"%PDF-1.7 x", headers={"content-type": "application/pdf; x=1", "content-disposition": sent})
+
+    api = _backends(handler)
+    resp = asyncio.run(private_download(api, "requests", "/requests/r-1/notices/n-1/pdf", "tok", "通知书.pdf"))
+    assert seen[0].headers["authorization"] == "Bearer tok" and seen[0].url.path == "/api/v1/requests/requests/r-1/notices/n-1/pdf"
+    assert resp.body == b"%PDF-1.7 x" and resp.media_type == "application/pdf"
+    assert (
+        resp.headers["content-disposition"].startswith("attachment;")
+        and "%E6%9F%90%E6%B0%916%E5%8F%B7" in resp.headers["content-disposition"]
+    )
+    assert resp.headers["x-content-type-options"] == "nosniff" and resp.headers["cache-control"] == "no-store"
+    with pytest.raises(ApiProblem) as refused:  # the API's 404 (not this person's notice) becomes the site's 404 page
+        asyncio.run(private_download(api, "requests", "/requests/r-1/notices/n-2/pdf", "tok", "通知书.pdf"))
+    assert refused.value.status == 404
+
+
+def test_the_notices_list_is_none_while_the_service_fails_so_the_page_still_shows() -> None:
+    listed = [{"id": "n-1", "title": "登记回执", "document_number": "某民依申公〔2026〕1号"}]
+    ok = _backends(lambda request: httpx.Response(200, json=listed))
+    assert asyncio.run(my.notices_of(ok, "tok", "r-1")) == listed
+    failing = _backends(lambda request: httpx.Response(503, json={"detail": "维护中"}))
+    assert asyncio.run(my.notices_of(failing, "tok", "r-1")) is None
+    unreachable = _backends(lambda request: (_ for _ in ()).throw(httpx.ConnectError("refused")))
+    assert asyncio.run(my.notices_of(unreachable, "tok", "r-1")) is None
+
+
+def test_the_notices_section_lists_each_notice_with_its_pdf_or_says_it_cannot_be_shown_now() -> None:
+    env = Environment(loader=FileSystemLoader(Path(f.__file__).parent / "templates"), autoescape=select_autoescape())
+    filters.install(env)
+    section = env.get_template("_notices.html").make_module().notice_section
+    letter = {
+        "id": "n-3",
+        "kind": "consultation",
+        "title": "政府信息公开征求意见函",
+        "document_number": "某民依申公〔2026〕3号",
+        "issued_on": "2026-03-02",
+        "recipient": "party",
+        "addressee": "某某建设有限公司<b>",
+    }
+    office = str(section([letter], "/office/requests/r-1", show_addressee=True))
+    assert '<h2 id="notices-title">通知书</h2>' in office and "某民依申公〔2026〕3号" in office and "2026年3月2日" in office
+    assert "某某建设有限公司&lt;b&gt;（被征求意见方）" in office and 'href="/office/requests/r-1/notices/n-3/pdf"' in office
+    assert "下载 PDF" in office and "被征求意见方" not in str(section([letter], "/my/r-1"))
+    assert str(section([], "/my/r-1")).strip() == ""  # none issued: no section
+    assert "通知书暂时无法显示" in str(section(None, "/my/r-1"))  # the service failed: the rest of the page still shows
 
 
 def test_the_due_date_is_explained_in_words() -> None:
