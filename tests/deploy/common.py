@@ -124,7 +124,9 @@ def nginx_locations(conf: str) -> dict[str, str]:
 
 
 # The public sign-in endpoints the gateway and the Ingress rate-limit per client address.
-SIGNIN_PREFIXES = ("/api/v1/identity/sms/", "/api/v1/identity/wechat/", "/api/v1/identity/local/")
+# The public sign-in paths (SMS codes, WeChat login, officers' password login) and the service
+# tokens' endpoint (internal callers reach identity directly, never through the gateway).
+SIGNIN_PREFIXES = ("/api/v1/identity/sms/", "/api/v1/identity/wechat/", "/api/v1/identity/password/", "/api/v1/identity/oauth/")
 
 
 def gateway_signin_limit(conf: str) -> tuple[int, int]:
