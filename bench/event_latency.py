@@ -2,11 +2,15 @@
 
 The requests API runs with RUN_WORKERS=false and its relay in a separate `worker` process (as in
 deploy/), the audit service in its own process; all on PostgreSQL with a local broker. At RATE
-submissions a second for SECONDS, each submission's latency is from the request being stored
+submissions a second for SECONDS (independent arrivals, see bench.notify_latency.arrivals), each
+submission's latency is from the request being stored
 (requests.submitted_at, in the API process's transaction) to its RequestSubmitted entry being
 stored in the audit log (audit_entries.recorded_at, in another process, after the worker's relay
 and the broker). The relay is woken by PostgreSQL NOTIFY on commit (polling every 0.5 s stays the
-fallback). In the same run: the broker's round trip (produce acks=all, consume in a group).
+fallback). In the same run: the broker's round trip (produce acks=all, consume in a group), at the
+same rate and with the services' fetch setting. With the development broker that round trip is
+mostly the consumer's fetch wait (tansu answers an empty fetch at fetch_max_wait_ms, not when data
+arrives), and so is a share of the services' figure; Apache Kafka answers as soon as data arrives.
 
     .venv/bin/python -m bench.event_latency          # BENCH_POSTGRES_URL, BENCH_SECONDS (20), BENCH_RATE (50)
 """
@@ -22,7 +26,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bench.notify_latency import broker_round_trip, quantiles
+from bench.notify_latency import arrivals, broker_round_trip, quantiles
 from bench.requests_submit import body, drop_database, new_database, replicated_agency
 from services.requests.settings import RequestsSettings
 from shared.auth import issue_dev_token
@@ -88,9 +92,9 @@ async def main() -> int:
             ids.clear()
             pending = []
             started = time.perf_counter()
-            for i in range(int(SECONDS * RATE)):
+            for _, at in zip(range(int(SECONDS * RATE)), arrivals(RATE), strict=False):
+                await asyncio.sleep(max(0.0, started + at - time.perf_counter()))
                 pending.append(asyncio.create_task(submit()))
-                await asyncio.sleep(max(0.0, started + (i + 1) / RATE - time.perf_counter()))
             await asyncio.gather(*pending)
         deadline = time.monotonic() + 120
         found: dict[str, object] = {}
@@ -118,7 +122,7 @@ async def main() -> int:
         in_api = [(written[i] - submitted[i]).total_seconds() * 1000 for i in ids if written.get(i)]
         to_relay = [(published[i] - written[i]).total_seconds() * 1000 for i in ids if published.get(i)]
         consumed = [(found[i] - published[i]).total_seconds() * 1000 for i in ids if i in found and published.get(i)]  # type: ignore[operator]
-        rtt = await broker_round_trip(broker.bootstrap, min(300, int(SECONDS * RATE)))
+        rtt = await broker_round_trip(broker.bootstrap, min(300, int(SECONDS * RATE)), RATE)
         e50, e99 = quantiles(latencies)
         b50, b99 = quantiles(rtt)
         print(f"production layout (API, worker, audit in three processes): {RATE:.0f} submissions/s for {SECONDS:.0f} s on PostgreSQL")
