@@ -12,7 +12,8 @@ same rate and with the services' fetch setting. With the development broker that
 mostly the consumer's fetch wait (tansu answers an empty fetch at fetch_max_wait_ms, not when data
 arrives), and so is a share of the services' figure; Apache Kafka answers as soon as data arrives.
 
-    .venv/bin/python -m bench.event_latency          # BENCH_POSTGRES_URL, BENCH_SECONDS (20), BENCH_RATE (50)
+    .venv/bin/python -m bench.event_latency          # BENCH_POSTGRES_URL, BENCH_SECONDS (20), BENCH_RATE (50),
+                                                     # BENCH_FETCH_MAX_WAIT_MS (the services' default)
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from shared.testing import Broker, ServiceProcess, service_env
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
 RATE = float(os.environ.get("BENCH_RATE", "50"))
+FETCH_MAX_WAIT_MS = int(os.environ.get("BENCH_FETCH_MAX_WAIT_MS", "0")) or None  # None: the services' default
 TARGET_P50_MS, TARGET_P99_MS = 50.0, 200.0
 
 
@@ -64,6 +66,8 @@ async def main() -> int:
     log_dir = Path(os.environ.get("BENCH_LOG_DIR", "/tmp"))
     prefix = f"bench{uuid.uuid4().hex[:4]}."
     common = {"log_level": os.environ.get("BENCH_LOG_LEVEL", "WARNING"), "outbox_poll_interval": "0.5"}
+    if FETCH_MAX_WAIT_MS:  # the services' and the baseline's fetch wait, to see what it costs on this broker
+        common["kafka_fetch_max_wait_ms"] = str(FETCH_MAX_WAIT_MS)
     req_env = service_env("requests", database_url=req_url, bootstrap=broker.bootstrap, prefix=prefix, run_workers="false", **common)
     api = ServiceProcess("requests", req_env, log_path=log_dir / "bench-latency-api.log")
     worker = ServiceProcess("requests", req_env, log_path=log_dir / "bench-latency-worker.log")
@@ -150,10 +154,12 @@ async def main() -> int:
         to_relay = [(published[i] - written[i]).total_seconds() * 1000 for i in ids if published.get(i)]
         consumed = [(found[i] - published[i]).total_seconds() * 1000 for i in ids if i in found and published.get(i)]  # type: ignore[operator]
         visible = [(seen[i] - submitted[i]).total_seconds() * 1000 for i in ids if i in seen]
-        rtt = await broker_round_trip(broker.bootstrap, min(300, int(SECONDS * RATE)), RATE)
+        rtt = await broker_round_trip(broker.bootstrap, min(300, int(SECONDS * RATE)), RATE, FETCH_MAX_WAIT_MS)
         e50, e99 = quantiles(latencies)
         b50, b99 = quantiles(rtt)
         print(f"production layout (API, worker, audit in three processes): {RATE:.0f} submissions/s for {SECONDS:.0f} s on PostgreSQL")
+        if FETCH_MAX_WAIT_MS:
+            print(f"fetch_max_wait_ms {FETCH_MAX_WAIT_MS} (services and baseline)")
         print(f"{len(latencies)}/{len(ids)} audit entries stored")
         print(f"{'':52} {'p50 ms':>8} {'p99 ms':>8}")
         print(f"{'submission stored → audit entry stored':52} {e50:8.1f} {e99:8.1f}")

@@ -53,7 +53,7 @@ def arrivals(rate: float) -> Iterator[float]:
         yield at
 
 
-async def broker_round_trip(bootstrap: str, count: int, rate: float = RATE) -> list[float]:
+async def broker_round_trip(bootstrap: str, count: int, rate: float = RATE, fetch_max_wait_ms: int | None = None) -> list[float]:
     topic = f"bench.rtt.{uuid.uuid4().hex[:6]}"
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     # The same fetch setting as the services' consumers (shared/kafka.py), so the two sides compare like with like.
@@ -62,7 +62,7 @@ async def broker_round_trip(bootstrap: str, count: int, rate: float = RATE) -> l
         bootstrap_servers=bootstrap,
         group_id=f"rtt-{uuid.uuid4().hex[:6]}",
         auto_offset_reset="earliest",
-        fetch_max_wait_ms=ServiceSettings.model_fields["kafka_fetch_max_wait_ms"].default,
+        fetch_max_wait_ms=fetch_max_wait_ms or ServiceSettings.model_fields["kafka_fetch_max_wait_ms"].default,
     )
     await producer.start()
     await producer.send_and_wait(topic, b"warm-up")
