@@ -44,6 +44,7 @@ class Session:
     agency_id: str | None = None
     agency_name: str | None = None
     flash: dict[str, Any] | None = None
+    sso_state: str | None = None  # the single sign-on this browser started (officers), until its callback
     created_at: float = field(default_factory=time.time)
     changed: bool = False
     fresh: bool = True

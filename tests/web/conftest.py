@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,11 +68,12 @@ class Site:
         return [json.loads(line) for line in lines if json.loads(line).get("phone") == phone][-1]["code"]
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Iterator[Site]:
+@contextmanager
+def running_site(tmp_path_factory: Any, extra_env: dict[str, str] | None = None) -> Iterator[Site]:
+    """`make run` on free ports, its var/ under the test's temporary folder; `extra_env` reaches every service (IDENTITY_…, WEB_…)."""
     var = tmp_path_factory.mktemp("web") / "var"
     ports = {name: free_port() for name in SERVICES}
-    env = {**os.environ, "DEVRUN_BROKER_PORT": str(free_port()), "DEVRUN_VAR": str(var)}
+    env = {**os.environ, **(extra_env or {}), "DEVRUN_BROKER_PORT": str(free_port()), "DEVRUN_VAR": str(var)}
     env.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items()})
     log = open(tmp_path_factory.mktemp("web-log") / "devrun.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "shared.devrun"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -97,6 +99,12 @@ def site(tmp_path_factory) -> Iterator[Site]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Iterator[Site]:
+    with running_site(tmp_path_factory) as running:
+        yield running
 
 
 # Module scope, not session: while Playwright's sync API is open it leaves its own event loop set as

@@ -4,8 +4,9 @@ change their password, sign out, and land on the workbench's home page.
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -85,7 +86,7 @@ def _callback_url(request: Request, settings: Any, provider: str) -> str:
 
 
 @router.get("/office/sso/{provider}", summary="工作人员单点登录：转到本县认证系统（公开）")
-async def sso_start(request: Request, provider: str, api: Api, settings: Settings) -> Response:
+async def sso_start(request: Request, provider: str, api: Api, s: CurrentSession, settings: Settings) -> Response:
     if provider not in settings.office_sso:
         raise PageError(404, "未找到", "没有这个单点登录入口。")
     resp = await api.call(
@@ -99,6 +100,10 @@ async def sso_start(request: Request, provider: str, api: Api, settings: Setting
     location = resp.headers.get("location")
     if not location:
         raise PageError(503, "单点登录暂时不可用", "认证系统没有给出登录地址，请稍后再试或使用本地账号登录。")
+    # The state comes back only to the browser that started: a callback opened anywhere else (an attacker's own
+    # code and state, RFC 6749 §10.12) must not sign that browser in as someone else.
+    s.sso_state = (parse_qs(urlsplit(location).query).get("state") or [None])[0]
+    s.changed = True
     return redirect(location, status_code=302)
 
 
@@ -108,8 +113,11 @@ async def sso_callback(
 ) -> Response:
     if provider not in settings.office_sso:
         raise PageError(404, "未找到", "没有这个单点登录入口。")
+    started, s.sso_state, s.changed = s.sso_state, None, True
     if error or not code or not state:
         return _signin_page(request, settings, "/office/", errors={"form": "单点登录未完成：认证系统没有确认您的身份，请重试。"})
+    if not started or not hmac.compare_digest(started.encode(), state.encode()):
+        return _signin_page(request, settings, "/office/", errors={"form": "本次单点登录不是在此浏览器中发起的，请在本页重新登录。"})
     try:
         tokens = await api.post_json(
             "identity",
