@@ -45,6 +45,7 @@ class Session:
     agency_name: str | None = None
     flash: dict[str, Any] | None = None
     sso_state: str | None = None  # the single sign-on this browser started (officers), until its callback
+    sso_next: str | None = None  # the workbench page that single sign-on returns to
     created_at: float = field(default_factory=time.time)
     changed: bool = False
     fresh: bool = True

@@ -149,11 +149,17 @@ def test_an_officer_signs_in_through_the_county_provider_with_the_roles_and_agen
     page.wait_for_url("**/office/requests")
     assert page.get_by_role("heading", level=1).inner_text() == "依申请公开办理队列"
     assert_accessible(page, "/office/requests after single sign-on")
-    # Promoted at the provider: the next sign-in carries it to the same officer.
+    # Promoted at the provider: the next sign-in carries it to the same officer, and single sign-on
+    # returns to the page the officer was asked to sign in for.
     page.get_by_role("button", name="退出").click()
     page.wait_for_url("**/office/signin")
     _next_user(provider, "kc-zhang", ["gk-head"], agency, "张承办")
-    _sso(page)
+    page.goto("/office/requests")
+    assert urlsplit(page.url).path == "/office/signin"
+    page.get_by_role("link", name=BUTTON).click()
+    page.wait_for_url("**/office/requests")
+    assert page.get_by_role("heading", level=1).inner_text() == "依申请公开办理队列"
+    page.goto("/office/")
     assert "您的角色：负责人，所在机关：某某县民政局" in page.get_by_role("main").inner_text()
 
 

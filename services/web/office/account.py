@@ -86,7 +86,7 @@ def _callback_url(request: Request, settings: Any, provider: str) -> str:
 
 
 @router.get("/office/sso/{provider}", summary="工作人员单点登录：转到本县认证系统（公开）")
-async def sso_start(request: Request, provider: str, api: Api, s: CurrentSession, settings: Settings) -> Response:
+async def sso_start(request: Request, provider: str, api: Api, s: CurrentSession, settings: Settings, next: str = "/office/") -> Response:
     if provider not in settings.office_sso:
         raise PageError(404, "未找到", "没有这个单点登录入口。")
     resp = await api.call(
@@ -103,6 +103,7 @@ async def sso_start(request: Request, provider: str, api: Api, s: CurrentSession
     # The state comes back only to the browser that started: a callback opened anywhere else (an attacker's own
     # code and state, RFC 6749 §10.12) must not sign that browser in as someone else.
     s.sso_state = (parse_qs(urlsplit(location).query).get("state") or [None])[0]
+    s.sso_next = _office_next(next)  # where the officer was going when asked to sign in
     s.changed = True
     return redirect(location, status_code=302)
 
@@ -114,10 +115,11 @@ async def sso_callback(
     if provider not in settings.office_sso:
         raise PageError(404, "未找到", "没有这个单点登录入口。")
     started, s.sso_state, s.changed = s.sso_state, None, True
+    next_path, s.sso_next = _office_next(s.sso_next), None
     if error or not code or not state:
-        return _signin_page(request, settings, "/office/", errors={"form": "单点登录未完成：认证系统没有确认您的身份，请重试。"})
+        return _signin_page(request, settings, next_path, errors={"form": "单点登录未完成：认证系统没有确认您的身份，请重试。"})
     if not started or not hmac.compare_digest(started.encode(), state.encode()):
-        return _signin_page(request, settings, "/office/", errors={"form": "本次单点登录不是在此浏览器中发起的，请在本页重新登录。"})
+        return _signin_page(request, settings, next_path, errors={"form": "本次单点登录不是在此浏览器中发起的，请在本页重新登录。"})
     try:
         tokens = await api.post_json(
             "identity",
@@ -127,8 +129,8 @@ async def sso_callback(
         )
         await _start(request, api, s, tokens)
     except ApiProblem as problem:
-        return _signin_page(request, settings, "/office/", errors={"form": problem.detail})
-    return redirect("/office/")
+        return _signin_page(request, settings, next_path, errors={"form": problem.detail})
+    return redirect(next_path)
 
 
 @router.post("/office/signout", summary="工作人员退出登录（已登录者）")
