@@ -10,6 +10,7 @@ from services.identity.app import create_app as identity_app
 from services.identity.service.agency_replica import on_agency_event
 from services.identity.service.sessions import start_session
 from services.identity.settings import IdentitySettings
+from services.notify.adapters.orm import KnownOfficer as NotifyKnownOfficer
 from services.notify.app import create_app as notify_app
 from services.notify.settings import NotifySettings
 from services.notify.tests.test_notify_e2e import _body
@@ -95,6 +96,15 @@ async def test_an_officer_added_in_identity_can_be_assigned_and_gets_the_notice_
                 return row is not None and row.status == status
 
         await eventually(lambda: replicated("active"), timeout=60, message="the officer replicated to requests")
+
+        # Notify reads the directory from its own replica, fed by a topic other than the requests events: an
+        # assignment that outruns it reaches the officer's inbox only (fanout's fallback), so wait for it too.
+        async def notify_knows_the_address() -> bool:
+            async with note_app.state.runtime.sessions() as s:
+                row = await s.get(NotifyKnownOfficer, officer_id)
+                return row is not None and row.email == "wang.chengban@mz.example.gov.cn"
+
+        await eventually(notify_knows_the_address, timeout=60, message="the officer replicated to notify")
 
         head = auth(rs, "head", agency_id=agency, sub="head-1")
         applicant = auth(rs, "applicant", sub="citizen-1")
