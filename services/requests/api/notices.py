@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.requests.adapters import notice_print
 from services.requests.adapters.orm import AgencyNoticeSettings, KnownAgency, Notice
 from services.requests.api.deps import visible_request
 from services.requests.domain.notices import DEFAULT_NUMBER_FORMAT, NumberFormatError, check_number_format, document_number
@@ -113,7 +114,9 @@ async def notice_pdf(request_id: str, notice_id: str, uow: UoW, principal: Calle
 )
 async def notice_html(request_id: str, notice_id: str, uow: UoW, principal: Caller) -> HTMLResponse:
     notice = await _notice(uow, principal, request_id, notice_id)
-    return HTMLResponse(notice.html, headers={"Content-Security-Policy": HTML_POLICY, "X-Content-Type-Options": "nosniff"})
+    return HTMLResponse(
+        notice_print.with_qr_codes(notice.html), headers={"Content-Security-Policy": HTML_POLICY, "X-Content-Type-Options": "nosniff"}
+    )
 
 
 class NoticeSettingsIn(BaseModel):

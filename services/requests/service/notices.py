@@ -208,7 +208,7 @@ def receipt_context(r: DisclosureRequest, query_code: str | None, due_on: date |
             if status_url
             else f"受理编号：{r.tracking_number}\n查询码：{query_code}"
         )
-        qr = notice_print.qr_svg(text)
+        qr = notice_print.qr_placeholder(text)  # drawn when shown or printed: see notice_print
     return {
         "query_code": query_code,
         "qr": qr,
