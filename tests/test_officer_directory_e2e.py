@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import date
 from email.header import decode_header, make_header
 
+from sqlalchemy import select
+
 from services.identity.adapters.orm import Account, Officer, OfficerRole
 from services.identity.app import create_app as identity_app
 from services.identity.service.agency_replica import on_agency_event
 from services.identity.service.sessions import start_session
 from services.identity.settings import IdentitySettings
 from services.notify.adapters.orm import KnownOfficer as NotifyKnownOfficer
+from services.notify.adapters.orm import Notification
 from services.notify.app import create_app as notify_app
 from services.notify.settings import NotifySettings
 from services.notify.tests.test_notify_e2e import _body
@@ -129,7 +132,16 @@ async def test_an_officer_added_in_identity_can_be_assigned_and_gets_the_notice_
                 if m["To"] == "wang.chengban@mz.example.gov.cn" and "分办" in str(make_header(decode_header(m["Subject"])))
             ]
 
-        await eventually(assignment_mails, timeout=60, message="the assignment e-mail at the directory address")
+        async def notify_rows() -> list[tuple]:
+            """What notify made of the assignment: said when the e-mail does not come, to tell a lost event from a slow send."""
+            async with note_app.state.runtime.sessions() as s:
+                rows = await s.execute(select(Notification).where(Notification.request_id == rid, Notification.kind == "assignment"))
+                return [(n.channel, n.recipient, n.status, n.attempts, n.last_error) for n in rows.scalars()]
+
+        try:
+            await eventually(assignment_mails, timeout=60, message="the assignment e-mail at the directory address")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; notify's assignment notifications: {await notify_rows()}") from exc
 
         # Disabled in identity: requests hears of it and refuses the next assignment.
         assert (await identity.post(f"{IDENTITY}/officers/{officer_id}/disable", headers=admin)).status_code == 200
