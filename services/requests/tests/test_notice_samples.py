@@ -11,17 +11,13 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
-import subprocess
 import tempfile
-from pathlib import Path
 
-import pytest
 from PIL import Image, ImageChops
 
 from services.requests.service import intake
 from services.requests.tests.conftest import _replicate
-from services.requests.tests.test_notices import KINDS, People, every_notice, notices_of
+from services.requests.tests.test_notices import KINDS, People, drawn_pages, every_notice, notices_of
 from shared.testing import REPO_ROOT
 
 SAMPLES = REPO_ROOT / "docs" / "notices"
@@ -34,11 +30,8 @@ MAX_CHANGED_SHARE = 0.002
 
 def pages_png(pdf: bytes) -> Image.Image:
     """Every page of the PDF drawn by pdftoppm, one under the other with a grey gap."""
-    if shutil.which("pdftoppm") is None:
-        pytest.fail("pdftoppm（poppler-utils）未安装：.ci/run 用 apt-get 安装")
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["pdftoppm", "-r", str(DPI), "-png", "-", f"{tmp}/page"], input=pdf, check=True, timeout=120)
-        pages = [Image.open(path).convert("RGB") for path in sorted(Path(tmp).glob("page-*.png"))]
+        pages = [Image.open(path).convert("RGB") for path in drawn_pages(pdf, DPI, tmp)]
     gap = 8
     sheet = Image.new("RGB", (max(p.width for p in pages), sum(p.height for p in pages) + gap * (len(pages) - 1)), (160, 160, 160))
     y = 0

@@ -286,14 +286,21 @@ async def test_with_printing_after_the_step_the_pdf_is_stored_before_anyone_asks
     assert notice.document_number in pdftotext(stored)
 
 
+def drawn_pages(pdf: bytes, dpi: int, directory: str) -> list[Path]:
+    """The PDF's pages drawn by poppler's pdftoppm into `directory`, one PNG each, in page order."""
+    if shutil.which("pdftoppm") is None:
+        pytest.fail("pdftoppm（poppler-utils）未安装：.ci/run 用 apt-get 安装")
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", "-", f"{directory}/page"], input=pdf, check=True, timeout=120)
+    return sorted(Path(directory).glob("page-*.png"))
+
+
 def qr_texts(pdf: bytes) -> list[str]:
     """What zbar (zbar-tools' zbarimg) reads from each page's QR code, as pdftoppm draws the page; pages without one left out."""
-    if shutil.which("zbarimg") is None or shutil.which("pdftoppm") is None:
-        pytest.fail("zbarimg（zbar-tools）或 pdftoppm（poppler-utils）未安装：.ci/run 用 apt-get 安装")
+    if shutil.which("zbarimg") is None:
+        pytest.fail("zbarimg（zbar-tools）未安装：.ci/run 用 apt-get 安装")
+    found = []
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["pdftoppm", "-r", "150", "-png", "-", f"{tmp}/page"], input=pdf, check=True, timeout=120)
-        found = []
-        for page in sorted(Path(tmp).glob("page-*.png")):
+        for page in drawn_pages(pdf, 150, tmp):
             run = subprocess.run(["zbarimg", "-q", "--raw", "-Sdisable", "-Sqrcode.enable", str(page)], capture_output=True, timeout=60)
             assert run.returncode in (0, 4), run.stderr  # 4: no code on this page
             if run.stdout.strip():
@@ -307,11 +314,11 @@ async def test_the_receipt_qr_code_reads_back_as_the_tracking_number_and_query_c
     monkeypatch.setattr(intake, "new_query_code", lambda: "K7M2Q9XP")
     rid = await every_notice(h, p)
     tracking = (await h.client.get(f"{API}/requests/{rid}", headers=p.handler)).json()["tracking_number"]
-    receipt = next(n for n in await notices_of(h, rid, p.handler) if n["kind"] == "receipt")
+    notices = {n["kind"]: n for n in await notices_of(h, rid, p.handler)}
+    receipt = notices["receipt"]
     pdf = (await h.client.get(receipt["pdf_url"], headers=p.applicant)).content
     assert qr_texts(pdf) == [f"受理编号：{tracking}\n查询码：K7M2Q9XP"]
     page = (await h.client.get(receipt["html_url"], headers=p.applicant)).text
     assert page.count("<svg") == 1 and "<qr-code>" not in page and "扫码查询办理进度" in page
     # The other notices carry no code (only the receipt has the query code to point at).
-    answer = next(n for n in await notices_of(h, rid, p.handler) if n["kind"] == "answer")
-    assert qr_texts((await h.client.get(answer["pdf_url"], headers=p.applicant)).content) == []
+    assert qr_texts((await h.client.get(notices["answer"]["pdf_url"], headers=p.applicant)).content) == []
